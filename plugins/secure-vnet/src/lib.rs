@@ -1,0 +1,1 @@
+//! secure-vnet plugin

@@ -1,0 +1,324 @@
+//! The stable ABI between ioc and a plugin library.
+//!
+//! A plugin exports one abi_stable root module, [`PluginModRef`], with three functions: `info`,
+//! `init` (hands over the log sink) and `call` (runs one hook). The surface is deliberately
+//! narrow: hooks and host operations are data ([`Hook`], [`HostOp`](crate::HostOp)), so the ABI
+//! stays the same while the traits grow default methods. abi_stable checks the layout of every
+//! type here when ioc loads a library.
+
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::OnceLock;
+
+use abi_stable::library::RootModule;
+use abi_stable::sabi_types::VersionStrings;
+use abi_stable::std_types::{RResult, RStr, RString, RVec};
+use abi_stable::{declare_root_module_statics, package_version_strings, StableAbi};
+
+use crate::host::{Host, HostHandle};
+use crate::log;
+use crate::plugin::{Firewall, NetworkMode};
+use crate::types::{Jail, Platform, PortPolicy};
+
+/// What a plugin provides.
+#[repr(u8)]
+#[derive(StableAbi, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PluginKind {
+    Network,
+    Firewall,
+}
+
+impl PluginKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PluginKind::Network => "network",
+            PluginKind::Firewall => "firewall",
+        }
+    }
+}
+
+impl fmt::Display for PluginKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a plugin describes itself.
+#[repr(C)]
+#[derive(StableAbi, Clone, Debug, PartialEq, Eq)]
+pub struct PluginInfo {
+    pub name: RString,
+    pub kind: PluginKind,
+    /// The plugin crate's own version.
+    pub version: RString,
+    pub description: RString,
+    /// Platforms the plugin can run on.
+    pub platforms: RVec<Platform>,
+}
+
+/// One hook call into a plugin.
+#[repr(u8)]
+#[derive(StableAbi, Clone, Debug, PartialEq, Eq)]
+pub enum Hook {
+    Validate,
+    Setup,
+    Teardown,
+    PreStart,
+    PostStart,
+    PreStop,
+    PostStop,
+    FirewallReady,
+    FirewallInstall(PortPolicy),
+    FirewallRemove(PortPolicy),
+}
+
+impl Hook {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Hook::Validate => "validate",
+            Hook::Setup => "setup",
+            Hook::Teardown => "teardown",
+            Hook::PreStart => "pre_start",
+            Hook::PostStart => "post_start",
+            Hook::PreStop => "pre_stop",
+            Hook::PostStop => "post_stop",
+            Hook::FirewallReady => "check_ready",
+            Hook::FirewallInstall(_) => "install",
+            Hook::FirewallRemove(_) => "remove",
+        }
+    }
+}
+
+/// Where a plugin's tracing events go: a level filter and a function in ioc.
+#[repr(C)]
+#[derive(StableAbi, Clone, Copy)]
+pub struct LogSink {
+    /// 0 = off, 1 = error, 2 = warn, 3 = info, 4 = debug, 5 = trace.
+    pub max_level: u8,
+    pub emit: extern "C" fn(level: u8, target: RStr<'_>, message: RStr<'_>),
+}
+
+/// The root module every plugin library exports.
+#[repr(C)]
+#[derive(StableAbi)]
+#[sabi(kind(Prefix(prefix_ref = PluginModRef)))]
+#[sabi(missing_field(panic))]
+pub struct PluginMod {
+    pub info: extern "C" fn() -> PluginInfo,
+    pub init: extern "C" fn(sink: LogSink),
+    #[sabi(last_prefix_field)]
+    pub call: extern "C" fn(hook: Hook, jail: &Jail, host: HostHandle<'_>) -> RResult<(), RString>,
+}
+
+impl RootModule for PluginModRef {
+    declare_root_module_statics! {PluginModRef}
+    const BASE_NAME: &'static str = "ioc_plugin";
+    const NAME: &'static str = "ioc plugin";
+    const VERSION_STRINGS: VersionStrings = package_version_strings!();
+}
+
+/// The symbol abi_stable looks up in a library; the export macros define it.
+pub const ROOT_MODULE_SYMBOL: &str = "_1as_0lib_1header_0root_bmodule_bloader";
+
+/// The plugin object a library registers.
+pub enum Instance {
+    Network(Box<dyn NetworkMode>),
+    Firewall(Box<dyn Firewall>),
+}
+
+impl Instance {
+    fn kind(&self) -> PluginKind {
+        match self {
+            Instance::Network(_) => PluginKind::Network,
+            Instance::Firewall(_) => PluginKind::Firewall,
+        }
+    }
+}
+
+/// What the export macros record about the plugin in its own library.
+pub struct Registration {
+    pub name: &'static str,
+    pub version: &'static str,
+    pub description: &'static str,
+    pub platforms: &'static [Platform],
+    pub kind: PluginKind,
+    pub make: fn() -> Instance,
+}
+
+/// Each plugin library links its own copy of this crate, so these statics are per plugin.
+static REGISTRATION: OnceLock<&'static Registration> = OnceLock::new();
+static INSTANCE: OnceLock<Instance> = OnceLock::new();
+
+/// Called by the export macros from the root-module constructor.
+pub fn module(registration: &'static Registration) -> PluginModRef {
+    use abi_stable::prefix_type::PrefixTypeTrait;
+    // A library has exactly one registration; a second call keeps the first.
+    let _ = REGISTRATION.set(registration);
+    PluginMod {
+        info: plugin_info,
+        init: plugin_init,
+        call: plugin_call,
+    }
+    .leak_into_prefix()
+}
+
+fn registration() -> Option<&'static Registration> {
+    REGISTRATION.get().copied()
+}
+
+extern "C" fn plugin_info() -> PluginInfo {
+    let fallback = Registration {
+        name: "unknown",
+        version: "0.0.0",
+        description: "",
+        platforms: &[],
+        kind: PluginKind::Network,
+        make: || unreachable!(),
+    };
+    let reg = registration();
+    let reg = reg.unwrap_or(&fallback);
+    PluginInfo {
+        name: reg.name.into(),
+        kind: reg.kind,
+        version: reg.version.into(),
+        description: reg.description.into(),
+        platforms: reg.platforms.iter().copied().collect(),
+    }
+}
+
+extern "C" fn plugin_init(sink: LogSink) {
+    log::install(sink);
+}
+
+extern "C" fn plugin_call(hook: Hook, jail: &Jail, handle: HostHandle<'_>) -> RResult<(), RString> {
+    let hook_name = hook.name();
+    let outcome = catch_unwind(AssertUnwindSafe(|| dispatch(hook, jail, handle)));
+    match outcome {
+        Ok(Ok(())) => RResult::ROk(()),
+        Ok(Err(message)) => RResult::RErr(message.into()),
+        Err(payload) => {
+            let detail = log::take_panic_message().unwrap_or_else(|| panic_text(&*payload));
+            RResult::RErr(format!("plugin panicked in {hook_name}: {detail}").into())
+        }
+    }
+}
+
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic payload".to_string()
+    }
+}
+
+fn instance() -> Result<&'static Instance, String> {
+    let reg = registration().ok_or("plugin library has no registration")?;
+    let inst = INSTANCE.get_or_init(reg.make);
+    if inst.kind() != reg.kind {
+        return Err(format!("plugin {} registered as {} but built a {}", reg.name, reg.kind, inst.kind()));
+    }
+    Ok(inst)
+}
+
+fn dispatch(hook: Hook, jail: &Jail, handle: HostHandle<'_>) -> Result<(), String> {
+    let mut host = Host::from_handle(handle);
+    let host = &mut host;
+    let result = match (instance()?, hook) {
+        (Instance::Network(m), Hook::Validate) => m.validate(jail, host),
+        (Instance::Network(m), Hook::Setup) => m.setup(jail, host),
+        (Instance::Network(m), Hook::Teardown) => m.teardown(jail, host),
+        (Instance::Network(m), Hook::PreStart) => m.pre_start(jail, host),
+        (Instance::Network(m), Hook::PostStart) => m.post_start(jail, host),
+        (Instance::Network(m), Hook::PreStop) => m.pre_stop(jail, host),
+        (Instance::Network(m), Hook::PostStop) => m.post_stop(jail, host),
+        (Instance::Firewall(f), Hook::FirewallReady) => f.check_ready(jail, host),
+        (Instance::Firewall(f), Hook::FirewallInstall(p)) => f.install(jail, &p, host),
+        (Instance::Firewall(f), Hook::FirewallRemove(p)) => f.remove(jail, &p, host),
+        (inst, hook) => {
+            return Err(format!(
+                "a {} plugin has no {} hook",
+                inst.kind(),
+                hook.name()
+            ))
+        }
+    };
+    result.map_err(|e| e.to_string())
+}
+
+/// Exports a [`NetworkMode`] from a plugin library (a `cdylib`).
+///
+/// ```ignore
+/// ioc_sdk::export_network_mode! {
+///     name: "example",
+///     description: "what it does, in one line",
+///     mode: ExampleMode::default(),
+/// }
+/// ```
+/// `platforms: [Platform::Linux]` may follow to restrict where it runs (default: everywhere).
+#[macro_export]
+macro_rules! export_network_mode {
+    (name: $name:expr, description: $desc:expr, mode: $make:expr $(, platforms: [$($p:expr),* $(,)?])? $(,)?) => {
+        $crate::__export_plugin!($name, $desc, $crate::__private::PluginKind::Network,
+            $crate::__private::Instance::Network(::std::boxed::Box::new($make))
+            $(, [$($p),*])?);
+    };
+}
+
+/// Exports a [`Firewall`] backend from a plugin library (a `cdylib`). Same form as
+/// [`export_network_mode!`] with `backend:` in place of `mode:`.
+#[macro_export]
+macro_rules! export_firewall {
+    (name: $name:expr, description: $desc:expr, backend: $make:expr $(, platforms: [$($p:expr),* $(,)?])? $(,)?) => {
+        $crate::__export_plugin!($name, $desc, $crate::__private::PluginKind::Firewall,
+            $crate::__private::Instance::Firewall(::std::boxed::Box::new($make))
+            $(, [$($p),*])?);
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __export_plugin {
+    ($name:expr, $desc:expr, $kind:expr, $make:expr) => {
+        $crate::__export_plugin!($name, $desc, $kind, $make,
+            [$crate::Platform::Linux, $crate::Platform::FreeBsd]);
+    };
+    ($name:expr, $desc:expr, $kind:expr, $make:expr, [$($p:expr),*]) => {
+        /// The root module of this plugin library, found by ioc through abi_stable.
+        #[no_mangle]
+        #[allow(non_upper_case_globals)]
+        pub static _1as_0lib_1header_0root_bmodule_bloader:
+            $crate::__private::abi_stable::library::LibHeader = {
+            static REGISTRATION: $crate::__private::Registration = $crate::__private::Registration {
+                name: $name,
+                version: ::std::env!("CARGO_PKG_VERSION"),
+                description: $desc,
+                platforms: &[$($p),*],
+                kind: $kind,
+                make: || $make,
+            };
+            fn root_module() -> $crate::__private::PluginModRef {
+                $crate::__private::module(&REGISTRATION)
+            }
+            extern "C" fn erased_root_module() -> $crate::__private::abi_stable::library::RootModuleResult {
+                $crate::__private::abi_stable::library::__call_root_module_loader(root_module)
+            }
+            // SAFETY: `erased_root_module` returns the `PluginModRef` built by `root_module`.
+            unsafe {
+                $crate::__private::abi_stable::library::LibHeader::from_constructor::<$crate::__private::PluginModRef>(
+                    erased_root_module,
+                    $crate::__private::abi_stable::library::CheckTypeLayout::Yes,
+                )
+            }
+        };
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn root_module_symbol_matches_abi_stable() {
+        assert_eq!(super::ROOT_MODULE_SYMBOL, abi_stable::library::ROOT_MODULE_LOADER_NAME);
+    }
+}

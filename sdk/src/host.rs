@@ -1,0 +1,294 @@
+//! `Host`: the handle through which a plugin asks ioc for every side effect.
+//!
+//! A plugin never touches the system itself. Each method here sends one [`HostOp`] to ioc, which
+//! journals it, performs it on the real platform (or only records it for a dry run) and answers.
+
+use std::marker::PhantomData;
+use std::net::IpAddr;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use abi_stable::std_types::{RResult, RString, RVec};
+use abi_stable::StableAbi;
+
+use crate::ops::{CommandOutput, EnvVar, HostError, HostErrorKind, HostOp, HostReply, Side, UndoAction};
+use crate::types::{Cidr, Ip, Mac, PortPolicy};
+
+/// The C-level form of a host: a context pointer and one function that performs an operation.
+///
+/// Core builds one from a closure with [`HostHandle::new`]; the closure outlives every call
+/// because the handle borrows it for `'a`.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct HostHandle<'a> {
+    ctx: *mut (),
+    perform: unsafe extern "C" fn(*mut (), &HostOp) -> RResult<HostReply, HostError>,
+    _borrow: PhantomData<&'a mut ()>,
+}
+
+impl<'a> HostHandle<'a> {
+    /// Wraps a closure that carries out operations. A panic inside it becomes an error, so it
+    /// never unwinds across the plugin boundary.
+    pub fn new<F>(perform: &'a mut F) -> HostHandle<'a>
+    where
+        F: FnMut(&HostOp) -> Result<HostReply, HostError>,
+    {
+        unsafe extern "C" fn trampoline<F>(ctx: *mut (), op: &HostOp) -> RResult<HostReply, HostError>
+        where
+            F: FnMut(&HostOp) -> Result<HostReply, HostError>,
+        {
+            // SAFETY: `ctx` was made from `&'a mut F` in `new`, and the handle cannot outlive it.
+            let perform = unsafe { &mut *(ctx as *mut F) };
+            match catch_unwind(AssertUnwindSafe(|| perform(op))) {
+                Ok(result) => result.into(),
+                Err(_) => RResult::RErr(HostError::new(
+                    HostErrorKind::Other,
+                    format!("ioc failed internally while performing {}", op.name()),
+                )),
+            }
+        }
+        HostHandle {
+            ctx: perform as *mut F as *mut (),
+            perform: trampoline::<F>,
+            _borrow: PhantomData,
+        }
+    }
+
+    fn perform(&mut self, op: &HostOp) -> Result<HostReply, HostError> {
+        // SAFETY: `ctx` and `perform` were paired in `new`.
+        unsafe { (self.perform)(self.ctx, op) }.into()
+    }
+}
+
+/// Parameters of [`Host::create_pair`].
+#[derive(Clone, Debug, Default)]
+pub struct PairSpec<'s> {
+    /// Name of the end that stays on the host.
+    pub host: &'s str,
+    /// Name of the end that will move into the jail (before the move).
+    pub peer: &'s str,
+    pub host_mac: Option<Mac>,
+    pub peer_mac: Option<Mac>,
+    pub mtu: Option<u32>,
+    /// Shown on the host interface (`description` on FreeBSD, the alias on Linux).
+    pub description: &'s str,
+}
+
+/// The host as a plugin sees it.
+pub struct Host<'a> {
+    handle: HostHandle<'a>,
+}
+
+impl<'a> Host<'a> {
+    pub fn from_handle(handle: HostHandle<'a>) -> Host<'a> {
+        Host { handle }
+    }
+
+    /// Sends any operation; the typed methods below are shortcuts for this.
+    pub fn perform(&mut self, op: HostOp) -> Result<HostReply, HostError> {
+        self.handle.perform(&op)
+    }
+
+    fn expect_done(&mut self, op: HostOp) -> Result<(), HostError> {
+        self.perform(op).map(|_| ())
+    }
+
+    fn unexpected(op: &str, reply: HostReply) -> HostError {
+        HostError::new(
+            HostErrorKind::Other,
+            format!("ioc answered {op} with an unexpected reply: {reply:?}"),
+        )
+    }
+
+    /// Does the interface exist on that side?
+    pub fn link_exists(&mut self, side: Side, name: &str) -> Result<bool, HostError> {
+        match self.perform(HostOp::LinkExists {
+            side,
+            name: name.into(),
+        })? {
+            HostReply::Flag(b) => Ok(b),
+            other => Err(Self::unexpected("link-exists", other)),
+        }
+    }
+
+    /// The MTU of a host interface, `None` if it does not exist.
+    pub fn link_mtu(&mut self, name: &str) -> Result<Option<u32>, HostError> {
+        match self.perform(HostOp::LinkMtu { name: name.into() })? {
+            HostReply::Number(n) => Ok(n.into_option()),
+            other => Err(Self::unexpected("link-mtu", other)),
+        }
+    }
+
+    /// A kernel tunable, as text.
+    pub fn read_sysctl(&mut self, name: &str) -> Result<String, HostError> {
+        match self.perform(HostOp::ReadSysctl { name: name.into() })? {
+            HostReply::Text(t) => Ok(t.into_string()),
+            other => Err(Self::unexpected("read-sysctl", other)),
+        }
+    }
+
+    /// A connected pair, both ends up in the host stack. Destroyed again on stop or rollback.
+    pub fn create_pair(&mut self, spec: &PairSpec<'_>) -> Result<(), HostError> {
+        self.expect_done(HostOp::CreatePair {
+            host: spec.host.into(),
+            peer: spec.peer.into(),
+            host_mac: spec.host_mac.into(),
+            peer_mac: spec.peer_mac.into(),
+            mtu: spec.mtu.into(),
+            description: spec.description.into(),
+        })
+    }
+
+    /// A bridge in the host stack. Destroyed again on stop or rollback.
+    pub fn create_bridge(&mut self, name: &str, mtu: Option<u32>) -> Result<(), HostError> {
+        self.expect_done(HostOp::CreateBridge {
+            name: name.into(),
+            mtu: mtu.into(),
+        })
+    }
+
+    pub fn add_bridge_member(&mut self, bridge: &str, member: &str) -> Result<(), HostError> {
+        self.expect_done(HostOp::AddBridgeMember {
+            bridge: bridge.into(),
+            member: member.into(),
+        })
+    }
+
+    /// Moves a host interface into the jail's network stack.
+    pub fn move_to_jail(&mut self, name: &str) -> Result<(), HostError> {
+        self.expect_done(HostOp::MoveToJail { name: name.into() })
+    }
+
+    /// Renames an interface on one side and brings it up.
+    pub fn rename_link(&mut self, side: Side, from: &str, to: &str) -> Result<(), HostError> {
+        self.expect_done(HostOp::RenameLink {
+            side,
+            from: from.into(),
+            to: to.into(),
+        })
+    }
+
+    /// Destroys an interface; one that is already gone is not an error.
+    pub fn destroy_link(&mut self, side: Side, name: &str) -> Result<(), HostError> {
+        self.expect_done(HostOp::DestroyLink {
+            side,
+            name: name.into(),
+        })
+    }
+
+    /// Adds an address to an interface inside the jail.
+    pub fn add_address(&mut self, link: &str, address: Cidr) -> Result<(), HostError> {
+        self.expect_done(HostOp::AddAddress {
+            link: link.into(),
+            address,
+        })
+    }
+
+    pub fn loopback_up(&mut self) -> Result<(), HostError> {
+        self.expect_done(HostOp::LoopbackUp)
+    }
+
+    /// Default route inside the jail via `gateway` (scoped to `link` when given).
+    pub fn add_default_route(&mut self, gateway: IpAddr, link: Option<&str>) -> Result<(), HostError> {
+        self.expect_done(HostOp::AddRoute {
+            destination: None.into(),
+            gateway: Some(Ip::from(gateway)).into(),
+            link: link.map(RString::from).into(),
+        })
+    }
+
+    /// Interface route inside the jail: `destination` is reachable directly on `link`.
+    pub fn add_link_route(&mut self, destination: IpAddr, link: &str) -> Result<(), HostError> {
+        self.expect_done(HostOp::AddRoute {
+            destination: Some(Ip::from(destination)).into(),
+            gateway: None.into(),
+            link: Some(RString::from(link)).into(),
+        })
+    }
+
+    pub fn accept_router_advertisements(&mut self, link: &str) -> Result<(), HostError> {
+        self.expect_done(HostOp::AcceptRouterAdvertisements { link: link.into() })
+    }
+
+    pub fn start_dhcp(&mut self, link: &str) -> Result<(), HostError> {
+        self.expect_done(HostOp::StartDhcp { link: link.into() })
+    }
+
+    /// Adds an address to a host interface. Returns false when the host already had it; ioc then
+    /// leaves it in place on stop.
+    pub fn add_host_alias(&mut self, iface: &str, address: Cidr) -> Result<bool, HostError> {
+        match self.perform(HostOp::AddHostAlias {
+            iface: iface.into(),
+            address,
+        })? {
+            HostReply::Flag(added) => Ok(added),
+            other => Err(Self::unexpected("add-host-alias", other)),
+        }
+    }
+
+    pub fn remove_host_alias(&mut self, iface: &str, address: Cidr) -> Result<(), HostError> {
+        self.expect_done(HostOp::RemoveHostAlias {
+            iface: iface.into(),
+            address,
+        })
+    }
+
+    /// Runs a program on the host or in the jail and returns its output, whatever its status.
+    pub fn run(
+        &mut self,
+        side: Side,
+        argv: &[&str],
+        env: &[(&str, &str)],
+        stdin: Option<&str>,
+    ) -> Result<CommandOutput, HostError> {
+        let op = HostOp::RunCommand {
+            side,
+            argv: argv.iter().map(|a| RString::from(*a)).collect::<RVec<_>>(),
+            env: env
+                .iter()
+                .map(|(k, v)| EnvVar {
+                    key: (*k).into(),
+                    value: (*v).into(),
+                })
+                .collect(),
+            stdin: stdin.map(RString::from).into(),
+        };
+        match self.perform(op)? {
+            HostReply::Output(out) => Ok(out),
+            other => Err(Self::unexpected("run-command", other)),
+        }
+    }
+
+    /// Like [`Host::run`], but a non-zero exit status is an error naming the command.
+    pub fn run_checked(&mut self, side: Side, argv: &[&str], stdin: Option<&str>) -> Result<CommandOutput, HostError> {
+        let out = self.run(side, argv, &[], stdin)?;
+        if out.status != 0 {
+            return Err(HostError::new(
+                HostErrorKind::Other,
+                format!(
+                    "`{}` exited with status {}: {}",
+                    argv.join(" "),
+                    out.status,
+                    out.stderr.trim()
+                ),
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Applies an nftables script atomically (Linux).
+    pub fn nft_apply(&mut self, script: &str) -> Result<(), HostError> {
+        self.expect_done(HostOp::NftApply {
+            script: script.into(),
+        })
+    }
+
+    /// Hands a port to the jail's firewall backend (see [`PortPolicy`]).
+    pub fn protect_port(&mut self, policy: PortPolicy) -> Result<(), HostError> {
+        self.expect_done(HostOp::ProtectPort { policy })
+    }
+
+    /// Runs `action` when the jail stops or this start is rolled back.
+    pub fn register_undo(&mut self, action: UndoAction) -> Result<(), HostError> {
+        self.expect_done(HostOp::RegisterUndo { action })
+    }
+}

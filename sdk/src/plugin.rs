@@ -1,0 +1,99 @@
+//! The traits a plugin author implements.
+
+use std::fmt;
+
+use crate::host::Host;
+use crate::ops::HostError;
+use crate::types::{Jail, PortPolicy};
+
+/// A plugin's error: a message for the user. It should say what failed and what was expected;
+/// ioc adds the jail and plugin names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error {
+    message: String,
+}
+
+impl Error {
+    pub fn new(message: impl Into<String>) -> Error {
+        Error {
+            message: message.into(),
+        }
+    }
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<HostError> for Error {
+    fn from(e: HostError) -> Error {
+        Error::new(e.message.into_string())
+    }
+}
+
+impl From<String> for Error {
+    fn from(message: String) -> Error {
+        Error::new(message)
+    }
+}
+
+impl From<&str> for Error {
+    fn from(message: &str) -> Error {
+        Error::new(message)
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A network mode: builds a jail's network on start.
+///
+/// Everything created through [`Host`] is journaled and undone automatically, in reverse order,
+/// when the jail stops, when its start fails, or by the next ioc command after a crash. So
+/// `setup` only builds; `teardown` is for extra work beyond that.
+///
+/// Order on start: `validate` (for every selected jail, before anything changes), exec_prestart,
+/// `pre_start`, jail creation, exec_created, `setup`, exec_start, exec_poststart, `post_start`.
+/// On stop: `pre_stop`, exec_prestop, exec_stop, `teardown`, jail removal, exec_poststop,
+/// undo of the journal, `post_stop`.
+pub trait NetworkMode: Send + Sync + 'static {
+    /// Checks the jail's properties and the host's preconditions. The host only answers
+    /// queries here; any change is refused.
+    fn validate(&self, _jail: &Jail, _host: &mut Host<'_>) -> Result<()> {
+        Ok(())
+    }
+    /// Builds the jail's network. The jail exists and `jail.jid()` is set.
+    fn setup(&self, jail: &Jail, host: &mut Host<'_>) -> Result<()>;
+    /// Extra work on stop, before the jail is removed. Should go on past pieces already gone.
+    fn teardown(&self, _jail: &Jail, _host: &mut Host<'_>) -> Result<()> {
+        Ok(())
+    }
+    fn pre_start(&self, _jail: &Jail, _host: &mut Host<'_>) -> Result<()> {
+        Ok(())
+    }
+    fn post_start(&self, _jail: &Jail, _host: &mut Host<'_>) -> Result<()> {
+        Ok(())
+    }
+    fn pre_stop(&self, _jail: &Jail, _host: &mut Host<'_>) -> Result<()> {
+        Ok(())
+    }
+    fn post_stop(&self, _jail: &Jail, _host: &mut Host<'_>) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A firewall backend: enforces a [`PortPolicy`] on a jail's port.
+pub trait Firewall: Send + Sync + 'static {
+    /// Fails, with a message saying what to fix, when the host cannot enforce policies.
+    fn check_ready(&self, jail: &Jail, host: &mut Host<'_>) -> Result<()>;
+    /// Filters `policy.port()` and attaches it to `policy.bridge()`.
+    fn install(&self, jail: &Jail, policy: &PortPolicy, host: &mut Host<'_>) -> Result<()>;
+    /// Removes exactly what `install` made for this policy; goes on past pieces already gone.
+    fn remove(&self, jail: &Jail, policy: &PortPolicy, host: &mut Host<'_>) -> Result<()>;
+}
