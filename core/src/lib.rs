@@ -2,4 +2,5 @@
 //!
 //! - [`runtime`]: the runtime directory (JIDs, namespace handles, journals of running jails).
 
+pub mod plugins;
 pub mod runtime;

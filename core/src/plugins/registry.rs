@@ -1,0 +1,164 @@
+//! The set of plugins a command may use: which are enabled, and loading them on demand.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use ioc_sdk::PluginKind;
+
+use super::load::LoadedPlugin;
+use super::search::SearchPath;
+
+/// Plugins that ship with ioc; enabled unless the admin disables them. Any other plugin must be
+/// enabled explicitly, because enabling one means running its code as root.
+pub const SHIPPED_PLUGINS: &[&str] = &["shared-ip", "vnet", "secure-vnet", "nftables", "ipfw", "pf"];
+
+/// What `ioc plugins list` shows for one plugin.
+#[derive(Clone, Debug)]
+pub struct PluginEntry {
+    pub name: String,
+    pub kind: Option<PluginKind>,
+    pub version: Option<String>,
+    pub sdk_version: Option<String>,
+    pub file: Option<PathBuf>,
+    pub enabled: bool,
+    pub status: PluginStatus,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PluginStatus {
+    /// Loaded and answered.
+    Ok,
+    /// Disabled, so not loaded.
+    Disabled,
+    /// Enabled, but no file for it along the search path.
+    Missing,
+    /// Found but refused (trust, SDK version, ABI...), with the one-line reason.
+    Refused(String),
+}
+
+impl PluginStatus {
+    pub fn describe(&self) -> String {
+        match self {
+            PluginStatus::Ok => "ok".into(),
+            PluginStatus::Disabled => "disabled".into(),
+            PluginStatus::Missing => "missing".into(),
+            PluginStatus::Refused(why) => format!("refused: {why}"),
+        }
+    }
+}
+
+/// Loads enabled plugins by name, each at most once per process.
+pub struct Registry {
+    search: SearchPath,
+    enabled: BTreeSet<String>,
+    disabled: BTreeSet<String>,
+    loaded: BTreeMap<String, Rc<LoadedPlugin>>,
+}
+
+impl Registry {
+    /// `enabled` are third-party plugins the admin enabled, `disabled` are plugins (shipped or
+    /// not) the admin disabled.
+    pub fn new(search: SearchPath, enabled: &[String], disabled: &[String]) -> Registry {
+        Registry {
+            search,
+            enabled: enabled.iter().cloned().collect(),
+            disabled: disabled.iter().cloned().collect(),
+            loaded: BTreeMap::new(),
+        }
+    }
+
+    pub fn search_path(&self) -> &SearchPath {
+        &self.search
+    }
+
+    pub fn is_enabled(&self, name: &str) -> bool {
+        !self.disabled.contains(name)
+            && (SHIPPED_PLUGINS.contains(&name) || self.enabled.contains(name))
+    }
+
+    /// The plugin called `name`, which must be of `kind`; loaded on first use.
+    pub fn get(&mut self, name: &str, kind: PluginKind) -> Result<Rc<LoadedPlugin>, String> {
+        if !self.is_enabled(name) {
+            return Err(format!(
+                "plugin '{name}' is disabled; enable it with `ioc plugins enable {name}`"
+            ));
+        }
+        let plugin = match self.loaded.get(name) {
+            Some(p) => p.clone(),
+            None => {
+                let path = self.search.find(name).ok_or_else(|| {
+                    format!(
+                        "plugin '{name}' not found (looked for {} in {})",
+                        super::file_name_for(name),
+                        self.search
+                            .dirs()
+                            .iter()
+                            .map(|d| d.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })?;
+                let plugin = Rc::new(LoadedPlugin::load(&path).map_err(|e| e.to_string())?);
+                self.loaded.insert(name.to_string(), plugin.clone());
+                plugin
+            }
+        };
+        if plugin.kind != kind {
+            return Err(format!(
+                "plugin '{name}' is a {} plugin, but a {kind} plugin is needed here",
+                plugin.kind
+            ));
+        }
+        Ok(plugin)
+    }
+
+    /// Every plugin known: found along the search path, shipped, or enabled. Enabled ones are
+    /// loaded to report their details; disabled ones are never opened.
+    pub fn entries(&mut self) -> Vec<PluginEntry> {
+        let found = self.search.discover();
+        let mut names: BTreeSet<String> = found.keys().cloned().collect();
+        names.extend(SHIPPED_PLUGINS.iter().map(|s| s.to_string()));
+        names.extend(self.enabled.iter().cloned());
+        names
+            .into_iter()
+            .map(|name| {
+                let enabled = self.is_enabled(&name);
+                let file = found.get(&name).cloned();
+                let mut entry = PluginEntry {
+                    name: name.clone(),
+                    kind: None,
+                    version: None,
+                    sdk_version: None,
+                    file: file.clone(),
+                    enabled,
+                    status: PluginStatus::Disabled,
+                };
+                if !enabled {
+                    return entry;
+                }
+                if file.is_none() {
+                    entry.status = PluginStatus::Missing;
+                    return entry;
+                }
+                let loaded = match self.loaded.get(&name) {
+                    Some(p) => Ok(p.clone()),
+                    None => LoadedPlugin::load(file.as_deref().unwrap_or_else(|| unreachable!()))
+                        .map(Rc::new)
+                        .map_err(|e| e.to_string()),
+                };
+                match loaded {
+                    Ok(p) => {
+                        entry.kind = Some(p.kind);
+                        entry.version = Some(p.version.clone());
+                        entry.sdk_version = Some(p.sdk_version.clone());
+                        entry.status = PluginStatus::Ok;
+                        self.loaded.insert(name, p);
+                    }
+                    Err(why) => entry.status = PluginStatus::Refused(why),
+                }
+                entry
+            })
+            .collect()
+    }
+}
