@@ -146,10 +146,11 @@ impl<'a> Host<'a> {
         })
     }
 
-    pub fn add_bridge_member(&mut self, bridge: &str, member: &str) -> Result<(), HostError> {
-        self.expect_done(HostOp::AddBridgeMember {
+    /// Adds host interfaces to a bridge.
+    pub fn add_bridge_members(&mut self, bridge: &str, members: &[&str]) -> Result<(), HostError> {
+        self.expect_done(HostOp::AddBridgeMembers {
             bridge: bridge.into(),
-            member: member.into(),
+            members: members.iter().map(|m| RString::from(*m)).collect(),
         })
     }
 

@@ -34,7 +34,7 @@ pub fn link_name(platform: Platform, nic: &str, jid: u32, suffixes: &[&str]) -> 
     }
     let hash = format!("{:04x}", fnv1a(nic.as_bytes()) & 0xffff);
     let room = MAX_LINK_NAME.saturating_sub(tail.len());
-    if room >= hash.len() + 1 {
+    if room > hash.len() {
         let keep = room - hash.len();
         let prefix: String = nic.chars().take(keep).collect();
         return format!("{prefix}{hash}{tail}");

@@ -72,8 +72,11 @@ pub enum HostOp {
     },
     /// A bridge in the host stack, up. Undone by destroying it.
     CreateBridge { name: RString, mtu: ROption<u32> },
-    /// Add a host interface to a bridge.
-    AddBridgeMember { bridge: RString, member: RString },
+    /// Add host interfaces to a bridge (one FreeBSD `ifconfig BRIDGE addm A addm B up`).
+    AddBridgeMembers {
+        bridge: RString,
+        members: RVec<RString>,
+    },
     /// Move a host interface into the jail's network stack.
     MoveToJail { name: RString },
     /// Rename an interface (and bring it up).
@@ -137,7 +140,7 @@ impl HostOp {
             HostOp::ReadSysctl { .. } => "read-sysctl",
             HostOp::CreatePair { .. } => "create-pair",
             HostOp::CreateBridge { .. } => "create-bridge",
-            HostOp::AddBridgeMember { .. } => "add-bridge-member",
+            HostOp::AddBridgeMembers { .. } => "add-bridge-members",
             HostOp::MoveToJail { .. } => "move-to-jail",
             HostOp::RenameLink { .. } => "rename-link",
             HostOp::DestroyLink { .. } => "destroy-link",

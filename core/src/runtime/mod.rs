@@ -1,11 +1,18 @@
 //! The runtime directory: what is running now.
 //!
-//! `IOC_RUN_DIR`, else `/run/ioc`. Each running jail has `jails/<name>/` holding its `jid`, its
-//! journal and (on Linux) its pinned namespaces. Nothing here survives a reboot, and nothing
-//! needs to: a reboot also ends every jail.
+//! `IOC_RUN_DIR`, else `/run/ioc`. Each jail being started, running or being stopped has
+//! `jails/<name>/` holding its `jid` and its `journal` (and, on Linux, its pinned namespaces).
+//! Locks live apart in `locks/`, because a jail's directory is deleted when it stops and a lock
+//! on a deleted file protects nothing. Nothing here survives a reboot, and nothing needs to: a
+//! reboot also ends every jail.
 
-use std::fs;
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+
+use crate::journal::Journal;
 
 /// Default runtime directory.
 pub const DEFAULT_RUN_DIR: &str = "/run/ioc";
@@ -14,6 +21,73 @@ pub const DEFAULT_RUN_DIR: &str = "/run/ioc";
 #[derive(Clone, Debug)]
 pub struct RunDir {
     path: PathBuf,
+}
+
+/// What the runtime dir says about a jail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JailState {
+    Stopped,
+    Running {
+        jid: u32,
+    },
+    /// A start or stop did not finish (crash, or a stop that hit errors); the next start or
+    /// stop of the jail cleans up from the journal.
+    Incomplete {
+        jid: Option<u32>,
+    },
+}
+
+impl JailState {
+    pub fn jid(self) -> Option<u32> {
+        match self {
+            JailState::Running { jid } => Some(jid),
+            JailState::Incomplete { jid } => jid,
+            JailState::Stopped => None,
+        }
+    }
+    pub fn describe(self) -> &'static str {
+        match self {
+            JailState::Stopped => "down",
+            JailState::Running { .. } => "up",
+            JailState::Incomplete { .. } => "incomplete",
+        }
+    }
+}
+
+/// An exclusive `flock`, released on drop.
+#[derive(Debug)]
+pub struct Lock {
+    _file: File,
+}
+
+impl Lock {
+    fn acquire(path: &Path) -> io::Result<Lock> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        loop {
+            // SAFETY: flock on an fd we own.
+            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
+                return Ok(Lock { _file: file });
+            }
+            let err = io::Error::last_os_error();
+            if err.kind() != io::ErrorKind::Interrupted {
+                return Err(err);
+            }
+        }
+    }
+}
+
+fn private_dir(path: &Path) -> io::Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
 }
 
 impl RunDir {
@@ -38,10 +112,108 @@ impl RunDir {
         self.path.join("jails").join(name)
     }
 
-    /// The JID of a running jail, `None` when it is not running.
+    pub fn journal_path(&self, name: &str) -> PathBuf {
+        self.jail_dir(name).join("journal")
+    }
+
+    fn jid_path(&self, name: &str) -> PathBuf {
+        self.jail_dir(name).join("jid")
+    }
+
+    /// The JID of a jail that is running (or half-started), `None` when it is not.
     pub fn jid(&self, name: &str) -> Option<u32> {
-        fs::read_to_string(self.jail_dir(name).join("jid"))
+        fs::read_to_string(self.jid_path(name))
             .ok()
             .and_then(|s| s.trim().parse().ok())
+    }
+
+    /// Running, stopped, or left incomplete by a crash or failed stop.
+    pub fn state(&self, name: &str) -> JailState {
+        let jid = self.jid(name);
+        match Journal::read(&self.journal_path(name)) {
+            Ok(Some(j)) if j.started() && !j.stopping() => match jid {
+                Some(jid) => JailState::Running { jid },
+                None => JailState::Incomplete { jid },
+            },
+            Ok(Some(_)) => JailState::Incomplete { jid },
+            _ if self.jail_dir(name).exists() => JailState::Incomplete { jid },
+            _ => JailState::Stopped,
+        }
+    }
+
+    /// Names of jails with runtime state (running or incomplete).
+    pub fn active_jails(&self) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(self.path.join("jails"))
+            .map(|d| {
+                d.flatten()
+                    .filter_map(|e| e.file_name().into_string().ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    /// Serialises changes to one jail (start, stop) across ioc processes.
+    pub fn lock_jail(&self, name: &str) -> io::Result<Lock> {
+        let dir = self.path.join("locks");
+        private_dir(&dir)?;
+        Lock::acquire(&dir.join(format!("{name}.lock")))
+    }
+
+    /// Serialises JID allocation and run-dir mount handling.
+    pub fn lock_global(&self) -> io::Result<Lock> {
+        private_dir(&self.path)?;
+        Lock::acquire(&self.path.join("lock"))
+    }
+
+    /// The lowest positive JID no active jail holds.
+    pub fn next_free_jid(&self) -> u32 {
+        let used: Vec<u32> = self
+            .active_jails()
+            .iter()
+            .filter_map(|n| self.jid(n))
+            .collect();
+        (1..).find(|j| !used.contains(j)).unwrap_or(1)
+    }
+
+    /// Creates the jail's runtime dir and reserves the lowest free JID for it.
+    pub fn allocate(&self, name: &str) -> io::Result<u32> {
+        let _global = self.lock_global()?;
+        let jid = self.next_free_jid();
+        private_dir(&self.jail_dir(name))?;
+        let tmp = self.jail_dir(name).join("jid.tmp");
+        fs::write(&tmp, format!("{jid}\n"))?;
+        fs::rename(&tmp, self.jid_path(name))?;
+        Ok(jid)
+    }
+
+    /// Deletes a jail's runtime dir once its journal is fully undone.
+    pub fn release(&self, name: &str) -> io::Result<()> {
+        let _global = self.lock_global()?;
+        match fs::remove_dir_all(self.jail_dir(name)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jids_are_the_lowest_free_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = RunDir::new(dir.path());
+        assert_eq!(run.allocate("a").unwrap(), 1);
+        assert_eq!(run.allocate("b").unwrap(), 2);
+        assert_eq!(run.allocate("c").unwrap(), 3);
+        run.release("b").unwrap();
+        assert_eq!(run.next_free_jid(), 2);
+        assert_eq!(run.jid("c"), Some(3));
+        assert_eq!(run.state("c"), JailState::Incomplete { jid: Some(3) });
+        assert_eq!(run.state("b"), JailState::Stopped);
+        assert_eq!(run.active_jails(), vec!["a".to_string(), "c".to_string()]);
     }
 }

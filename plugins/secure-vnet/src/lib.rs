@@ -1,1 +1,35 @@
-//! secure-vnet plugin
+//! The `secure-vnet` network mode (`interfaces="vnet0::bridge0"`): VNET whose ports only pass
+//! the jail's own MAC and addresses, enforced by the host's firewall backend.
+
+use ioc_sdk::{Error, Host, Jail, NetworkMode, Result};
+use ioc_vnet_common::{setup, validate, Attach};
+
+#[derive(Default)]
+pub struct SecureVnet;
+
+impl NetworkMode for SecureVnet {
+    fn validate(&self, jail: &Jail, host: &mut Host<'_>) -> Result<()> {
+        validate(jail, host, Attach::Firewall)?;
+        // A learned address cannot be whitelisted before it is known, and widening the filter
+        // to "any address" would defeat the mode: refuse instead.
+        if let Some(a) = jail.network().addresses().find(|a| a.cidr().is_none()) {
+            return Err(Error::new(format!(
+                "property '{}': Secure VNET only whitelists static addresses; {}|{} is learned at run time (use a static address, or plain VNET)",
+                if a.kind() == ioc_sdk::AddressKind::Dhcp { "ip4_addr" } else { "ip6_addr" },
+                a.nic(),
+                if a.kind() == ioc_sdk::AddressKind::Dhcp { "dhcp" } else { "accept_rtadv" },
+            )));
+        }
+        Ok(())
+    }
+
+    fn setup(&self, jail: &Jail, host: &mut Host<'_>) -> Result<()> {
+        setup(jail, host, Attach::Firewall)
+    }
+}
+
+ioc_sdk::export_network_mode! {
+    name: "secure-vnet",
+    description: "Secure VNET: VNET whose ports pass only the jail's own MAC and IPs",
+    mode: SecureVnet,
+}

@@ -1,14 +1,18 @@
 //! The `vnet` network mode: a pair per `interfaces` entry, host end on the bridge.
 
 use ioc_sdk::{Host, Jail, NetworkMode, Result};
+use ioc_vnet_common::{setup, validate, Attach};
 
 #[derive(Default)]
 pub struct Vnet;
 
 impl NetworkMode for Vnet {
-    fn setup(&self, jail: &Jail, _host: &mut Host<'_>) -> Result<()> {
-        ioc_sdk::tracing::info!(jail = jail.name(), "vnet setup");
-        Ok(())
+    fn validate(&self, jail: &Jail, host: &mut Host<'_>) -> Result<()> {
+        validate(jail, host, Attach::Bridge)
+    }
+
+    fn setup(&self, jail: &Jail, host: &mut Host<'_>) -> Result<()> {
+        setup(jail, host, Attach::Bridge)
     }
 }
 

@@ -1,0 +1,50 @@
+//! The one interface every platform host implements.
+//!
+//! Plugins decide, the host acts: the lifecycle turns plugin requests and its own steps into
+//! calls on a `Backend`. `LinuxHost` acts through netlink and setns, `FreeBsdHost` through
+//! ifconfig/jail/route, and `PlanHost` only records, which is how a dry run works.
+
+use ioc_sdk::{Cidr, HostError, HostOp, HostReply, Platform};
+
+use crate::runtime::RunDir;
+use crate::step::{HookPoint, JailParams};
+
+pub trait Backend {
+    /// The platform whose behaviour this host has.
+    fn platform(&self) -> Platform;
+
+    /// True when nothing is really changed (dry run).
+    fn is_plan(&self) -> bool {
+        false
+    }
+
+    /// Creates the jail itself (FreeBSD: `jail -c`; Linux: namespaces pinned in the run dir).
+    fn create_jail(&mut self, params: &JailParams) -> Result<(), HostError>;
+
+    /// Ends every process of the jail and removes it. A jail already gone is not an error.
+    fn remove_jail(&mut self, params: &JailParams, force: bool) -> Result<(), HostError>;
+
+    /// Carries out one primitive for a jail. `ProtectPort` and `RegisterUndo` never reach a
+    /// backend: the lifecycle handles them.
+    fn perform(&mut self, params: &JailParams, op: &HostOp) -> Result<HostReply, HostError>;
+
+    /// Does the host interface already hold this address? Decides whether a shared-IP alias is
+    /// ioc's to remove later.
+    fn host_has_address(&mut self, iface: &str, address: &Cidr) -> Result<bool, HostError>;
+
+    /// Runs an exec_* hook with `/bin/sh -c`, on the host or in the jail per `point`, with the
+    /// hook environment. Output goes to ioc's stderr; a non-zero exit is an error.
+    fn run_hook(
+        &mut self,
+        params: &JailParams,
+        point: HookPoint,
+        command: &str,
+        env: &[(String, String)],
+    ) -> Result<(), HostError>;
+
+    /// Called after a jail's runtime dir is gone, to release host-wide state once nothing
+    /// runs (Linux unmounts the run dir's private mount).
+    fn jail_released(&mut self, _run: &RunDir) -> std::io::Result<()> {
+        Ok(())
+    }
+}

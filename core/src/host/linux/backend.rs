@@ -1,0 +1,476 @@
+//! `LinuxHost`: carries out primitives with rtnetlink, setns and namespaces.
+//!
+//! One netlink socket for the host's network namespace (the one ioc runs in) and one per jail,
+//! each opened on first use and kept for the rest of the command: a start costs one request
+//! per primitive and no child process.
+
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::io::{self, Write};
+use std::net::IpAddr;
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use ioc_sdk::{Cidr, CommandOutput, HostError, HostErrorKind, HostOp, HostReply, Platform, Side};
+
+use super::jail::{self, JailNs, JailPaths};
+use super::netlink::{Netlink, NlError};
+use super::netns;
+use crate::host::Backend;
+use crate::runtime::RunDir;
+use crate::step::{HookPoint, JailParams};
+
+/// DHCP clients ioc knows how to run inside a jail, in order of preference.
+const DHCLIENT: [&str; 2] = ["/sbin/dhclient", "/usr/sbin/dhclient"];
+
+struct JailHandle {
+    ns: JailNs,
+    netlink: Option<Netlink>,
+}
+
+pub struct LinuxHost {
+    run_dir: PathBuf,
+    host: Option<Netlink>,
+    jails: HashMap<String, JailHandle>,
+}
+
+fn nl_error(e: NlError) -> HostError {
+    let kind = if e.is_not_found() {
+        HostErrorKind::NotFound
+    } else if e.is_exists() {
+        HostErrorKind::AlreadyExists
+    } else {
+        HostErrorKind::Other
+    };
+    HostError::new(kind, e.to_string())
+}
+
+fn io_error(context: &str, e: io::Error) -> HostError {
+    let kind = match e.kind() {
+        io::ErrorKind::NotFound => HostErrorKind::NotFound,
+        io::ErrorKind::AlreadyExists => HostErrorKind::AlreadyExists,
+        io::ErrorKind::PermissionDenied => HostErrorKind::PermissionDenied,
+        _ => HostErrorKind::Other,
+    };
+    HostError::new(kind, format!("{context}: {e}"))
+}
+
+fn not_found(what: String) -> HostError {
+    HostError::new(HostErrorKind::NotFound, what)
+}
+
+impl LinuxHost {
+    pub fn new(run: &RunDir) -> LinuxHost {
+        LinuxHost {
+            run_dir: run.path().to_path_buf(),
+            host: None,
+            jails: HashMap::new(),
+        }
+    }
+
+    fn host_netlink(&mut self) -> Result<&mut Netlink, HostError> {
+        if self.host.is_none() {
+            self.host = Some(Netlink::open().map_err(nl_error)?);
+        }
+        Ok(self.host.as_mut().unwrap_or_else(|| unreachable!()))
+    }
+
+    fn jail(&mut self, name: &str) -> Result<&mut JailHandle, HostError> {
+        if !self.jails.contains_key(name) {
+            let ns = JailNs::open(&JailPaths::new(&self.run_dir, name))
+                .map_err(|e| io_error(&format!("jail {name} is not running"), e))?;
+            self.jails
+                .insert(name.to_string(), JailHandle { ns, netlink: None });
+        }
+        Ok(self.jails.get_mut(name).unwrap_or_else(|| unreachable!()))
+    }
+
+    fn jail_netlink(&mut self, name: &str) -> Result<&mut Netlink, HostError> {
+        let handle = self.jail(name)?;
+        if handle.netlink.is_none() {
+            handle.netlink = Some(Netlink::open_in(handle.ns.net.as_fd()).map_err(nl_error)?);
+        }
+        Ok(handle.netlink.as_mut().unwrap_or_else(|| unreachable!()))
+    }
+
+    fn netlink(&mut self, side: Side, jail: &str) -> Result<&mut Netlink, HostError> {
+        match side {
+            Side::Host => self.host_netlink(),
+            Side::Jail => self.jail_netlink(jail),
+        }
+    }
+
+    /// The index of a link that must exist.
+    fn index(&mut self, side: Side, jail: &str, name: &str) -> Result<u32, HostError> {
+        let where_ = if side == Side::Jail {
+            " in the jail"
+        } else {
+            ""
+        };
+        self.netlink(side, jail)?
+            .link(name)
+            .map_err(nl_error)?
+            .map(|l| l.index)
+            .ok_or_else(|| not_found(format!("interface {name}{where_} does not exist")))
+    }
+
+    /// A command that runs on the host or inside the jail.
+    fn command(&mut self, side: Side, jail: &str, program: &str) -> Result<Command, HostError> {
+        Ok(match side {
+            Side::Host => Command::new(program),
+            Side::Jail => self.jail(jail)?.ns.command(program),
+        })
+    }
+
+    fn add_host_alias(&mut self, iface: &str, address: &Cidr) -> Result<HostReply, HostError> {
+        let index = self.index(Side::Host, "", iface)?;
+        match self
+            .host_netlink()?
+            .add_address(index, address.ip(), address.prefix())
+        {
+            Ok(()) => Ok(HostReply::Flag(true)),
+            Err(e) if e.is_exists() => Ok(HostReply::Flag(false)),
+            Err(e) => Err(nl_error(e)),
+        }
+    }
+
+    fn add_route(
+        &mut self,
+        jail: &str,
+        destination: Option<IpAddr>,
+        gateway: Option<IpAddr>,
+        link: Option<&str>,
+    ) -> Result<(), HostError> {
+        let oif = match link {
+            Some(l) => Some(self.index(Side::Jail, jail, l)?),
+            None => None,
+        };
+        let destination = destination.map(|d| (d, if d.is_ipv6() { 128 } else { 32 }));
+        self.jail_netlink(jail)?
+            .add_route(destination, gateway, oif)
+            .map_err(nl_error)
+    }
+
+    /// Turns on SLAAC for a jail interface, then bounces it so the kernel solicits a router
+    /// at once instead of waiting for the next periodic advertisement.
+    fn accept_rtadv(&mut self, jail: &str, link: &str) -> Result<(), HostError> {
+        let index = self.index(Side::Jail, jail, link)?;
+        let ns = &self.jail(jail)?.ns;
+        for (key, value) in [("accept_ra", "1"), ("autoconf", "1")] {
+            netns::write_sysctl_in(ns.net.as_fd(), &["net", "ipv6", "conf", link, key], value)
+                .map_err(|e| io_error(&format!("enable router advertisements on {link}"), e))?;
+        }
+        let nl = self.jail_netlink(jail)?;
+        nl.set_up(index, false)
+            .and_then(|()| nl.set_up(index, true))
+            .map_err(nl_error)
+    }
+
+    /// Runs dhclient inside the jail once; it stays in the background (in the jail, so the
+    /// stop ends it) to renew the lease.
+    fn start_dhcp(&mut self, jail: &str, link: &str) -> Result<(), HostError> {
+        let Some(client) = DHCLIENT.iter().find(|p| Path::new(p).is_file()) else {
+            return Err(HostError::new(
+                HostErrorKind::Unsupported,
+                format!(
+                    "ip4_addr asks for DHCP on {link}, but no DHCP client is installed: install isc-dhcp-client (dhclient)"
+                ),
+            ));
+        };
+        let dir = JailPaths::new(&self.run_dir, jail).dir;
+        let pid = dir.join(format!("dhclient.{link}.pid"));
+        let leases = dir.join(format!("dhclient.{link}.leases"));
+        let mut cmd = self.command(Side::Jail, jail, client)?;
+        cmd.arg("-1")
+            .arg("-pf")
+            .arg(&pid)
+            .arg("-lf")
+            .arg(&leases)
+            .arg(link);
+        let out = run(cmd, None)?;
+        if out.status != 0 {
+            return Err(HostError::new(
+                HostErrorKind::Other,
+                format!("dhclient got no lease on {link}: {}", out.stderr.trim()),
+            ));
+        }
+        Ok(())
+    }
+
+    fn run_command(&mut self, jail: &str, op: &HostOp) -> Result<HostReply, HostError> {
+        let HostOp::RunCommand {
+            side,
+            argv,
+            env,
+            stdin,
+        } = op
+        else {
+            return Err(HostError::new(HostErrorKind::Other, "not a command"));
+        };
+        let program = argv
+            .first()
+            .ok_or_else(|| HostError::new(HostErrorKind::Other, "empty command"))?;
+        let mut cmd = self.command(*side, jail, program.as_str())?;
+        cmd.args(argv.iter().skip(1).map(|a| OsStr::new(a.as_str())));
+        cmd.envs(env.iter().map(|e| (e.key.as_str(), e.value.as_str())));
+        run(cmd, stdin.as_ref().map(|s| s.as_str()).into_option()).map(HostReply::Output)
+    }
+
+    /// Applies an nftables script with `nft -f -` (atomic: the whole script or nothing).
+    fn nft_apply(&mut self, script: &str) -> Result<(), HostError> {
+        let mut nft = Command::new("nft");
+        nft.args(["-f", "-"]);
+        let out = run(nft, Some(script)).map_err(|e| {
+            HostError::new(
+                e.kind,
+                format!("nft: {} (is the nftables package installed?)", e.message),
+            )
+        });
+        let mut cmd_out = out?;
+        if cmd_out.status != 0 {
+            cmd_out.stderr = cmd_out.stderr.trim().into();
+            return Err(HostError::new(
+                HostErrorKind::Other,
+                format!("nft rejected the rules: {}", cmd_out.stderr),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Runs a command to completion, feeding `stdin`, capturing its output.
+fn run(mut cmd: Command, stdin: Option<&str>) -> Result<CommandOutput, HostError> {
+    let program = format!("{:?}", cmd.get_program());
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| io_error(&format!("run {program}"), e))?;
+    if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        pipe.write_all(input.as_bytes())
+            .map_err(|e| io_error(&format!("write to {program}"), e))?;
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| io_error(&format!("wait for {program}"), e))?;
+    Ok(CommandOutput {
+        status: out.status.code().unwrap_or(128),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned().into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned().into(),
+    })
+}
+
+impl Backend for LinuxHost {
+    fn platform(&self) -> Platform {
+        Platform::Linux
+    }
+
+    fn create_jail(&mut self, params: &JailParams) -> Result<(), HostError> {
+        let run = RunDir::new(&self.run_dir);
+        {
+            let _global = run
+                .lock_global()
+                .map_err(|e| io_error("lock the run dir", e))?;
+            jail::ensure_private_run_dir(&self.run_dir)
+                .map_err(|e| io_error("make the run dir a private mount", e))?;
+        }
+        jail::create(&self.run_dir, params).map_err(|e| io_error("create the jail's namespaces", e))
+    }
+
+    fn remove_jail(&mut self, params: &JailParams, force: bool) -> Result<(), HostError> {
+        // Our own handles would keep the jail's namespaces alive.
+        self.jails.remove(&params.name);
+        jail::remove(&self.run_dir, params, force).map_err(|e| io_error("remove the jail", e))
+    }
+
+    fn perform(&mut self, params: &JailParams, op: &HostOp) -> Result<HostReply, HostError> {
+        let jail = params.name.as_str();
+        match op {
+            HostOp::LinkExists { side, name } => {
+                let found = self.netlink(*side, jail)?.link(name).map_err(nl_error)?;
+                Ok(HostReply::Flag(found.is_some()))
+            }
+            HostOp::LinkMtu { name } => {
+                let found = self.host_netlink()?.link(name).map_err(nl_error)?;
+                Ok(HostReply::Number(found.map(|l| l.mtu).into()))
+            }
+            HostOp::ReadSysctl { name } => {
+                let here = netns::current_netns().map_err(|e| io_error("open own namespace", e))?;
+                netns::read_sysctl_in(here.as_fd(), &netns::sysctl_key(name))
+                    .map(|v| HostReply::Text(v.trim().into()))
+                    .map_err(|e| io_error(&format!("read sysctl {name}"), e))
+            }
+            HostOp::CreatePair {
+                host,
+                peer,
+                host_mac,
+                peer_mac,
+                mtu,
+                description,
+            } => {
+                let alias = (!description.is_empty()).then(|| description.as_str());
+                self.host_netlink()?
+                    .create_veth(
+                        host,
+                        peer,
+                        host_mac.into_option().map(|m| m.0),
+                        peer_mac.into_option().map(|m| m.0),
+                        mtu.into_option(),
+                        alias,
+                    )
+                    .map(|_| HostReply::Done)
+                    .map_err(nl_error)
+            }
+            HostOp::CreateBridge { name, mtu } => self
+                .host_netlink()?
+                .create_bridge(name, mtu.into_option())
+                .map(|_| HostReply::Done)
+                .map_err(nl_error),
+            HostOp::AddBridgeMembers { bridge, members } => {
+                let master = self
+                    .index(Side::Host, jail, bridge)
+                    .map_err(|_| not_found(format!("VNET bridge {bridge} does not exist")))?;
+                for member in members.iter() {
+                    let index = self.index(Side::Host, jail, member)?;
+                    self.host_netlink()?
+                        .set_master(index, master)
+                        .map_err(nl_error)?;
+                }
+                Ok(HostReply::Done)
+            }
+            HostOp::MoveToJail { name } => {
+                let index = self.index(Side::Host, jail, name)?;
+                let ns = self
+                    .jail(jail)?
+                    .ns
+                    .net
+                    .try_clone()
+                    .map_err(|e| io_error("dup", e))?;
+                self.host_netlink()?
+                    .move_to_netns(index, ns.as_fd())
+                    .map(|()| HostReply::Done)
+                    .map_err(nl_error)
+            }
+            HostOp::RenameLink { side, from, to } => {
+                let index = self.index(*side, jail, from)?;
+                self.netlink(*side, jail)?
+                    .rename(index, to, true)
+                    .map(|()| HostReply::Done)
+                    .map_err(nl_error)
+            }
+            HostOp::DestroyLink { side, name } => {
+                let nl = self.netlink(*side, jail)?;
+                match nl.link(name).map_err(nl_error)? {
+                    None => Ok(HostReply::Done),
+                    Some(link) => match nl.delete_link(link.index) {
+                        Err(e) if !e.is_not_found() => Err(nl_error(e)),
+                        _ => Ok(HostReply::Done),
+                    },
+                }
+            }
+            HostOp::AddAddress { link, address } => {
+                let index = self.index(Side::Jail, jail, link)?;
+                self.jail_netlink(jail)?
+                    .add_address(index, address.ip(), address.prefix())
+                    .map(|()| HostReply::Done)
+                    .map_err(nl_error)
+            }
+            HostOp::LoopbackUp => {
+                let index = self.index(Side::Jail, jail, "lo")?;
+                self.jail_netlink(jail)?
+                    .set_up(index, true)
+                    .map(|()| HostReply::Done)
+                    .map_err(nl_error)
+            }
+            HostOp::AddRoute {
+                destination,
+                gateway,
+                link,
+            } => self
+                .add_route(
+                    jail,
+                    destination.into_option().map(|d| d.get()),
+                    gateway.into_option().map(|g| g.get()),
+                    link.as_ref().map(|l| l.as_str()).into_option(),
+                )
+                .map(|()| HostReply::Done),
+            HostOp::AcceptRouterAdvertisements { link } => {
+                self.accept_rtadv(jail, link).map(|()| HostReply::Done)
+            }
+            HostOp::StartDhcp { link } => self.start_dhcp(jail, link).map(|()| HostReply::Done),
+            HostOp::AddHostAlias { iface, address } => self.add_host_alias(iface, address),
+            HostOp::RemoveHostAlias { iface, address } => {
+                let index = self.index(Side::Host, jail, iface)?;
+                match self
+                    .host_netlink()?
+                    .delete_address(index, address.ip(), address.prefix())
+                {
+                    Err(e) if !e.is_not_found() => Err(nl_error(e)),
+                    _ => Ok(HostReply::Done),
+                }
+            }
+            HostOp::RunCommand { .. } => self.run_command(jail, op),
+            HostOp::NftApply { script } => self.nft_apply(script).map(|()| HostReply::Done),
+            HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } => Err(HostError::new(
+                HostErrorKind::Unsupported,
+                format!("{} is handled by the lifecycle, not the host", op.name()),
+            )),
+        }
+    }
+
+    fn host_has_address(&mut self, iface: &str, address: &Cidr) -> Result<bool, HostError> {
+        let index = self
+            .index(Side::Host, "", iface)
+            .map_err(|_| not_found(format!("host interface {iface} does not exist")))?;
+        let addresses = self
+            .host_netlink()?
+            .addresses(Some(index))
+            .map_err(nl_error)?;
+        Ok(addresses.iter().any(|a| a.addr == address.ip()))
+    }
+
+    fn run_hook(
+        &mut self,
+        params: &JailParams,
+        point: HookPoint,
+        command: &str,
+        env: &[(String, String)],
+    ) -> Result<(), HostError> {
+        let mut cmd = self.command(point.side(), &params.name, "/bin/sh")?;
+        cmd.arg("-c")
+            .arg(command)
+            .envs(env.iter().map(|(k, v)| (k, v)));
+        // Hook output goes to stderr, so ioc's own stdout stays parseable.
+        let stderr = io::stderr()
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(|e| io_error("dup stderr", e))?;
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::from(
+                stderr.try_clone().map_err(|e| io_error("dup stderr", e))?,
+            ))
+            .stderr(Stdio::from(stderr));
+        let status = cmd.status().map_err(|e| io_error("run /bin/sh", e))?;
+        if !status.success() {
+            return Err(HostError::new(
+                HostErrorKind::Other,
+                format!(
+                    "`{command}` exited with status {}",
+                    status.code().unwrap_or(128)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn jail_released(&mut self, run: &RunDir) -> io::Result<()> {
+        let _global = run.lock_global()?;
+        jail::release_run_dir(run.path())
+    }
+}

@@ -1,0 +1,97 @@
+//! `PlanHost`: performs nothing, answers queries with what the host would most likely say.
+//!
+//! A dry run drives the real lifecycle against this host; the steps it journals (in memory)
+//! are the plan. When rendering for the platform ioc runs on, queries can be answered from the
+//! live system read-only (through `probe`); otherwise they get neutral answers (bridges exist
+//! with MTU 1500, sysctls read as enabled), so a plan for another machine is still complete.
+
+use ioc_sdk::{Cidr, CommandOutput, HostError, HostOp, HostReply, Platform};
+
+use super::Backend;
+use crate::step::{HookPoint, JailParams};
+
+/// Read-only answers from a live system.
+pub trait Probe {
+    fn link_mtu(&mut self, name: &str) -> Option<Option<u32>>;
+    fn host_has_address(&mut self, iface: &str, address: &Cidr) -> Option<bool>;
+}
+
+pub struct PlanHost {
+    platform: Platform,
+    probe: Option<Box<dyn Probe>>,
+}
+
+impl PlanHost {
+    pub fn new(platform: Platform) -> PlanHost {
+        PlanHost {
+            platform,
+            probe: None,
+        }
+    }
+
+    /// Answers link and address queries from a live system (same platform only).
+    pub fn with_probe(mut self, probe: Box<dyn Probe>) -> PlanHost {
+        self.probe = Some(probe);
+        self
+    }
+}
+
+/// The MTU assumed for a bridge nothing can be asked about.
+pub const ASSUMED_MTU: u32 = 1500;
+
+impl Backend for PlanHost {
+    fn platform(&self) -> Platform {
+        self.platform
+    }
+
+    fn is_plan(&self) -> bool {
+        true
+    }
+
+    fn create_jail(&mut self, _params: &JailParams) -> Result<(), HostError> {
+        Ok(())
+    }
+
+    fn remove_jail(&mut self, _params: &JailParams, _force: bool) -> Result<(), HostError> {
+        Ok(())
+    }
+
+    fn perform(&mut self, _params: &JailParams, op: &HostOp) -> Result<HostReply, HostError> {
+        Ok(match op {
+            HostOp::LinkExists { name, .. } => {
+                let live = self.probe.as_mut().and_then(|p| p.link_mtu(name));
+                HostReply::Flag(live.map_or(true, |mtu| mtu.is_some()))
+            }
+            HostOp::LinkMtu { name } => {
+                let live = self.probe.as_mut().and_then(|p| p.link_mtu(name));
+                HostReply::Number(live.unwrap_or(Some(ASSUMED_MTU)).into())
+            }
+            HostOp::ReadSysctl { .. } => HostReply::Text("1".into()),
+            HostOp::AddHostAlias { .. } => HostReply::Flag(true),
+            HostOp::RunCommand { .. } => HostReply::Output(CommandOutput {
+                status: 0,
+                stdout: "".into(),
+                stderr: "".into(),
+            }),
+            _ => HostReply::Done,
+        })
+    }
+
+    fn host_has_address(&mut self, iface: &str, address: &Cidr) -> Result<bool, HostError> {
+        Ok(self
+            .probe
+            .as_mut()
+            .and_then(|p| p.host_has_address(iface, address))
+            .unwrap_or(false))
+    }
+
+    fn run_hook(
+        &mut self,
+        _params: &JailParams,
+        _point: HookPoint,
+        _command: &str,
+        _env: &[(String, String)],
+    ) -> Result<(), HostError> {
+        Ok(())
+    }
+}

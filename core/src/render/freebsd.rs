@@ -1,0 +1,289 @@
+//! FreeBSD command lines, following libioc (see shared/reference/freebsd-behaviour.md).
+
+use std::net::IpAddr;
+
+use ioc_sdk::{Cidr, HostOp, Mac, Side};
+
+use super::{Command, RenderContext};
+use crate::step::{JailParams, Step};
+
+pub const IFCONFIG: &str = "/sbin/ifconfig";
+pub const JAIL: &str = "/usr/sbin/jail";
+pub const JEXEC: &str = "/usr/sbin/jexec";
+pub const ROUTE: &str = "/sbin/route";
+pub const SH: &str = "/bin/sh";
+
+/// `ifconfig epair create up`: prints the new `epairNa`, which the next commands rename.
+pub fn epair_create() -> Command {
+    Command::new([IFCONFIG, "epair", "create", "up"])
+}
+
+/// Renders a step; `CreatePair` uses the context's simulated epair unit.
+pub fn render(ctx: &mut RenderContext, params: &JailParams, step: &Step) -> Vec<Command> {
+    match step {
+        Step::CreateJail(p) => vec![create_jail(p)],
+        Step::RemoveJail(p) => vec![Command::new([JAIL, "-r", &p.kernel_name()])],
+        Step::Hook { point, command } => {
+            vec![in_side(params, point.side(), [SH, "-c", command.as_str()])]
+        }
+        Step::Op(op @ HostOp::CreatePair { .. }) => {
+            let epair_a = ctx.next_epair();
+            create_pair(op, &epair_a)
+        }
+        Step::Op(HostOp::AddAddress { link, address }) => {
+            let first = ctx.first_address(&params.name, link, address.is_v6());
+            vec![jexec(params, add_address(link, address, first))]
+        }
+        Step::Op(op) => op_commands(params, op),
+    }
+}
+
+/// `jail -c`, with kernel values for the jailsys params (disable=0, new=1, inherit=2).
+pub fn create_jail(p: &JailParams) -> Command {
+    let flag = |b: bool| if b { "1" } else { "0" };
+    let mut argv = vec![
+        JAIL.to_string(),
+        "-c".into(),
+        format!("name={}", p.kernel_name()),
+        format!("jid={}", p.jid),
+        format!("host.hostname={}", p.hostname),
+        "path=/".into(),
+    ];
+    if p.vnet {
+        argv.push("vnet=1".into());
+    } else {
+        argv.push(format!("ip4={}", p.ip4.kernel_value()));
+        if !p.ip4_addresses.is_empty() {
+            argv.push(format!("ip4.addr={}", join_ips(&p.ip4_addresses)));
+        }
+        argv.push(format!("ip4.saddrsel={}", flag(p.ip4_saddrsel)));
+        argv.push(format!("ip6={}", p.ip6.kernel_value()));
+        if !p.ip6_addresses.is_empty() {
+            argv.push(format!("ip6.addr={}", join_ips(&p.ip6_addresses)));
+        }
+        argv.push(format!("ip6.saddrsel={}", flag(p.ip6_saddrsel)));
+    }
+    argv.push(format!("allow.raw_sockets={}", flag(p.allow_raw_sockets)));
+    argv.push("persist".into());
+    Command { argv, stdin: None }
+}
+
+fn join_ips(ips: &[IpAddr]) -> String {
+    ips.iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// `epair create`, assumed to print `epair_a`, then its configuration.
+fn create_pair(op: &HostOp, epair_a: &str) -> Vec<Command> {
+    let mut cmds = vec![epair_create()];
+    cmds.extend(configure_pair(op, epair_a));
+    cmds
+}
+
+/// The two commands that give a fresh epair its MACs, MTU, description and final names.
+pub fn configure_pair(op: &HostOp, epair_a: &str) -> Vec<Command> {
+    let HostOp::CreatePair {
+        host,
+        peer,
+        host_mac,
+        peer_mac,
+        mtu,
+        description,
+    } = op
+    else {
+        return Vec::new();
+    };
+    let epair_b = format!("{}b", epair_a.trim_end_matches('a'));
+    let end = |dev: &str, mac: Option<Mac>, desc: &str, name: &str| {
+        let mut argv = vec![IFCONFIG.to_string(), dev.to_string()];
+        if let Some(mac) = mac {
+            argv.extend(["link".into(), mac.to_string()]);
+        }
+        if let Some(mtu) = mtu.into_option() {
+            argv.extend(["mtu".into(), mtu.to_string()]);
+        }
+        if !desc.is_empty() {
+            argv.extend(["description".into(), desc.to_string()]);
+        }
+        argv.extend(["name".into(), name.to_string(), "up".into()]);
+        Command { argv, stdin: None }
+    };
+    vec![
+        end(epair_a, host_mac.into_option(), description, host),
+        end(&epair_b, peer_mac.into_option(), "", peer),
+    ]
+}
+
+fn family(v6: bool) -> &'static str {
+    if v6 {
+        "inet6"
+    } else {
+        "inet"
+    }
+}
+
+fn add_address(link: &str, address: &Cidr, first: bool) -> Vec<String> {
+    let mut argv = vec![
+        IFCONFIG.to_string(),
+        link.to_string(),
+        family(address.is_v6()).into(),
+        address.to_string(),
+    ];
+    if !first {
+        argv.push("alias".into());
+    }
+    argv
+}
+
+/// A command run in the jail through jexec.
+fn jexec(params: &JailParams, argv: Vec<String>) -> Command {
+    let mut full = vec![JEXEC.to_string(), params.kernel_name()];
+    full.extend(argv);
+    Command {
+        argv: full,
+        stdin: None,
+    }
+}
+
+fn in_side<I, S>(params: &JailParams, side: Side, argv: I) -> Command
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
+    let argv: Vec<String> = argv.into_iter().map(Into::into).collect();
+    match side {
+        Side::Host => Command { argv, stdin: None },
+        Side::Jail => jexec(params, argv),
+    }
+}
+
+/// A gateway as route(8) wants it: link-local IPv6 scoped to its interface.
+fn gateway_text(gw: IpAddr, link: Option<&str>) -> String {
+    match (gw, link) {
+        (IpAddr::V6(v6), Some(link)) if v6.segments()[0] & 0xffc0 == 0xfe80 => {
+            format!("{v6}%{link}")
+        }
+        _ => gw.to_string(),
+    }
+}
+
+fn route(
+    params: &JailParams,
+    destination: Option<IpAddr>,
+    gateway: Option<IpAddr>,
+    link: Option<&str>,
+) -> Command {
+    let v6 = destination.or(gateway).is_some_and(|a| a.is_ipv6());
+    let mut argv = vec![ROUTE.to_string(), "-q".into(), "add".into()];
+    match (destination, gateway) {
+        (None, Some(gw)) => {
+            if v6 {
+                argv.push("-inet6".into());
+            }
+            argv.push("default".into());
+            argv.push(gateway_text(gw, link));
+        }
+        (Some(dst), _) => {
+            argv.push(if v6 { "-inet6" } else { "-inet" }.into());
+            argv.push(dst.to_string());
+            match gateway {
+                Some(gw) => argv.push(gateway_text(gw, link)),
+                None => {
+                    argv.push("-interface".into());
+                    argv.push(link.unwrap_or_default().to_string());
+                }
+            }
+        }
+        (None, None) => {}
+    }
+    jexec(params, argv)
+}
+
+/// Commands for the primitives whose rendering needs no context.
+pub fn op_commands(params: &JailParams, op: &HostOp) -> Vec<Command> {
+    let ifc = |args: &[&str]| {
+        let mut argv = vec![IFCONFIG.to_string()];
+        argv.extend(args.iter().map(|s| s.to_string()));
+        argv
+    };
+    match op {
+        HostOp::LinkExists { .. } | HostOp::LinkMtu { .. } | HostOp::ReadSysctl { .. } => vec![],
+        HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } => vec![],
+        HostOp::CreatePair { .. } => create_pair(op, "epair0a"),
+        HostOp::CreateBridge { name, mtu } => {
+            let mut argv = ifc(&["bridge", "create", "name", name]);
+            if let Some(mtu) = mtu.into_option() {
+                argv.extend(["mtu".into(), mtu.to_string()]);
+            }
+            argv.push("up".into());
+            vec![Command { argv, stdin: None }]
+        }
+        HostOp::AddBridgeMembers { bridge, members } => {
+            let mut argv = ifc(&[bridge]);
+            for m in members.iter() {
+                argv.extend(["addm".into(), m.to_string()]);
+            }
+            argv.push("up".into());
+            vec![Command { argv, stdin: None }]
+        }
+        HostOp::MoveToJail { name } => {
+            vec![Command::new(ifc(&[name, "vnet", &params.kernel_name()]))]
+        }
+        HostOp::RenameLink { side, from, to } => {
+            vec![in_side(params, *side, ifc(&[from, "name", to]))]
+        }
+        HostOp::DestroyLink { side, name } => vec![in_side(params, *side, ifc(&[name, "destroy"]))],
+        HostOp::AddAddress { link, address } => {
+            vec![jexec(params, add_address(link, address, true))]
+        }
+        HostOp::LoopbackUp => vec![jexec(params, ifc(&["lo0", "localhost"]))],
+        HostOp::AddRoute {
+            destination,
+            gateway,
+            link,
+        } => vec![route(
+            params,
+            destination.into_option().map(|d| d.get()),
+            gateway.into_option().map(|g| g.get()),
+            link.as_ref().map(|l| l.as_str()).into_option(),
+        )],
+        HostOp::AcceptRouterAdvertisements { link } => vec![
+            jexec(params, ifc(&[link, "inet6", "-ifdisabled", "accept_rtadv"])),
+            jexec(params, vec!["/usr/sbin/rtsold".into(), link.to_string()]),
+        ],
+        HostOp::StartDhcp { link } => vec![jexec(
+            params,
+            vec!["/sbin/dhclient".into(), link.to_string()],
+        )],
+        HostOp::AddHostAlias { iface, address } => {
+            let addr = address.to_string();
+            vec![Command::new(ifc(&[
+                iface,
+                family(address.is_v6()),
+                &addr,
+                "alias",
+            ]))]
+        }
+        HostOp::RemoveHostAlias { iface, address } => {
+            let addr = address.to_string();
+            vec![Command::new(ifc(&[
+                iface,
+                family(address.is_v6()),
+                &addr,
+                "remove",
+            ]))]
+        }
+        HostOp::RunCommand {
+            side, argv, stdin, ..
+        } => {
+            let mut cmd = in_side(params, *side, argv.iter().map(|a| a.to_string()));
+            cmd.stdin = stdin.as_ref().map(|s| s.to_string()).into_option();
+            vec![cmd]
+        }
+        HostOp::NftApply { script } => {
+            vec![Command::new(["nft", "-f", "-"]).with_stdin(script.as_str())]
+        }
+    }
+}

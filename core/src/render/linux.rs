@@ -1,0 +1,240 @@
+//! Linux command lines equivalent to what the Linux host does through netlink and setns.
+//!
+//! Jail-side commands enter the jail's pinned namespaces with nsenter; the namespace files live
+//! under the runtime dir (`<run>/jails/<name>/ns/{net,uts,mnt}`).
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use ioc_sdk::{HostOp, Mac, Side};
+
+use super::{Command, RenderContext};
+use crate::step::{JailParams, Step};
+
+/// Where a jail's namespaces are pinned.
+pub fn ns_dir(run_dir: &Path, jail: &str) -> PathBuf {
+    run_dir.join("jails").join(jail).join("ns")
+}
+
+pub fn render(ctx: &mut RenderContext, params: &JailParams, step: &Step) -> Vec<Command> {
+    let ns = ns_dir(&ctx.run_dir, &params.name);
+    let pin = |kind: &str| ns.join(kind).display().to_string();
+    let in_net = |argv: Vec<String>| {
+        let mut full = vec!["nsenter".to_string(), format!("--net={}", pin("net"))];
+        full.extend(argv);
+        Command {
+            argv: full,
+            stdin: None,
+        }
+    };
+    let in_jail = |argv: Vec<String>| {
+        let mut full = vec![
+            "nsenter".to_string(),
+            format!("--net={}", pin("net")),
+            format!("--uts={}", pin("uts")),
+            format!("--mount={}", pin("mnt")),
+        ];
+        full.extend(argv);
+        Command {
+            argv: full,
+            stdin: None,
+        }
+    };
+    let ip = |args: &[&str]| {
+        let mut argv = vec!["ip".to_string()];
+        argv.extend(args.iter().map(|s| s.to_string()));
+        argv
+    };
+    match step {
+        Step::CreateJail(p) if p.vnet => vec![create_jail(&ctx.run_dir, p)],
+        // A shared-IP jail keeps the host's network stack; pin it so exec finds it again.
+        Step::CreateJail(p) => vec![
+            Command::new(["touch", &pin("net")]),
+            Command::new(["mount", "--bind", "/proc/self/ns/net", &pin("net")]),
+            create_jail(&ctx.run_dir, p),
+        ],
+        Step::RemoveJail(p) => {
+            let ns = ns_dir(&ctx.run_dir, &p.name);
+            let mut argv = vec!["umount".to_string(), "--lazy".to_string()];
+            for kind in ["net", "uts", "mnt"] {
+                argv.push(ns.join(kind).display().to_string());
+            }
+            vec![Command { argv, stdin: None }]
+        }
+        Step::Hook { point, command } => {
+            let argv = vec!["/bin/sh".to_string(), "-c".into(), command.clone()];
+            vec![match point.side() {
+                Side::Host => Command { argv, stdin: None },
+                Side::Jail => in_jail(argv),
+            }]
+        }
+        Step::Op(op) => match op {
+            HostOp::LinkExists { .. } | HostOp::LinkMtu { .. } | HostOp::ReadSysctl { .. } => {
+                vec![]
+            }
+            HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } => vec![],
+            HostOp::CreatePair {
+                host,
+                peer,
+                host_mac,
+                peer_mac,
+                mtu,
+                description,
+            } => {
+                let end = |name: &str, mac: Option<Mac>| {
+                    let mut argv = vec![name.to_string()];
+                    if let Some(mac) = mac {
+                        argv.extend(["address".into(), mac.to_string()]);
+                    }
+                    if let Some(mtu) = mtu.into_option() {
+                        argv.extend(["mtu".into(), mtu.to_string()]);
+                    }
+                    argv
+                };
+                let mut add = ip(&["link", "add"]);
+                add.extend(end(host, host_mac.into_option()));
+                add.extend(["type".into(), "veth".into(), "peer".into(), "name".into()]);
+                add.extend(end(peer, peer_mac.into_option()));
+                let mut up = ip(&["link", "set", host]);
+                if !description.is_empty() {
+                    up.extend(["alias".into(), description.to_string()]);
+                }
+                up.push("up".into());
+                vec![
+                    Command::new(add),
+                    Command::new(up),
+                    Command::new(ip(&["link", "set", peer, "up"])),
+                ]
+            }
+            HostOp::CreateBridge { name, mtu } => {
+                let mut argv = ip(&["link", "add", name]);
+                if let Some(mtu) = mtu.into_option() {
+                    argv.extend(["mtu".into(), mtu.to_string()]);
+                }
+                argv.extend(["type".into(), "bridge".into()]);
+                vec![
+                    Command::new(argv),
+                    Command::new(ip(&["link", "set", name, "up"])),
+                ]
+            }
+            HostOp::AddBridgeMembers { bridge, members } => members
+                .iter()
+                .map(|m| Command::new(ip(&["link", "set", m, "master", bridge])))
+                .collect(),
+            HostOp::MoveToJail { name } => {
+                vec![Command::new(ip(&[
+                    "link",
+                    "set",
+                    name,
+                    "netns",
+                    &pin("net"),
+                ]))]
+            }
+            HostOp::RenameLink { side, from, to } => {
+                let argv = ip(&["link", "set", from, "name", to, "up"]);
+                vec![match side {
+                    Side::Host => Command::new(argv),
+                    Side::Jail => in_net(argv),
+                }]
+            }
+            HostOp::DestroyLink { side, name } => {
+                let argv = ip(&["link", "del", name]);
+                vec![match side {
+                    Side::Host => Command::new(argv),
+                    Side::Jail => in_net(argv),
+                }]
+            }
+            HostOp::AddAddress { link, address } => {
+                let addr = address.to_string();
+                let mut argv = ip(&["addr", "add", &addr]);
+                if !address.is_v6() {
+                    argv.extend(["broadcast".into(), "+".into()]);
+                }
+                argv.extend(["dev".into(), link.to_string()]);
+                vec![in_net(argv)]
+            }
+            HostOp::LoopbackUp => vec![in_net(ip(&["link", "set", "lo", "up"]))],
+            HostOp::AddRoute {
+                destination,
+                gateway,
+                link,
+            } => {
+                let destination = destination.into_option().map(|d| d.get());
+                let gateway = gateway.into_option().map(|g| g.get());
+                let v6 = destination.or(gateway).is_some_and(|a| a.is_ipv6());
+                let mut argv = ip(if v6 {
+                    &["-6", "route", "add"]
+                } else {
+                    &["route", "add"]
+                });
+                argv.push(destination.map_or("default".into(), |d: IpAddr| d.to_string()));
+                if let Some(gw) = gateway {
+                    argv.extend(["via".into(), gw.to_string()]);
+                }
+                if let Some(link) = link.as_ref().into_option() {
+                    argv.extend(["dev".into(), link.to_string()]);
+                }
+                vec![in_net(argv)]
+            }
+            HostOp::AcceptRouterAdvertisements { link } => vec![in_net(vec![
+                "sysctl".into(),
+                "-qw".into(),
+                format!("net.ipv6.conf.{}.accept_ra=1", link.replace('.', "/")),
+            ])],
+            HostOp::StartDhcp { link } => vec![in_jail(vec![
+                "dhclient".into(),
+                "-nw".into(),
+                link.to_string(),
+            ])],
+            HostOp::AddHostAlias { iface, address } => {
+                let addr = address.to_string();
+                vec![Command::new(ip(&["addr", "add", &addr, "dev", iface]))]
+            }
+            HostOp::RemoveHostAlias { iface, address } => {
+                let addr = address.to_string();
+                vec![Command::new(ip(&["addr", "del", &addr, "dev", iface]))]
+            }
+            HostOp::RunCommand {
+                side, argv, stdin, ..
+            } => {
+                let argv: Vec<String> = argv.iter().map(|a| a.to_string()).collect();
+                let mut cmd = match side {
+                    Side::Host => Command::new(argv),
+                    Side::Jail => in_jail(argv),
+                };
+                cmd.stdin = stdin.as_ref().map(|s| s.to_string()).into_option();
+                vec![cmd]
+            }
+            HostOp::NftApply { script } => {
+                vec![Command::new(["nft", "-f", "-"]).with_stdin(script.as_str())]
+            }
+        },
+    }
+}
+
+/// New namespaces pinned under the runtime dir, hostname set, private resolv.conf mounted.
+fn create_jail(run_dir: &Path, p: &JailParams) -> Command {
+    let ns = ns_dir(run_dir, &p.name);
+    let mut argv = vec![
+        "unshare".to_string(),
+        format!("--mount={}", ns.join("mnt").display()),
+        format!("--uts={}", ns.join("uts").display()),
+    ];
+    if p.vnet {
+        argv.push(format!("--net={}", ns.join("net").display()));
+    }
+    argv.extend(["--propagation".into(), "slave".into()]);
+    let mut script = format!("hostname {}", super::quote(&p.hostname));
+    if p.resolv_conf.is_some() {
+        let file = run_dir.join("jails").join(&p.name).join("resolv.conf");
+        script.push_str(&format!(
+            " && mount --bind {} /etc/resolv.conf",
+            super::quote(&file.display().to_string())
+        ));
+    }
+    if p.vnet {
+        script.push_str(" && umount -l /sys && mount -t sysfs sysfs /sys");
+    }
+    argv.extend(["/bin/sh".into(), "-c".into(), script]);
+    Command { argv, stdin: None }
+}

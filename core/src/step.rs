@@ -1,0 +1,163 @@
+//! What ioc does to a host, as data: the steps of a start or stop and how to undo them.
+//!
+//! The same steps are journaled by a real run, printed by a dry run, and (on FreeBSD) turned
+//! into the commands that carry them out, so what `--dry-run` shows is what a start does.
+
+use std::net::IpAddr;
+
+use ioc_sdk::{Cidr, HostOp, IpMode, PortPolicy, Side, UndoAction};
+use serde::{Deserialize, Serialize};
+
+/// The kernel-level description of a jail: what creating and removing it needs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JailParams {
+    pub name: String,
+    pub jid: u32,
+    pub hostname: String,
+    /// A VNET jail gets its own network stack; otherwise it shares the host's.
+    pub vnet: bool,
+    /// Shared-IP addresses given to the jail (FreeBSD `ip4.addr` / `ip6.addr`).
+    pub ip4_addresses: Vec<IpAddr>,
+    pub ip6_addresses: Vec<IpAddr>,
+    pub ip4: IpMode,
+    pub ip6: IpMode,
+    pub ip4_saddrsel: bool,
+    pub ip6_saddrsel: bool,
+    pub allow_raw_sockets: bool,
+    /// Contents for the jail's private `/etc/resolv.conf`; `None` leaves the file alone.
+    pub resolv_conf: Option<String>,
+}
+
+impl JailParams {
+    /// The kernel jail name on FreeBSD (`ioc-<name>`), as libioc names it.
+    pub fn kernel_name(&self) -> String {
+        format!("ioc-{}", self.name)
+    }
+}
+
+/// Which exec_* property a hook step runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HookPoint {
+    ExecPrestart,
+    ExecCreated,
+    ExecStart,
+    ExecPoststart,
+    ExecPrestop,
+    ExecStop,
+    ExecPoststop,
+}
+
+impl HookPoint {
+    pub fn property(self) -> &'static str {
+        match self {
+            HookPoint::ExecPrestart => "exec_prestart",
+            HookPoint::ExecCreated => "exec_created",
+            HookPoint::ExecStart => "exec_start",
+            HookPoint::ExecPoststart => "exec_poststart",
+            HookPoint::ExecPrestop => "exec_prestop",
+            HookPoint::ExecStop => "exec_stop",
+            HookPoint::ExecPoststop => "exec_poststop",
+        }
+    }
+
+    /// exec_start and exec_stop run inside the jail; the others on the host.
+    pub fn side(self) -> Side {
+        match self {
+            HookPoint::ExecStart | HookPoint::ExecStop => Side::Jail,
+            _ => Side::Host,
+        }
+    }
+}
+
+/// One change to the host, as performed (or planned).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    CreateJail(JailParams),
+    RemoveJail(JailParams),
+    Hook {
+        point: HookPoint,
+        command: String,
+    },
+    /// A primitive a plugin asked for.
+    Op(HostOp),
+}
+
+/// How to take back one change. Journaled before the change is made.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Undo {
+    RemoveJail(JailParams),
+    DestroyLink {
+        side: Side,
+        name: String,
+    },
+    RemoveHostAlias {
+        iface: String,
+        address: Cidr,
+    },
+    /// Asks the firewall backend that installed `policy` to remove it.
+    RemovePolicy {
+        backend: String,
+        policy: PortPolicy,
+    },
+    /// An action a plugin registered.
+    Plugin(UndoAction),
+}
+
+impl Undo {
+    /// The undo a step needs, if it creates something that outlives the jail.
+    ///
+    /// Changes inside the jail (addresses, routes, renames, moves) vanish with it, and a pair
+    /// is destroyed through its host end, so only these need undoing. Host aliases and firewall
+    /// policies are decided by the lifecycle (they depend on the answer or the backend).
+    pub fn for_op(op: &HostOp) -> Option<Undo> {
+        match op {
+            HostOp::CreatePair { host, .. } => Some(Undo::DestroyLink {
+                side: Side::Host,
+                name: host.to_string(),
+            }),
+            HostOp::CreateBridge { name, .. } => Some(Undo::DestroyLink {
+                side: Side::Host,
+                name: name.to_string(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The step that carries this undo out, for journals and plans. Firewall removal runs
+    /// plugin code instead, whose own steps are recorded as they happen.
+    pub fn as_step(&self) -> Option<Step> {
+        match self {
+            Undo::RemoveJail(params) => Some(Step::RemoveJail(params.clone())),
+            Undo::DestroyLink { side, name } => Some(Step::Op(HostOp::DestroyLink {
+                side: *side,
+                name: name.as_str().into(),
+            })),
+            Undo::RemoveHostAlias { iface, address } => Some(Step::Op(HostOp::RemoveHostAlias {
+                iface: iface.as_str().into(),
+                address: *address,
+            })),
+            Undo::Plugin(UndoAction::DestroyLink { name }) => Some(Step::Op(HostOp::DestroyLink {
+                side: Side::Host,
+                name: name.clone(),
+            })),
+            Undo::Plugin(UndoAction::RemoveHostAlias { iface, address }) => {
+                Some(Step::Op(HostOp::RemoveHostAlias {
+                    iface: iface.clone(),
+                    address: *address,
+                }))
+            }
+            Undo::Plugin(UndoAction::RunCommand { side, argv }) => {
+                Some(Step::Op(HostOp::RunCommand {
+                    side: *side,
+                    argv: argv.clone(),
+                    env: Default::default(),
+                    stdin: None.into(),
+                }))
+            }
+            Undo::RemovePolicy { .. } => None,
+        }
+    }
+}

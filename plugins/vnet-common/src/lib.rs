@@ -1,0 +1,159 @@
+//! What the `vnet` and `secure-vnet` modes share.
+//!
+//! Both give the jail one pair per `interfaces` entry: the host end stays on the host, the
+//! other end moves into the jail and takes the NIC's name. They differ only in how the host end
+//! reaches the bridge: plain VNET adds it to the bridge, Secure VNET hands it to the firewall
+//! backend, which filters it and attaches it (see [`Attach`]).
+
+use std::collections::BTreeSet;
+
+use ioc_sdk::names::link_name;
+use ioc_sdk::{AddressKind, Error, Host, Jail, Nic, PairSpec, PortPolicy, Result, Side};
+
+/// How a jail's port reaches its bridge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Attach {
+    /// `bridge addm port` (vnet).
+    Bridge,
+    /// Through the firewall backend, with a whitelist of the jail's MAC and addresses.
+    Firewall,
+}
+
+/// The host-side name of a NIC's pair (`vnet0:5` on FreeBSD, `vnet0.5` on Linux).
+pub fn host_end(jail: &Jail, nic: &Nic) -> String {
+    link_name(jail.platform(), nic.name(), jail.jid(), &[])
+}
+
+/// The jail end's name before it moves into the jail (`vnet0:5:j`).
+pub fn jail_end(jail: &Jail, nic: &Nic) -> String {
+    link_name(jail.platform(), nic.name(), jail.jid(), &["j"])
+}
+
+/// Checks everything a VNET start needs that the config parser cannot know.
+pub fn validate(jail: &Jail, host: &mut Host<'_>, attach: Attach) -> Result<()> {
+    let net = jail.network();
+    if !net.vnet() {
+        return Err(Error::new(
+            "property 'vnet': this network mode needs vnet=on (vnet=off jails use shared-ip)",
+        ));
+    }
+    if net.interfaces().is_empty() {
+        return Err(Error::new(
+            "property 'interfaces': VNET is enabled but no interfaces are set (expected e.g. interfaces=\"vnet0:bridge0\")",
+        ));
+    }
+    let mut seen = BTreeSet::new();
+    for nic in net.interfaces() {
+        if !seen.insert(nic.name()) {
+            return Err(Error::new(format!(
+                "property 'interfaces': NIC {} is named twice",
+                nic.name()
+            )));
+        }
+        let Some(bridge) = nic.bridge() else {
+            return Err(Error::new(format!(
+                "property 'interfaces': VNET is enabled and requires setting a bridge (NIC {} has none)",
+                nic.name()
+            )));
+        };
+        match (attach, nic.secure()) {
+            (Attach::Bridge, true) => {
+                return Err(Error::new(format!(
+                    "property 'interfaces': {}::{bridge} asks for Secure VNET, which the vnet mode does not provide; use network_plugin=auto or secure-vnet",
+                    nic.name()
+                )))
+            }
+            (Attach::Firewall, false) => {
+                return Err(Error::new(format!(
+                    "property 'interfaces': {}:{bridge} is a plain VNET pair; Secure VNET needs {}::{bridge}",
+                    nic.name(),
+                    nic.name()
+                )))
+            }
+            _ => {}
+        }
+        if !host.link_exists(Side::Host, bridge)? {
+            return Err(Error::new(format!("VNET bridge {bridge} does not exist")));
+        }
+    }
+    for address in net.addresses() {
+        if net.interface(address.nic()).is_none() {
+            let property = if matches!(address.kind(), AddressKind::Static(c) if c.is_v6())
+                || address.kind() == AddressKind::AcceptRtadv
+            {
+                "ip6_addr"
+            } else {
+                "ip4_addr"
+            };
+            return Err(Error::new(format!(
+                "property '{property}': NIC {} is not in interfaces",
+                address.nic()
+            )));
+        }
+    }
+    for (property, gateway) in [("defaultrouter", net.defaultrouter()), ("defaultrouter6", net.defaultrouter6())] {
+        if let Some(nic) = gateway.and_then(|g| g.nic()) {
+            if net.interface(nic).is_none() {
+                return Err(Error::new(format!(
+                    "property '{property}': NIC {nic} is not in interfaces"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Builds the jail's network: pairs, bridge or firewall, addresses in written order, loopback,
+/// default routes, then DHCP and router advertisements.
+pub fn setup(jail: &Jail, host: &mut Host<'_>, attach: Attach) -> Result<()> {
+    let net = jail.network();
+    for nic in net.interfaces() {
+        let bridge = nic.bridge().unwrap_or_default();
+        let mtu = host
+            .link_mtu(bridge)?
+            .ok_or_else(|| Error::new(format!("VNET bridge {bridge} does not exist")))?;
+        let (host_if, peer) = (host_end(jail, nic), jail_end(jail, nic));
+        host.create_pair(&PairSpec {
+            host: &host_if,
+            peer: &peer,
+            host_mac: Some(nic.host_mac()),
+            peer_mac: Some(nic.jail_mac()),
+            mtu: Some(mtu),
+            description: &format!("associated with jail: {}", jail.name()),
+        })?;
+        match attach {
+            Attach::Bridge => host.add_bridge_members(bridge, &[&host_if])?,
+            Attach::Firewall => host.protect_port(PortPolicy::new(
+                jail.name(),
+                jail.jid(),
+                nic.name(),
+                &host_if,
+                bridge,
+                nic.jail_mac(),
+                net.static_addresses(nic.name()).map(|c| c.ip()),
+                Some(mtu),
+            ))?,
+        }
+        host.move_to_jail(&peer)?;
+        host.rename_link(Side::Jail, &peer, nic.name())?;
+        for cidr in net.static_addresses(nic.name()) {
+            host.add_address(nic.name(), cidr)?;
+        }
+    }
+    host.loopback_up()?;
+    for gateway in [net.defaultrouter(), net.defaultrouter6()].into_iter().flatten() {
+        if let Some(nic) = gateway.nic() {
+            host.add_link_route(gateway.ip(), nic)?;
+        }
+        host.add_default_route(gateway.ip(), gateway.nic())?;
+    }
+    for address in net.addresses() {
+        match address.kind() {
+            AddressKind::Dhcp => host.start_dhcp(address.nic())?,
+            AddressKind::AcceptRtadv => host.accept_router_advertisements(address.nic())?,
+            AddressKind::Static(_) => {}
+        }
+    }
+    ioc_sdk::tracing::debug!(jail = jail.name(), jid = jail.jid(), "network ready");
+    Ok(())
+}
