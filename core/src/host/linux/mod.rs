@@ -1,0 +1,8 @@
+//! The Linux host: rtnetlink and network namespaces.
+
+pub mod jail;
+pub mod netlink;
+pub mod netns;
+
+mod backend;
+pub use backend::LinuxHost;
