@@ -6,12 +6,22 @@
 //! - [`error`]: the error type and exit codes.
 //! - [`runtime`]: the runtime directory (JIDs, namespace handles, journals of running jails).
 //! - [`plugins`]: finding, vetting and loading plugin libraries.
+//! - [`lifecycle`]: starting and stopping jails with journal and rollback.
+//! - [`step`], [`journal`], [`snapshot`]: what a start changes, recorded before it happens.
+//! - [`host`]: the platform hosts that carry the changes out (Linux, FreeBSD, plan).
+//! - [`render`]: steps as the command lines a platform would run (dry runs, FreeBSD).
 
 pub mod config;
 pub mod error;
 pub mod filter;
+pub mod host;
+pub mod journal;
+pub mod lifecycle;
 pub mod plugins;
+pub mod render;
 pub mod runtime;
+pub mod snapshot;
+pub mod step;
 pub mod store;
 
 pub use error::{Error, Result};

@@ -6,17 +6,18 @@
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
-use std::io::{self, Write};
+use std::io;
 use std::net::IpAddr;
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use ioc_sdk::{Cidr, CommandOutput, HostError, HostErrorKind, HostOp, HostReply, Platform, Side};
+use ioc_sdk::{Cidr, HostError, HostErrorKind, HostOp, HostReply, Platform, Side};
 
 use super::jail::{self, JailNs, JailPaths};
 use super::netlink::{Netlink, NlError};
 use super::netns;
+use crate::host::exec::{self, io_error, run};
 use crate::host::Backend;
 use crate::runtime::RunDir;
 use crate::step::{HookPoint, JailParams};
@@ -44,16 +45,6 @@ fn nl_error(e: NlError) -> HostError {
         HostErrorKind::Other
     };
     HostError::new(kind, e.to_string())
-}
-
-fn io_error(context: &str, e: io::Error) -> HostError {
-    let kind = match e.kind() {
-        io::ErrorKind::NotFound => HostErrorKind::NotFound,
-        io::ErrorKind::AlreadyExists => HostErrorKind::AlreadyExists,
-        io::ErrorKind::PermissionDenied => HostErrorKind::PermissionDenied,
-        _ => HostErrorKind::Other,
-    };
-    HostError::new(kind, format!("{context}: {e}"))
 }
 
 fn not_found(what: String) -> HostError {
@@ -239,33 +230,6 @@ impl LinuxHost {
     }
 }
 
-/// Runs a command to completion, feeding `stdin`, capturing its output.
-fn run(mut cmd: Command, stdin: Option<&str>) -> Result<CommandOutput, HostError> {
-    let program = format!("{:?}", cmd.get_program());
-    cmd.stdin(if stdin.is_some() {
-        Stdio::piped()
-    } else {
-        Stdio::null()
-    })
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| io_error(&format!("run {program}"), e))?;
-    if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        pipe.write_all(input.as_bytes())
-            .map_err(|e| io_error(&format!("write to {program}"), e))?;
-    }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| io_error(&format!("wait for {program}"), e))?;
-    Ok(CommandOutput {
-        status: out.status.code().unwrap_or(128),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned().into(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned().into(),
-    })
-}
-
 impl Backend for LinuxHost {
     fn platform(&self) -> Platform {
         Platform::Linux
@@ -443,30 +407,8 @@ impl Backend for LinuxHost {
         env: &[(String, String)],
     ) -> Result<(), HostError> {
         let mut cmd = self.command(point.side(), &params.name, "/bin/sh")?;
-        cmd.arg("-c")
-            .arg(command)
-            .envs(env.iter().map(|(k, v)| (k, v)));
-        // Hook output goes to stderr, so ioc's own stdout stays parseable.
-        let stderr = io::stderr()
-            .as_fd()
-            .try_clone_to_owned()
-            .map_err(|e| io_error("dup stderr", e))?;
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::from(
-                stderr.try_clone().map_err(|e| io_error("dup stderr", e))?,
-            ))
-            .stderr(Stdio::from(stderr));
-        let status = cmd.status().map_err(|e| io_error("run /bin/sh", e))?;
-        if !status.success() {
-            return Err(HostError::new(
-                HostErrorKind::Other,
-                format!(
-                    "`{command}` exited with status {}",
-                    status.code().unwrap_or(128)
-                ),
-            ));
-        }
-        Ok(())
+        cmd.arg("-c").arg(command).envs(env.iter().map(|(k, v)| (k, v)));
+        exec::run_hook(cmd, command)
     }
 
     fn jail_released(&mut self, run: &RunDir) -> io::Result<()> {

@@ -1,0 +1,226 @@
+//! `FreeBsdHost`: carries out primitives with the commands the FreeBSD renderer produces.
+//!
+//! Executing the rendered commands (instead of a second implementation) keeps a dry run and a
+//! real start identical by construction; only `epair create`, whose output names the new pair,
+//! and the queries need code of their own.
+//!
+//! The module builds on every platform (it only runs programs), so its parsing is tested on the
+//! Linux machines we build on; ioc only instantiates it on FreeBSD.
+
+use std::net::IpAddr;
+use std::process::Command as Process;
+
+use ioc_sdk::{Cidr, HostError, HostErrorKind, HostOp, HostReply, Platform, Side};
+
+use super::exec::{self, run};
+use super::Backend;
+use crate::render::freebsd::{self as fb, IFCONFIG, JEXEC};
+use crate::render::{Command, RenderContext};
+use crate::runtime::RunDir;
+use crate::step::{HookPoint, JailParams, Step};
+
+pub struct FreeBsdHost {
+    render: RenderContext,
+}
+
+impl FreeBsdHost {
+    pub fn new(run: &RunDir) -> FreeBsdHost {
+        FreeBsdHost {
+            render: RenderContext::new(Platform::FreeBsd, run.path()),
+        }
+    }
+}
+
+/// Runs a rendered command; a non-zero exit is an error (NotFound when the tool says so).
+fn run_checked(cmd: &Command) -> Result<String, HostError> {
+    let (program, args) = cmd
+        .argv
+        .split_first()
+        .ok_or_else(|| HostError::new(HostErrorKind::Other, "empty command"))?;
+    let mut process = Process::new(program);
+    process.args(args);
+    let out = run(process, cmd.stdin.as_deref())?;
+    if out.status != 0 {
+        let stderr = out.stderr.trim().to_string();
+        let kind = if stderr.contains("does not exist") || stderr.contains("not found") {
+            HostErrorKind::NotFound
+        } else if stderr.contains("File exists") || stderr.contains("already exists") {
+            HostErrorKind::AlreadyExists
+        } else {
+            HostErrorKind::Other
+        };
+        return Err(HostError::new(
+            kind,
+            format!("`{}` failed: {stderr}", cmd.shell_line()),
+        ));
+    }
+    Ok(out.stdout.to_string())
+}
+
+/// `ifconfig NAME`, in a jail through jexec when `jail` names one; `None` when the interface
+/// does not exist.
+fn ifconfig_show(jail: Option<&str>, name: &str) -> Result<Option<String>, HostError> {
+    let mut argv = Vec::new();
+    if let Some(jail) = jail {
+        argv.extend([JEXEC.to_string(), jail.to_string()]);
+    }
+    argv.extend([IFCONFIG.to_string(), name.to_string()]);
+    match run_checked(&Command::new(argv)) {
+        Ok(out) => Ok(Some(out)),
+        Err(e) if e.kind == HostErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The `mtu N` of an ifconfig listing.
+fn parse_mtu(listing: &str) -> Option<u32> {
+    let mut words = listing.split_whitespace();
+    while let Some(w) = words.next() {
+        if w == "mtu" {
+            return words.next()?.parse().ok();
+        }
+    }
+    None
+}
+
+/// The addresses of an ifconfig listing (`inet A ...`, `inet6 A%scope ...`).
+fn parse_addresses(listing: &str) -> Vec<IpAddr> {
+    listing
+        .lines()
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            match words.next() {
+                Some("inet") | Some("inet6") => words.next()?.split('%').next()?.parse().ok(),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+impl Backend for FreeBsdHost {
+    fn platform(&self) -> Platform {
+        Platform::FreeBsd
+    }
+
+    fn create_jail(&mut self, params: &JailParams) -> Result<(), HostError> {
+        run_checked(&fb::create_jail(params)).map(drop)
+    }
+
+    fn remove_jail(&mut self, params: &JailParams, _force: bool) -> Result<(), HostError> {
+        // jail -r ends every process of the jail (SIGTERM, then SIGKILL) and removes it.
+        match run_checked(&Command::new([fb::JAIL, "-r", &params.kernel_name()])) {
+            Err(e) if e.kind != HostErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    fn perform(&mut self, params: &JailParams, op: &HostOp) -> Result<HostReply, HostError> {
+        match op {
+            HostOp::LinkExists { side, name } => {
+                let jail = (*side == Side::Jail).then(|| params.kernel_name());
+                Ok(HostReply::Flag(ifconfig_show(jail.as_deref(), name)?.is_some()))
+            }
+            HostOp::LinkMtu { name } => {
+                let listing = ifconfig_show(None, name)?;
+                Ok(HostReply::Number(listing.and_then(|l| parse_mtu(&l)).into()))
+            }
+            HostOp::ReadSysctl { name } => {
+                let out = run_checked(&Command::new(["/sbin/sysctl", "-n", name.as_str()]))?;
+                Ok(HostReply::Text(out.trim().into()))
+            }
+            HostOp::CreatePair { .. } => {
+                let epair_a = run_checked(&fb::epair_create())?.trim().to_string();
+                for cmd in fb::configure_pair(op, &epair_a) {
+                    if let Err(e) = run_checked(&cmd) {
+                        // The pair exists under its epair name: do not leave it behind.
+                        let _ = run_checked(&Command::new([IFCONFIG, &epair_a, "destroy"]));
+                        return Err(e);
+                    }
+                }
+                Ok(HostReply::Done)
+            }
+            HostOp::AddHostAlias { .. } => {
+                for cmd in self.render.render(params, &Step::Op(op.clone())) {
+                    run_checked(&cmd)?;
+                }
+                Ok(HostReply::Flag(true))
+            }
+            HostOp::RunCommand { .. } => {
+                let cmds = self.render.render(params, &Step::Op(op.clone()));
+                let cmd = cmds
+                    .first()
+                    .ok_or_else(|| HostError::new(HostErrorKind::Other, "empty command"))?;
+                let (program, args) = cmd
+                    .argv
+                    .split_first()
+                    .ok_or_else(|| HostError::new(HostErrorKind::Other, "empty command"))?;
+                let mut process = Process::new(program);
+                process.args(args);
+                if let HostOp::RunCommand { env, .. } = op {
+                    process.envs(env.iter().map(|e| (e.key.as_str(), e.value.as_str())));
+                }
+                run(process, cmd.stdin.as_deref()).map(HostReply::Output)
+            }
+            HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } => Err(HostError::new(
+                HostErrorKind::Unsupported,
+                format!("{} is handled by the lifecycle, not the host", op.name()),
+            )),
+            HostOp::NftApply { .. } => Err(HostError::new(
+                HostErrorKind::Unsupported,
+                "nftables does not exist on FreeBSD; use firewall=ipfw or firewall=pf",
+            )),
+            _ => {
+                for cmd in self.render.render(params, &Step::Op(op.clone())) {
+                    run_checked(&cmd)?;
+                }
+                Ok(HostReply::Done)
+            }
+        }
+    }
+
+    fn host_has_address(&mut self, iface: &str, address: &Cidr) -> Result<bool, HostError> {
+        let listing = ifconfig_show(None, iface)?.ok_or_else(|| {
+            HostError::new(
+                HostErrorKind::NotFound,
+                format!("host interface {iface} does not exist"),
+            )
+        })?;
+        Ok(parse_addresses(&listing).contains(&address.ip()))
+    }
+
+    fn run_hook(
+        &mut self,
+        params: &JailParams,
+        point: HookPoint,
+        command: &str,
+        env: &[(String, String)],
+    ) -> Result<(), HostError> {
+        let mut process = match point.side() {
+            Side::Host => Process::new(fb::SH),
+            Side::Jail => {
+                let mut p = Process::new(JEXEC);
+                p.arg(params.kernel_name()).arg(fb::SH);
+                p
+            }
+        };
+        process.arg("-c").arg(command).envs(env.iter().map(|(k, v)| (k, v)));
+        exec::run_hook(process, command)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ifconfig_listings_are_parsed() {
+        let listing = "bridge0: flags=8843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST> metric 0 mtu 1500\n\
+            \tether 58:9c:fc:10:ff:b6\n\
+            \tinet 10.23.42.1 netmask 0xffffff00 broadcast 10.23.42.255\n\
+            \tinet6 fe80::5a9c:fcff:fe10:ffb6%bridge0 prefixlen 64 scopeid 0x3\n";
+        assert_eq!(parse_mtu(listing), Some(1500));
+        let addrs = parse_addresses(listing);
+        assert_eq!(addrs.len(), 2);
+        assert_eq!(addrs[0].to_string(), "10.23.42.1");
+    }
+}
