@@ -9,7 +9,10 @@
 //! Starting jails is the hot path, so each request is one `send` and, normally, one `recv`: no
 //! dump to look something up afterwards, no child process, no async runtime. Gets ask for no ACK
 //! (the reply itself ends them) and no statistics; changes ask for the bare ACK
-//! (`NETLINK_CAP_ACK`) with the kernel's explanation attached when they fail (`NETLINK_EXT_ACK`).
+//! (`NETLINK_CAP_ACK`) with the kernel's explanation attached when they fail (`NETLINK_EXT_ACK`);
+//! a create carries the get of the new link in the same datagram. The kernel's own work is the
+//! rest: a veth pair costs about 0.5 ms, and moving a link to another namespace 15 to 20 ms,
+//! which is why a jail's end is created inside the jail ([`Netlink::create_veth_in`]).
 
 use std::fmt;
 use std::io;
@@ -259,6 +262,9 @@ impl Netlink {
     /// `IFF_UP` (`ip link add a type veth peer name b up` fails the same way), and it ignores
     /// `IFLA_IFALIAS` while creating a link. If the second step fails, the pair is deleted
     /// again, so the call creates everything or nothing.
+    ///
+    /// For a jail, [`Netlink::create_veth_in`] is much faster than this plus
+    /// [`Netlink::move_to_netns`].
     pub fn create_veth(
         &mut self,
         name: &str,
@@ -269,14 +275,7 @@ impl Netlink {
         alias: Option<&str>,
     ) -> Result<u32, NlError> {
         let context = || format!("create veth {name} (peer {peer})");
-        let mut msg = link_template(name, mac, mtu);
-        set_flag_up(&mut msg.header, true);
-        msg.attributes.push(LinkAttribute::LinkInfo(vec![
-            NlLinkInfo::Kind(InfoKind::Veth),
-            NlLinkInfo::Data(InfoData::Veth(InfoVeth::Peer(link_template(
-                peer, peer_mac, mtu,
-            )))),
-        ]));
+        let msg = veth_message(name, peer, mac, peer_mac, mtu, None);
         let (index, peer_index) = self.create_link(msg, name, &context)?;
         let peer_index =
             peer_index.ok_or_else(|| NlError::protocol(&context, "new veth names no peer"))?;
@@ -297,6 +296,42 @@ impl Netlink {
             return Err(e);
         }
         Ok(index)
+    }
+
+    /// Creates the veth pair `name` / `peer` with `peer` born inside the network namespace
+    /// `peer_ns` (a jail's), and returns the index of `name` here and of `peer` in `peer_ns`.
+    /// `name` is up; `peer` is down (see [`Netlink::create_veth`] for why it cannot be created
+    /// up), for the jail's own socket to set up. MACs and MTU as in `create_veth`.
+    ///
+    /// This is the fast way to give a jail its end of a pair: one round trip, no move. Moving a
+    /// link between namespaces ([`Netlink::move_to_netns`]) waits in the kernel for the network
+    /// to quiesce (an RCU grace period: 15 to 20 ms per move on our test machines), while a link
+    /// created in place costs nothing extra; and since the peer is born in the jail, it can get
+    /// its final name (`vnet0`) at once, without a rename.
+    pub fn create_veth_in(
+        &mut self,
+        name: &str,
+        peer: &str,
+        peer_ns: BorrowedFd<'_>,
+        mac: Option<[u8; 6]>,
+        peer_mac: Option<[u8; 6]>,
+        mtu: Option<u32>,
+    ) -> Result<(u32, u32), NlError> {
+        let context = || format!("create veth {name} (peer {peer} in another netns)");
+        let msg = veth_message(name, peer, mac, peer_mac, mtu, Some(peer_ns));
+        let (index, peer_index) = self.create_link(msg, name, &context)?;
+        // For a peer elsewhere, IFLA_LINK is its index in its own namespace.
+        let peer_index =
+            peer_index.ok_or_else(|| NlError::protocol(&context, "new veth names no peer"))?;
+        Ok((index, peer_index))
+    }
+
+    /// Sets the description (`IFLA_IFALIAS`) of link `index`; an empty one removes it.
+    pub fn set_alias(&mut self, index: u32, alias: &str) -> Result<(), NlError> {
+        let mut msg = link_update(index);
+        msg.attributes
+            .push(LinkAttribute::IfAlias(alias.to_string()));
+        self.change_link(msg, &|| format!("set alias of link #{index}"))
     }
 
     /// Creates the bridge `name`, up, and returns its index.
@@ -353,6 +388,8 @@ impl Netlink {
 
     /// Moves link `index` into the network namespace `ns`. The link keeps its name and, if it is
     /// free there, its index; look it up by name in `ns` to be sure. A moved link is down.
+    /// Slow (the kernel waits for an RCU grace period, 15 to 20 ms here): to give a jail a new
+    /// veth end, create it there with [`Netlink::create_veth_in`].
     pub fn move_to_netns(&mut self, index: u32, ns: BorrowedFd<'_>) -> Result<(), NlError> {
         let mut msg = link_update(index);
         msg.attributes.push(LinkAttribute::NetNsFd(ns.as_raw_fd()));
@@ -752,6 +789,30 @@ fn link_template(name: &str, mac: Option<[u8; 6]>, mtu: Option<u32>) -> LinkMess
     if let Some(mtu) = mtu {
         msg.attributes.push(LinkAttribute::Mtu(mtu));
     }
+    msg
+}
+
+/// The request creating veth `name`, up, and its `peer`, in this namespace or in `peer_ns`.
+fn veth_message(
+    name: &str,
+    peer: &str,
+    mac: Option<[u8; 6]>,
+    peer_mac: Option<[u8; 6]>,
+    mtu: Option<u32>,
+    peer_ns: Option<BorrowedFd<'_>>,
+) -> LinkMessage {
+    let mut peer_msg = link_template(peer, peer_mac, mtu);
+    if let Some(ns) = peer_ns {
+        peer_msg
+            .attributes
+            .push(LinkAttribute::NetNsFd(ns.as_raw_fd()));
+    }
+    let mut msg = link_template(name, mac, mtu);
+    set_flag_up(&mut msg.header, true);
+    msg.attributes.push(LinkAttribute::LinkInfo(vec![
+        NlLinkInfo::Kind(InfoKind::Veth),
+        NlLinkInfo::Data(InfoData::Veth(InfoVeth::Peer(peer_msg))),
+    ]));
     msg
 }
 
@@ -1221,6 +1282,50 @@ mod tests {
             assert!(nl.link_by_index(host).unwrap().is_some());
 
             // Deleting the host end takes the jail end with it.
+            nl.delete_link(host).unwrap();
+            assert_eq!(in_jail.link("vnet0").unwrap(), None);
+        });
+    }
+
+    #[test]
+    fn peer_is_born_in_another_namespace() {
+        if !can_unshare("peer_is_born_in_another_namespace") {
+            return;
+        }
+        let jail = new_netns();
+        in_new_netns(|| {
+            let mut nl = Netlink::open().unwrap();
+            let (host, peer) = nl
+                .create_veth_in(
+                    "vnet6",
+                    "vnet0",
+                    jail.as_fd(),
+                    Some(MAC_A),
+                    Some(MAC_B),
+                    Some(1280),
+                )
+                .unwrap();
+            nl.set_alias(host, "ioc jail-b").unwrap();
+            let link = nl.link_by_index(host).unwrap().unwrap();
+            assert_eq!(
+                (link.name.as_str(), link.up, link.mtu),
+                ("vnet6", true, 1280)
+            );
+            assert_eq!(link.alias.as_deref(), Some("ioc jail-b"));
+            assert_eq!(nl.link("vnet0").unwrap(), None);
+
+            let mut in_jail = Netlink::open_in(jail.as_fd()).unwrap();
+            let born = in_jail.link("vnet0").unwrap().expect("peer in the jail");
+            assert_eq!(born.index, peer);
+            assert_eq!((born.mac, born.mtu, born.up), (Some(MAC_B), 1280, false));
+            in_jail.set_up(peer, true).unwrap();
+            assert!(in_jail.link_by_index(peer).unwrap().unwrap().up);
+
+            // The same name again, in either namespace, is taken.
+            let again = nl.create_veth_in("vnet7", "vnet0", jail.as_fd(), None, None, None);
+            assert!(again.unwrap_err().is_exists());
+            assert_eq!(nl.link("vnet7").unwrap(), None);
+
             nl.delete_link(host).unwrap();
             assert_eq!(in_jail.link("vnet0").unwrap(), None);
         });
