@@ -489,9 +489,8 @@ impl Netlink {
     /// The create and a get of the new link go out in one datagram: the kernel handles the
     /// messages of a datagram in order, so the get sees the new link, and the create asks for no
     /// ACK, so a successful create costs one `send` and one `recv` (the get's reply). If the
-    /// create fails, its error comes first and is the one returned. (Asking the kernel to echo
-    /// the new link, `NLM_F_ECHO`, would save the get, but fails every veth create on Linux
-    /// 6.18 with `ENOTCONN`.)
+    /// create fails, its error comes first and is the one returned. (`NLM_F_ECHO` would bring
+    /// the new link back as well, but only since Linux 6.3; the get works everywhere.)
     fn create_link(
         &mut self,
         msg: LinkMessage,
