@@ -280,32 +280,46 @@ impl fmt::Display for Filter {
         if self.terms.is_empty() {
             return f.write_str(crate::config::syntax::NONE);
         }
-        for (i, term) in self.terms.iter().enumerate() {
+        let text = self
+            .terms
+            .iter()
+            .map(Term::render)
+            .collect::<Vec<_>>()
+            .join(" ");
+        if is_none_word(&text) {
+            // A lone name term `none` or `-` must not read back as "no filter".
+            write!(f, "name={text}")
+        } else {
+            f.write_str(&text)
+        }
+    }
+}
+
+impl Term {
+    fn render(&self) -> String {
+        let mut out = String::new();
+        if let Some(key) = &self.key {
+            out.push_str(key);
+            out.push('=');
+        }
+        for (i, alt) in self.alternatives.iter().enumerate() {
             if i > 0 {
-                f.write_str(" ")?;
+                out.push(',');
             }
-            if let Some(key) = &term.key {
-                write!(f, "{key}=")?;
-            }
-            for (j, alt) in term.alternatives.iter().enumerate() {
-                if j > 0 {
-                    f.write_str(",")?;
-                }
-                for tok in &alt.0 {
-                    match tok {
-                        Tok::Star => f.write_str("*")?,
-                        Tok::Plus => f.write_str("+")?,
-                        Tok::Lit(c)
-                            if c.is_whitespace() || matches!(c, '\\' | ',' | '*' | '+' | '=') =>
-                        {
-                            write!(f, "\\{c}")?
+            for tok in &alt.0 {
+                match tok {
+                    Tok::Star => out.push('*'),
+                    Tok::Plus => out.push('+'),
+                    Tok::Lit(c) => {
+                        if c.is_whitespace() || matches!(c, '\\' | ',' | '*' | '+' | '=') {
+                            out.push('\\');
                         }
-                        Tok::Lit(c) => write!(f, "{c}")?,
+                        out.push(*c);
                     }
                 }
             }
         }
-        Ok(())
+        out
     }
 }
 
@@ -445,6 +459,8 @@ mod tests {
             ("none", "none"),
             ("", "none"),
             ("name=db-*", "db-*"),
+            ("name=none", "name=none"),
+            ("name=-", "name=-"),
         ] {
             let f = <Filter as Syntax>::parse(text).unwrap();
             assert_eq!(f.print(), canonical);

@@ -23,3 +23,6 @@ pub use registry::{Key, Property, Scope};
 pub use resolve::{Hook, Resolved, ResolvedJail};
 pub use settings::{Assignment, Owner, Settings};
 pub use value::Value;
+
+#[cfg(test)]
+mod fuzz_tests;

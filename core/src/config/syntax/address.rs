@@ -99,7 +99,12 @@ impl<F: Family> AddressList<F> {
             Some((ip, prefix)) => (ip, Some(prefix)),
             None => (address, None),
         };
-        let ip = parse_ip::<F>(ip)?;
+        let ip = parse_ip::<F>(ip).map_err(|e| {
+            format!(
+                "{e} (expected \"<nic>|<address>[/<prefix>]\" or \"<nic>|{}\")",
+                F::DYNAMIC_WORD
+            )
+        })?;
         let prefix = match prefix {
             None => F::MAX_PREFIX,
             Some(p) => parse_prefix(p)
@@ -197,7 +202,8 @@ impl<F: Family> Syntax for Router<F> {
                  \"{text}\""
             ));
         }
-        let ip = parse_ip::<F>(ip)?;
+        let ip = parse_ip::<F>(ip)
+            .map_err(|e| format!("{e} (expected \"<address>\" or \"<address>@<nic>\")"))?;
         if ip.is_unspecified() || ip.is_multicast() {
             return Err(format!(
                 "{ip} cannot be a gateway: expected a unicast {} address",
@@ -250,13 +256,16 @@ mod tests {
             "10.23.42.2/24",
             "expected \"<nic>|<address>\" but got \"10.23.42.2/24\"",
         );
-        refused::<Ip4Addrs>(
+        refused_with::<Ip4Addrs>(
             "vnet0|10.23.42.256/24",
-            "Invalid IPv4 address: 10.23.42.256",
+            "Invalid IPv4 address: 10.23.42.256 (expected",
         );
-        refused::<Ip4Addrs>("vnet0|fe80::1", "Invalid IPv4 address: fe80::1");
-        refused::<Ip4Addrs>("vnet0|", "Invalid IPv4 address: ");
-        refused::<Ip4Addrs>("vnet0|accept_rtadv", "Invalid IPv4 address: accept_rtadv");
+        refused_with::<Ip4Addrs>("vnet0|fe80::1", "Invalid IPv4 address: fe80::1 (expected");
+        refused_with::<Ip4Addrs>("vnet0|", "Invalid IPv4 address:  (expected");
+        refused_with::<Ip4Addrs>(
+            "vnet0|accept_rtadv",
+            "Invalid IPv4 address: accept_rtadv (expected",
+        );
         refused::<Ip4Addrs>(
             "vnet0|10.0.0.1/33",
             "Invalid IPv4 prefix length \"33\" in \"vnet0|10.0.0.1/33\": expected 0 to 32",
@@ -285,8 +294,8 @@ mod tests {
         round_trip::<Ip6Addrs>("vnet0|2001:db8::2/64", "vnet0|2001:db8::2/64");
         round_trip::<Ip6Addrs>("vnet0|2001:DB8:0::2", "vnet0|2001:db8::2/128");
         round_trip::<Ip6Addrs>("vnet0|Accept_RtAdv", "vnet0|accept_rtadv");
-        refused::<Ip6Addrs>("vnet0|dhcp", "Invalid IPv6 address: dhcp");
-        refused::<Ip6Addrs>("vnet0|10.0.0.1", "Invalid IPv6 address: 10.0.0.1");
+        refused_with::<Ip6Addrs>("vnet0|dhcp", "Invalid IPv6 address: dhcp (expected");
+        refused_with::<Ip6Addrs>("vnet0|10.0.0.1", "Invalid IPv6 address: 10.0.0.1 (expected");
         refused::<Ip6Addrs>(
             "2001:db8::2",
             "expected \"<nic>|<address>\" but got \"2001:db8::2\"",
@@ -307,9 +316,9 @@ mod tests {
             "expected \"<address>\" or \"<address>@<nic>\" without a prefix length but got \
              \"10.23.42.1/24\"",
         );
-        refused::<Router4>("gateway", "Invalid IPv4 address: gateway");
-        refused::<Router4>("2001:db8::1", "Invalid IPv4 address: 2001:db8::1");
-        refused::<Router6>("10.0.0.1", "Invalid IPv6 address: 10.0.0.1");
+        refused_with::<Router4>("gateway", "Invalid IPv4 address: gateway (expected");
+        refused_with::<Router4>("2001:db8::1", "Invalid IPv4 address: 2001:db8::1 (expected");
+        refused_with::<Router6>("10.0.0.1", "Invalid IPv6 address: 10.0.0.1 (expected");
         refused_with::<Router4>("10.0.0.1@", "invalid interface name \"\"");
         refused_with::<Router4>("0.0.0.0", "cannot be a gateway");
         refused_with::<Router6>("ff02::1", "cannot be a gateway");

@@ -89,8 +89,10 @@ impl Syntax for MacPair {
                  allowed between bytes) but got \"{text}\""
             ));
         };
-        let host = parse_unicast(host.trim())?;
-        let jail = parse_unicast(jail.trim())?;
+        let expected =
+            |e: Reason| format!("{e} (expected \"<host mac>,<jail mac>\" with 12 hex digits each)");
+        let host = parse_unicast(host.trim()).map_err(expected)?;
+        let jail = parse_unicast(jail.trim()).map_err(expected)?;
         if host == jail {
             return Err(format!(
                 "the host and jail MACs must differ, but both are {host} in \"{text}\""
@@ -136,10 +138,10 @@ mod tests {
             "02FF60E7939D, 02-ff-60-e7-93-9e",
             "02:ff:60:e7:93:9d,02:ff:60:e7:93:9e",
         );
-        refused::<MacPair>("02ff60e7939d,zz", "invalid mac address: \"zz\"");
-        refused::<MacPair>(
+        refused_with::<MacPair>("02ff60e7939d,zz", "invalid mac address: \"zz\" (expected");
+        refused_with::<MacPair>(
             "02ff60e7939,02ff60e7939e",
-            "invalid mac address: \"02ff60e7939\"",
+            "invalid mac address: \"02ff60e7939\" (expected",
         );
         refused_with::<MacPair>("02ff60e7939d", "expected \"<host mac>,<jail mac>\"");
         refused_with::<MacPair>("02ff60e7939d,02ff60e7939d", "must differ");

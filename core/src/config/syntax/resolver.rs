@@ -16,6 +16,15 @@ pub enum ResolvLine {
     Other { keyword: String, args: Vec<String> },
 }
 
+/// The error for text that is none of the accepted forms.
+fn expected(got: &str) -> Reason {
+    format!(
+        "expected \"{HOST_RESOLV_CONF}\" (copy the host's file), \"none\" (leave the jail's file \
+         alone) or \";\"-separated resolv.conf lines such as \"nameserver 10.0.0.1;search \
+         example.org\" but got \"{got}\""
+    )
+}
+
 const KEYWORDS: [&str; 4] = ["domain", "search", "options", "sortlist"];
 
 impl ResolvLine {
@@ -37,11 +46,7 @@ impl ResolvLine {
                     args: args.iter().map(|a| a.to_string()).collect(),
                 })
             }
-            _ => Err(format!(
-                "expected \"{HOST_RESOLV_CONF}\" (copy the host's file), \"none\" (leave the \
-                 jail's file alone) or \";\"-separated resolv.conf lines such as \
-                 \"nameserver 10.0.0.1;search example.org\" but got \"{line}\""
-            )),
+            _ => Err(expected(line)),
         }
     }
 
@@ -86,6 +91,10 @@ impl Syntax for ResolvConf {
             .filter(|line| !line.is_empty())
             .map(ResolvLine::parse)
             .collect::<Result<Vec<_>, _>>()?;
+        if lines.is_empty() {
+            // Only separators: no line to write, which is not what "none" means either.
+            return Err(expected(text));
+        }
         Ok(ResolvConf::Lines(lines))
     }
 
@@ -133,5 +142,6 @@ mod tests {
         refused_with::<ResolvConf>("bogus line", "but got \"bogus line\"");
         refused_with::<ResolvConf>("nameserver 1.1.1.1\nsearch x", "not line breaks");
         refused_with::<ResolvConf>("/etc/other", "but got \"/etc/other\"");
+        refused_with::<ResolvConf>(" ; ;", "but got \" ; ;\"");
     }
 }
