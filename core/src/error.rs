@@ -88,6 +88,10 @@ pub enum Error {
     #[error("{0}")]
     Unsupported(String),
 
+    /// A jail's start, stop or plan failed; `message` names the step and what was expected.
+    #[error("jail '{jail}': {message}")]
+    Failed { jail: String, message: String },
+
     /// Several independent failures, all reported at once (validation collects them).
     #[error("{}", Several(.0))]
     Several(Vec<Error>),

@@ -1,5 +1,6 @@
 //! ioc-core: everything ioc does, behind a thin CLI.
 //!
+//! - [`actions`]: the runtime commands end to end (start, stop, exec, plans, plugins).
 //! - [`config`]: the jail configuration model (properties, parsing, resolution, MACs).
 //! - [`store`]: the state store (config root, atomic locked writes, host settings).
 //! - [`filter`]: selecting jails on the command line.
@@ -11,6 +12,7 @@
 //! - [`host`]: the platform hosts that carry the changes out (Linux, FreeBSD, plan).
 //! - [`render`]: steps as the command lines a platform would run (dry runs, FreeBSD).
 
+pub mod actions;
 pub mod config;
 pub mod error;
 pub mod filter;

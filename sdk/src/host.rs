@@ -64,8 +64,11 @@ impl<'a> HostHandle<'a> {
 pub struct PairSpec<'s> {
     /// Name of the end that stays on the host.
     pub host: &'s str,
-    /// Name of the end that will move into the jail (before the move).
+    /// Name of the other end (before it moves into the jail, if it does).
     pub peer: &'s str,
+    /// The peer is meant for the jail (it will be moved with [`Host::move_to_jail`]); lets the
+    /// host create it there at once.
+    pub peer_in_jail: bool,
     pub host_mac: Option<Mac>,
     pub peer_mac: Option<Mac>,
     pub mtu: Option<u32>,
@@ -131,6 +134,7 @@ impl<'a> Host<'a> {
         self.expect_done(HostOp::CreatePair {
             host: spec.host.into(),
             peer: spec.peer.into(),
+            peer_in_jail: spec.peer_in_jail,
             host_mac: spec.host_mac.into(),
             peer_mac: spec.peer_mac.into(),
             mtu: spec.mtu.into(),

@@ -60,11 +60,15 @@ pub enum HostOp {
     /// A kernel tunable (`net.link.bridge.ipfw`, `net.ipv4.ip_forward`...).
     ReadSysctl { name: RString },
 
-    /// A connected pair in the host stack, both ends up: `host` stays on the host, `peer` is
-    /// meant to move into the jail. Undone by destroying `host` (which takes the peer along).
+    /// A connected pair, both ends up: `host` stays on the host. With `peer_in_jail`, `peer` is
+    /// meant for the jail and a host may create it there directly (Linux does: moving a link
+    /// between namespaces costs an RCU grace period); the plugin still sends the
+    /// [`HostOp::MoveToJail`] for it, which is then a no-op. Undone by destroying `host` (which
+    /// takes the peer along).
     CreatePair {
         host: RString,
         peer: RString,
+        peer_in_jail: bool,
         host_mac: ROption<Mac>,
         peer_mac: ROption<Mac>,
         mtu: ROption<u32>,

@@ -11,6 +11,7 @@
 mod conflicts;
 mod faults;
 mod order;
+mod prepare;
 mod session;
 mod spec;
 
@@ -23,6 +24,7 @@ use ioc_sdk::{Hook, HostError, HostErrorKind, HostOp, HostReply, Jail, Platform,
 pub use conflicts::AddressBook;
 pub use faults::Faults;
 pub use order::dependency_order;
+pub use prepare::spec_for;
 pub use session::Session;
 pub use spec::{auto_mode, JailSpec};
 

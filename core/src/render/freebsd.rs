@@ -91,6 +91,7 @@ pub fn configure_pair(op: &HostOp, epair_a: &str) -> Vec<Command> {
         peer_mac,
         mtu,
         description,
+        ..
     } = op
     else {
         return Vec::new();

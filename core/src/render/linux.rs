@@ -18,6 +18,7 @@ pub fn ns_dir(run_dir: &Path, jail: &str) -> PathBuf {
 
 pub fn render(ctx: &mut RenderContext, params: &JailParams, step: &Step) -> Vec<Command> {
     let ns = ns_dir(&ctx.run_dir, &params.name);
+    let moved = &mut ctx.born_in_jail;
     let pin = |kind: &str| ns.join(kind).display().to_string();
     let in_net = |argv: Vec<String>| {
         let mut full = vec!["nsenter".to_string(), format!("--net={}", pin("net"))];
@@ -76,6 +77,7 @@ pub fn render(ctx: &mut RenderContext, params: &JailParams, step: &Step) -> Vec<
             HostOp::CreatePair {
                 host,
                 peer,
+                peer_in_jail,
                 host_mac,
                 peer_mac,
                 mtu,
@@ -100,6 +102,12 @@ pub fn render(ctx: &mut RenderContext, params: &JailParams, step: &Step) -> Vec<
                     up.extend(["alias".into(), description.to_string()]);
                 }
                 up.push("up".into());
+                if *peer_in_jail {
+                    // Born in the jail: no move later (and it comes up with its final name).
+                    add.extend(["netns".into(), pin("net")]);
+                    moved.insert(peer.to_string());
+                    return vec![Command::new(add), Command::new(up)];
+                }
                 vec![
                     Command::new(add),
                     Command::new(up),

@@ -81,6 +81,8 @@ pub struct RenderContext {
     next_epair: u32,
     /// (jail, link, is_v6) that already have an address: FreeBSD adds further ones as `alias`.
     addressed: HashSet<(String, String, bool)>,
+    /// Pair ends created inside their jail (Linux), whose later move renders as nothing.
+    pub(crate) born_in_jail: HashSet<String>,
 }
 
 impl RenderContext {
@@ -90,6 +92,7 @@ impl RenderContext {
             run_dir: run_dir.into(),
             next_epair: 0,
             addressed: HashSet::new(),
+            born_in_jail: HashSet::new(),
         }
     }
 

@@ -116,6 +116,7 @@ pub fn setup(jail: &Jail, host: &mut Host<'_>, attach: Attach) -> Result<()> {
         host.create_pair(&PairSpec {
             host: &host_if,
             peer: &peer,
+            peer_in_jail: true,
             host_mac: Some(nic.host_mac()),
             peer_mac: Some(nic.jail_mac()),
             mtu: Some(mtu),

@@ -6,3 +6,6 @@ pub mod netns;
 
 mod backend;
 pub use backend::LinuxHost;
+
+mod probe;
+pub use probe::LinuxProbe;

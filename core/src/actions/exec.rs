@@ -1,0 +1,69 @@
+//! `ioc exec JAIL -- CMD...`: run a command inside a running jail.
+
+use std::convert::Infallible;
+use std::ffi::CString;
+
+use crate::error::{Error, Result};
+use crate::runtime::{JailState, RunDir};
+
+fn cstrings(argv: &[String]) -> Result<Vec<CString>> {
+    argv.iter()
+        .map(|a| {
+            CString::new(a.as_bytes())
+                .map_err(|_| Error::Usage(format!("argument {a:?} contains a NUL byte")))
+        })
+        .collect()
+}
+
+/// Replaces this process with `argv` running inside the jail, so the command's exit code is
+/// ioc's and signals reach it directly. Returns only on failure.
+pub fn exec(run: &RunDir, name: &str, argv: &[String]) -> Result<Infallible> {
+    if argv.is_empty() {
+        return Err(Error::Usage("ioc exec needs a command after the jail name".into()));
+    }
+    match run.state(name) {
+        JailState::Running { .. } => {}
+        _ => {
+            return Err(Error::Failed {
+                jail: name.to_string(),
+                message: "is not running; start it with `ioc start`".into(),
+            })
+        }
+    }
+    platform_exec(run, name, argv)
+}
+
+#[cfg(target_os = "linux")]
+fn platform_exec(run: &RunDir, name: &str, argv: &[String]) -> Result<Infallible> {
+    use crate::host::linux::jail::{JailNs, JailPaths};
+    let failed = |message: String| Error::Failed {
+        jail: name.to_string(),
+        message,
+    };
+    let args = cstrings(argv)?;
+    let cwd = std::env::current_dir().ok();
+    let ns = JailNs::open(&JailPaths::new(run.path(), name))
+        .map_err(|e| failed(format!("cannot open its namespaces: {e}")))?;
+    ns.enter()
+        .map_err(|e| failed(format!("cannot enter its namespaces: {e}")))?;
+    // The jail shares the host's files; stay in the same directory when it is visible there.
+    let here = cwd.filter(|d| d.is_dir()).unwrap_or_else(|| "/".into());
+    let _ = std::env::set_current_dir(here);
+    let err = nix::unistd::execvp(&args[0], &args).unwrap_err();
+    Err(failed(format!("cannot run {}: {err}", argv[0])))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn platform_exec(_run: &RunDir, name: &str, argv: &[String]) -> Result<Infallible> {
+    let mut full = vec![
+        crate::render::freebsd::JEXEC.to_string(),
+        format!("ioc-{name}"),
+    ];
+    full.extend(argv.iter().cloned());
+    let args = cstrings(&full)?;
+    let err = nix::unistd::execv(&args[0], &args).unwrap_err();
+    Err(Error::Failed {
+        jail: name.to_string(),
+        message: format!("cannot run jexec: {err}"),
+    })
+}

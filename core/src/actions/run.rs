@@ -1,0 +1,55 @@
+//! start, stop and restart on the real host.
+
+use crate::error::{Error, Result};
+use crate::filter::Filter;
+use crate::host;
+use crate::lifecycle::{Faults, JailError, Lifecycle, Outcome};
+use crate::runtime::RunDir;
+use crate::store::Store;
+
+/// What happened to each jail; the command fails when any entry is an error.
+pub type JailReport = Vec<std::result::Result<(String, Outcome), JailError>>;
+
+fn require_root(action: &str) -> Result<()> {
+    if nix::unistd::geteuid().is_root() {
+        return Ok(());
+    }
+    Err(Error::Unsupported(format!(
+        "{action} needs root (it creates namespaces, interfaces and firewall rules); --dry-run shows what it would do without root"
+    )))
+}
+
+/// Starts the selected jails (and the jails they depend on, first).
+pub fn start(store: &Store, run: &RunDir, filter: &Filter) -> Result<JailReport> {
+    require_root("ioc start")?;
+    let specs = super::select_with_dependencies(store, filter)?;
+    let mut registry = super::registry(store)?;
+    let mut backend = host::native(run);
+    let mut lifecycle =
+        Lifecycle::new(backend.as_mut(), &mut registry, run.clone()).with_faults(Faults::from_env());
+    Ok(lifecycle.start(specs))
+}
+
+/// Stops the selected jails (in reverse order). `force` kills processes at once and goes on
+/// when exec_prestop or exec_stop fail.
+pub fn stop(store: &Store, run: &RunDir, filter: &Filter, force: bool) -> Result<JailReport> {
+    require_root("ioc stop")?;
+    let names: Vec<String> = super::select_specs(store, filter)?
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    let mut registry = super::registry(store)?;
+    let mut backend = host::native(run);
+    let mut lifecycle = Lifecycle::new(backend.as_mut(), &mut registry, run.clone());
+    Ok(lifecycle.stop(&names, force))
+}
+
+/// Stops, then starts again, the selected jails.
+pub fn restart(store: &Store, run: &RunDir, filter: &Filter) -> Result<JailReport> {
+    let mut report = stop(store, run, filter, false)?;
+    if report.iter().any(|r| r.is_err()) {
+        return Ok(report);
+    }
+    report.extend(start(store, run, filter)?);
+    Ok(report)
+}
