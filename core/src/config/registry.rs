@@ -132,7 +132,7 @@ pub const DYNAMIC_KEYS: &[DynamicKey] = &[
     DynamicKey {
         pattern: "user.*",
         default: "none",
-        help: "Free-form user properties (user.<name> with letters, digits, '_', '.' or '-'), \
+        help: "Free-form user properties (user.NAME with letters, digits, '_', '.' or '-'), \
                never interpreted by ioc",
     },
 ];

@@ -1,0 +1,60 @@
+//! The command line: global options and one variant per command. Each command's arguments are
+//! defined next to its code in [`crate::commands`]; adding a command is a file there and a
+//! variant here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::commands::{create, destroy, get, help, list, rename, set};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ioc",
+    version,
+    about = "Manage jails and their networking: FreeBSD jails or Linux namespaces, with network \
+             modes and firewalls as plugins",
+    disable_help_subcommand = true,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Configuration root [default: $IOC_ROOT, else /var/lib/ioc]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+
+    /// More log output on stderr (repeat for more)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Only errors on stderr
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a jail: ioc create NAME [KEY=VALUE...]
+    Create(create::CreateArgs),
+    /// Set (KEY=VALUE) or reset (KEY) properties of jails or of the defaults
+    Set(set::SetArgs),
+    /// Print a property (or all) of a jail or of the defaults
+    Get(get::GetArgs),
+    /// List jails
+    List(list::ListArgs),
+    /// Destroy jails
+    Destroy(destroy::DestroyArgs),
+    /// Rename a stopped jail
+    Rename(rename::RenameArgs),
+    /// Help on a command or a topic (`ioc help properties`)
+    Help(help::HelpArgs),
+}

@@ -1,0 +1,84 @@
+//! One module per command; [`run`] dispatches. Each module defines its clap arguments and a
+//! `run` function taking the [`Context`] and the output.
+
+pub mod create;
+pub mod destroy;
+pub mod get;
+pub mod help;
+pub mod list;
+pub mod rename;
+pub mod set;
+
+use std::fmt;
+use std::io::{self, Write};
+
+use ioc_core::runtime::RunDir;
+use ioc_core::store::Store;
+
+use crate::cli::{Command, GlobalArgs};
+
+/// What every command works with.
+pub struct Context {
+    pub store: Store,
+    pub run_dir: RunDir,
+}
+
+impl Context {
+    pub fn new(global: &GlobalArgs) -> Context {
+        Context {
+            store: Store::from_cli(global.root.as_deref()),
+            run_dir: RunDir::from_env(),
+        }
+    }
+}
+
+/// Why a command failed: an error from ioc-core, or output that could not be written.
+#[derive(Debug)]
+pub enum Failure {
+    Core(ioc_core::Error),
+    Output(io::Error),
+}
+
+impl Failure {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Core(e) => u8::try_from(e.exit_code()).unwrap_or(1),
+            Failure::Output(_) => 1,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Core(e) => write!(f, "{e}"),
+            Failure::Output(e) => write!(f, "cannot write output: {e}"),
+        }
+    }
+}
+
+impl From<ioc_core::Error> for Failure {
+    fn from(e: ioc_core::Error) -> Failure {
+        Failure::Core(e)
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Failure {
+        Failure::Output(e)
+    }
+}
+
+pub type CommandResult = Result<(), Failure>;
+
+pub fn run(command: &Command, context: &Context, out: &mut dyn Write) -> CommandResult {
+    match command {
+        Command::Create(args) => create::run(args, context),
+        Command::Set(args) => set::run(args, context),
+        Command::Get(args) => get::run(args, context, out),
+        Command::List(args) => list::run(args, context, out),
+        Command::Destroy(args) => destroy::run(args, context),
+        Command::Rename(args) => rename::run(args, context),
+        Command::Help(args) => help::run(args, out),
+    }
+}
