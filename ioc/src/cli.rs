@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::commands::{create, destroy, get, help, list, rename, set};
+use crate::commands::{
+    create, destroy, exec, get, help, list, plugins, rename, restart, set, start, stop,
+};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -55,6 +57,16 @@ pub enum Command {
     Destroy(destroy::DestroyArgs),
     /// Rename a stopped jail
     Rename(rename::RenameArgs),
+    /// Start jails (and the jails they depend on, first)
+    Start(start::StartArgs),
+    /// Stop jails
+    Stop(stop::StopArgs),
+    /// Stop and start jails again
+    Restart(restart::RestartArgs),
+    /// Run a command inside a running jail: ioc exec JAIL -- CMD...
+    Exec(exec::ExecArgs),
+    /// List, enable, disable or check plugins
+    Plugins(plugins::PluginsArgs),
     /// Help on a command or a topic (`ioc help properties`)
     Help(help::HelpArgs),
 }

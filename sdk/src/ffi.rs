@@ -217,7 +217,12 @@ fn instance() -> Result<&'static Instance, String> {
     let reg = registration().ok_or("plugin library has no registration")?;
     let inst = INSTANCE.get_or_init(reg.make);
     if inst.kind() != reg.kind {
-        return Err(format!("plugin {} registered as {} but built a {}", reg.name, reg.kind, inst.kind()));
+        return Err(format!(
+            "plugin {} registered as {} but built a {}",
+            reg.name,
+            reg.kind,
+            inst.kind()
+        ));
     }
     Ok(inst)
 }
@@ -319,6 +324,9 @@ macro_rules! __export_plugin {
 mod tests {
     #[test]
     fn root_module_symbol_matches_abi_stable() {
-        assert_eq!(super::ROOT_MODULE_SYMBOL, abi_stable::library::ROOT_MODULE_LOADER_NAME);
+        assert_eq!(
+            super::ROOT_MODULE_SYMBOL,
+            abi_stable::library::ROOT_MODULE_LOADER_NAME
+        );
     }
 }

@@ -10,7 +10,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use abi_stable::std_types::{RResult, RString, RVec};
 use abi_stable::StableAbi;
 
-use crate::ops::{CommandOutput, EnvVar, HostError, HostErrorKind, HostOp, HostReply, Side, UndoAction};
+use crate::ops::{
+    CommandOutput, EnvVar, HostError, HostErrorKind, HostOp, HostReply, Side, UndoAction,
+};
 use crate::types::{Cidr, Ip, Mac, PortPolicy};
 
 /// The C-level form of a host: a context pointer and one function that performs an operation.
@@ -32,7 +34,10 @@ impl<'a> HostHandle<'a> {
     where
         F: FnMut(&HostOp) -> Result<HostReply, HostError>,
     {
-        unsafe extern "C" fn trampoline<F>(ctx: *mut (), op: &HostOp) -> RResult<HostReply, HostError>
+        unsafe extern "C" fn trampoline<F>(
+            ctx: *mut (),
+            op: &HostOp,
+        ) -> RResult<HostReply, HostError>
         where
             F: FnMut(&HostOp) -> Result<HostReply, HostError>,
         {
@@ -193,7 +198,11 @@ impl<'a> Host<'a> {
     }
 
     /// Default route inside the jail via `gateway` (scoped to `link` when given).
-    pub fn add_default_route(&mut self, gateway: IpAddr, link: Option<&str>) -> Result<(), HostError> {
+    pub fn add_default_route(
+        &mut self,
+        gateway: IpAddr,
+        link: Option<&str>,
+    ) -> Result<(), HostError> {
         self.expect_done(HostOp::AddRoute {
             destination: None.into(),
             gateway: Some(Ip::from(gateway)).into(),
@@ -264,7 +273,12 @@ impl<'a> Host<'a> {
     }
 
     /// Like [`Host::run`], but a non-zero exit status is an error naming the command.
-    pub fn run_checked(&mut self, side: Side, argv: &[&str], stdin: Option<&str>) -> Result<CommandOutput, HostError> {
+    pub fn run_checked(
+        &mut self,
+        side: Side,
+        argv: &[&str],
+        stdin: Option<&str>,
+    ) -> Result<CommandOutput, HostError> {
         let out = self.run(side, argv, &[], stdin)?;
         if out.status != 0 {
             return Err(HostError::new(

@@ -21,7 +21,9 @@ thread_local! {
 
 /// Installs the forwarding dispatcher and the panic hook (once per library).
 pub(crate) fn install(sink: LogSink) {
-    let _ = tracing_core::dispatcher::set_global_default(tracing_core::Dispatch::new(Forwarder { sink }));
+    let _ = tracing_core::dispatcher::set_global_default(tracing_core::Dispatch::new(Forwarder {
+        sink,
+    }));
     std::panic::set_hook(Box::new(|info| {
         let location = info
             .location()

@@ -45,9 +45,9 @@ pub fn link_name(platform: Platform, nic: &str, jid: u32, suffixes: &[&str]) -> 
 }
 
 fn fnv1a(bytes: &[u8]) -> u32 {
-    bytes
-        .iter()
-        .fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(*b)).wrapping_mul(0x0100_0193))
+    bytes.iter().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ u32::from(*b)).wrapping_mul(0x0100_0193)
+    })
 }
 
 fn fnv1a64(bytes: &[u8]) -> u64 {
@@ -74,7 +74,10 @@ mod tests {
         let f = Platform::FreeBsd;
         let a = link_name(f, "averylongnic0", 12345, &["net"]);
         let b = link_name(f, "averylongnic1", 12345, &["net"]);
-        assert!(a.len() <= MAX_LINK_NAME && b.len() <= MAX_LINK_NAME, "{a} {b}");
+        assert!(
+            a.len() <= MAX_LINK_NAME && b.len() <= MAX_LINK_NAME,
+            "{a} {b}"
+        );
         assert_ne!(a, b);
         assert!(a.ends_with(":12345:net"), "{a}");
         let huge = link_name(f, "vnet0", u32::MAX, &["net"]);

@@ -34,17 +34,9 @@ pub struct EnvVar {
 #[derive(StableAbi, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UndoAction {
-    DestroyLink {
-        name: RString,
-    },
-    RemoveHostAlias {
-        iface: RString,
-        address: Cidr,
-    },
-    RunCommand {
-        side: Side,
-        argv: RVec<RString>,
-    },
+    DestroyLink { name: RString },
+    RemoveHostAlias { iface: RString, address: Cidr },
+    RunCommand { side: Side, argv: RVec<RString> },
 }
 
 /// One primitive. Queries (`LinkExists`, `LinkMtu`, `ReadSysctl`) have no side effect and are

@@ -51,7 +51,9 @@ impl FromStr for Platform {
         match s {
             "linux" => Ok(Platform::Linux),
             "freebsd" => Ok(Platform::FreeBsd),
-            _ => Err(format!("unknown platform {s:?} (expected linux or freebsd)")),
+            _ => Err(format!(
+                "unknown platform {s:?} (expected linux or freebsd)"
+            )),
         }
     }
 }
@@ -64,7 +66,9 @@ pub struct Mac(pub [u8; 6]);
 impl Mac {
     /// The address as a 48-bit number, for the `jail_mac = host_mac + 1` rule.
     pub fn to_u64(self) -> u64 {
-        self.0.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b))
+        self.0
+            .iter()
+            .fold(0u64, |acc, b| (acc << 8) | u64::from(*b))
     }
 
     /// Builds an address from the low 48 bits of `value` (higher bits wrap away).
@@ -122,8 +126,7 @@ impl FromStr for Mac {
         let separators_ok = s
             .split([':', '-'])
             .all(|part| !part.is_empty() && part.len() % 2 == 0);
-        if digits.len() != 12 || !digits.chars().all(|c| c.is_ascii_hexdigit()) || !separators_ok
-        {
+        if digits.len() != 12 || !digits.chars().all(|c| c.is_ascii_hexdigit()) || !separators_ok {
             return Err(format!("invalid mac address: \"{s}\""));
         }
         let mut out = [0u8; 6];
@@ -281,7 +284,13 @@ pub struct Nic {
 impl Nic {
     /// Built by ioc from the jail's configuration; `host_mac`/`jail_mac` are already resolved
     /// (pinned `<nic>_mac` or the `mac_prefix` formula).
-    pub fn new(name: &str, bridge: Option<&str>, secure: bool, host_mac: Mac, jail_mac: Mac) -> Nic {
+    pub fn new(
+        name: &str,
+        bridge: Option<&str>,
+        secure: bool,
+        host_mac: Mac,
+        jail_mac: Mac,
+    ) -> Nic {
         Nic {
             name: name.into(),
             bridge: bridge.map(RString::from).into(),
@@ -673,7 +682,14 @@ mod tests {
         for text in ["02ff60e7939d", "02:ff:60:e7:93:9d", "02-FF-60-E7-93-9D"] {
             assert_eq!(text.parse::<Mac>().unwrap(), want, "{text}");
         }
-        for bad in ["", "02ff60e7939", "02ff60e7939dd", "zzff60e7939d", "0:2ff60e7939d", "02::ff60e7939d"] {
+        for bad in [
+            "",
+            "02ff60e7939",
+            "02ff60e7939dd",
+            "zzff60e7939d",
+            "0:2ff60e7939d",
+            "02::ff60e7939d",
+        ] {
             assert_eq!(
                 bad.parse::<Mac>().unwrap_err(),
                 format!("invalid mac address: \"{bad}\"")
@@ -684,8 +700,14 @@ mod tests {
     #[test]
     fn mac_arithmetic_and_link_local() {
         let m: Mac = "02:ff:60:e7:93:9d".parse().unwrap();
-        assert_eq!(Mac::from_u64(m.to_u64() + 1).to_string(), "02:ff:60:e7:93:9e");
-        assert_eq!(Mac::from_u64(0xffff_ffff_ffff + 1).to_string(), "00:00:00:00:00:00");
+        assert_eq!(
+            Mac::from_u64(m.to_u64() + 1).to_string(),
+            "02:ff:60:e7:93:9e"
+        );
+        assert_eq!(
+            Mac::from_u64(0xffff_ffff_ffff + 1).to_string(),
+            "00:00:00:00:00:00"
+        );
         assert_eq!(m.link_local().to_string(), "fe80::ff:60ff:fee7:939d");
     }
 

@@ -19,7 +19,9 @@ fn cstrings(argv: &[String]) -> Result<Vec<CString>> {
 /// ioc's and signals reach it directly. Returns only on failure.
 pub fn exec(run: &RunDir, name: &str, argv: &[String]) -> Result<Infallible> {
     if argv.is_empty() {
-        return Err(Error::Usage("ioc exec needs a command after the jail name".into()));
+        return Err(Error::Usage(
+            "ioc exec needs a command after the jail name".into(),
+        ));
     }
     match run.state(name) {
         JailState::Running { .. } => {}

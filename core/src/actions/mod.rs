@@ -35,12 +35,7 @@ pub fn registry(store: &Store) -> Result<Registry> {
 pub fn select_with_dependencies(store: &Store, filter: &Filter) -> Result<Vec<JailSpec>> {
     let all = store.resolve_all()?;
     let selected = filter.select_some(&all)?;
-    Error::collect(
-        selected
-            .iter()
-            .filter_map(|j| j.validate().err())
-            .collect(),
-    )?;
+    Error::collect(selected.iter().filter_map(|j| j.validate().err()).collect())?;
     let mut wanted: Vec<&ResolvedJail> = Vec::new();
     let mut queue: Vec<&ResolvedJail> = selected;
     while let Some(jail) = queue.pop() {
@@ -50,7 +45,11 @@ pub fn select_with_dependencies(store: &Store, filter: &Filter) -> Result<Vec<Ja
         wanted.push(jail);
         let deps = jail.depends();
         if !deps.is_empty() {
-            queue.extend(deps.select(&all).into_iter().filter(|d| d.name() != jail.name()));
+            queue.extend(
+                deps.select(&all)
+                    .into_iter()
+                    .filter(|d| d.name() != jail.name()),
+            );
         }
     }
     // Keep the configured order; the lifecycle orders by dependency.

@@ -41,7 +41,13 @@ fn jail_errors(errors: Vec<JailError>) -> Error {
 /// The plan of starting or stopping the selected jails on `platform`. Changes nothing and
 /// needs no root. Rendering for the platform ioc runs on reads the live system to answer
 /// questions such as a bridge's MTU; for the other platform, neutral answers are assumed.
-pub fn plan(store: &Store, run: &RunDir, filter: &Filter, kind: PlanKind, platform: Platform) -> Result<Vec<RenderedPlan>> {
+pub fn plan(
+    store: &Store,
+    run: &RunDir,
+    filter: &Filter,
+    kind: PlanKind,
+    platform: Platform,
+) -> Result<Vec<RenderedPlan>> {
     let specs = match kind {
         PlanKind::Start => super::select_with_dependencies(store, filter)?,
         PlanKind::Stop => super::select_specs(store, filter)?,
@@ -66,7 +72,11 @@ pub fn render(plans: Vec<JailPlan>, platform: Platform, run: &RunDir) -> Vec<Ren
     plans
         .into_iter()
         .map(|p| RenderedPlan {
-            commands: p.steps.iter().flat_map(|s| ctx.render(&p.params, s)).collect(),
+            commands: p
+                .steps
+                .iter()
+                .flat_map(|s| ctx.render(&p.params, s))
+                .collect(),
             jail: p.jail,
             jid: p.jid,
             platform,

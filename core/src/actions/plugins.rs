@@ -55,7 +55,8 @@ pub fn list_plugins(store: &Store) -> Result<Vec<PluginRow>> {
 /// Enables or disables a plugin in the host settings. A plugin a running jail uses cannot be
 /// disabled: stopping that jail needs it.
 pub fn set_plugin_enabled(store: &Store, run: &RunDir, name: &str, enabled: bool) -> Result<()> {
-    check_plugin_name(name).map_err(|reason| Error::Usage(format!("invalid plugin name '{name}': {reason}")))?;
+    check_plugin_name(name)
+        .map_err(|reason| Error::Usage(format!("invalid plugin name '{name}': {reason}")))?;
     if !enabled {
         for jail in run.active_jails() {
             let Some(snapshot) = running_snapshot(run, &jail) else {
@@ -64,7 +65,9 @@ pub fn set_plugin_enabled(store: &Store, run: &RunDir, name: &str, enabled: bool
             if snapshot.mode == name || snapshot.jail.firewall() == name {
                 return Err(Error::Failed {
                     jail,
-                    message: format!("is running with plugin '{name}'; stop it before disabling the plugin"),
+                    message: format!(
+                        "is running with plugin '{name}'; stop it before disabling the plugin"
+                    ),
                 });
             }
         }

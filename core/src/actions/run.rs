@@ -25,8 +25,8 @@ pub fn start(store: &Store, run: &RunDir, filter: &Filter) -> Result<JailReport>
     let specs = super::select_with_dependencies(store, filter)?;
     let mut registry = super::registry(store)?;
     let mut backend = host::native(run);
-    let mut lifecycle =
-        Lifecycle::new(backend.as_mut(), &mut registry, run.clone()).with_faults(Faults::from_env());
+    let mut lifecycle = Lifecycle::new(backend.as_mut(), &mut registry, run.clone())
+        .with_faults(Faults::from_env());
     Ok(lifecycle.start(specs))
 }
 

@@ -27,7 +27,9 @@ pub fn run(mut cmd: Command, stdin: Option<&str>) -> Result<CommandOutput, HostE
     })
     .stdout(Stdio::piped())
     .stderr(Stdio::piped());
-    let mut child = cmd.spawn().map_err(|e| io_error(&format!("run {program}"), e))?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| io_error(&format!("run {program}"), e))?;
     if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
         pipe.write_all(input.as_bytes())
             .map_err(|e| io_error(&format!("write to {program}"), e))?;

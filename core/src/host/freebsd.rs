@@ -118,11 +118,15 @@ impl Backend for FreeBsdHost {
         match op {
             HostOp::LinkExists { side, name } => {
                 let jail = (*side == Side::Jail).then(|| params.kernel_name());
-                Ok(HostReply::Flag(ifconfig_show(jail.as_deref(), name)?.is_some()))
+                Ok(HostReply::Flag(
+                    ifconfig_show(jail.as_deref(), name)?.is_some(),
+                ))
             }
             HostOp::LinkMtu { name } => {
                 let listing = ifconfig_show(None, name)?;
-                Ok(HostReply::Number(listing.and_then(|l| parse_mtu(&l)).into()))
+                Ok(HostReply::Number(
+                    listing.and_then(|l| parse_mtu(&l)).into(),
+                ))
             }
             HostOp::ReadSysctl { name } => {
                 let out = run_checked(&Command::new(["/sbin/sysctl", "-n", name.as_str()]))?;
@@ -203,7 +207,10 @@ impl Backend for FreeBsdHost {
                 p
             }
         };
-        process.arg("-c").arg(command).envs(env.iter().map(|(k, v)| (k, v)));
+        process
+            .arg("-c")
+            .arg(command)
+            .envs(env.iter().map(|(k, v)| (k, v)));
         exec::run_hook(process, command)
     }
 }
@@ -214,7 +221,8 @@ mod tests {
 
     #[test]
     fn ifconfig_listings_are_parsed() {
-        let listing = "bridge0: flags=8843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST> metric 0 mtu 1500\n\
+        let listing =
+            "bridge0: flags=8843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST> metric 0 mtu 1500\n\
             \tether 58:9c:fc:10:ff:b6\n\
             \tinet 10.23.42.1 netmask 0xffffff00 broadcast 10.23.42.255\n\
             \tinet6 fe80::5a9c:fcff:fe10:ffb6%bridge0 prefixlen 64 scopeid 0x3\n";

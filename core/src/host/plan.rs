@@ -60,7 +60,7 @@ impl Backend for PlanHost {
         Ok(match op {
             HostOp::LinkExists { name, .. } => {
                 let live = self.probe.as_mut().and_then(|p| p.link_mtu(name));
-                HostReply::Flag(live.map_or(true, |mtu| mtu.is_some()))
+                HostReply::Flag(live.is_none_or(|mtu| mtu.is_some()))
             }
             HostOp::LinkMtu { name } => {
                 let live = self.probe.as_mut().and_then(|p| p.link_mtu(name));

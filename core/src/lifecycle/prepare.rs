@@ -80,7 +80,11 @@ fn shared_addresses(network: &Network, v6: bool) -> Vec<IpAddr> {
         return Vec::new();
     }
     let entries = if v6 { network.ip6() } else { network.ip4() };
-    entries.iter().filter_map(|a| a.cidr()).map(|c| c.ip()).collect()
+    entries
+        .iter()
+        .filter_map(|a| a.cidr())
+        .map(|c| c.ip())
+        .collect()
 }
 
 /// The content of the jail's private resolv.conf. A jail running a DHCP client always gets a
@@ -88,9 +92,7 @@ fn shared_addresses(network: &Network, v6: bool) -> Vec<IpAddr> {
 /// system, so without one it would rewrite the host's.
 fn resolv_conf(resolver: &ResolvConf, network: &Network) -> Option<String> {
     let host_copy = || std::fs::read_to_string(HOST_RESOLV_CONF).unwrap_or_default();
-    let dhcp = network
-        .addresses()
-        .any(|a| a.kind() == AddressKind::Dhcp);
+    let dhcp = network.addresses().any(|a| a.kind() == AddressKind::Dhcp);
     match resolver {
         ResolvConf::CopyHost => Some(host_copy()),
         ResolvConf::Keep if dhcp => Some(host_copy()),

@@ -18,11 +18,26 @@ use super::trust::check_trusted;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LoadError {
     Untrusted(String),
-    Open { path: PathBuf, reason: String },
-    NotAPlugin { path: PathBuf },
-    IncompatibleSdk { path: PathBuf, plugin_sdk: String },
-    Abi { path: PathBuf, reason: String },
-    NameMismatch { path: PathBuf, expected: String, found: String },
+    Open {
+        path: PathBuf,
+        reason: String,
+    },
+    NotAPlugin {
+        path: PathBuf,
+    },
+    IncompatibleSdk {
+        path: PathBuf,
+        plugin_sdk: String,
+    },
+    Abi {
+        path: PathBuf,
+        reason: String,
+    },
+    NameMismatch {
+        path: PathBuf,
+        expected: String,
+        found: String,
+    },
 }
 
 impl fmt::Display for LoadError {
@@ -190,7 +205,9 @@ fn summarize_library_error(e: &LibraryError) -> String {
             expected_version,
             actual_version,
             ..
-        } => format!("abi_stable module version {actual_version} where {expected_version} was expected"),
+        } => format!(
+            "abi_stable module version {actual_version} where {expected_version} was expected"
+        ),
         other => first_line(&other.to_string()),
     }
 }

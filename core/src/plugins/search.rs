@@ -105,7 +105,10 @@ mod tests {
     fn names_and_files_map_both_ways() {
         let f = file_name_for("shared-ip");
         assert_eq!(f, format!("libioc_plugin_shared_ip{}", dylib_suffix()));
-        assert_eq!(plugin_name_from_file(Path::new(&f)).as_deref(), Some("shared-ip"));
+        assert_eq!(
+            plugin_name_from_file(Path::new(&f)).as_deref(),
+            Some("shared-ip")
+        );
         assert_eq!(plugin_name_from_file(Path::new("libfoo.so")), None);
         assert_eq!(
             plugin_name_from_file(Path::new(&format!("libioc_plugin_Bad{}", dylib_suffix()))),

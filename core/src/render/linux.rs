@@ -129,6 +129,7 @@ pub fn render(ctx: &mut RenderContext, params: &JailParams, step: &Step) -> Vec<
                 .iter()
                 .map(|m| Command::new(ip(&["link", "set", m, "master", bridge])))
                 .collect(),
+            HostOp::MoveToJail { name } if moved.contains(name.as_str()) => vec![],
             HostOp::MoveToJail { name } => {
                 vec![Command::new(ip(&[
                     "link",

@@ -54,10 +54,9 @@ fn running(name: &JailName, jid: u32, hint: &str) -> Error {
 }
 
 /// Stops a running jail so `destroy -f` can remove it.
-fn stop_for_destroy(_context: &Context, name: &JailName, jid: u32) -> CommandResult {
-    Err(Error::Unsupported(format!(
-        "Jail '{name}' is running (JID {jid}) and stopping jails is not implemented yet; nothing \
-         was destroyed"
-    ))
-    .into())
+/// `destroy -f` of a running jail stops it first (forcefully), like `ioc stop -f`.
+fn stop_for_destroy(context: &Context, name: &JailName, _jid: u32) -> CommandResult {
+    let filter = ioc_core::filter::Filter::from_args(&[name.as_str()])?;
+    let report = ioc_core::actions::stop(&context.store, &context.run_dir, &filter, true)?;
+    super::runtime::report(report, &mut std::io::sink())
 }

@@ -9,6 +9,7 @@ use ioc_core::config::properties::{
 use ioc_core::config::syntax::Syntax;
 use ioc_core::config::ResolvedJail;
 use ioc_core::filter::Filter;
+use ioc_core::runtime::JailState;
 
 use super::{CommandResult, Context};
 use crate::output::{Cell, Format, Table};
@@ -32,6 +33,7 @@ pub struct ListArgs {
 struct Row {
     jail: ResolvedJail,
     jid: Option<u32>,
+    state: JailState,
 }
 
 /// A column: its name (header and JSON key), whether only `-l` shows it, and its cell.
@@ -73,7 +75,15 @@ const COLUMNS: &[Column] = &[
     Column {
         name: "running",
         long_only: false,
-        cell: |r| Cell::boolean(r.jid.is_some(), if r.jid.is_some() { "yes" } else { "no" }),
+        cell: |r| {
+            let up = matches!(r.state, JailState::Running { .. });
+            Cell::boolean(up, if up { "yes" } else { "no" })
+        },
+    },
+    Column {
+        name: "state",
+        long_only: true,
+        cell: |r| Cell::text(r.state.describe()),
     },
     Column {
         name: "ip4_addr",
@@ -124,6 +134,7 @@ pub fn run(args: &ListArgs, context: &Context, out: &mut dyn Write) -> CommandRe
         .collect();
     let rows = jails.into_iter().map(|jail| Row {
         jid: context.run_dir.jid(jail.name().as_str()),
+        state: context.run_dir.state(jail.name().as_str()),
         jail,
     });
     let table = Table {

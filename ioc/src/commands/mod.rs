@@ -3,11 +3,18 @@
 
 pub mod create;
 pub mod destroy;
+pub mod exec;
 pub mod get;
 pub mod help;
 pub mod list;
+pub mod plan;
+pub mod plugins;
 pub mod rename;
+pub mod restart;
+mod runtime;
 pub mod set;
+pub mod start;
+pub mod stop;
 
 use std::fmt;
 use std::io::{self, Write};
@@ -80,5 +87,10 @@ pub fn run(command: &Command, context: &Context, out: &mut dyn Write) -> Command
         Command::Destroy(args) => destroy::run(args, context),
         Command::Rename(args) => rename::run(args, context),
         Command::Help(args) => help::run(args, out),
+        Command::Start(args) => start::run(args, context, out),
+        Command::Stop(args) => stop::run(args, context, out),
+        Command::Restart(args) => restart::run(args, context, out),
+        Command::Exec(args) => exec::run(args, context),
+        Command::Plugins(args) => plugins::run(args, context, out),
     }
 }

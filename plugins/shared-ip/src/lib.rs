@@ -32,7 +32,11 @@ impl NetworkMode for SharedIp {
             let prop = property(address.kind(), v6);
             match address.kind() {
                 AddressKind::Dhcp | AddressKind::AcceptRtadv => {
-                    let what = if address.kind() == AddressKind::Dhcp { "dhcp" } else { "accept_rtadv" };
+                    let what = if address.kind() == AddressKind::Dhcp {
+                        "dhcp"
+                    } else {
+                        "accept_rtadv"
+                    };
                     return Err(Error::new(format!(
                         "property '{prop}': {}|{what} is not possible with vnet=off: a shared-IP jail uses the host's interfaces, so give a static address (or use VNET)",
                         address.nic()

@@ -91,7 +91,10 @@ pub fn validate(jail: &Jail, host: &mut Host<'_>, attach: Attach) -> Result<()> 
             )));
         }
     }
-    for (property, gateway) in [("defaultrouter", net.defaultrouter()), ("defaultrouter6", net.defaultrouter6())] {
+    for (property, gateway) in [
+        ("defaultrouter", net.defaultrouter()),
+        ("defaultrouter6", net.defaultrouter6()),
+    ] {
         if let Some(nic) = gateway.and_then(|g| g.nic()) {
             if net.interface(nic).is_none() {
                 return Err(Error::new(format!(
@@ -142,7 +145,10 @@ pub fn setup(jail: &Jail, host: &mut Host<'_>, attach: Attach) -> Result<()> {
         }
     }
     host.loopback_up()?;
-    for gateway in [net.defaultrouter(), net.defaultrouter6()].into_iter().flatten() {
+    for gateway in [net.defaultrouter(), net.defaultrouter6()]
+        .into_iter()
+        .flatten()
+    {
         if let Some(nic) = gateway.nic() {
             host.add_link_route(gateway.ip(), nic)?;
         }

@@ -129,7 +129,10 @@ impl LinuxHost {
         else {
             return Err(HostError::new(HostErrorKind::Other, "not a pair"));
         };
-        let (host_mac, peer_mac) = (host_mac.into_option().map(|m| m.0), peer_mac.into_option().map(|m| m.0));
+        let (host_mac, peer_mac) = (
+            host_mac.into_option().map(|m| m.0),
+            peer_mac.into_option().map(|m| m.0),
+        );
         let alias = (!description.is_empty()).then(|| description.as_str());
         if !peer_in_jail {
             return self
@@ -138,10 +141,22 @@ impl LinuxHost {
                 .map(drop)
                 .map_err(nl_error);
         }
-        let ns = self.jail(jail)?.ns.net.try_clone().map_err(|e| io_error("dup", e))?;
+        let ns = self
+            .jail(jail)?
+            .ns
+            .net
+            .try_clone()
+            .map_err(|e| io_error("dup", e))?;
         let nl = self.host_netlink()?;
         let (index, _) = nl
-            .create_veth_in(host, peer, ns.as_fd(), host_mac, peer_mac, mtu.into_option())
+            .create_veth_in(
+                host,
+                peer,
+                ns.as_fd(),
+                host_mac,
+                peer_mac,
+                mtu.into_option(),
+            )
             .map_err(nl_error)?;
         if let Some(alias) = alias {
             if let Err(e) = nl.set_alias(index, alias) {
@@ -156,12 +171,22 @@ impl LinuxHost {
     fn move_to_jail(&mut self, jail: &str, name: &str) -> Result<(), HostError> {
         let on_host = self.host_netlink()?.link(name).map_err(nl_error)?;
         let Some(link) = on_host else {
-            if self.jail_netlink(jail)?.link(name).map_err(nl_error)?.is_some() {
+            if self
+                .jail_netlink(jail)?
+                .link(name)
+                .map_err(nl_error)?
+                .is_some()
+            {
                 return Ok(());
             }
             return Err(not_found(format!("interface {name} does not exist")));
         };
-        let ns = self.jail(jail)?.ns.net.try_clone().map_err(|e| io_error("dup", e))?;
+        let ns = self
+            .jail(jail)?
+            .ns
+            .net
+            .try_clone()
+            .map_err(|e| io_error("dup", e))?;
         self.host_netlink()?
             .move_to_netns(link.index, ns.as_fd())
             .map_err(nl_error)
@@ -428,7 +453,9 @@ impl Backend for LinuxHost {
         env: &[(String, String)],
     ) -> Result<(), HostError> {
         let mut cmd = self.command(point.side(), &params.name, "/bin/sh")?;
-        cmd.arg("-c").arg(command).envs(env.iter().map(|(k, v)| (k, v)));
+        cmd.arg("-c")
+            .arg(command)
+            .envs(env.iter().map(|(k, v)| (k, v)));
         exec::run_hook(cmd, command)
     }
 

@@ -438,7 +438,7 @@ impl Netlink {
             |kind, payload| {
                 expect(kind, RTM_NEWADDR)?;
                 let address = parse_address(payload)?;
-                Ok(address.filter(|a| index.map_or(true, |index| a.index == index)))
+                Ok(address.filter(|a| index.is_none_or(|index| a.index == index)))
             },
         )
     }
@@ -1425,7 +1425,7 @@ mod tests {
     }
     impl V6 for Option<(IpAddr, u8)> {
         fn is_none_or_v6(&self) -> bool {
-            self.map_or(true, |(addr, _)| addr.is_ipv6())
+            self.is_none_or(|(addr, _)| addr.is_ipv6())
         }
     }
 

@@ -1,0 +1,24 @@
+//! `ioc restart FILTER...`
+
+use std::io::Write;
+
+use clap::Args;
+use ioc_core::actions;
+use ioc_core::filter::Filter;
+
+use super::{runtime, CommandResult, Context};
+
+#[derive(Debug, Args)]
+pub struct RestartArgs {
+    /// Jails to stop and start again
+    #[arg(value_name = "FILTER", required = true)]
+    pub filters: Vec<String>,
+}
+
+pub fn run(args: &RestartArgs, context: &Context, out: &mut dyn Write) -> CommandResult {
+    let filter = Filter::from_args(&args.filters)?;
+    runtime::report(
+        actions::restart(&context.store, &context.run_dir, &filter)?,
+        out,
+    )
+}

@@ -1,0 +1,35 @@
+//! `ioc stop [-f] [--dry-run] FILTER...`
+
+use std::io::Write;
+
+use clap::Args;
+use ioc_core::actions::{self, PlanKind};
+use ioc_core::filter::Filter;
+
+use super::plan::{self, PlanArgs};
+use super::{runtime, CommandResult, Context};
+
+#[derive(Debug, Args)]
+pub struct StopArgs {
+    /// Kill the jail's processes at once and stop even if exec_prestop or exec_stop fail
+    #[arg(short, long)]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub plan: PlanArgs,
+
+    /// Jails to stop, e.g. jail-a,jail-b
+    #[arg(value_name = "FILTER", required = true)]
+    pub filters: Vec<String>,
+}
+
+pub fn run(args: &StopArgs, context: &Context, out: &mut dyn Write) -> CommandResult {
+    let filter = Filter::from_args(&args.filters)?;
+    if args.plan.dry_run {
+        return plan::print(&args.plan, PlanKind::Stop, &filter, context, out);
+    }
+    runtime::report(
+        actions::stop(&context.store, &context.run_dir, &filter, args.force)?,
+        out,
+    )
+}
