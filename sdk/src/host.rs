@@ -301,6 +301,13 @@ impl<'a> Host<'a> {
         })
     }
 
+    /// Checks an nftables script without applying it (Linux); allowed in readiness checks.
+    pub fn nft_check(&mut self, script: &str) -> Result<(), HostError> {
+        self.expect_done(HostOp::NftCheck {
+            script: script.into(),
+        })
+    }
+
     /// Hands a port to the jail's firewall backend (see [`PortPolicy`]).
     pub fn protect_port(&mut self, policy: PortPolicy) -> Result<(), HostError> {
         self.expect_done(HostOp::ProtectPort { policy })

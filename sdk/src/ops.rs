@@ -112,6 +112,10 @@ pub enum HostOp {
     },
     /// Apply an nftables script (nft syntax), atomically. Linux only.
     NftApply { script: RString },
+    /// Check an nftables script against the running kernel without applying it (`nft --check`:
+    /// the kernel validates the batch, then discards it). A query: lets a firewall backend's
+    /// readiness check find out whether nftables works before anything is created. Linux only.
+    NftCheck { script: RString },
     /// Hand a port to the jail's firewall backend: filter it with `policy` and join its bridge.
     /// Undone by the same backend's removal, even if the host-wide setting changed since.
     ProtectPort { policy: PortPolicy },
@@ -124,7 +128,10 @@ impl HostOp {
     pub fn is_query(&self) -> bool {
         matches!(
             self,
-            HostOp::LinkExists { .. } | HostOp::LinkMtu { .. } | HostOp::ReadSysctl { .. }
+            HostOp::LinkExists { .. }
+                | HostOp::LinkMtu { .. }
+                | HostOp::ReadSysctl { .. }
+                | HostOp::NftCheck { .. }
         )
     }
 
@@ -149,6 +156,7 @@ impl HostOp {
             HostOp::RemoveHostAlias { .. } => "remove-host-alias",
             HostOp::RunCommand { .. } => "run-command",
             HostOp::NftApply { .. } => "nft-apply",
+            HostOp::NftCheck { .. } => "nft-check",
             HostOp::ProtectPort { .. } => "protect-port",
             HostOp::RegisterUndo { .. } => "register-undo",
         }

@@ -169,7 +169,7 @@ impl Backend for FreeBsdHost {
                 HostErrorKind::Unsupported,
                 format!("{} is handled by the lifecycle, not the host", op.name()),
             )),
-            HostOp::NftApply { .. } => Err(HostError::new(
+            HostOp::NftApply { .. } | HostOp::NftCheck { .. } => Err(HostError::new(
                 HostErrorKind::Unsupported,
                 "nftables does not exist on FreeBSD; use firewall=ipfw or firewall=pf",
             )),

@@ -210,7 +210,10 @@ pub fn op_commands(params: &JailParams, op: &HostOp) -> Vec<Command> {
         argv
     };
     match op {
-        HostOp::LinkExists { .. } | HostOp::LinkMtu { .. } | HostOp::ReadSysctl { .. } => vec![],
+        HostOp::LinkExists { .. }
+        | HostOp::LinkMtu { .. }
+        | HostOp::ReadSysctl { .. }
+        | HostOp::NftCheck { .. } => vec![],
         HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } => vec![],
         HostOp::CreatePair { .. } => create_pair(op, "epair0a"),
         HostOp::CreateBridge { name, mtu } => {

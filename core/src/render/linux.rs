@@ -70,7 +70,10 @@ pub fn render(ctx: &mut RenderContext, params: &JailParams, step: &Step) -> Vec<
             }]
         }
         Step::Op(op) => match op {
-            HostOp::LinkExists { .. } | HostOp::LinkMtu { .. } | HostOp::ReadSysctl { .. } => {
+            HostOp::LinkExists { .. }
+            | HostOp::LinkMtu { .. }
+            | HostOp::ReadSysctl { .. }
+            | HostOp::NftCheck { .. } => {
                 vec![]
             }
             HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } => vec![],

@@ -285,27 +285,6 @@ impl LinuxHost {
         cmd.envs(env.iter().map(|e| (e.key.as_str(), e.value.as_str())));
         run(cmd, stdin.as_ref().map(|s| s.as_str()).into_option()).map(HostReply::Output)
     }
-
-    /// Applies an nftables script with `nft -f -` (atomic: the whole script or nothing).
-    fn nft_apply(&mut self, script: &str) -> Result<(), HostError> {
-        let mut nft = Command::new("nft");
-        nft.args(["-f", "-"]);
-        let out = run(nft, Some(script)).map_err(|e| {
-            HostError::new(
-                e.kind,
-                format!("nft: {} (is the nftables package installed?)", e.message),
-            )
-        });
-        let mut cmd_out = out?;
-        if cmd_out.status != 0 {
-            cmd_out.stderr = cmd_out.stderr.trim().into();
-            return Err(HostError::new(
-                HostErrorKind::Other,
-                format!("nft rejected the rules: {}", cmd_out.stderr),
-            ));
-        }
-        Ok(())
-    }
 }
 
 impl Backend for LinuxHost {
@@ -426,7 +405,8 @@ impl Backend for LinuxHost {
                 }
             }
             HostOp::RunCommand { .. } => self.run_command(jail, op),
-            HostOp::NftApply { script } => self.nft_apply(script).map(|()| HostReply::Done),
+            HostOp::NftApply { script } => super::nft::apply(script).map(|()| HostReply::Done),
+            HostOp::NftCheck { script } => super::nft::check(script).map(|()| HostReply::Done),
             HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } => Err(HostError::new(
                 HostErrorKind::Unsupported,
                 format!("{} is handled by the lifecycle, not the host", op.name()),

@@ -3,6 +3,7 @@
 pub mod jail;
 pub mod netlink;
 pub mod netns;
+pub mod nft;
 
 mod backend;
 pub use backend::LinuxHost;
