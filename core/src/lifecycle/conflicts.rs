@@ -5,6 +5,8 @@ use std::net::IpAddr;
 
 use ioc_sdk::Network;
 
+use crate::runtime::RunDir;
+
 /// The static addresses of a jail's network, each with the property it came from.
 pub fn static_addresses(network: &Network) -> Vec<(IpAddr, &'static str)> {
     let v4 = network
@@ -20,19 +22,25 @@ pub fn static_addresses(network: &Network) -> Vec<(IpAddr, &'static str)> {
     v4.chain(v6).collect()
 }
 
-/// Who holds which address.
-#[derive(Default)]
-pub struct AddressBook {
-    owners: BTreeMap<IpAddr, (String, bool)>,
+/// Who holds which address: running jails (through the run dir's claims) and the jails of
+/// this same start.
+pub struct AddressBook<'r> {
+    run: &'r RunDir,
+    starting: BTreeMap<IpAddr, String>,
 }
 
-impl AddressBook {
-    /// Records the addresses of a jail; `running` says whether it already runs (for messages).
-    pub fn add(&mut self, jail: &str, network: &Network, running: bool) {
+impl<'r> AddressBook<'r> {
+    pub fn new(run: &'r RunDir) -> AddressBook<'r> {
+        AddressBook {
+            run,
+            starting: BTreeMap::new(),
+        }
+    }
+
+    /// Records the addresses of a jail that starts with the others.
+    pub fn add(&mut self, jail: &str, network: &Network) {
         for (ip, _) in static_addresses(network) {
-            self.owners
-                .entry(ip)
-                .or_insert_with(|| (jail.to_string(), running));
+            self.starting.entry(ip).or_insert_with(|| jail.to_string());
         }
     }
 
@@ -41,15 +49,18 @@ impl AddressBook {
         static_addresses(network)
             .into_iter()
             .find_map(|(ip, prop)| {
-                let (owner, running) = self.owners.get(&ip)?;
-                (owner != jail).then(|| {
-                    let whose = if *running {
-                        format!("running jail '{owner}'")
-                    } else {
-                        format!("jail '{owner}', which is starting too")
-                    };
-                    format!("property '{prop}': address {ip} is already used by {whose}")
-                })
+                let whose = match self.run.address_owner(ip) {
+                    Some(owner) if owner != jail => format!("running jail '{owner}'"),
+                    _ => match self.starting.get(&ip) {
+                        Some(owner) if owner != jail => {
+                            format!("jail '{owner}', which is starting too")
+                        }
+                        _ => return None,
+                    },
+                };
+                Some(format!(
+                    "property '{prop}': address {ip} is already used by {whose}"
+                ))
             })
     }
 }

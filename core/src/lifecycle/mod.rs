@@ -17,6 +17,7 @@ mod spec;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::net::IpAddr;
 use std::rc::Rc;
 
 use ioc_sdk::{Hook, HostError, HostErrorKind, HostOp, HostReply, Jail, Platform, PluginKind};
@@ -154,17 +155,13 @@ impl<'a> Lifecycle<'a> {
     /// willing, addresses free, firewall ready. Returns every problem, not just the first.
     pub fn validate(&mut self, specs: &[JailSpec]) -> Vec<JailError> {
         let mut errors = Vec::new();
-        let mut book = AddressBook::default();
-        for name in self.run.active_jails() {
-            if let Some(snapshot) = running_snapshot(&self.run, &name) {
-                book.add(&name, snapshot.jail.network(), true);
-            }
-        }
+        let run = self.run.clone();
+        let mut book = AddressBook::new(&run);
         for spec in specs {
             if let Some(conflict) = book.conflict(&spec.name, &spec.network) {
                 errors.push(JailError::new(&spec.name, conflict));
             }
-            book.add(&spec.name, &spec.network, false);
+            book.add(&spec.name, &spec.network);
             let jail = spec.jail(0, self.platform());
             let params = spec.params_with_jid(0);
             let mode = match self.mode_plugin(&spec.mode) {
@@ -254,12 +251,24 @@ impl<'a> Lifecycle<'a> {
         let io = |what: &str, e: std::io::Error| format!("{what}: {e}");
         let _lock = self.run.lock_jail(&spec.name).map_err(|e| io("lock", e))?;
         self.clean_leftovers(&spec.name)?;
+        let addresses: Vec<IpAddr> = conflicts::static_addresses(&spec.network)
+            .into_iter()
+            .map(|(ip, _)| ip)
+            .collect();
         let jid = self
             .run
-            .allocate(&spec.name)
-            .map_err(|e| io("allocate a JID", e))?;
-        let journal = Journal::create(&self.run.journal_path(&spec.name))
-            .map_err(|e| io("create journal", e))?;
+            .allocate(&spec.name, &addresses)
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::AddrInUse => e.to_string(),
+                _ => io("allocate a JID", e),
+            })?;
+        let journal = match Journal::create(&self.run.journal_path(&spec.name)) {
+            Ok(j) => j,
+            Err(e) => {
+                let _ = self.release(&spec.name);
+                return Err(io("create journal", e));
+            }
+        };
         let mut s = Session::new(
             spec.jail(jid, self.platform()),
             spec.params_with_jid(jid),
@@ -664,11 +673,7 @@ struct JidSimulator {
 impl JidSimulator {
     fn new(run: &RunDir) -> JidSimulator {
         JidSimulator {
-            used: run
-                .active_jails()
-                .iter()
-                .filter_map(|n| run.jid(n))
-                .collect(),
+            used: run.used_jids(),
         }
     }
 

@@ -5,9 +5,14 @@
 //! Locks live apart in `locks/`, because a jail's directory is deleted when it stops and a lock
 //! on a deleted file protects nothing. Nothing here survives a reboot, and nothing needs to: a
 //! reboot also ends every jail.
+//!
+//! JIDs and static addresses are claimed with one file each (`jids/<jid>`, `addresses/<ip>`,
+//! holding the owner's name), so allocating a JID or checking an address costs the same with
+//! one jail running or with hundreds: no command reads every running jail's state.
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
+use std::net::IpAddr;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
@@ -167,34 +172,105 @@ impl RunDir {
         Lock::acquire(&self.path.join("lock"))
     }
 
-    /// The lowest positive JID no active jail holds.
+    fn claims(&self, kind: &str) -> PathBuf {
+        self.path.join(kind)
+    }
+
+    /// The JIDs claimed by jails with runtime state.
+    pub fn used_jids(&self) -> Vec<u32> {
+        fs::read_dir(self.claims(JIDS))
+            .map(|d| {
+                d.flatten()
+                    .filter_map(|e| e.file_name().to_str()?.parse().ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The lowest positive JID not claimed.
     pub fn next_free_jid(&self) -> u32 {
-        let used: Vec<u32> = self
-            .active_jails()
-            .iter()
-            .filter_map(|n| self.jid(n))
-            .collect();
+        let used = self.used_jids();
         (1..).find(|j| !used.contains(j)).unwrap_or(1)
     }
 
-    /// Creates the jail's runtime dir and reserves the lowest free JID for it.
-    pub fn allocate(&self, name: &str) -> io::Result<u32> {
+    /// The jail that holds `ip` while it runs (or is being started or stopped), if any.
+    pub fn address_owner(&self, ip: IpAddr) -> Option<String> {
+        let owner = fs::read_to_string(self.claims(ADDRESSES).join(ip.to_string())).ok()?;
+        let owner = owner.trim().to_string();
+        // A claim whose jail has no runtime state any more is stale (a crash mid-release).
+        self.jail_dir(&owner).exists().then_some(owner)
+    }
+
+    /// Creates the jail's runtime dir, reserves the lowest free JID and claims the jail's
+    /// static addresses, all under the global lock. An address another jail holds is an error
+    /// naming it, and nothing is left reserved.
+    pub fn allocate(&self, name: &str, addresses: &[IpAddr]) -> io::Result<u32> {
         let _global = self.lock_global()?;
+        for ip in addresses {
+            if let Some(owner) = self.address_owner(*ip).filter(|o| o != name) {
+                return Err(io::Error::new(
+                    io::ErrorKind::AddrInUse,
+                    format!("address {ip} is already used by jail '{owner}'"),
+                ));
+            }
+        }
         let jid = self.next_free_jid();
         private_dir(&self.jail_dir(name))?;
-        let tmp = self.jail_dir(name).join("jid.tmp");
-        fs::write(&tmp, format!("{jid}\n"))?;
-        fs::rename(&tmp, self.jid_path(name))?;
+        claim(&self.claims(JIDS), &jid.to_string(), name)?;
+        write_atomic(&self.jid_path(name), &format!("{jid}\n"))?;
+        let mut list = String::new();
+        for ip in addresses {
+            claim(&self.claims(ADDRESSES), &ip.to_string(), name)?;
+            list.push_str(&format!("{ip}\n"));
+        }
+        write_atomic(&self.jail_dir(name).join(ADDRESSES), &list)?;
         Ok(jid)
     }
 
-    /// Deletes a jail's runtime dir once its journal is fully undone.
+    /// Deletes a jail's runtime dir and its claims once its journal is fully undone.
     pub fn release(&self, name: &str) -> io::Result<()> {
         let _global = self.lock_global()?;
-        match fs::remove_dir_all(self.jail_dir(name)) {
+        let dir = self.jail_dir(name);
+        let addresses = fs::read_to_string(dir.join(ADDRESSES)).unwrap_or_default();
+        let mut claims: Vec<(&str, String)> = addresses
+            .lines()
+            .map(|ip| (ADDRESSES, ip.trim().to_string()))
+            .collect();
+        if let Some(jid) = self.jid(name) {
+            claims.push((JIDS, jid.to_string()));
+        }
+        for (kind, key) in claims {
+            let path = self.claims(kind).join(&key);
+            if fs::read_to_string(&path).is_ok_and(|owner| owner.trim() == name) {
+                remove_if_present(&path)?;
+            }
+        }
+        match fs::remove_dir_all(&dir) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
         }
+    }
+}
+
+const JIDS: &str = "jids";
+const ADDRESSES: &str = "addresses";
+
+/// Writes `owner` into `dir/key` (replacing a stale claim).
+fn claim(dir: &Path, key: &str, owner: &str) -> io::Result<()> {
+    private_dir(dir)?;
+    write_atomic(&dir.join(key), owner)
+}
+
+fn write_atomic(path: &Path, content: &str) -> io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    fs::write(&tmp, content)?;
+    fs::rename(&tmp, path)
+}
+
+fn remove_if_present(path: &Path) -> io::Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
     }
 }
 
@@ -206,14 +282,35 @@ mod tests {
     fn jids_are_the_lowest_free_numbers() {
         let dir = tempfile::tempdir().unwrap();
         let run = RunDir::new(dir.path());
-        assert_eq!(run.allocate("a").unwrap(), 1);
-        assert_eq!(run.allocate("b").unwrap(), 2);
-        assert_eq!(run.allocate("c").unwrap(), 3);
+        assert_eq!(run.allocate("a", &[]).unwrap(), 1);
+        assert_eq!(run.allocate("b", &[]).unwrap(), 2);
+        assert_eq!(run.allocate("c", &[]).unwrap(), 3);
         run.release("b").unwrap();
         assert_eq!(run.next_free_jid(), 2);
         assert_eq!(run.jid("c"), Some(3));
         assert_eq!(run.state("c"), JailState::Incomplete { jid: Some(3) });
         assert_eq!(run.state("b"), JailState::Stopped);
         assert_eq!(run.active_jails(), vec!["a".to_string(), "c".to_string()]);
+    }
+
+    #[test]
+    fn addresses_are_claimed_once_and_released_with_the_jail() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = RunDir::new(dir.path());
+        let ip: IpAddr = "10.23.42.2".parse().unwrap();
+        run.allocate("a", &[ip]).unwrap();
+        assert_eq!(run.address_owner(ip).as_deref(), Some("a"));
+        let err = run.allocate("b", &[ip]).unwrap_err();
+        assert!(
+            err.to_string().contains("already used by jail 'a'"),
+            "{err}"
+        );
+        assert!(
+            !run.jail_dir("b").exists(),
+            "a refused allocation leaves nothing"
+        );
+        run.release("a").unwrap();
+        assert_eq!(run.address_owner(ip), None);
+        assert_eq!(run.allocate("b", &[ip]).unwrap(), 1);
     }
 }
