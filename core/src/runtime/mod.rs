@@ -261,8 +261,11 @@ fn claim(dir: &Path, key: &str, owner: &str) -> io::Result<()> {
     write_atomic(&dir.join(key), owner)
 }
 
+/// Writes through a temp file and a rename, so a reader never sees half a claim. No fsync: the
+/// run dir is runtime state that a reboot discards anyway.
 fn write_atomic(path: &Path, content: &str) -> io::Result<()> {
-    let tmp = path.with_extension("tmp");
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
     fs::write(&tmp, content)?;
     fs::rename(&tmp, path)
 }

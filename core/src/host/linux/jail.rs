@@ -426,9 +426,10 @@ fn cstring(s: &OsStr) -> io::Result<CString> {
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL byte in path or name"))
 }
 
-/// Writes a file atomically with the given mode.
+/// Writes a file atomically with the given mode (no fsync: runtime state, gone at reboot).
 fn write_private(path: &Path, content: &[u8], mode: u32) -> io::Result<()> {
-    let tmp = path.with_extension("tmp");
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
     let mut f = OpenOptions::new()
         .write(true)
         .create(true)
@@ -436,7 +437,6 @@ fn write_private(path: &Path, content: &[u8], mode: u32) -> io::Result<()> {
         .mode(mode)
         .open(&tmp)?;
     f.write_all(content)?;
-    f.sync_all()?;
     fs::rename(&tmp, path)
 }
 
