@@ -7,6 +7,10 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+// Network namespaces are Linux's; the rest of the support builds on FreeBSD too.
+#[cfg(target_os = "linux")]
+pub mod netns;
+
 /// The `ioc` binary next to the running test: `<target>/<profile>/ioc`, the test executable
 /// being `<target>/<profile>/deps/<test>`. Falls back to `$CARGO_TARGET_DIR/debug/ioc`.
 pub fn ioc_bin() -> PathBuf {
@@ -58,11 +62,17 @@ impl Sandbox {
     /// `ioc` with the sandbox's environment, ready for more arguments.
     pub fn command(&self) -> Command {
         let mut command = Command::new(ioc_bin());
+        self.set_env(&mut command);
+        command
+    }
+
+    /// Points a command that runs `ioc` (perhaps behind a wrapper such as `nsenter`) at the
+    /// sandbox's root and runtime dir.
+    pub fn set_env<'c>(&self, command: &'c mut Command) -> &'c mut Command {
         command
             .env("IOC_ROOT", self.root())
             .env("IOC_RUN_DIR", self.run_dir())
-            .env_remove("IOC_LOG");
-        command
+            .env_remove("IOC_LOG")
     }
 
     /// Runs `ioc ARGS...` to completion.
