@@ -463,7 +463,10 @@ impl<'a> Lifecycle<'a> {
             Faults::none(),
         );
         let errors = self.stop_session(&snapshot, &mut s, force, was_running)?;
-        if !errors.is_empty() {
+        // Only pieces still journaled can be retried: a second stop runs no hooks and no mode
+        // teardown. When nothing is left (a forced-past exec_prestop, a failed exec_poststop),
+        // the runtime state goes too, and the errors are still reported.
+        if !errors.is_empty() && !s.journal.pending_undos().is_empty() {
             return Err(format!(
                 "stopped with errors (run `ioc stop {name}` again to retry): {}",
                 errors.join("; ")
@@ -474,6 +477,9 @@ impl<'a> Lifecycle<'a> {
             .map_err(|e| format!("remove journal: {e}"))?;
         self.release(name)
             .map_err(|e| format!("remove runtime dir: {e}"))?;
+        if !errors.is_empty() {
+            return Err(format!("stopped, but: {}", errors.join("; ")));
+        }
         Ok(if was_running {
             Outcome::Stopped
         } else {
