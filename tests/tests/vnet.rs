@@ -1,0 +1,838 @@
+//! Linux jails in VNET bridge mode, end to end: the real `ioc` binary in a sandbox "host"
+//! network namespace of each test's own, so the tests can run in parallel and never touch the
+//! machine's network. Every test needs root and says so when skipped.
+#![cfg(target_os = "linux")]
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use ioc_tests::netns::{seed, seed_host, wait_for_line, Background, HostNs};
+use ioc_tests::{ioc_bin, require_root};
+use serde_json::Value;
+
+/// The sandbox links of the seed's host with no jail running.
+const IDLE: &[&str] = &["lo", "bridge0"];
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The seed's host and jails, started with the seed's own command.
+fn seed_started() -> HostNs {
+    let host = seed_host();
+    seed(&host);
+    let out = host.ok(["start", "jail-a,jail-b"]);
+    assert_eq!(
+        out, "jail-a: started (JID 1)\njail-b: started (JID 2)\n",
+        "start output"
+    );
+    host
+}
+
+/// Stops the jails, expecting each to have been running, and checks the host is clean.
+fn stop_and_check_clean(host: &HostNs, jails: &str, links: &[&str]) {
+    let out = host.ok(["stop", jails]);
+    for jail in jails.split(',') {
+        assert!(
+            out.contains(&format!("{jail}: stopped")),
+            "stop output: {out}"
+        );
+        assert!(!host.running(jail), "{jail} still listed as running");
+    }
+    host.assert_clean(links);
+}
+
+/// `ip -o addr` of a link inside a jail, as the addresses in listed order.
+fn jail_addresses(host: &HostNs, jail: &str, family: &str, link: &str) -> Vec<String> {
+    host.exec_ok(jail, &["ip", "-o", family, "addr", "show", "dev", link])
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            words.find(|w| *w == "inet" || *w == "inet6")?;
+            words.next().map(str::to_string)
+        })
+        .collect()
+}
+
+/// A jail's routes of one family (`-4` or `-6`), one per line.
+fn jail_routes(host: &HostNs, jail: &str, family: &str) -> Vec<String> {
+    host.exec_ok(jail, &["ip", family, "route"])
+        .lines()
+        .map(|l| l.trim().to_string())
+        .collect()
+}
+
+fn assert_has_route(routes: &[String], prefix: &str) {
+    assert!(
+        routes.iter().any(|r| r.starts_with(prefix)),
+        "no route starting with {prefix:?} in {routes:#?}"
+    );
+}
+
+#[test]
+fn seed_scenario_runs_and_leaves_a_clean_host() {
+    require_root!();
+    let host = seed_started();
+
+    host.assert_pings("jail-a", &["10.23.42.3", "10.23.42.1"]);
+    host.assert_pings("jail-b", &["10.23.42.2", "10.23.42.1"]);
+    for jail in ["jail-a", "jail-b"] {
+        assert_eq!(host.exec_ok(jail, &["hostname"]).trim(), jail);
+    }
+
+    let list = host.list();
+    let rows: Vec<(Value, Value, Value)> = list
+        .iter()
+        .map(|r| (r["name"].clone(), r["running"].clone(), r["jid"].clone()))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("jail-a".into(), true.into(), 1.into()),
+            ("jail-b".into(), true.into(), 2.into()),
+        ]
+    );
+
+    // Each jail has its own stack: loopback up, its pair end renamed to vnet0, the default
+    // route through the bridge's address.
+    for jail in ["jail-a", "jail-b"] {
+        let names: Vec<String> = host.jail_links(jail).into_iter().map(|l| l.name).collect();
+        assert_eq!(names, ["lo", "vnet0"], "links in {jail}");
+        assert_has_route(
+            &jail_routes(&host, jail, "-4"),
+            "default via 10.23.42.1 dev vnet0",
+        );
+    }
+    for host_end in ["vnet0.1", "vnet0.2"] {
+        assert_eq!(
+            host.link(host_end).master.as_deref(),
+            Some("bridge0"),
+            "{host_end} is not on bridge0"
+        );
+    }
+
+    stop_and_check_clean(&host, "jail-a,jail-b", IDLE);
+    let after = host.list();
+    assert!(after
+        .iter()
+        .all(|r| r["running"] == false && r["jid"].is_null()));
+}
+
+#[test]
+fn macs_follow_the_reference_vectors_unless_pinned() {
+    require_root!();
+    let host = seed_host();
+    seed(&host);
+    host.ok([
+        "set",
+        "vnet0_mac=02:00:00:aa:00:10,02-00-00-aa-00-11",
+        "jail-b",
+    ]);
+    host.ok(["start", "jail-a,jail-b"]);
+
+    let expected = [
+        (
+            "jail-a",
+            "vnet0.1",
+            "02:ff:60:e7:93:9d",
+            "02:ff:60:e7:93:9e",
+        ),
+        (
+            "jail-b",
+            "vnet0.2",
+            "02:00:00:aa:00:10",
+            "02:00:00:aa:00:11",
+        ),
+    ];
+    for (jail, host_end, host_mac, jail_mac) in expected {
+        assert_eq!(host.link(host_end).mac, host_mac, "{jail} host end");
+        assert_eq!(
+            host.jail_link(jail, "vnet0").mac,
+            jail_mac,
+            "{jail} jail end"
+        );
+    }
+    stop_and_check_clean(&host, "jail-a,jail-b", IDLE);
+
+    // Without the pin jail-b gets the reference pair again.
+    host.ok(["set", "vnet0_mac", "jail-b"]);
+    host.ok(["start", "jail-b"]);
+    assert_eq!(host.link("vnet0.1").mac, "02:ff:60:24:c4:b0");
+    assert_eq!(host.jail_link("jail-b", "vnet0").mac, "02:ff:60:24:c4:b1");
+    stop_and_check_clean(&host, "jail-b", IDLE);
+}
+
+#[test]
+fn mtu_is_taken_from_the_bridge() {
+    require_root!();
+    let host = seed_host();
+    host.ip(["link", "set", "bridge0", "mtu", "1400"]);
+    seed(&host);
+    host.ok(["start", "jail-a"]);
+    assert_eq!(host.link("vnet0.1").mtu, 1400, "host end");
+    assert_eq!(host.jail_link("jail-a", "vnet0").mtu, 1400, "jail end");
+    stop_and_check_clean(&host, "jail-a", IDLE);
+}
+
+#[test]
+fn ipv6_addresses_and_default_routers() {
+    require_root!();
+    let host = seed_host();
+    host.add_address("bridge0", "fd00:23::1/64");
+    seed(&host);
+    host.ok([
+        "set",
+        "ip6_addr=vnet0|fd00:23::2/64",
+        "defaultrouter6=fd00:23::1",
+        "jail-a",
+    ]);
+    // A link-local gateway only means something on a named link.
+    host.ok([
+        "set",
+        "ip6_addr=vnet0|fd00:23::3/64",
+        "defaultrouter6=fe80::1@vnet0",
+        "jail-b",
+    ]);
+    host.ok(["start", "jail-a,jail-b"]);
+
+    assert!(jail_addresses(&host, "jail-a", "-6", "vnet0").contains(&"fd00:23::2/64".into()));
+    assert!(jail_addresses(&host, "jail-b", "-6", "vnet0").contains(&"fd00:23::3/64".into()));
+    assert_has_route(
+        &jail_routes(&host, "jail-a", "-6"),
+        "default via fd00:23::1 dev vnet0",
+    );
+    let routes_b = jail_routes(&host, "jail-b", "-6");
+    assert_has_route(&routes_b, "fe80::1 dev vnet0");
+    assert_has_route(&routes_b, "default via fe80::1 dev vnet0");
+    // IPv4 is unaffected.
+    assert_has_route(
+        &jail_routes(&host, "jail-b", "-4"),
+        "default via 10.23.42.1 dev vnet0",
+    );
+
+    host.assert_pings("jail-a", &["fd00:23::1", "fd00:23::3"]);
+    host.assert_pings("jail-b", &["fd00:23::2"]);
+    stop_and_check_clean(&host, "jail-a,jail-b", IDLE);
+}
+
+#[test]
+fn addresses_keep_their_written_order() {
+    require_root!();
+    let host = seed_host();
+    seed(&host);
+    // Not sorted on purpose: the first address written must be the primary one.
+    host.ok([
+        "set",
+        "ip4_addr=vnet0|10.23.42.5/24,vnet0|10.23.42.4/24",
+        "jail-a",
+    ]);
+    host.ok(["start", "jail-a"]);
+    assert_eq!(
+        jail_addresses(&host, "jail-a", "-4", "vnet0"),
+        ["10.23.42.5/24", "10.23.42.4/24"]
+    );
+    host.assert_pings("jail-a", &["10.23.42.1"]);
+    stop_and_check_clean(&host, "jail-a", IDLE);
+}
+
+#[test]
+fn two_interfaces_on_two_bridges() {
+    require_root!();
+    let host = seed_host();
+    host.add_bridge("bridge1", Some("10.23.43.1/24"));
+    host.ok([
+        "create",
+        "jail-a",
+        "vnet=on",
+        "interfaces=vnet0:bridge0 vnet1:bridge1",
+        "ip4_addr=vnet0|10.23.42.2/24,vnet1|10.23.43.2/24",
+        "defaultrouter=10.23.42.1",
+    ]);
+    host.ok(["start", "jail-a"]);
+
+    assert_eq!(host.link("vnet0.1").master.as_deref(), Some("bridge0"));
+    assert_eq!(host.link("vnet1.1").master.as_deref(), Some("bridge1"));
+    let names: Vec<String> = host
+        .jail_links("jail-a")
+        .into_iter()
+        .map(|l| l.name)
+        .collect();
+    assert_eq!(names, ["lo", "vnet0", "vnet1"]);
+    assert_eq!(
+        jail_addresses(&host, "jail-a", "-4", "vnet1"),
+        ["10.23.43.2/24"]
+    );
+    assert_ne!(
+        host.jail_link("jail-a", "vnet0").mac,
+        host.jail_link("jail-a", "vnet1").mac
+    );
+    host.assert_pings("jail-a", &["10.23.42.1", "10.23.43.1"]);
+    stop_and_check_clean(&host, "jail-a", &["lo", "bridge0", "bridge1"]);
+}
+
+#[test]
+fn host_interface_names_fit_in_15_characters_and_stay_unique() {
+    require_root!();
+    let host = seed_host();
+    // The longest NIC name Linux allows: "<nic>.<jid>" would not fit.
+    let nic = "abcdefghijklmno";
+    for (jail, address) in [("jail-a", "10.23.42.2/24"), ("jail-b", "10.23.42.3/24")] {
+        host.ok([
+            "create",
+            jail,
+            "vnet=on",
+            &format!("interfaces={nic}:bridge0"),
+            &format!("ip4_addr={nic}|{address}"),
+        ]);
+    }
+    host.ok(["start", "jail-a,jail-b"]);
+    let ports: Vec<String> = host
+        .links()
+        .into_iter()
+        .filter(|l| l.master.as_deref() == Some("bridge0"))
+        .map(|l| l.name)
+        .collect();
+    assert_eq!(ports.len(), 2, "{ports:?}");
+    assert_ne!(ports[0], ports[1]);
+    assert!(ports.iter().all(|p| p.len() <= 15), "{ports:?}");
+    assert_eq!(host.jail_link("jail-a", nic).name, nic);
+    host.assert_pings("jail-a", &["10.23.42.3"]);
+    stop_and_check_clean(&host, "jail-a,jail-b", IDLE);
+
+    // Deterministic: the same jails get the same names again.
+    host.ok(["start", "jail-a,jail-b"]);
+    let again: Vec<String> = host
+        .links()
+        .into_iter()
+        .filter(|l| l.master.as_deref() == Some("bridge0"))
+        .map(|l| l.name)
+        .collect();
+    assert_eq!(again, ports);
+    stop_and_check_clean(&host, "jail-a,jail-b", IDLE);
+}
+
+#[test]
+fn missing_bridge_fails_before_any_change() {
+    require_root!();
+    let host = HostNs::new();
+    seed(&host);
+    let err = host.fails(["start", "jail-a,jail-b"]);
+    assert!(
+        err.contains("VNET bridge bridge0 does not exist"),
+        "stderr: {err}"
+    );
+    host.assert_clean(&["lo"]);
+    assert!(!host.running("jail-a") && !host.running("jail-b"));
+}
+
+#[test]
+fn address_of_a_running_jail_is_refused_before_any_change() {
+    require_root!();
+    let host = seed_host();
+    seed(&host);
+    host.ok([
+        "create",
+        "jail-c",
+        "interfaces=vnet0:bridge0",
+        "ip4_addr=vnet0|10.23.42.2/24",
+    ]);
+    host.ok(["start", "jail-a"]);
+
+    let err = host.fails(["start", "jail-c"]);
+    assert!(
+        err.contains("address 10.23.42.2 is already used by running jail 'jail-a'"),
+        "stderr: {err}"
+    );
+    assert_eq!(host.runtime_jails(), ["jail-a"]);
+    host.assert_links(&["lo", "bridge0", "vnet0.1"]);
+    assert!(!host.running("jail-c"));
+
+    // Two jails starting together with one address: neither starts.
+    stop_and_check_clean(&host, "jail-a", IDLE);
+    let err = host.fails(["start", "jail-a,jail-c"]);
+    assert!(err.contains("which is starting too"), "stderr: {err}");
+    host.assert_clean(IDLE);
+}
+
+#[test]
+fn a_nic_named_twice_is_refused_before_any_change() {
+    require_root!();
+    let host = seed_host();
+    seed(&host);
+    let twice = "interfaces=vnet0:bridge0,vnet0:bridge0";
+    let err = host.fails(["set", twice, "jail-a"]);
+    assert!(err.contains("appears twice"), "stderr: {err}");
+
+    // A config edited by hand gets the same answer from start, before anything is made.
+    let config = host.sandbox().config_file("jail-a");
+    let text = std::fs::read_to_string(&config).expect("config.ron");
+    let doubled = text.replace("\"vnet0:bridge0\"", "\"vnet0:bridge0,vnet0:bridge0\"");
+    assert_ne!(
+        text, doubled,
+        "config.ron holds no interfaces entry: {text}"
+    );
+    std::fs::write(&config, doubled).expect("write config.ron");
+    let err = host.fails(["start", "jail-a"]);
+    assert!(err.contains("appears twice"), "stderr: {err}");
+    host.assert_clean(IDLE);
+}
+
+#[test]
+fn failure_at_every_start_step_rolls_back_completely() {
+    require_root!();
+    let host = seed_host();
+    seed(&host);
+    let mut step = 1;
+    loop {
+        let n = step.to_string();
+        let out = host.ioc_env(["start", "jail-a,jail-b"], &[("IOC_FAULT_FAIL_STEP", &n)]);
+        if out.status.success() {
+            break;
+        }
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("injected failure before step {n}")),
+            "step {n}: {err}"
+        );
+        assert!(!err.contains("rollback failed"), "step {n}: {err}");
+        assert!(!host.running("jail-a") && !host.running("jail-b"));
+        host.assert_clean(IDLE);
+        step += 1;
+        assert!(step < 100, "the start never succeeded");
+    }
+    // jail, pair, bridge, move, rename, address, loopback, route: at least eight changes.
+    assert!(step > 8, "only {} steps failed", step - 1);
+    host.assert_pings("jail-a", &["10.23.42.3"]);
+    stop_and_check_clean(&host, "jail-a,jail-b", IDLE);
+}
+
+/// Starts jail-a with `IOC_FAULT_HANG_STEP=step` and kills it with SIGKILL once it hangs.
+/// Returns false when the start went through instead (the step is past the last one).
+fn start_killed_at(host: &HostNs, step: usize) -> bool {
+    let n = step.to_string();
+    let mut ioc = host.spawn_ioc(&["start", "jail-a"], &[("IOC_FAULT_HANG_STEP", &n)]);
+    let pipe = ioc.take_stderr().expect("stderr is piped");
+    let needle = format!("hanging before step {n}");
+    match wait_for_line(pipe, &needle, Duration::from_secs(30)) {
+        Ok(()) => {
+            ioc.kill9();
+            true
+        }
+        Err(lines) => {
+            // No hang: it must have finished, successfully.
+            for _ in 0..100 {
+                if ioc.exited() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            assert!(ioc.exited(), "ioc neither hung nor ended: {lines:?}");
+            assert!(
+                host.running("jail-a"),
+                "start at step {n} failed: {lines:?}"
+            );
+            false
+        }
+    }
+}
+
+#[test]
+fn sigkill_mid_start_then_stop_leaves_a_clean_host() {
+    require_root!();
+    let host = seed_host();
+    seed(&host);
+    let mut step = 1;
+    while start_killed_at(&host, step) {
+        assert!(!host.running("jail-a"), "killed at {step}, yet running");
+        let out = host.ok(["stop", "jail-a"]);
+        assert_eq!(out, "jail-a: not running\n", "killed at step {step}");
+        host.assert_clean(IDLE);
+        step += 1;
+    }
+    assert!(step > 8, "ioc hung at only {} steps", step - 1);
+    stop_and_check_clean(&host, "jail-a", IDLE);
+}
+
+#[test]
+fn sigkill_mid_start_then_start_cleans_up_and_starts() {
+    require_root!();
+    let host = seed_host();
+    seed(&host);
+    let mut step = 1;
+    while start_killed_at(&host, step) {
+        let out = host.ok(["start", "jail-a"]);
+        assert_eq!(out, "jail-a: started (JID 1)\n", "killed at step {step}");
+        host.assert_pings("jail-a", &["10.23.42.1"]);
+        stop_and_check_clean(&host, "jail-a", IDLE);
+        step += 1;
+    }
+    assert!(step > 8, "ioc hung at only {} steps", step - 1);
+    stop_and_check_clean(&host, "jail-a", IDLE);
+}
+
+#[test]
+fn concurrent_starts_get_distinct_jids() {
+    require_root!();
+    let host = seed_host();
+    let jails: Vec<String> = (1..=4).map(|i| format!("jail-{i}")).collect();
+    for (i, jail) in jails.iter().enumerate() {
+        host.ok([
+            "create",
+            jail,
+            "vnet=on",
+            "interfaces=vnet0:bridge0",
+            &format!("ip4_addr=vnet0|10.23.42.{}/24", 10 + i),
+        ]);
+    }
+    let mut starts: Vec<Background> = jails
+        .iter()
+        .map(|jail| host.spawn_ioc(&["start", jail], &[]))
+        .collect();
+    for start in &mut starts {
+        let mut err = String::new();
+        if let Some(mut pipe) = start.take_stderr() {
+            let _ = pipe.read_to_string(&mut err);
+        }
+        let status = start.wait();
+        assert!(
+            status.success(),
+            "a concurrent start failed ({status}): {err}"
+        );
+    }
+    let mut jids: Vec<u64> = jails
+        .iter()
+        .map(|j| {
+            host.jail_row(j)["jid"]
+                .as_u64()
+                .expect("a running jail has a JID")
+        })
+        .collect();
+    jids.sort();
+    assert_eq!(jids, [1, 2, 3, 4]);
+    host.assert_pings("jail-1", &["10.23.42.13"]);
+    stop_and_check_clean(&host, &jails.join(","), IDLE);
+}
+
+#[test]
+fn stop_goes_on_when_the_host_interface_was_deleted_by_hand() {
+    require_root!();
+    let host = seed_started();
+    host.ip(["link", "del", "vnet0.1"]);
+    assert_eq!(host.ok(["stop", "jail-a"]), "jail-a: stopped\n");
+    assert!(!host.running("jail-a"));
+    host.assert_links(&["lo", "bridge0", "vnet0.2"]);
+    assert_eq!(host.runtime_jails(), ["jail-b"]);
+    host.assert_pings("jail-b", &["10.23.42.1"]);
+    stop_and_check_clean(&host, "jail-b", IDLE);
+}
+
+#[test]
+fn starting_and_stopping_twice_is_fine() {
+    require_root!();
+    let host = seed_started();
+    let out = host.ok(["start", "jail-a,jail-b"]);
+    assert_eq!(
+        out,
+        "jail-a: already running (JID 1)\njail-b: already running (JID 2)\n"
+    );
+    host.assert_links(&["lo", "bridge0", "vnet0.1", "vnet0.2"]);
+    stop_and_check_clean(&host, "jail-a,jail-b", IDLE);
+    let out = host.ok(["stop", "jail-a,jail-b"]);
+    assert_eq!(out, "jail-b: not running\njail-a: not running\n");
+    host.assert_clean(IDLE);
+}
+
+#[test]
+fn exec_passes_the_exit_code_through() {
+    require_root!();
+    let host = seed_host();
+    seed(&host);
+    host.ok(["start", "jail-a"]);
+    for code in [0, 1, 7, 42] {
+        let script = format!("exit {code}");
+        let out = host.exec("jail-a", &["sh", "-c", &script]);
+        assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
+    }
+    let out = host.exec("jail-b", &["true"]);
+    assert_ne!(out.status.code(), Some(0), "exec in a stopped jail");
+    stop_and_check_clean(&host, "jail-a", IDLE);
+}
+
+/// Reads a file a hook wrote, trimmed.
+fn hook_output(path: &Path) -> String {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("the hook wrote no {}: {e}", path.display()))
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn failing_exec_prestart_fails_the_start_and_changes_nothing() {
+    require_root!();
+    let host = seed_host();
+    seed(&host);
+    host.ok(["set", "exec_prestart=echo no >&2; exit 3", "jail-a"]);
+    let err = host.fails(["start", "jail-a"]);
+    assert!(err.contains("exec_prestart"), "stderr: {err}");
+    assert!(!host.running("jail-a"));
+    host.assert_clean(IDLE);
+}
+
+#[test]
+fn failing_exec_poststart_rolls_back_the_network() {
+    require_root!();
+    let host = seed_host();
+    seed(&host);
+    host.ok(["set", "exec_poststart=false", "jail-a"]);
+    let err = host.fails(["start", "jail-a"]);
+    assert!(err.contains("exec_poststart"), "stderr: {err}");
+    assert!(!host.running("jail-a"));
+    host.assert_clean(IDLE);
+}
+
+#[test]
+fn a_failed_start_ends_what_exec_start_left_running() {
+    require_root!();
+    let host = seed_host();
+    seed(&host);
+    // A daemon in the jail whose command line carries the run dir, so the clean-host check
+    // (no process mentioning it) sees it if the rollback misses it.
+    let marker = host.sandbox().run_dir().join("daemon");
+    host.ok([
+        "set",
+        &format!(
+            "exec_start=sh -c 'while :; do sleep 1; done' {} </dev/null >/dev/null 2>&1 &",
+            marker.display()
+        ),
+        "exec_poststart=false",
+        "jail-a",
+    ]);
+    let err = host.fails(["start", "jail-a"]);
+    assert!(err.contains("exec_poststart"), "stderr: {err}");
+    host.assert_clean(IDLE);
+}
+
+#[test]
+fn failing_exec_prestop_keeps_the_jail_unless_forced() {
+    require_root!();
+    let host = seed_host();
+    seed(&host);
+    host.ok(["set", "exec_prestop=false", "jail-a"]);
+    host.ok(["start", "jail-a"]);
+    let err = host.fails(["stop", "jail-a"]);
+    assert!(err.contains("exec_prestop"), "stderr: {err}");
+    assert!(host.running("jail-a"));
+    host.assert_pings("jail-a", &["10.23.42.1"]);
+    // Forced, the stop goes on, still reports the hook, and leaves nothing behind.
+    let err = host.fails(["stop", "-f", "jail-a"]);
+    assert!(
+        err.contains("stopped, but: exec_prestop failed"),
+        "stderr: {err}"
+    );
+    assert!(!host.running("jail-a"));
+    host.assert_clean(IDLE);
+}
+
+#[test]
+fn failing_exec_poststop_is_reported_after_a_complete_stop() {
+    require_root!();
+    let host = seed_host();
+    seed(&host);
+    host.ok(["set", "exec_poststop=exit 4", "jail-a"]);
+    host.ok(["start", "jail-a"]);
+    let err = host.fails(["stop", "jail-a"]);
+    assert!(
+        err.contains("stopped, but: exec_poststop failed"),
+        "stderr: {err}"
+    );
+    assert!(!host.running("jail-a"));
+    host.assert_clean(IDLE);
+    assert_eq!(host.ok(["stop", "jail-a"]), "jail-a: not running\n");
+}
+
+#[test]
+fn hooks_see_the_jid_and_exec_start_runs_inside_the_jail() {
+    require_root!();
+    let host = seed_host();
+    seed(&host);
+    let dir = host.dir();
+    let (jid_file, name_file, stop_file) = (
+        dir.join("poststart.jid"),
+        dir.join("start.hostname"),
+        dir.join("stop.hostname"),
+    );
+    host.ok([
+        "set",
+        &format!("exec_poststart=echo \"$IOC_JID\" > {}", jid_file.display()),
+        &format!("exec_start=hostname > {}", name_file.display()),
+        &format!("exec_stop=hostname > {}", stop_file.display()),
+        "jail-b",
+    ]);
+    host.ok(["start", "jail-a,jail-b"]);
+    assert_eq!(hook_output(&jid_file), "2");
+    assert_eq!(hook_output(&name_file), "jail-b");
+    stop_and_check_clean(&host, "jail-a,jail-b", IDLE);
+    assert_eq!(hook_output(&stop_file), "jail-b");
+}
+
+#[test]
+fn depends_starts_the_dependency_first() {
+    require_root!();
+    let host = seed_host();
+    seed(&host);
+    host.ok(["set", "depends=jail-b", "jail-a"]);
+    let out = host.ok(["start", "jail-a"]);
+    assert_eq!(out, "jail-b: started (JID 1)\njail-a: started (JID 2)\n");
+    host.assert_pings("jail-a", &["10.23.42.3"]);
+    stop_and_check_clean(&host, "jail-a,jail-b", IDLE);
+}
+
+#[test]
+fn restart_brings_the_jail_back() {
+    require_root!();
+    let host = seed_started();
+    let out = host.ok(["restart", "jail-a"]);
+    assert_eq!(out, "jail-a: stopped\njail-a: started (JID 1)\n");
+    assert_eq!(host.jail_row("jail-a")["jid"], 1);
+    host.assert_pings("jail-a", &["10.23.42.3", "10.23.42.1"]);
+    host.assert_links(&["lo", "bridge0", "vnet0.1", "vnet0.2"]);
+    stop_and_check_clean(&host, "jail-a,jail-b", IDLE);
+}
+
+/// A DHCP client ioc knows how to run in a jail.
+fn dhclient_installed() -> bool {
+    ["/sbin/dhclient", "/usr/sbin/dhclient"]
+        .iter()
+        .any(|p| Path::new(p).is_file())
+}
+
+/// Busybox's DHCP server in a peer host on `bridge0`, handing out 10.23.42.100-110.
+fn dhcp_server(host: &mut HostNs) -> Option<Background> {
+    let has_udhcpd = Command::new("busybox")
+        .arg("udhcpd")
+        .arg("--help")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stderr).contains("udhcpd"));
+    if !has_udhcpd {
+        return None;
+    }
+    let peer = host.add_peer("bridge0", "10.23.42.254/24");
+    let dir = host.dir();
+    let config = dir.join("udhcpd.conf");
+    let leases = dir.join("udhcpd.leases");
+    std::fs::write(&leases, b"").expect("lease file");
+    std::fs::write(
+        &config,
+        format!(
+            "start 10.23.42.100\nend 10.23.42.110\ninterface eth0\nlease_file {}\n\
+             pidfile {}\noption subnet 255.255.255.0\noption router 10.23.42.1\n",
+            leases.display(),
+            dir.join("udhcpd.pid").display()
+        ),
+    )
+    .expect("udhcpd.conf");
+    let mut command = ioc_tests::netns::in_netns(&peer, "busybox");
+    command
+        .arg("udhcpd")
+        .arg("-f")
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    Some(Background::spawn(command))
+}
+
+#[test]
+fn dhcp_gets_a_lease_or_fails_clearly() {
+    require_root!();
+    let mut host = seed_host();
+    host.ok([
+        "create",
+        "jail-a",
+        "vnet=on",
+        "interfaces=vnet0:bridge0",
+        "ip4_addr=vnet0|dhcp",
+        "resolver=none",
+    ]);
+    if !dhclient_installed() {
+        let err = host.fails(["start", "jail-a"]);
+        assert!(err.contains("no DHCP client is installed"), "stderr: {err}");
+        host.assert_clean(IDLE);
+        return;
+    }
+    let Some(_server) = dhcp_server(&mut host) else {
+        eprintln!("skipped the lease check: busybox udhcpd is not installed");
+        return;
+    };
+    let links = ["lo", "bridge0", "peer0"];
+    host.ok(["start", "jail-a"]);
+    let addresses = jail_addresses(&host, "jail-a", "-4", "vnet0");
+    assert!(
+        addresses
+            .iter()
+            .any(|a| a.starts_with("10.23.42.1") && a.ends_with("/24")),
+        "no lease from 10.23.42.100-110: {addresses:?}"
+    );
+    host.assert_pings("jail-a", &["10.23.42.254"]);
+    stop_and_check_clean(&host, "jail-a", &links);
+}
+
+#[test]
+fn accept_rtadv_turns_on_router_advertisements() {
+    require_root!();
+    let host = seed_host();
+    seed(&host);
+    host.ok(["set", "ip6_addr=vnet0|accept_rtadv", "jail-a"]);
+    host.ok(["start", "jail-a,jail-b"]);
+    let sysctl = |jail: &str| {
+        host.exec_ok(jail, &["sysctl", "net.ipv6.conf.vnet0.accept_ra"])
+            .trim()
+            .to_string()
+    };
+    assert_eq!(sysctl("jail-a"), "net.ipv6.conf.vnet0.accept_ra = 1");
+    // The host's own setting (a forwarding host would have 0) says nothing about the jail's:
+    // jail-b, without accept_rtadv, keeps the kernel default of a new namespace.
+    let default = sysctl("jail-b");
+    assert!(default.starts_with("net.ipv6.conf.vnet0.accept_ra = "));
+    stop_and_check_clean(&host, "jail-a,jail-b", IDLE);
+}
+
+#[test]
+fn the_main_job_script_runs_the_seed_scenario() {
+    require_root!();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/seed.sh");
+    // The workspace is already built for the tests: the script reuses that ioc.
+    let out = Command::new("bash")
+        .arg(&script)
+        .env("IOC", ioc_bin())
+        .output()
+        .expect("run examples/seed.sh");
+    let (text, err) = (stdout(&out), stderr(&out));
+    assert!(out.status.success(), "seed.sh failed:\n{text}\n{err}");
+    for part in [
+        "ioc start jail-a,jail-b",
+        "jail-a: started (JID 1)",
+        "jail-b: started (JID 2)",
+        "ok: jail-a reaches 10.23.42.3",
+        "ok: jail-b reaches 10.23.42.1",
+        "ok: nothing is left",
+    ] {
+        assert!(
+            text.contains(part),
+            "seed.sh output lacks {part:?}:\n{text}"
+        );
+    }
+    let namespaces = Command::new("ip")
+        .args(["netns", "list"])
+        .output()
+        .expect("ip netns list");
+    assert!(
+        !stdout(&namespaces).contains("ioc-seed-"),
+        "seed.sh left its namespace"
+    );
+}
