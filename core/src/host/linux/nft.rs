@@ -30,6 +30,9 @@ const LIBRARY: &str = "libnftables.so.1";
 /// The `nft` binary used when the library is missing.
 const NFT: &str = "nft";
 
+/// Contexts kept at most (one per network namespace ioc applied rules in; ioc itself uses one).
+const MAX_CONTEXTS: usize = 4;
+
 type CtxNew = unsafe extern "C" fn(flags: c_uint) -> *mut c_void;
 type CtxFree = unsafe extern "C" fn(ctx: *mut c_void);
 type CtxBuffer = unsafe extern "C" fn(ctx: *mut c_void) -> c_int;
@@ -200,6 +203,10 @@ fn execute(script: &str, dry_run: bool) -> Result<(), HostError> {
             let index = match contexts.iter().position(|c| c.netns == netns) {
                 Some(i) => i,
                 None => {
+                    // A context's socket pins its namespace: keep only the few most recent.
+                    if contexts.len() == MAX_CONTEXTS {
+                        contexts.remove(0).free(api);
+                    }
                     contexts.push(Context::new(api, netns)?);
                     contexts.len() - 1
                 }

@@ -1,0 +1,228 @@
+//! The nftables backend against the real kernel, in a private network namespace.
+//!
+//! Needs root and nftables; skips with the reason otherwise. The namespace belongs to one test
+//! thread (`unshare(CLONE_NEWNET)`), so nothing here can touch the host's network, and the
+//! kernel removes the namespace when the thread ends, whether the test passed or panicked.
+
+#![cfg(target_os = "linux")]
+
+mod firewall_support;
+
+use std::process::Command;
+
+use firewall_support::{load, myjail, myjail_policy};
+use ioc_core::host::linux::LinuxHost;
+use ioc_core::host::Backend;
+use ioc_core::runtime::RunDir;
+use ioc_core::step::JailParams;
+use ioc_sdk::{Hook, HostOp, IpMode, Platform};
+use nix::sched::{unshare, CloneFlags};
+
+fn skip_reason() -> Option<String> {
+    if !nix::unistd::geteuid().is_root() {
+        return Some("needs root (nftables rules in a private network namespace)".into());
+    }
+    for tool in ["ip", "nft"] {
+        if Command::new(tool).arg("-V").output().is_err() {
+            return Some(format!("`{tool}` is not installed (iproute2 / nftables)"));
+        }
+    }
+    None
+}
+
+/// Runs `body` on a thread that has a network namespace of its own. Programs it starts inherit
+/// the thread's namespace; the namespace dies with the thread.
+fn in_private_netns<T: Send>(body: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            unshare(CloneFlags::CLONE_NEWNET).expect("unshare a network namespace");
+            body()
+        })
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+fn sh(argv: &[&str], stdin: Option<&str>) -> String {
+    use std::io::Write;
+    let mut cmd = Command::new(argv[0]);
+    cmd.args(&argv[1..])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{argv:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Tables an admin might have; ioc must leave them exactly as they are.
+const ADMIN_RULES: &str = "
+table inet admin {
+    set trusted { type ipv4_addr; elements = { 192.0.2.1, 192.0.2.7 } }
+    chain input {
+        type filter hook input priority 0; policy accept;
+        ip saddr @trusted counter accept
+        tcp dport 22 accept
+    }
+}
+table bridge filter {
+    chain forward {
+        type filter hook forward priority 0; policy accept;
+        ether type vlan counter drop
+    }
+}
+";
+
+fn admin_tables() -> String {
+    sh(&["nft", "list", "table", "inet", "admin"], None)
+        + &sh(&["nft", "list", "table", "bridge", "filter"], None)
+}
+
+fn ioc_table() -> String {
+    sh(&["nft", "list", "table", "bridge", "ioc"], None)
+}
+
+fn params() -> JailParams {
+    JailParams {
+        name: "myjail".into(),
+        jid: 5,
+        hostname: "myjail".into(),
+        vnet: true,
+        ip4_addresses: vec![],
+        ip6_addresses: vec![],
+        ip4: IpMode::New,
+        ip6: IpMode::New,
+        ip4_saddrsel: true,
+        ip6_saddrsel: true,
+        allow_raw_sockets: false,
+        resolv_conf: None,
+    }
+}
+
+#[test]
+fn nftables_backend_filters_one_port_and_leaves_everything_else_alone() {
+    if let Some(why) = skip_reason() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let plugin = load("ioc_plugin_nftables");
+    let run = tempfile::tempdir().unwrap();
+    in_private_netns(|| {
+        sh(&["ip", "link", "add", "bridge0", "type", "bridge"], None);
+        for port in ["vnet0.5", "vnet0.6"] {
+            let peer = format!("{port}p");
+            sh(
+                &[
+                    "ip", "link", "add", port, "type", "veth", "peer", "name", &peer,
+                ],
+                None,
+            );
+        }
+        sh(&["nft", "-f", "-"], Some(ADMIN_RULES));
+        let admin_before = admin_tables();
+
+        let jail = myjail(Platform::Linux, "nftables");
+        let params = params();
+        let mut host = LinuxHost::new(&RunDir::new(run.path()));
+        let ops = std::cell::RefCell::new(Vec::<String>::new());
+        let mut call = |hook: Hook| {
+            firewall_support::call(&plugin, hook, &jail, |op: &HostOp| {
+                ops.borrow_mut().push(op.name().to_string());
+                host.perform(&params, op)
+            })
+        };
+
+        call(Hook::FirewallReady).expect("nftables is ready");
+        let dual = myjail_policy("vnet0.5", &["10.23.42.2", "2001:db8::2"]);
+        call(Hook::FirewallInstall(dual.clone())).expect("install vnet0.5");
+        let other = myjail_policy("vnet0.6", &["10.23.42.3"]);
+        call(Hook::FirewallInstall(other.clone())).expect("install vnet0.6");
+        assert_eq!(
+            *ops.borrow(),
+            [
+                "nft-check",
+                "nft-apply",
+                "add-bridge-members",
+                "nft-apply",
+                "add-bridge-members"
+            ]
+        );
+
+        let table = ioc_table();
+        for needle in [
+            "chain from-vnet0.5 {",
+            "chain to-vnet0.5 {",
+            "\"vnet0.5\" : goto from-vnet0.5",
+            "\"vnet0.5\" : goto to-vnet0.5",
+            "chain from-vnet0.6 {",
+            "ip6 saddr != 2001:db8::2 ip6 saddr != fe80::ff:60ff:fecb:4949 ip6 saddr != :: drop",
+        ] {
+            assert!(table.contains(needle), "{needle} missing from\n{table}");
+        }
+        for port in ["vnet0.5", "vnet0.6"] {
+            let link = sh(&["ip", "-o", "link", "show", port], None);
+            assert!(link.contains("master bridge0"), "{link}");
+        }
+
+        // Installing again (a restart after a crash) replaces the port's rules, never piles
+        // them up, and the dispatch rules stay single.
+        call(Hook::FirewallInstall(dual.clone())).expect("install vnet0.5 again");
+        assert_eq!(ioc_table(), table);
+        assert_eq!(table.matches("vmap @from_port").count(), 1, "{table}");
+
+        call(Hook::FirewallRemove(dual.clone())).expect("remove vnet0.5");
+        let table = ioc_table();
+        assert!(!table.contains("vnet0.5"), "vnet0.5 left traces:\n{table}");
+        assert!(table.contains("chain from-vnet0.6 {"), "{table}");
+        call(Hook::FirewallRemove(dual.clone())).expect("remove vnet0.5 twice");
+        call(Hook::FirewallRemove(other.clone())).expect("remove vnet0.6");
+        let table = ioc_table();
+        assert!(!table.contains("vnet0."), "ports left traces:\n{table}");
+        assert!(!table.contains("elements"), "{table}");
+
+        assert_eq!(
+            admin_tables(),
+            admin_before,
+            "ioc changed the admin's tables"
+        );
+    });
+}
+
+#[test]
+fn nftables_removal_succeeds_when_install_never_ran() {
+    if let Some(why) = skip_reason() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let plugin = load("ioc_plugin_nftables");
+    let run = tempfile::tempdir().unwrap();
+    in_private_netns(|| {
+        let jail = myjail(Platform::Linux, "nftables");
+        let params = params();
+        let mut host = LinuxHost::new(&RunDir::new(run.path()));
+        let policy = myjail_policy("vnet0.5", &["10.23.42.2"]);
+        firewall_support::call(
+            &plugin,
+            Hook::FirewallRemove(policy),
+            &jail,
+            |op: &HostOp| host.perform(&params, op),
+        )
+        .expect("removing what was never installed is not an error");
+        let table = ioc_table();
+        assert!(!table.contains("vnet0.5"), "{table}");
+    });
+}
