@@ -2,6 +2,8 @@
 //! it to errors only; `IOC_LOG` (an `EnvFilter` directive such as `ioc_core=debug`) overrides
 //! both.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 pub fn init(verbose: u8, quiet: bool) {
@@ -18,6 +20,8 @@ pub fn init(verbose: u8, quiet: bool) {
         .unwrap_or_else(|| EnvFilter::new(level));
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        // Colours only for a terminal: logs captured in files or by other programs stay plain.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(filter)
         .with_target(false)
         .without_time()
