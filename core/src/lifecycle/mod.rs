@@ -573,13 +573,29 @@ impl<'a> Lifecycle<'a> {
     /// JIDs are those the jails would get now.
     pub fn plan_start(&mut self, specs: Vec<JailSpec>) -> Result<Vec<JailPlan>, Vec<JailError>> {
         let specs = self.order(specs).map_err(|e| vec![e])?;
-        let errors = self.validate(&specs);
+        // As `start` does: a jail already running here is left alone (its plan is empty, with
+        // the JID it runs with), and only the others are validated.
+        let to_start: Vec<JailSpec> = specs
+            .iter()
+            .filter(|s| self.running_here(&s.name).is_none())
+            .cloned()
+            .collect();
+        let errors = self.validate(&to_start);
         if !errors.is_empty() {
             return Err(errors);
         }
         let mut jids = JidSimulator::new(&self.run);
         let mut plans = Vec::new();
         for spec in &specs {
+            if let Some(jid) = self.running_here(&spec.name) {
+                plans.push(JailPlan {
+                    jail: spec.name.clone(),
+                    jid,
+                    params: spec.params_with_jid(jid),
+                    steps: Vec::new(),
+                });
+                continue;
+            }
             let jid = jids.next();
             let mut s = self
                 .simulated_start(spec, jid)
@@ -616,14 +632,26 @@ impl<'a> Lifecycle<'a> {
     /// What stopping these jails would do. A running jail's own journal is used when it can be
     /// read; otherwise the stop of a freshly planned start is shown.
     pub fn plan_stop(&mut self, specs: Vec<JailSpec>) -> Result<Vec<JailPlan>, Vec<JailError>> {
+        let live_journal = |run: &RunDir, platform: Platform, name: &str| {
+            Journal::read(&run.journal_path(name))
+                .ok()
+                .flatten()
+                .filter(|j| j.started() && platform == Platform::current())
+        };
+        // A jail that is not running is shown stopping after a start planned now, with the JID
+        // that start would give it: handed out in start order (the stops go in reverse), so
+        // the stop plan and the start plan of the same jails agree.
         let mut jids = JidSimulator::new(&self.run);
+        let start_order = self.order(specs.clone()).unwrap_or_else(|_| specs.clone());
+        let planned_jids: BTreeMap<String, u32> = start_order
+            .iter()
+            .filter(|s| live_journal(&self.run, self.platform(), &s.name).is_none())
+            .map(|s| (s.name.clone(), jids.next()))
+            .collect();
         let mut plans = Vec::new();
         for spec in specs.iter().rev() {
             let fail = |e: String| vec![JailError::new(&spec.name, e)];
-            let live = Journal::read(&self.run.journal_path(&spec.name))
-                .ok()
-                .flatten()
-                .filter(|j| j.started() && self.platform() == Platform::current());
+            let live = live_journal(&self.run, self.platform(), &spec.name);
             let (snapshot, journal) = match live {
                 Some(j) => (
                     j.snapshot()
@@ -632,7 +660,11 @@ impl<'a> Lifecycle<'a> {
                     j,
                 ),
                 None => {
-                    let s = self.simulated_start(spec, jids.next()).map_err(fail)?;
+                    let jid = match planned_jids.get(&spec.name) {
+                        Some(jid) => *jid,
+                        None => jids.next(),
+                    };
+                    let s = self.simulated_start(spec, jid).map_err(fail)?;
                     (
                         s.journal
                             .snapshot()
@@ -668,6 +700,19 @@ impl<'a> Lifecycle<'a> {
             });
         }
         Ok(plans)
+    }
+}
+
+impl Lifecycle<'_> {
+    /// The JID of a jail running on this host, when planning for this host's platform.
+    fn running_here(&self, name: &str) -> Option<u32> {
+        if self.platform() != Platform::current() {
+            return None;
+        }
+        match self.run.state(name) {
+            JailState::Running { jid } => Some(jid),
+            _ => None,
+        }
     }
 }
 
