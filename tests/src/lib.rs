@@ -10,6 +10,9 @@ use std::process::{Command, Output};
 // Network namespaces are Linux's; the rest of the support builds on FreeBSD too.
 #[cfg(target_os = "linux")]
 pub mod netns;
+pub mod plans;
+pub mod plugins;
+pub mod state;
 
 /// The `ioc` binary next to the running test: `<target>/<profile>/ioc`, the test executable
 /// being `<target>/<profile>/deps/<test>`. Falls back to `$CARGO_TARGET_DIR/debug/ioc`.
