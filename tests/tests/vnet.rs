@@ -836,3 +836,55 @@ fn the_main_job_script_runs_the_seed_scenario() {
         "seed.sh left its namespace"
     );
 }
+
+#[test]
+fn the_harness_cleans_up_after_a_failed_assertion() {
+    require_root!();
+    // A test body that dies mid-way: two jails running, an ioc hanging mid-start holding
+    // jail-c's lock, a server in a peer host.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let body = std::thread::spawn(move || {
+        let mut host = seed_started();
+        host.ok([
+            "create",
+            "jail-c",
+            "interfaces=vnet0:bridge0",
+            "ip4_addr=vnet0|10.23.42.4/24",
+        ]);
+        let mut hanging = host.spawn_ioc(&["start", "jail-c"], &[("IOC_FAULT_HANG_STEP", "3")]);
+        let pipe = hanging.take_stderr().expect("stderr is piped");
+        wait_for_line(pipe, "hanging before step 3", Duration::from_secs(30))
+            .expect("ioc hangs at step 3");
+        let peer = host.add_peer("bridge0", "10.23.42.254/24");
+        let mut sleeper = ioc_tests::netns::in_netns(&peer, "sleep");
+        sleeper.arg("600");
+        let server = Background::spawn(sleeper);
+        let pids = [hanging.pid(), server.pid()];
+        tx.send((host.name().to_string(), peer, host.dir(), pids))
+            .expect("send");
+        panic!("a failed assertion");
+    });
+    assert!(body.join().is_err(), "the body should have panicked");
+    let (name, peer, dir, pids) = rx.recv().expect("the body got far enough");
+    let namespaces = Command::new("ip")
+        .args(["netns", "list"])
+        .output()
+        .expect("ip netns list");
+    let namespaces = stdout(&namespaces);
+    for ns in [&name, &peer] {
+        assert!(
+            !namespaces
+                .lines()
+                .any(|l| l.split_whitespace().next() == Some(ns)),
+            "{ns} is left"
+        );
+    }
+    assert!(ioc_tests::netns::mounts_under(&dir).is_empty());
+    assert!(!dir.exists(), "{} is left", dir.display());
+    for pid in pids {
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists(),
+            "process {pid} is left"
+        );
+    }
+}
