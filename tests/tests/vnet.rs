@@ -383,17 +383,16 @@ fn a_nic_named_twice_is_refused_before_any_change() {
     host.assert_clean(IDLE);
 }
 
-#[test]
-fn failure_at_every_start_step_rolls_back_completely() {
-    require_root!();
-    let host = seed_host();
-    seed(&host);
+/// Starts `jails` with `IOC_FAULT_FAIL_STEP=N` for N = 1, 2, ... until the start goes
+/// through; each failed start must leave `idle` links and nothing else. Returns how many
+/// steps failed.
+fn fail_at_every_step(host: &HostNs, jails: &str, idle: &[&str]) -> usize {
     let mut step = 1;
     loop {
         let n = step.to_string();
-        let out = host.ioc_env(["start", "jail-a,jail-b"], &[("IOC_FAULT_FAIL_STEP", &n)]);
+        let out = host.ioc_env(["start", jails], &[("IOC_FAULT_FAIL_STEP", &n)]);
         if out.status.success() {
-            break;
+            return step - 1;
         }
         let err = stderr(&out);
         assert!(
@@ -401,15 +400,58 @@ fn failure_at_every_start_step_rolls_back_completely() {
             "step {n}: {err}"
         );
         assert!(!err.contains("rollback failed"), "step {n}: {err}");
-        assert!(!host.running("jail-a") && !host.running("jail-b"));
-        host.assert_clean(IDLE);
+        for jail in jails.split(',') {
+            assert!(!host.running(jail), "{jail} runs after a failure at {n}");
+        }
+        host.assert_clean(idle);
         step += 1;
         assert!(step < 100, "the start never succeeded");
     }
+}
+
+#[test]
+fn failure_at_every_start_step_rolls_back_completely() {
+    require_root!();
+    let host = seed_host();
+    seed(&host);
+    let failed = fail_at_every_step(&host, "jail-a,jail-b", IDLE);
     // jail, pair, bridge, move, rename, address, loopback, route: at least eight changes.
-    assert!(step > 8, "only {} steps failed", step - 1);
+    assert!(failed >= 8, "only {failed} steps failed");
     host.assert_pings("jail-a", &["10.23.42.3"]);
     stop_and_check_clean(&host, "jail-a,jail-b", IDLE);
+}
+
+#[test]
+fn failure_at_every_step_of_a_rich_start_rolls_back_completely() {
+    require_root!();
+    let host = seed_host();
+    host.add_bridge("bridge1", Some("10.23.43.1/24"));
+    host.add_address("bridge1", "fd00:43::1/64");
+    let idle = ["lo", "bridge0", "bridge1"];
+    // Every hook, two NICs, both families, a gateway with @nic: the most steps a VNET start
+    // takes, each of which must be undone when a later one fails.
+    let daemon = host.sandbox().run_dir().join("daemon");
+    host.ok([
+        "create".to_string(),
+        "jail-a".to_string(),
+        "vnet=on".to_string(),
+        "interfaces=vnet0:bridge0 vnet1:bridge1".to_string(),
+        "ip4_addr=vnet0|10.23.42.2/24,vnet1|10.23.43.2/24,vnet1|10.23.43.3/24".to_string(),
+        "ip6_addr=vnet1|fd00:43::2/64".to_string(),
+        "defaultrouter=10.23.42.1@vnet0".to_string(),
+        "defaultrouter6=fd00:43::1".to_string(),
+        "exec_prestart=true".to_string(),
+        "exec_created=true".to_string(),
+        format!(
+            "exec_start=sh -c 'while :; do sleep 1; done' {} </dev/null >/dev/null 2>&1 &",
+            daemon.display()
+        ),
+        "exec_poststart=true".to_string(),
+    ]);
+    let failed = fail_at_every_step(&host, "jail-a", &idle);
+    assert!(failed >= 16, "only {failed} steps failed");
+    host.assert_pings("jail-a", &["10.23.42.1", "10.23.43.1", "fd00:43::1"]);
+    stop_and_check_clean(&host, "jail-a", &idle);
 }
 
 /// Starts jail-a with `IOC_FAULT_HANG_STEP=step` and kills it with SIGKILL once it hangs.
@@ -886,5 +928,56 @@ fn the_harness_cleans_up_after_a_failed_assertion() {
             !Path::new(&format!("/proc/{pid}")).exists(),
             "process {pid} is left"
         );
+    }
+}
+
+/// Waits for a file a hook writes, for up to 30 seconds.
+fn wait_for_file(path: &Path) -> String {
+    for _ in 0..300 {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            if text.ends_with('\n') {
+                return text.trim().to_string();
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("{} never appeared", path.display());
+}
+
+#[test]
+fn sigkill_mid_stop_then_stop_finishes_the_job() {
+    require_root!();
+    let host = seed_host();
+    seed(&host);
+    // Each hook blocks the first time it runs, so ioc can be killed inside it: exec_stop
+    // runs in the jail before anything is removed, exec_poststop on the host after the jail
+    // is gone but before its interfaces are destroyed.
+    for hook in ["exec_stop", "exec_poststop"] {
+        let mark = host.dir().join(format!("{hook}.pid"));
+        host.ok([
+            "set".to_string(),
+            format!(
+                "{hook}=[ -e {m} ] || {{ echo $$ > {m}; exec sleep 60; }}",
+                m = mark.display()
+            ),
+            "jail-a".to_string(),
+        ]);
+        host.ok(["start", "jail-a"]);
+        let mut stop = host.spawn_ioc(&["stop", "jail-a"], &[]);
+        let hook_pid = wait_for_file(&mark);
+        stop.kill9();
+        let _ = Command::new("kill").args(["-9", &hook_pid]).status();
+
+        let out = host.ok(["stop", "jail-a"]);
+        // Killed before the stop began removing, the jail still ran; after, it did not.
+        let expected = if hook == "exec_stop" {
+            "jail-a: stopped\n"
+        } else {
+            "jail-a: not running\n"
+        };
+        assert_eq!(out, expected, "after a kill in {hook}");
+        assert!(!host.running("jail-a"));
+        host.assert_clean(IDLE);
+        host.ok(["set", hook, "jail-a"]);
     }
 }
