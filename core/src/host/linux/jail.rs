@@ -391,6 +391,15 @@ fn child_main(plan: &ChildPlan, ready: libc::c_int, go: libc::c_int) -> libc::c_
             return 1;
         }
         if plan.remount_sys {
+            // A new network stack accepts IPv6 router advertisements by default; FreeBSD jails
+            // do not, and a jail must not take a route from whoever sends one. Interfaces made
+            // in this namespace inherit `default`; `accept_rtadv` turns it on per interface.
+            let accept_ra = c"/proc/sys/net/ipv6/conf/default/accept_ra";
+            let fd = libc::open(accept_ra.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+            if fd >= 0 {
+                libc::write(fd, c"0".as_ptr().cast(), 1);
+                libc::close(fd);
+            }
             // /sys shows the network devices of the namespace that mounted it. Best effort:
             // a jail without its own /sys still works.
             let sys = c"/sys";
