@@ -111,11 +111,17 @@ impl Sandbox {
         String::from_utf8(output.stdout).expect("ioc printed non-UTF-8")
     }
 
-    /// Pretends a jail runs with `jid`, the way the runtime dir records it.
+    /// Pretends a jail runs with `jid`, the way the runtime dir records it
+    /// (its `jid`, a journal that says the start completed, and the JID claim), without
+    /// creating anything on the system.
     pub fn mark_running(&self, jail: &str, jid: u32) {
         let dir = self.run_dir().join("jails").join(jail);
         std::fs::create_dir_all(&dir).expect("cannot create the runtime dir");
         std::fs::write(dir.join("jid"), format!("{jid}\n")).expect("cannot write the jid");
+        std::fs::write(dir.join("journal"), "\"started\"\n").expect("cannot write the journal");
+        let claims = self.run_dir().join("jids");
+        std::fs::create_dir_all(&claims).expect("cannot create the JID claims");
+        std::fs::write(claims.join(jid.to_string()), jail).expect("cannot claim the JID");
     }
 }
 

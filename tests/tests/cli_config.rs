@@ -109,6 +109,7 @@ fn seed_scenario_get_and_list() {
             "defaultrouter": "10.23.42.1",
             "defaultrouter6": null,
             "network_plugin": "auto",
+            "state": "down",
         })
     );
     assert_eq!(json.as_array().unwrap().len(), 2);
@@ -468,11 +469,18 @@ fn rename_and_destroy() {
     );
     assert_fails(&s.ioc(["destroy", "c"]), 1, "Jail 'c' is running (JID 3)");
     assert_fails(&s.ioc(["destroy", "*"]), 1, "Jail 'c' is running");
-    assert_fails(&s.ioc(["destroy", "-f", "c"]), 1, "not implemented yet");
     assert!(s.config_file("c").exists() && s.config_file("b").exists());
-
-    std::fs::remove_dir_all(s.run_dir()).unwrap();
-    s.ok(["destroy", "c"]);
+    // -f stops the jail first. Stopping needs root; without it nothing is destroyed.
+    let forced = s.ioc(["destroy", "-f", "c"]);
+    if nix::unistd::geteuid().is_root() {
+        assert!(forced.status.success(), "{}", String::from_utf8_lossy(&forced.stderr));
+        assert!(!s.config_file("c").exists());
+        assert!(!s.run_dir().join("jails/c").exists());
+    } else {
+        assert_fails(&forced, 1, "needs root");
+        std::fs::remove_dir_all(s.run_dir()).unwrap();
+        s.ok(["destroy", "c"]);
+    }
     s.ok(["destroy", "-f", "b"]);
     assert_eq!(s.ok(["list"]), "JID  NAME  RUNNING  IP4_ADDR\n");
     let leftovers: Vec<_> = std::fs::read_dir(s.root().join("jails")).unwrap().collect();
