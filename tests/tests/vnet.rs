@@ -773,7 +773,7 @@ fn dhcp_server(host: &mut HostNs) -> Option<Background> {
         &config,
         format!(
             "start 10.23.42.100\nend 10.23.42.110\ninterface eth0\nlease_file {}\n\
-             pidfile {}\noption subnet 255.255.255.0\noption router 10.23.42.1\n",
+             pidfile {}\noption subnet 255.255.255.0\noption router 10.23.42.1\noption dns 10.23.42.53\n",
             leases.display(),
             dir.join("udhcpd.pid").display()
         ),
@@ -799,7 +799,6 @@ fn dhcp_gets_a_lease_or_fails_clearly() {
         "vnet=on",
         "interfaces=vnet0:bridge0",
         "ip4_addr=vnet0|dhcp",
-        "resolver=none",
     ]);
     if !dhclient_installed() {
         let err = host.fails(["start", "jail-a"]);
@@ -812,6 +811,7 @@ fn dhcp_gets_a_lease_or_fails_clearly() {
         return;
     };
     let links = ["lo", "bridge0", "peer0"];
+    let host_resolv = std::fs::read("/etc/resolv.conf").ok();
     host.ok(["start", "jail-a"]);
     let addresses = jail_addresses(&host, "jail-a", "-4", "vnet0");
     assert!(
@@ -820,6 +820,11 @@ fn dhcp_gets_a_lease_or_fails_clearly() {
             .any(|a| a.starts_with("10.23.42.1") && a.ends_with("/24")),
         "no lease from 10.23.42.100-110: {addresses:?}"
     );
+    // The client wrote the lease's name server into the jail's own resolv.conf (a private
+    // copy: the jail shares the host's file system), not into the host's.
+    let resolv = host.exec_ok("jail-a", &["cat", "/etc/resolv.conf"]);
+    assert!(resolv.contains("nameserver 10.23.42.53"), "{resolv}");
+    assert_eq!(std::fs::read("/etc/resolv.conf").ok(), host_resolv);
     host.assert_pings("jail-a", &["10.23.42.254"]);
     stop_and_check_clean(&host, "jail-a", &links);
 }
@@ -980,4 +985,34 @@ fn sigkill_mid_stop_then_stop_finishes_the_job() {
         host.assert_clean(IDLE);
         host.ok(["set", hook, "jail-a"]);
     }
+}
+
+#[test]
+fn resolver_gives_the_jail_its_own_resolv_conf() {
+    require_root!();
+    let host = seed_host();
+    seed(&host);
+    host.ok([
+        "set",
+        "resolver=nameserver 10.23.42.1;search example.test",
+        "jail-a",
+    ]);
+    let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    host.ok(["start", "jail-a,jail-b"]);
+    let lines: Vec<String> = host
+        .exec_ok("jail-a", &["cat", "/etc/resolv.conf"])
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(lines, ["nameserver 10.23.42.1", "search example.test"]);
+    // The default is a copy of the host's file.
+    assert_eq!(
+        host.exec_ok("jail-b", &["cat", "/etc/resolv.conf"]),
+        host_resolv
+    );
+    assert_eq!(
+        std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default(),
+        host_resolv
+    );
+    stop_and_check_clean(&host, "jail-a,jail-b", IDLE);
 }
