@@ -166,6 +166,11 @@ fn registration() -> Option<&'static Registration> {
     REGISTRATION.get().copied()
 }
 
+/// The name this library registered under (for log records).
+pub(crate) fn plugin_name() -> Option<&'static str> {
+    registration().map(|r| r.name)
+}
+
 extern "C" fn plugin_info() -> PluginInfo {
     let fallback = Registration {
         name: "unknown",

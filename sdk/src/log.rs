@@ -111,9 +111,11 @@ impl Subscriber for Forwarder {
         event.record(&mut render);
         render.message.push_str(&render.fields);
         let meta = event.metadata();
+        // ioc shows the plugin's name, not the Rust module the event came from.
+        let plugin = crate::ffi::plugin_name().unwrap_or(meta.target());
         (self.sink.emit)(
             level_number(meta.level()),
-            RStr::from_str(meta.target()),
+            RStr::from_str(plugin),
             RStr::from_str(&render.message),
         );
     }
