@@ -842,10 +842,33 @@ fn accept_rtadv_turns_on_router_advertisements() {
             .to_string()
     };
     assert_eq!(sysctl("jail-a"), "net.ipv6.conf.vnet0.accept_ra = 1");
-    // The host's own setting (a forwarding host would have 0) says nothing about the jail's:
-    // jail-b, without accept_rtadv, keeps the kernel default of a new namespace.
-    let default = sysctl("jail-b");
-    assert!(default.starts_with("net.ipv6.conf.vnet0.accept_ra = "));
+    // Without accept_rtadv a jail takes no route from whoever advertises one (as on FreeBSD),
+    // although a new Linux network namespace would.
+    assert_eq!(sysctl("jail-b"), "net.ipv6.conf.vnet0.accept_ra = 0");
+
+    // A router on bridge0 advertises fd00:99::/64: jail-a configures an address from it and
+    // a default route through the router; jail-b ignores it.
+    let slaac = |jail: &str| {
+        jail_addresses(&host, jail, "-6", "vnet0")
+            .into_iter()
+            .find(|a| a.starts_with("fd00:99::"))
+    };
+    let mut address = None;
+    for _ in 0..40 {
+        host.advertise_prefix("bridge0", "fd00:99::".parse().expect("prefix"));
+        address = slaac("jail-a");
+        if address.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let address = address.expect("jail-a got no address from the advertised prefix");
+    assert!(address.ends_with("/64"), "{address}");
+    assert_has_route(&jail_routes(&host, "jail-a", "-6"), "default via fe80::");
+    assert_eq!(slaac("jail-b"), None, "jail-b took the advertised prefix");
+    assert!(!jail_routes(&host, "jail-b", "-6")
+        .iter()
+        .any(|r| r.starts_with("default")));
     stop_and_check_clean(&host, "jail-a,jail-b", IDLE);
 }
 
