@@ -276,6 +276,15 @@ fn two_interfaces_on_two_bridges() {
     stop_and_check_clean(&host, "jail-a", &["lo", "bridge0", "bridge1"]);
 }
 
+/// The names of the links attached to a bridge of the sandbox.
+fn bridge_ports(host: &HostNs, bridge: &str) -> Vec<String> {
+    host.links()
+        .into_iter()
+        .filter(|l| l.master.as_deref() == Some(bridge))
+        .map(|l| l.name)
+        .collect()
+}
+
 #[test]
 fn host_interface_names_fit_in_15_characters_and_stay_unique() {
     require_root!();
@@ -292,12 +301,7 @@ fn host_interface_names_fit_in_15_characters_and_stay_unique() {
         ]);
     }
     host.ok(["start", "jail-a,jail-b"]);
-    let ports: Vec<String> = host
-        .links()
-        .into_iter()
-        .filter(|l| l.master.as_deref() == Some("bridge0"))
-        .map(|l| l.name)
-        .collect();
+    let ports = bridge_ports(&host, "bridge0");
     assert_eq!(ports.len(), 2, "{ports:?}");
     assert_ne!(ports[0], ports[1]);
     assert!(ports.iter().all(|p| p.len() <= 15), "{ports:?}");
@@ -307,12 +311,7 @@ fn host_interface_names_fit_in_15_characters_and_stay_unique() {
 
     // Deterministic: the same jails get the same names again.
     host.ok(["start", "jail-a,jail-b"]);
-    let again: Vec<String> = host
-        .links()
-        .into_iter()
-        .filter(|l| l.master.as_deref() == Some("bridge0"))
-        .map(|l| l.name)
-        .collect();
+    let again = bridge_ports(&host, "bridge0");
     assert_eq!(again, ports);
     stop_and_check_clean(&host, "jail-a,jail-b", IDLE);
 }
