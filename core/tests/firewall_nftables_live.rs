@@ -226,3 +226,214 @@ fn nftables_removal_succeeds_when_install_never_ran() {
         assert!(!table.contains("vnet0.5"), "{table}");
     });
 }
+
+/// Named network namespaces made for one test, deleted again when it ends, also on panic.
+struct Namespaces(Vec<String>);
+
+impl Namespaces {
+    fn new(roles: &[&str]) -> Namespaces {
+        let ns = Namespaces(
+            roles
+                .iter()
+                .map(|r| format!("ioc-fwt-{}-{r}", std::process::id()))
+                .collect(),
+        );
+        for name in &ns.0 {
+            sh(&["ip", "netns", "add", name], None);
+        }
+        ns
+    }
+
+    fn name(&self, i: usize) -> &str {
+        &self.0[i]
+    }
+}
+
+impl Drop for Namespaces {
+    fn drop(&mut self) {
+        for name in &self.0 {
+            let _ = Command::new("ip").args(["netns", "del", name]).status();
+        }
+    }
+}
+
+/// `ip netns exec NS ARGS...`, returning whether it succeeded.
+fn ok_in(ns: &str, argv: &[&str]) -> bool {
+    Command::new("ip")
+        .args(["netns", "exec", ns])
+        .args(argv)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+fn in_ns(ns: &str, argv: &[&str]) {
+    let mut full = vec!["ip", "netns", "exec", ns];
+    full.extend_from_slice(argv);
+    sh(&full, None);
+}
+
+/// Runs `body` on a thread that has entered the named network namespace.
+fn entered<T: Send>(ns: &str, body: impl FnOnce() -> T + Send) -> T {
+    let path = format!("/run/netns/{ns}");
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let fd = std::fs::File::open(&path).expect("open the namespace");
+            nix::sched::setns(fd, CloneFlags::CLONE_NEWNET).expect("enter the namespace");
+            body()
+        })
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// The jail's own IPv4 and IPv6 traffic passes both ways (after IPv6 duplicate address
+/// detection, which the filter must let through); a changed source address or MAC does not.
+/// A smoke test of the rules; the full spoofing matrix drives a real jail.
+#[test]
+fn nftables_filter_passes_own_traffic_and_drops_spoofed_sources() {
+    if let Some(why) = skip_reason() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let plugin = load("ioc_plugin_nftables");
+    let run = tempfile::tempdir().unwrap();
+    let ns = Namespaces::new(&["host", "jail"]);
+    let (host, jail) = (ns.name(0).to_string(), ns.name(1).to_string());
+    in_ns(&host, &["ip", "link", "add", "bridge0", "type", "bridge"]);
+    in_ns(
+        &host,
+        &["ip", "addr", "add", "10.23.42.1/24", "dev", "bridge0"],
+    );
+    in_ns(
+        &host,
+        &[
+            "ip",
+            "addr",
+            "add",
+            "2001:db8::1/64",
+            "dev",
+            "bridge0",
+            "nodad",
+        ],
+    );
+    in_ns(&host, &["ip", "link", "set", "bridge0", "up"]);
+    in_ns(
+        &host,
+        &[
+            "ip",
+            "link",
+            "add",
+            "vnet0.5",
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "vnet0",
+            "address",
+            "02:ff:60:cb:49:49",
+            "netns",
+            &jail,
+        ],
+    );
+    in_ns(&host, &["ip", "link", "set", "vnet0.5", "up"]);
+    in_ns(
+        &jail,
+        &["ip", "addr", "add", "10.23.42.2/24", "dev", "vnet0"],
+    );
+    in_ns(
+        &jail,
+        &["ip", "addr", "add", "2001:db8::2/64", "dev", "vnet0"],
+    );
+    in_ns(&jail, &["ip", "link", "set", "vnet0", "up"]);
+
+    let policy = myjail_policy("vnet0.5", &["10.23.42.2", "2001:db8::2"]);
+    entered(&host, || {
+        let params = params();
+        let mut linux = LinuxHost::new(&RunDir::new(run.path()));
+        firewall_support::call(
+            &plugin,
+            Hook::FirewallInstall(policy.clone()),
+            &myjail(Platform::Linux, "nftables"),
+            |op: &HostOp| linux.perform(&params, op),
+        )
+        .expect("install");
+    });
+
+    // Duplicate address detection (NS from ::) must get through for the address to be usable.
+    let settled = (0..40).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let out = Command::new("ip")
+            .args([
+                "netns", "exec", &jail, "ip", "-6", "addr", "show", "dev", "vnet0",
+            ])
+            .output()
+            .unwrap();
+        !String::from_utf8_lossy(&out.stdout).contains("tentative")
+    });
+    assert!(settled, "IPv6 addresses stayed tentative");
+    let ping = ["ping", "-c", "1", "-W", "1"];
+    for target in ["10.23.42.1", "2001:db8::1"] {
+        let argv = [&ping[..], &[target]].concat();
+        assert!(ok_in(&jail, &argv), "jail -> {target} must pass");
+    }
+    for target in ["10.23.42.2", "2001:db8::2"] {
+        let argv = [&ping[..], &[target]].concat();
+        assert!(ok_in(&host, &argv), "host -> {target} must pass");
+    }
+
+    in_ns(
+        &jail,
+        &["ip", "addr", "add", "10.23.42.9/24", "dev", "vnet0"],
+    );
+    let argv = [&ping[..], &["-I", "10.23.42.9", "10.23.42.1"]].concat();
+    assert!(
+        !ok_in(&jail, &argv),
+        "a changed IPv4 source must be dropped"
+    );
+    in_ns(
+        &jail,
+        &[
+            "ip",
+            "addr",
+            "add",
+            "2001:db8::9/64",
+            "dev",
+            "vnet0",
+            "nodad",
+        ],
+    );
+    let argv = [&ping[..], &["-I", "2001:db8::9", "2001:db8::1"]].concat();
+    assert!(
+        !ok_in(&jail, &argv),
+        "a changed IPv6 source must be dropped"
+    );
+    in_ns(
+        &jail,
+        &["ip", "link", "set", "vnet0", "address", "02:ff:60:00:00:01"],
+    );
+    in_ns(&host, &["ip", "neigh", "flush", "dev", "bridge0"]);
+    let argv = [&ping[..], &["10.23.42.1"]].concat();
+    assert!(!ok_in(&jail, &argv), "a changed MAC must be dropped");
+
+    // Control: without the filter the same spoofed traffic passes, so the drops above were
+    // the filter's doing.
+    entered(&host, || {
+        let params = params();
+        let mut linux = LinuxHost::new(&RunDir::new(run.path()));
+        firewall_support::call(
+            &plugin,
+            Hook::FirewallRemove(policy.clone()),
+            &myjail(Platform::Linux, "nftables"),
+            |op: &HostOp| linux.perform(&params, op),
+        )
+        .expect("remove");
+    });
+    let argv = [&ping[..], &["-I", "10.23.42.9", "10.23.42.1"]].concat();
+    assert!(
+        ok_in(&jail, &argv),
+        "unfiltered, the spoofed ping must pass"
+    );
+}
