@@ -453,13 +453,37 @@ fn failure_at_every_step_of_a_rich_start_rolls_back_completely() {
     stop_and_check_clean(&host, "jail-a", &idle);
 }
 
-/// Starts jail-a with `IOC_FAULT_HANG_STEP=step` and kills it with SIGKILL once it hangs.
-/// Returns false when the start went through instead (the step is past the last one).
-fn start_killed_at(host: &HostNs, step: usize) -> bool {
+/// Where a start is killed: before a change is journaled, or after it is journaled but before
+/// it is made (the journal then promises something that does not exist).
+#[derive(Clone, Copy)]
+enum CrashPoint {
+    BeforeStep,
+    AfterJournal,
+}
+
+impl CrashPoint {
+    fn switch(self) -> &'static str {
+        match self {
+            CrashPoint::BeforeStep => "IOC_FAULT_HANG_STEP",
+            CrashPoint::AfterJournal => "IOC_FAULT_HANG_JOURNALED",
+        }
+    }
+
+    fn message(self, step: &str) -> String {
+        match self {
+            CrashPoint::BeforeStep => format!("hanging before step {step}"),
+            CrashPoint::AfterJournal => format!("hanging after journaling step {step}"),
+        }
+    }
+}
+
+/// Starts jail-a with the crash point's switch at `step` and kills it with SIGKILL once it
+/// hangs. Returns false when the start went through instead (the step is past the last one).
+fn start_killed_at(host: &HostNs, step: usize, point: CrashPoint) -> bool {
     let n = step.to_string();
-    let mut ioc = host.spawn_ioc(&["start", "jail-a"], &[("IOC_FAULT_HANG_STEP", &n)]);
+    let mut ioc = host.spawn_ioc(&["start", "jail-a"], &[(point.switch(), &n)]);
     let pipe = ioc.take_stderr().expect("stderr is piped");
-    let needle = format!("hanging before step {n}");
+    let needle = point.message(&n);
     match wait_for_line(pipe, &needle, Duration::from_secs(30)) {
         Ok(()) => {
             ioc.kill9();
@@ -483,13 +507,12 @@ fn start_killed_at(host: &HostNs, step: usize) -> bool {
     }
 }
 
-#[test]
-fn sigkill_mid_start_then_stop_leaves_a_clean_host() {
-    require_root!();
+/// Kills a start at every step at `point`, then stops the jail: nothing may be left.
+fn kill_at_every_step_then_stop(point: CrashPoint) {
     let host = seed_host();
     seed(&host);
     let mut step = 1;
-    while start_killed_at(&host, step) {
+    while start_killed_at(&host, step, point) {
         assert!(!host.running("jail-a"), "killed at {step}, yet running");
         let out = host.ok(["stop", "jail-a"]);
         assert_eq!(out, "jail-a: not running\n", "killed at step {step}");
@@ -501,12 +524,24 @@ fn sigkill_mid_start_then_stop_leaves_a_clean_host() {
 }
 
 #[test]
+fn sigkill_mid_start_then_stop_leaves_a_clean_host() {
+    require_root!();
+    kill_at_every_step_then_stop(CrashPoint::BeforeStep);
+}
+
+#[test]
+fn sigkill_between_journal_and_change_then_stop_leaves_a_clean_host() {
+    require_root!();
+    kill_at_every_step_then_stop(CrashPoint::AfterJournal);
+}
+
+#[test]
 fn sigkill_mid_start_then_start_cleans_up_and_starts() {
     require_root!();
     let host = seed_host();
     seed(&host);
     let mut step = 1;
-    while start_killed_at(&host, step) {
+    while start_killed_at(&host, step, CrashPoint::BeforeStep) {
         let out = host.ok(["start", "jail-a"]);
         assert_eq!(out, "jail-a: started (JID 1)\n", "killed at step {step}");
         host.assert_pings("jail-a", &["10.23.42.1"]);

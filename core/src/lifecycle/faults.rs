@@ -1,8 +1,10 @@
 //! Test switches that make a start fail or hang at a chosen step.
 //!
 //! `IOC_FAULT_FAIL_STEP=N` fails the start just before its N-th change; `IOC_FAULT_HANG_STEP=N`
-//! stops there for an hour, so a test can SIGKILL ioc at a known point. They let the test suite
-//! prove that every prefix of a start is rolled back or cleaned up; they change nothing else.
+//! stops for an hour just before it, and `IOC_FAULT_HANG_JOURNALED=N` just after the change is
+//! journaled but before it is made, so a test can SIGKILL ioc at either point. They let the
+//! test suite prove that every prefix of a start is rolled back or cleaned up, including a
+//! journal that promises a change never made; they change nothing else.
 
 use std::time::Duration;
 
@@ -12,6 +14,7 @@ use ioc_sdk::{HostError, HostErrorKind};
 pub struct Faults {
     fail_at: Option<usize>,
     hang_at: Option<usize>,
+    hang_journaled: Option<usize>,
 }
 
 impl Faults {
@@ -24,14 +27,14 @@ impl Faults {
         Faults {
             fail_at: read("IOC_FAULT_FAIL_STEP"),
             hang_at: read("IOC_FAULT_HANG_STEP"),
+            hang_journaled: read("IOC_FAULT_HANG_JOURNALED"),
         }
     }
 
     /// Called before change number `step` (counting from 1).
     pub fn before(&self, step: usize) -> Result<(), HostError> {
         if self.hang_at == Some(step) {
-            eprintln!("ioc: IOC_FAULT_HANG_STEP: hanging before step {step}");
-            std::thread::sleep(Duration::from_secs(3600));
+            hang("IOC_FAULT_HANG_STEP", "before", step);
         }
         if self.fail_at == Some(step) {
             return Err(HostError::new(
@@ -41,4 +44,16 @@ impl Faults {
         }
         Ok(())
     }
+
+    /// Called once change number `step` is journaled, before it is made.
+    pub fn journaled(&self, step: usize) {
+        if self.hang_journaled == Some(step) {
+            hang("IOC_FAULT_HANG_JOURNALED", "after journaling", step);
+        }
+    }
+}
+
+fn hang(switch: &str, when: &str, step: usize) {
+    eprintln!("ioc: {switch}: hanging {when} step {step}");
+    std::thread::sleep(Duration::from_secs(3600));
 }

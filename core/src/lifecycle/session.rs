@@ -45,9 +45,12 @@ impl Session {
     pub fn record(&mut self, step: Step, undo: Option<Undo>) -> Result<usize, HostError> {
         self.changes += 1;
         self.faults.before(self.changes)?;
-        self.journal
+        let index = self
+            .journal
             .append(Record::Step { step, undo })
-            .map_err(|e| io_error("write journal", e))
+            .map_err(|e| io_error("write journal", e))?;
+        self.faults.journaled(self.changes);
+        Ok(index)
     }
 
     fn mark_undone(&mut self, index: usize) -> Result<(), HostError> {
