@@ -31,15 +31,20 @@ impl FreeBsdHost {
     }
 }
 
-/// Runs a rendered command; a non-zero exit is an error (NotFound when the tool says so).
-fn run_checked(cmd: &Command) -> Result<String, HostError> {
+/// The process a rendered command describes.
+fn process(cmd: &Command) -> Result<Process, HostError> {
     let (program, args) = cmd
         .argv
         .split_first()
         .ok_or_else(|| HostError::new(HostErrorKind::Other, "empty command"))?;
     let mut process = Process::new(program);
     process.args(args);
-    let out = run(process, cmd.stdin.as_deref())?;
+    Ok(process)
+}
+
+/// Runs a rendered command; a non-zero exit is an error (NotFound when the tool says so).
+fn run_checked(cmd: &Command) -> Result<String, HostError> {
+    let out = run(process(cmd)?, cmd.stdin.as_deref())?;
     if out.status != 0 {
         let stderr = out.stderr.trim().to_string();
         let kind = if stderr.contains("does not exist") || stderr.contains("not found") {
@@ -154,12 +159,7 @@ impl Backend for FreeBsdHost {
                 let cmd = cmds
                     .first()
                     .ok_or_else(|| HostError::new(HostErrorKind::Other, "empty command"))?;
-                let (program, args) = cmd
-                    .argv
-                    .split_first()
-                    .ok_or_else(|| HostError::new(HostErrorKind::Other, "empty command"))?;
-                let mut process = Process::new(program);
-                process.args(args);
+                let mut process = process(cmd)?;
                 if let HostOp::RunCommand { env, .. } = op {
                     process.envs(env.iter().map(|e| (e.key.as_str(), e.value.as_str())));
                 }

@@ -362,6 +362,8 @@ impl<'a> Lifecycle<'a> {
         self.call_mode(&mode, Hook::PostStart, s)
     }
 
+    /// Runs a mode hook. Start-side hooks journal what they create, with its undo;
+    /// stop-side hooks only remove, so their requests are carried out as removals.
     fn call_mode(
         &mut self,
         mode: &LoadedPlugin,
@@ -369,25 +371,17 @@ impl<'a> Lifecycle<'a> {
         s: &mut Session,
     ) -> Result<(), String> {
         let hook_name = hook.name();
+        let removing = matches!(hook, Hook::Teardown | Hook::PostStop);
         let jail = s.jail.clone();
         let (backend, registry) = (&mut *self.backend, &mut *self.plugins);
         mode.call(hook, &jail, &mut |op: &HostOp| {
-            perform(backend, registry, s, op, Origin::Mode)
+            if removing {
+                perform_undo(backend, s, op)
+            } else {
+                perform(backend, registry, s, op, Origin::Mode)
+            }
         })
         .map_err(|e| format!("network plugin {}: {hook_name}: {e}", mode.name))
-    }
-
-    fn call_mode_undoing(
-        &mut self,
-        mode: &LoadedPlugin,
-        hook: Hook,
-        s: &mut Session,
-    ) -> Result<(), String> {
-        let hook_name = hook.name();
-        let jail = s.jail.clone();
-        let backend = &mut *self.backend;
-        mode.call(hook, &jail, &mut |op: &HostOp| perform_undo(backend, s, op))
-            .map_err(|e| format!("network plugin {}: {hook_name}: {e}", mode.name))
     }
 
     fn run_hook(
@@ -520,7 +514,7 @@ impl<'a> Lifecycle<'a> {
             .map_err(|e| format!("write journal: {e}"))?;
         match &mode {
             Ok(mode) if was_running => {
-                if let Err(e) = self.call_mode_undoing(mode, Hook::Teardown, s) {
+                if let Err(e) = self.call_mode(mode, Hook::Teardown, s) {
                     errors.push(e);
                 }
             }
@@ -561,7 +555,7 @@ impl<'a> Lifecycle<'a> {
         ));
         if was_running {
             if let Ok(mode) = &mode {
-                if let Err(e) = self.call_mode_undoing(mode, Hook::PostStop, s) {
+                if let Err(e) = self.call_mode(mode, Hook::PostStop, s) {
                     errors.push(e);
                 }
             }
