@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::filter::Filter;
 use crate::host::PlanHost;
-use crate::lifecycle::{JailError, JailPlan, Lifecycle};
+use crate::lifecycle::{JailError, JailPlan, JailSpec, Lifecycle};
 use crate::render::{Command, RenderContext};
 use crate::runtime::RunDir;
 use crate::store::Store;
@@ -48,10 +48,11 @@ pub fn plan(
     kind: PlanKind,
     platform: Platform,
 ) -> Result<Vec<RenderedPlan>> {
-    let specs = match kind {
+    let mut specs = match kind {
         PlanKind::Start => super::select_with_dependencies(store, filter)?,
         PlanKind::Stop => super::select_specs(store, filter)?,
     };
+    retarget_firewall(store, &mut specs, platform)?;
     let mut registry = super::registry(store)?;
     let mut backend = PlanHost::new(platform);
     if platform == Platform::current() {
@@ -64,6 +65,28 @@ pub fn plan(
     }
     .map_err(jail_errors)?;
     Ok(render(plans, platform, run))
+}
+
+/// A plan for the other platform uses that platform's default firewall backend (ipfw on
+/// FreeBSD, nftables on Linux) unless the admin chose one in the defaults.
+fn retarget_firewall(store: &Store, specs: &mut [JailSpec], platform: Platform) -> Result<()> {
+    const FIREWALL: &str = "firewall";
+    if platform == Platform::current() || store.defaults()?.get(FIREWALL).is_some() {
+        return Ok(());
+    }
+    let Some(property) = crate::config::registry::find(FIREWALL) else {
+        return Ok(());
+    };
+    let backend = property.builtin.text(platform);
+    for spec in specs {
+        spec.firewall = backend.to_string();
+        for (key, value) in &mut spec.properties {
+            if key == FIREWALL {
+                *value = backend.to_string();
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Renders plans with one context, so FreeBSD epair units count up across jails.
