@@ -1,5 +1,7 @@
 //! Dry runs (issue 5): `ioc start|stop --dry-run` against the reference's command sequences for
 //! FreeBSD, and against what the Linux host really did, as root and as an unprivileged user.
+// The sandbox harness is Linux-only (namespaces); the FreeBSD build skips these tests.
+#![cfg(target_os = "linux")]
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};

@@ -3,6 +3,8 @@
 //!
 //! Tests that start jails or need ioc's root-only trust check run as root in sandbox network
 //! namespaces ([`HostNs`]); without root they say so and skip. The others run as anyone.
+// The sandbox harness is Linux-only (namespaces); the FreeBSD build skips these tests.
+#![cfg(target_os = "linux")]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
