@@ -172,16 +172,17 @@ pub(crate) fn plugin_name() -> Option<&'static str> {
 }
 
 extern "C" fn plugin_info() -> PluginInfo {
-    let fallback = Registration {
-        name: "unknown",
-        version: "0.0.0",
-        description: "",
-        platforms: &[],
-        kind: PluginKind::Network,
-        make: || unreachable!(),
+    // Without a registration (a library built by hand, not by the export macros) the plugin
+    // describes itself as nameless, which the loader refuses for not matching its file name.
+    let Some(reg) = registration() else {
+        return PluginInfo {
+            name: "".into(),
+            kind: PluginKind::Network,
+            version: "".into(),
+            description: "".into(),
+            platforms: RVec::new(),
+        };
     };
-    let reg = registration();
-    let reg = reg.unwrap_or(&fallback);
     PluginInfo {
         name: reg.name.into(),
         kind: reg.kind,

@@ -138,13 +138,13 @@ impl Registry {
                 if !enabled {
                     return entry;
                 }
-                if file.is_none() {
+                let Some(file) = file else {
                     entry.status = PluginStatus::Missing;
                     return entry;
-                }
+                };
                 let loaded = match self.loaded.get(&name) {
                     Some(p) => Ok(p.clone()),
-                    None => LoadedPlugin::load(file.as_deref().unwrap_or_else(|| unreachable!()))
+                    None => LoadedPlugin::load(&file)
                         .map(Rc::new)
                         .map_err(|e| e.to_string()),
                 };

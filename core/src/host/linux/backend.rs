@@ -4,7 +4,7 @@
 //! each opened on first use and kept for the rest of the command: a start costs one request
 //! per primitive and no child process.
 
-use std::collections::HashMap;
+use std::collections::hash_map::{Entry, HashMap};
 use std::ffi::OsStr;
 use std::io;
 use std::net::IpAddr;
@@ -61,28 +61,31 @@ impl LinuxHost {
     }
 
     fn host_netlink(&mut self) -> Result<&mut Netlink, HostError> {
-        if self.host.is_none() {
-            self.host = Some(Netlink::open().map_err(nl_error)?);
-        }
-        Ok(self.host.as_mut().unwrap_or_else(|| unreachable!()))
+        let netlink = match self.host.take() {
+            Some(nl) => nl,
+            None => Netlink::open().map_err(nl_error)?,
+        };
+        Ok(self.host.insert(netlink))
     }
 
     fn jail(&mut self, name: &str) -> Result<&mut JailHandle, HostError> {
-        if !self.jails.contains_key(name) {
-            let ns = JailNs::open(&JailPaths::new(&self.run_dir, name))
-                .map_err(|e| io_error(&format!("jail {name} is not running"), e))?;
-            self.jails
-                .insert(name.to_string(), JailHandle { ns, netlink: None });
-        }
-        Ok(self.jails.get_mut(name).unwrap_or_else(|| unreachable!()))
+        Ok(match self.jails.entry(name.to_string()) {
+            Entry::Occupied(handle) => handle.into_mut(),
+            Entry::Vacant(slot) => {
+                let ns = JailNs::open(&JailPaths::new(&self.run_dir, name))
+                    .map_err(|e| io_error(&format!("jail {name} is not running"), e))?;
+                slot.insert(JailHandle { ns, netlink: None })
+            }
+        })
     }
 
     fn jail_netlink(&mut self, name: &str) -> Result<&mut Netlink, HostError> {
         let handle = self.jail(name)?;
-        if handle.netlink.is_none() {
-            handle.netlink = Some(Netlink::open_in(handle.ns.net.as_fd()).map_err(nl_error)?);
-        }
-        Ok(handle.netlink.as_mut().unwrap_or_else(|| unreachable!()))
+        let netlink = match handle.netlink.take() {
+            Some(nl) => nl,
+            None => Netlink::open_in(handle.ns.net.as_fd()).map_err(nl_error)?,
+        };
+        Ok(handle.netlink.insert(netlink))
     }
 
     fn netlink(&mut self, side: Side, jail: &str) -> Result<&mut Netlink, HostError> {
