@@ -66,6 +66,45 @@ where
     checked(command)
 }
 
+/// `ip -n NS addr add ADDRESS dev LINK`; IPv6 without duplicate address detection, so the
+/// test's own addresses are usable at once.
+pub fn add_address_in(ns: &str, link: &str, address: &str) {
+    let mut args = vec!["addr", "add", address, "dev", link];
+    if address.contains(':') {
+        args.push("nodad");
+    }
+    ip_in(ns, args);
+}
+
+/// Whether namespace `ns` reaches `address` with ping (IPv4 or IPv6), trying for a few
+/// seconds as [`HostNs::pings`] does.
+pub fn pings_from(ns: &str, address: &str) -> bool {
+    eventually(Duration::from_secs(8), || answers_now(ns, address))
+}
+
+/// Whether `ns` gets an answer from `address` right now: one ping, one second. For checking
+/// that something is gone, where [`pings_from`] would wait in vain.
+pub fn answers_now(ns: &str, address: &str) -> bool {
+    in_netns(ns, "ping")
+        .args(["-c", "1", "-W", "1", address])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Polls `done` every 100 ms until it holds or `timeout` has passed; whether it held.
+pub fn eventually(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if done() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// `ip netns add NS`, which must succeed.
 fn add_netns(ns: &str) {
     let mut command = Command::new("ip");
@@ -167,6 +206,33 @@ pub fn parse_links(json: &str) -> Vec<Link> {
     let all: Vec<Value> = serde_json::from_str(json)
         .unwrap_or_else(|e| panic!("ip -j printed no JSON ({e}): {json}"));
     all.iter().map(Link::from_json).collect()
+}
+
+/// One address of `ip -j addr`.
+#[derive(Clone, Debug)]
+pub struct Address {
+    /// `ADDRESS/PREFIX`.
+    pub cidr: String,
+    /// Still in IPv6 duplicate address detection.
+    pub tentative: bool,
+}
+
+/// Parses `ip -j addr` output: the addresses of every link listed, in order.
+pub fn parse_addresses(json: &str) -> Vec<Address> {
+    let all: Vec<Value> = serde_json::from_str(json)
+        .unwrap_or_else(|e| panic!("ip -j printed no JSON ({e}): {json}"));
+    all.iter()
+        .filter_map(|link| link.get("addr_info")?.as_array())
+        .flatten()
+        .filter_map(|a| {
+            let local = a.get("local")?.as_str()?;
+            let prefix = a.get("prefixlen")?.as_u64()?;
+            Some(Address {
+                cidr: format!("{local}/{prefix}"),
+                tentative: a.get("tentative").and_then(Value::as_bool) == Some(true),
+            })
+        })
+        .collect()
 }
 
 /// The mount points at or below `dir` in this process's mount namespace, deepest first.
@@ -342,28 +408,75 @@ impl HostNs {
     /// Adds an address to a link; IPv6 without duplicate address detection, so it is usable
     /// at once.
     pub fn add_address(&self, link: &str, address: &str) {
-        let mut args = vec!["addr", "add", address, "dev", link];
-        if address.contains(':') {
-            args.push("nodad");
+        add_address_in(&self.name, link, address);
+    }
+
+    /// A new peer namespace (deleted on drop) joined to this one by a veth pair whose near end
+    /// is `near` and whose far end is the peer's `eth0`, up with `addresses`. Returns its name.
+    fn new_peer(&mut self, near: &str, addresses: &[&str]) -> String {
+        let peer = format!("{}-p{}", self.name, self.peers.len());
+        add_netns(&peer);
+        self.peers.push(peer.clone());
+        self.ip([
+            "link", "add", near, "type", "veth", "peer", "name", "eth0", "netns", &peer,
+        ]);
+        ip_in(&peer, ["link", "set", "lo", "up"]);
+        for address in addresses {
+            add_address_in(&peer, "eth0", address);
         }
-        self.ip(args);
+        ip_in(&peer, ["link", "set", "eth0", "up"]);
+        peer
     }
 
     /// Another namespace plugged into `bridge` by a veth pair, playing a peer host on the same
     /// segment (its end is `eth0` with `address`). Returns its name, for [`in_netns`].
     pub fn add_peer(&mut self, bridge: &str, address: &str) -> String {
-        let peer = format!("{}-p{}", self.name, self.peers.len());
         let port = format!("peer{}", self.peers.len());
-        add_netns(&peer);
-        self.peers.push(peer.clone());
-        self.ip([
-            "link", "add", &port, "type", "veth", "peer", "name", "eth0", "netns", &peer,
-        ]);
+        let peer = self.new_peer(&port, &[address]);
         self.ip(["link", "set", &port, "master", bridge, "up"]);
-        ip_in(&peer, ["link", "set", "lo", "up"]);
-        ip_in(&peer, ["addr", "add", address, "dev", "eth0"]);
-        ip_in(&peer, ["link", "set", "eth0", "up"]);
         peer
+    }
+
+    /// A plain interface `link` of this namespace, up with `addresses`, whose other end is a
+    /// peer host's `eth0` with `peer_addresses`: the stand-in for a physical NIC such as
+    /// FreeBSD's `em0` (this kernel has no dummy links, and a peer makes the NIC's addresses
+    /// reachable from outside). Returns the peer's name, for [`in_netns`].
+    pub fn add_uplink(
+        &mut self,
+        link: &str,
+        addresses: &[&str],
+        peer_addresses: &[&str],
+    ) -> String {
+        let peer = self.new_peer(link, peer_addresses);
+        for address in addresses {
+            self.add_address(link, address);
+        }
+        self.ip(["link", "set", link, "up"]);
+        peer
+    }
+
+    /// The addresses of a link of this namespace as `ADDRESS/PREFIX`, in listed order.
+    pub fn addresses(&self, link: &str) -> Vec<String> {
+        parse_addresses(&self.ip(["-j", "addr", "show", "dev", link]))
+            .into_iter()
+            .map(|a| a.cidr)
+            .collect()
+    }
+
+    /// Waits until `address` (without prefix) is on `link` and has passed IPv6 duplicate
+    /// address detection: a tentative address can be neither bound nor reached, and an
+    /// address ioc adds goes through DAD like any other.
+    pub fn wait_until_usable(&self, link: &str, address: &str) {
+        let usable = || {
+            parse_addresses(&self.ip(["-j", "addr", "show", "dev", link]))
+                .iter()
+                .any(|a| a.cidr.split('/').next() == Some(address) && !a.tentative)
+        };
+        assert!(
+            eventually(Duration::from_secs(10), usable),
+            "{address} on {link} never became usable: {:?}",
+            self.addresses(link)
+        );
     }
 
     /// Sends one IPv6 router advertisement out of `link` (a bridge of this namespace) to all
@@ -514,20 +627,11 @@ impl HostNs {
     /// Whether `jail` reaches `address` with ping, trying for a few seconds (IPv6 addresses
     /// may still be in duplicate address detection right after a start).
     pub fn pings(&self, jail: &str, address: &str) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(8);
-        loop {
-            if self
-                .exec(jail, &["ping", "-c", "1", "-W", "1", address])
+        eventually(Duration::from_secs(8), || {
+            self.exec(jail, &["ping", "-c", "1", "-W", "1", address])
                 .status
                 .success()
-            {
-                return true;
-            }
-            if Instant::now() >= deadline {
-                return false;
-            }
-            thread::sleep(Duration::from_millis(200));
-        }
+        })
     }
 
     /// Asserts that `jail` reaches every address.
@@ -579,6 +683,37 @@ impl HostNs {
         have.sort();
         want.sort();
         assert_eq!(have, want, "links in the sandbox");
+    }
+
+    /// Starts `jails` with `IOC_FAULT_FAIL_STEP=N` for N = 1, 2, ... until the start goes
+    /// through. Each failed start must name the injected step and no rollback error, leave no
+    /// jail running and the host clean with exactly `idle` links; `check(N)` adds the
+    /// caller's own checks (an interface's addresses, say). Returns how many steps failed.
+    pub fn fail_at_every_step(
+        &self,
+        jails: &str,
+        idle: &[&str],
+        mut check: impl FnMut(usize),
+    ) -> usize {
+        for step in 1..100 {
+            let n = step.to_string();
+            let out = self.ioc_env(["start", jails], &[("IOC_FAULT_FAIL_STEP", &n)]);
+            if out.status.success() {
+                return step - 1;
+            }
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                err.contains(&format!("injected failure before step {n}")),
+                "step {n}: {err}"
+            );
+            assert!(!err.contains("rollback failed"), "step {n}: {err}");
+            for jail in jails.split(',') {
+                assert!(!self.running(jail), "{jail} runs after a failure at {n}");
+            }
+            self.assert_clean(idle);
+            check(step);
+        }
+        panic!("the start of {jails} never succeeded");
     }
 
     /// Asserts that the host is as clean as before any jail ran: exactly `links` in the
