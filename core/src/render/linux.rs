@@ -6,7 +6,7 @@
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use ioc_sdk::{HostOp, Mac, Side};
+use ioc_sdk::{Cidr, HostOp, Mac, Side};
 
 use super::{Command, RenderContext};
 use crate::step::{JailParams, Step};
@@ -44,6 +44,18 @@ pub fn render(ctx: &mut RenderContext, params: &JailParams, step: &Step) -> Vec<
     let ip = |args: &[&str]| {
         let mut argv = vec!["ip".to_string()];
         argv.extend(args.iter().map(|s| s.to_string()));
+        argv
+    };
+    // The host gives an IPv4 address its broadcast address (netlink's IFA_BROADCAST, for
+    // prefixes up to /30), which `broadcast +` reproduces; the same for a jail's address and
+    // a host alias.
+    let addr_add = |address: &Cidr, link: &str| {
+        let addr = address.to_string();
+        let mut argv = ip(&["addr", "add", &addr]);
+        if !address.is_v6() {
+            argv.extend(["broadcast".into(), "+".into()]);
+        }
+        argv.extend(["dev".into(), link.to_string()]);
         argv
     };
     match step {
@@ -156,15 +168,7 @@ pub fn render(ctx: &mut RenderContext, params: &JailParams, step: &Step) -> Vec<
                     Side::Jail => in_net(argv),
                 }]
             }
-            HostOp::AddAddress { link, address } => {
-                let addr = address.to_string();
-                let mut argv = ip(&["addr", "add", &addr]);
-                if !address.is_v6() {
-                    argv.extend(["broadcast".into(), "+".into()]);
-                }
-                argv.extend(["dev".into(), link.to_string()]);
-                vec![in_net(argv)]
-            }
+            HostOp::AddAddress { link, address } => vec![in_net(addr_add(address, link))],
             HostOp::LoopbackUp => vec![in_net(ip(&["link", "set", "lo", "up"]))],
             HostOp::AddRoute {
                 destination,
@@ -199,8 +203,7 @@ pub fn render(ctx: &mut RenderContext, params: &JailParams, step: &Step) -> Vec<
                 link.to_string(),
             ])],
             HostOp::AddHostAlias { iface, address } => {
-                let addr = address.to_string();
-                vec![Command::new(ip(&["addr", "add", &addr, "dev", iface]))]
+                vec![Command::new(addr_add(address, iface))]
             }
             HostOp::RemoveHostAlias { iface, address } => {
                 let addr = address.to_string();
