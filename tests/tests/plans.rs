@@ -265,6 +265,54 @@ fn seed_shared_ip_plan_for_freebsd_equals_the_reference() {
     );
 }
 
+/// A shared-IP jail with two IPv4 addresses and one IPv6 address for FreeBSD: every address
+/// without prefix in its family's `ip4.addr` / `ip6.addr` list, an alias per address (`inet6`
+/// for IPv6) in written order, removed in reverse on stop; and no route, since a default
+/// router applies to VNET jails only.
+#[test]
+fn shared_ip_plan_with_both_families_for_freebsd() {
+    let sandbox = Sandbox::new();
+    sandbox.ok([
+        "create",
+        "non-vnet-jail",
+        "vnet=off",
+        "ip4_addr=em0|10.1.1.10/24,em0|10.1.1.11/24",
+        "ip6_addr=em0|fd00:10::10/64",
+        "defaultrouter=10.1.1.1",
+        "defaultrouter6=fd00:10::1",
+    ]);
+    let plan =
+        |kind: &str| sandbox.ok([kind, "--dry-run", "--platform", "freebsd", "non-vnet-jail"]);
+    let start = plan("start");
+    let commands = plan_commands(&start);
+    let params = jail_create_args(&commands[0]).join(" ");
+    assert!(
+        params.contains(
+            " ip4=1 ip4.addr=10.1.1.10,10.1.1.11 ip4.saddrsel=1 \
+             ip6=1 ip6.addr=fd00:10::10 ip6.saddrsel=1 "
+        ),
+        "{params}"
+    );
+    assert_eq!(
+        commands[1..],
+        [
+            "/sbin/ifconfig em0 inet 10.1.1.10/24 alias",
+            "/sbin/ifconfig em0 inet 10.1.1.11/24 alias",
+            "/sbin/ifconfig em0 inet6 fd00:10::10/64 alias",
+        ],
+        "{start}"
+    );
+    assert_eq!(
+        plan_commands(&plan("stop")),
+        [
+            "/usr/sbin/jail -r ioc-non-vnet-jail",
+            "/sbin/ifconfig em0 inet6 fd00:10::10/64 remove",
+            "/sbin/ifconfig em0 inet 10.1.1.11/24 remove",
+            "/sbin/ifconfig em0 inet 10.1.1.10/24 remove",
+        ]
+    );
+}
+
 /// Plans for several jails agree with each other: the start plan hands out JIDs (and epair
 /// units) in start order, and the stop plan of the same jails, which goes in reverse, shows
 /// each jail with the JID its start plan gave it.
@@ -391,26 +439,21 @@ fn journal_path(host: &HostNs, jail: &str) -> PathBuf {
         .join("journal")
 }
 
-/// The Linux plan is what the Linux host really does: the seed's jail-a is planned, started
-/// for real, and its journal (every change, recorded before it was made) rendered the way a
-/// plan is rendered equals the plan line for line; the same for the stop.
+/// Plans, starts and stops `jail` (JID 1) for real, and asserts that its journal (every
+/// change, recorded before it was made) rendered the way a plan is rendered equals the plan
+/// line for line, for the start and for the stop. Returns both plans' commands.
 ///
-/// A complete stop deletes the journal, so the test opens it before the stop and reads the
-/// stop's records through that handle afterwards (ioc appends to the same file and only
+/// A complete stop deletes the journal, so the journal is opened before the stop and the
+/// stop's records read through that handle afterwards (ioc appends to the same file and only
 /// unlinks it at the end).
-#[test]
-fn a_linux_plan_equals_what_the_real_run_journaled() {
-    require_root!();
-    let host = seed_host();
-    for args in seed_vnet_commands() {
-        host.ok(args);
-    }
+fn assert_plans_match_the_run(host: &HostNs, jail: &str) -> (Vec<String>, Vec<String>) {
     let run_dir = host.sandbox().run_dir();
+    let header = format!("# {jail} (JID 1, linux)");
 
-    let planned = host.ok(["start", "--dry-run", "jail-a"]);
-    assert_eq!(plan_headers(&planned), ["# jail-a (JID 1, linux)"]);
-    host.ok(["start", "jail-a"]);
-    let journal = journal_path(&host, "jail-a");
+    let planned = host.ok(["start", "--dry-run", jail]);
+    assert_eq!(plan_headers(&planned), std::slice::from_ref(&header));
+    host.ok(["start", jail]);
+    let journal = journal_path(host, jail);
     let mut handle = File::open(&journal).expect("a running jail has a journal");
     let started = render_journal(
         &read_through(&mut handle),
@@ -421,15 +464,12 @@ fn a_linux_plan_equals_what_the_real_run_journaled() {
     assert_eq!(started, plan_commands(&planned), "start: journal vs plan");
 
     // Starting it again would do nothing, and the plan says so.
-    let again = host.ok(["start", "--dry-run", "jail-a"]);
-    assert_eq!(
-        again, "# jail-a (JID 1, linux)\n",
-        "a running jail's start plan"
-    );
+    let again = host.ok(["start", "--dry-run", jail]);
+    assert_eq!(again, format!("{header}\n"), "a running jail's start plan");
 
-    let planned_stop = host.ok(["stop", "--dry-run", "jail-a"]);
-    assert_eq!(plan_headers(&planned_stop), ["# jail-a (JID 1, linux)"]);
-    host.ok(["stop", "jail-a"]);
+    let planned_stop = host.ok(["stop", "--dry-run", jail]);
+    assert_eq!(plan_headers(&planned_stop), [header]);
+    host.ok(["stop", jail]);
     assert!(!journal.exists(), "a complete stop deletes the journal");
     let stopped = render_journal(
         &read_through(&mut handle),
@@ -443,5 +483,53 @@ fn a_linux_plan_equals_what_the_real_run_journaled() {
         plan_commands(&planned_stop),
         "stop: journal vs plan"
     );
+    (plan_commands(&planned), stopped)
+}
+
+/// The Linux plan is what the Linux host really does, for the seed's jail-a.
+#[test]
+fn a_linux_plan_equals_what_the_real_run_journaled() {
+    require_root!();
+    let host = seed_host();
+    for args in seed_vnet_commands() {
+        host.ok(args);
+    }
+    assert_plans_match_the_run(&host, "jail-a");
     host.assert_clean(&["lo", "bridge0"]);
+}
+
+/// The same for a shared-IP jail on a host whose `em0` already holds one of the jail's
+/// addresses: the plan, like the run, adds and removes only the others.
+#[test]
+fn a_linux_shared_ip_plan_equals_what_the_real_run_journaled() {
+    require_root!();
+    let mut host = HostNs::new();
+    host.add_uplink("em0", &["10.1.1.1/24", "10.1.1.12/24"], &["10.1.1.2/24"]);
+    host.ok([
+        "create",
+        "non-vnet-jail",
+        "vnet=off",
+        "ip4_addr=em0|10.1.1.10/24,em0|10.1.1.12/24",
+        "ip6_addr=em0|fd00:10::10/64",
+    ]);
+    let (start, stop) = assert_plans_match_the_run(&host, "non-vnet-jail");
+    let aliases: Vec<&String> = start.iter().filter(|c| c.starts_with("ip addr")).collect();
+    assert_eq!(
+        aliases,
+        [
+            "ip addr add 10.1.1.10/24 broadcast + dev em0",
+            "ip addr add fd00:10::10/64 dev em0",
+        ],
+        "{start:#?}"
+    );
+    let removed: Vec<&String> = stop.iter().filter(|c| c.starts_with("ip addr")).collect();
+    assert_eq!(
+        removed,
+        [
+            "ip addr del fd00:10::10/64 dev em0",
+            "ip addr del 10.1.1.10/24 dev em0",
+        ],
+        "{stop:#?}"
+    );
+    host.assert_clean(&["lo", "em0"]);
 }
