@@ -382,38 +382,12 @@ fn a_nic_named_twice_is_refused_before_any_change() {
     host.assert_clean(IDLE);
 }
 
-/// Starts `jails` with `IOC_FAULT_FAIL_STEP=N` for N = 1, 2, ... until the start goes
-/// through; each failed start must leave `idle` links and nothing else. Returns how many
-/// steps failed.
-fn fail_at_every_step(host: &HostNs, jails: &str, idle: &[&str]) -> usize {
-    let mut step = 1;
-    loop {
-        let n = step.to_string();
-        let out = host.ioc_env(["start", jails], &[("IOC_FAULT_FAIL_STEP", &n)]);
-        if out.status.success() {
-            return step - 1;
-        }
-        let err = stderr(&out);
-        assert!(
-            err.contains(&format!("injected failure before step {n}")),
-            "step {n}: {err}"
-        );
-        assert!(!err.contains("rollback failed"), "step {n}: {err}");
-        for jail in jails.split(',') {
-            assert!(!host.running(jail), "{jail} runs after a failure at {n}");
-        }
-        host.assert_clean(idle);
-        step += 1;
-        assert!(step < 100, "the start never succeeded");
-    }
-}
-
 #[test]
 fn failure_at_every_start_step_rolls_back_completely() {
     require_root!();
     let host = seed_host();
     seed(&host);
-    let failed = fail_at_every_step(&host, "jail-a,jail-b", IDLE);
+    let failed = host.fail_at_every_step("jail-a,jail-b", IDLE, |_| {});
     // jail, pair, bridge, move, rename, address, loopback, route: at least eight changes.
     assert!(failed >= 8, "only {failed} steps failed");
     host.assert_pings("jail-a", &["10.23.42.3"]);
@@ -447,7 +421,7 @@ fn failure_at_every_step_of_a_rich_start_rolls_back_completely() {
         ),
         "exec_poststart=true".to_string(),
     ]);
-    let failed = fail_at_every_step(&host, "jail-a", &idle);
+    let failed = host.fail_at_every_step("jail-a", &idle, |_| {});
     assert!(failed >= 16, "only {failed} steps failed");
     host.assert_pings("jail-a", &["10.23.42.1", "10.23.43.1", "fd00:43::1"]);
     stop_and_check_clean(&host, "jail-a", &idle);

@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use ioc_sdk::{Cidr, HostOp, Mac, Side};
+use ioc_sdk::{Cidr, HostOp, IpMode, Mac, Side};
 
 use super::{Command, RenderContext};
 use crate::step::{JailParams, Step};
@@ -52,16 +52,19 @@ pub fn create_jail(p: &JailParams) -> Command {
     if p.vnet {
         argv.push("vnet=1".into());
     } else {
-        argv.push(format!("ip4={}", p.ip4.kernel_value()));
-        if !p.ip4_addresses.is_empty() {
-            argv.push(format!("ip4.addr={}", join_ips(&p.ip4_addresses)));
+        let families = [
+            ("ip4", p.ip4, &p.ip4_addresses, p.ip4_saddrsel),
+            ("ip6", p.ip6, &p.ip6_addresses, p.ip6_saddrsel),
+        ];
+        for (family, mode, addresses, saddrsel) in families {
+            argv.push(format!("{family}={}", mode.kernel_value()));
+            // Only a jail with its own addresses (new) takes an address list; jail(8) refuses
+            // one with inherit or disable.
+            if mode == IpMode::New && !addresses.is_empty() {
+                argv.push(format!("{family}.addr={}", join_ips(addresses)));
+            }
+            argv.push(format!("{family}.saddrsel={}", flag(saddrsel)));
         }
-        argv.push(format!("ip4.saddrsel={}", flag(p.ip4_saddrsel)));
-        argv.push(format!("ip6={}", p.ip6.kernel_value()));
-        if !p.ip6_addresses.is_empty() {
-            argv.push(format!("ip6.addr={}", join_ips(&p.ip6_addresses)));
-        }
-        argv.push(format!("ip6.saddrsel={}", flag(p.ip6_saddrsel)));
     }
     argv.push(format!("allow.raw_sockets={}", flag(p.allow_raw_sockets)));
     argv.push("persist".into());
