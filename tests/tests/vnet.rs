@@ -732,7 +732,7 @@ fn hooks_see_the_jid_and_exec_start_runs_inside_the_jail() {
 }
 
 #[test]
-fn depends_starts_the_dependency_first() {
+fn depends_starts_the_dependency_first_and_stops_it_last() {
     require_root!();
     let host = seed_host();
     seed(&host);
@@ -740,7 +740,10 @@ fn depends_starts_the_dependency_first() {
     let out = host.ok(["start", "jail-a"]);
     assert_eq!(out, "jail-b: started (JID 1)\njail-a: started (JID 2)\n");
     host.assert_pings("jail-a", &["10.23.42.3"]);
-    stop_and_check_clean(&host, "jail-a,jail-b", IDLE);
+    // The dependent stops first, whatever order the filter names them in.
+    let out = host.ok(["stop", "jail-b,jail-a"]);
+    assert_eq!(out, "jail-a: stopped\njail-b: stopped\n");
+    host.assert_clean(IDLE);
 }
 
 #[test]

@@ -411,13 +411,19 @@ impl<'a> Lifecycle<'a> {
     /// Stops jails; each stop goes on past pieces already gone and reports every error.
     pub fn stop(
         &mut self,
-        names: &[String],
+        specs: Vec<JailSpec>,
         force: bool,
     ) -> Vec<Result<(String, Outcome), JailError>> {
-        names
+        // Dependents stop before the jails they depend on: the start order, reversed.
+        let specs = match self.order(specs) {
+            Ok(s) => s,
+            Err(e) => return vec![Err(e)],
+        };
+        specs
             .iter()
             .rev()
-            .map(|name| {
+            .map(|spec| {
+                let name = &spec.name;
                 let lock = self.run.lock_jail(name);
                 let result = lock
                     .map_err(|e| format!("lock: {e}"))
@@ -643,7 +649,7 @@ impl<'a> Lifecycle<'a> {
             .map(|s| (s.name.clone(), jids.next()))
             .collect();
         let mut plans = Vec::new();
-        for spec in specs.iter().rev() {
+        for spec in start_order.iter().rev() {
             let fail = |e: String| vec![JailError::new(&spec.name, e)];
             let live = live_journal(&self.run, self.platform(), &spec.name);
             let (snapshot, journal) = match live {
