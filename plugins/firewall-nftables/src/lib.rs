@@ -33,7 +33,8 @@
 //! With `J` the jail's MAC, `A4`/`A6` its static addresses and `LL` the link-local address its
 //! kernel derives from `J` (modified EUI-64), frames **from the jail** pass only when:
 //!
-//! - the Ethernet source is `J` (everything else is dropped first);
+//! - the Ethernet source is `J` (everything else is dropped first), and the frame carries no
+//!   802.1Q/802.1ad VLAN tag;
 //! - IPv4: the source is in `A4`;
 //! - ARP (Ethernet/IPv4 only, request or reply): sender MAC `J` and sender IP in `A4`;
 //! - IPv6: router advertisements and redirects are dropped whatever their source. Neighbour
@@ -45,7 +46,7 @@
 //!   sends them before its link-local address is usable); anything else must come from `A6`+`LL`;
 //! - nothing else: other ethertypes (VLAN tags included) are dropped.
 //!
-//! Frames **toward the jail** pass only when:
+//! Frames **toward the jail** pass only when they carry no VLAN tag and:
 //!
 //! - IPv4: addressed to `J` and to an address in `A4`;
 //! - ARP: addressed to `J` or broadcast, with a target IP in `A4`;

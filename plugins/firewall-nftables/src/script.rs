@@ -131,6 +131,16 @@ fn multicast_mac(a: &Ipv6Addr) -> Mac {
     Mac([0x33, 0x33, o[12], o[13], o[14], o[15]])
 }
 
+/// Drops frames that carry an 802.1Q or 802.1ad VLAN tag, in either direction.
+///
+/// They need a rule of their own: Linux takes a tag off a frame when it enters a port and keeps
+/// it beside the frame, and `ip`, `ip6`, `icmpv6` and `arp` matches check the protocol the
+/// kernel recorded (`meta protocol`), which is then the inner one. Without these rules a tagged
+/// frame with the jail's own MAC and address passed both chains, letting a jail talk into (and
+/// be reached from) any VLAN on a trunk behind the bridge. `ether type` reads the frame as it
+/// was on the wire, tag included. Two rules rather than one with a set: see [`none_of`].
+const VLAN_DROPS: [&str; 2] = ["ether type 8021q drop", "ether type 8021ad drop"];
+
 /// The ARP header of Ethernet/IPv4 ARP, the only kind a jail has any use for.
 const ARP_ETHER_IPV4: &str = "arp htype 1 arp ptype ip arp hlen 6 arp plen 4";
 
@@ -169,6 +179,7 @@ fn none_of(field: &str, allowed: &[String]) -> String {
 fn from_jail(w: &Whitelist) -> Vec<String> {
     let mac = w.mac;
     let mut rules = vec![format!("ether saddr != {mac} drop")];
+    rules.extend(VLAN_DROPS.map(String::from));
     for a in &w.v4 {
         rules.push(format!("ip saddr {a} accept"));
     }
@@ -228,7 +239,7 @@ fn from_jail(w: &Whitelist) -> Vec<String> {
 /// The rules of the to-jail chain, in order.
 fn to_jail(w: &Whitelist) -> Vec<String> {
     let mac = w.mac;
-    let mut rules = Vec::new();
+    let mut rules: Vec<String> = VLAN_DROPS.map(String::from).into();
     for a in &w.v4 {
         rules.push(format!("ether daddr {mac} ip daddr {a} accept"));
     }
@@ -359,11 +370,15 @@ add rule bridge ioc postrouting oifname vmap @to_port
 add chain bridge ioc from-vnet0.5
 flush chain bridge ioc from-vnet0.5
 add rule bridge ioc from-vnet0.5 ether saddr != 02:ff:60:cb:49:49 drop
+add rule bridge ioc from-vnet0.5 ether type 8021q drop
+add rule bridge ioc from-vnet0.5 ether type 8021ad drop
 add rule bridge ioc from-vnet0.5 ip saddr 10.23.42.2 accept
 add rule bridge ioc from-vnet0.5 arp htype 1 arp ptype ip arp hlen 6 arp plen 4 arp operation 1-2 arp saddr ether 02:ff:60:cb:49:49 arp saddr ip 10.23.42.2 accept
 add rule bridge ioc from-vnet0.5 drop
 add chain bridge ioc to-vnet0.5
 flush chain bridge ioc to-vnet0.5
+add rule bridge ioc to-vnet0.5 ether type 8021q drop
+add rule bridge ioc to-vnet0.5 ether type 8021ad drop
 add rule bridge ioc to-vnet0.5 ether daddr 02:ff:60:cb:49:49 ip daddr 10.23.42.2 accept
 add rule bridge ioc to-vnet0.5 ether daddr 02:ff:60:cb:49:49 arp htype 1 arp ptype ip arp hlen 6 arp plen 4 arp daddr ip 10.23.42.2 accept
 add rule bridge ioc to-vnet0.5 ether daddr ff:ff:ff:ff:ff:ff arp htype 1 arp ptype ip arp hlen 6 arp plen 4 arp daddr ip 10.23.42.2 accept
@@ -436,9 +451,17 @@ add element bridge ioc to_port { \"vnet0.5\" : goto to-vnet0.5 }
         let w = Whitelist::new(&policy(&[]));
         assert_eq!(
             from_jail(&w),
-            ["ether saddr != 02:ff:60:cb:49:49 drop", "drop"]
+            [
+                "ether saddr != 02:ff:60:cb:49:49 drop",
+                "ether type 8021q drop",
+                "ether type 8021ad drop",
+                "drop"
+            ]
         );
-        assert_eq!(to_jail(&w), ["drop"]);
+        assert_eq!(
+            to_jail(&w),
+            ["ether type 8021q drop", "ether type 8021ad drop", "drop"]
+        );
     }
 
     #[test]
