@@ -7,6 +7,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod frame;
 // Network namespaces are Linux's; the rest of the support builds on FreeBSD too.
 #[cfg(target_os = "linux")]
 pub mod netns;
