@@ -151,12 +151,20 @@ fn nftables_backend_filters_one_port_and_leaves_everything_else_alone() {
         call(Hook::FirewallInstall(dual.clone())).expect("install vnet0.5");
         let other = myjail_policy("vnet0.6", &["10.23.42.3"]);
         call(Hook::FirewallInstall(other.clone())).expect("install vnet0.6");
+        // Readiness and each install first read the skeleton's base chains (an `nft-check` of
+        // a `list` each; the first read fails in a fresh namespace, which ends the reading).
+        // Without a skeleton, readiness checks one and the install applies it with the port;
+        // with it, the install applies only the port's part.
         assert_eq!(
             *ops.borrow(),
             [
                 "nft-check",
+                "nft-check",
+                "nft-check",
                 "nft-apply",
                 "add-bridge-members",
+                "nft-check",
+                "nft-check",
                 "nft-apply",
                 "add-bridge-members"
             ]

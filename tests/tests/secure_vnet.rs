@@ -1355,3 +1355,64 @@ fn a_secure_jails_duplicate_address_detection_sees_a_conflict() {
     host.ok(["stop", "myjail"]);
     host.assert_clean(&["lo", "bridge0", "peer0"]);
 }
+
+/// The two base chains of ioc's table, with rule handles: equal listings mean the dispatch
+/// rules were neither replaced nor added to.
+fn base_chains(host: &HostNs) -> String {
+    ["prerouting", "postrouting"]
+        .iter()
+        .map(|chain| nft(host, &["-a", "list", "chain", "bridge", "ioc", chain], None))
+        .collect()
+}
+
+#[test]
+fn later_starts_leave_the_skeleton_alone_and_a_damaged_one_is_rebuilt() {
+    require_root!();
+    let host = secure_host(&[("myjail", 2), ("otherjail", 6), ("third", 7)]);
+    host.ok(["start", "myjail"]);
+    let skeleton = base_chains(&host);
+    host.ok(["start", "otherjail"]);
+    assert_eq!(
+        base_chains(&host),
+        skeleton,
+        "a later start rewrote the dispatch rules"
+    );
+
+    // Someone deletes a base chain: the next start puts it back, with one dispatch rule, and
+    // the running jails are filtered again.
+    nft(
+        &host,
+        &["-f", "-"],
+        Some("flush chain bridge ioc prerouting\ndelete chain bridge ioc prerouting\n"),
+    );
+    host.ok(["start", "third"]);
+    let table = ioc_table(&host);
+    assert_eq!(
+        table.matches("iifname vmap @from_port").count(),
+        1,
+        "{table}"
+    );
+    assert_eq!(table.matches("oifname vmap @to_port").count(), 1, "{table}");
+    host.assert_pings("third", &["10.23.42.1"]);
+    host.exec_ok(
+        "myjail",
+        &["ip", "addr", "add", "10.23.42.99/24", "dev", "vnet0"],
+    );
+    let spoofed = host.exec(
+        "myjail",
+        &[
+            "ping",
+            "-c",
+            "1",
+            "-W",
+            "1",
+            "-I",
+            "10.23.42.99",
+            "10.23.42.1",
+        ],
+    );
+    assert!(!spoofed.status.success(), "a changed source passed again");
+
+    host.ok(["stop", "myjail,otherjail,third"]);
+    host.assert_clean(&["lo", "bridge0"]);
+}

@@ -3,6 +3,7 @@
 mod backend;
 pub mod exec;
 pub mod freebsd;
+pub mod nft_script;
 pub mod plan;
 
 #[cfg(target_os = "linux")]

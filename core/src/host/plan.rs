@@ -5,8 +5,9 @@
 //! live system read-only (through `probe`); otherwise they get neutral answers (bridges exist
 //! with MTU 1500, sysctls read as enabled), so a plan for another machine is still complete.
 
-use ioc_sdk::{Cidr, CommandOutput, HostError, HostOp, HostReply, Platform};
+use ioc_sdk::{Cidr, CommandOutput, HostError, HostErrorKind, HostOp, HostReply, Platform};
 
+use super::nft_script::only_lists;
 use super::Backend;
 use crate::step::{HookPoint, JailParams};
 
@@ -67,6 +68,15 @@ impl Backend for PlanHost {
                 HostReply::Number(live.unwrap_or(Some(ASSUMED_MTU)).into())
             }
             HostOp::ReadSysctl { .. } => HostReply::Text("1".into()),
+            // A plan reads no ruleset: what a listing looks for counts as absent, so the plan
+            // shows the steps that work on a fresh host (for Secure VNET on nftables: the
+            // shared skeleton with the port's rules, not the port's rules alone).
+            HostOp::NftCheck { script } if only_lists(script) => {
+                return Err(HostError::new(
+                    HostErrorKind::NotFound,
+                    "a plan does not read the nftables ruleset",
+                ))
+            }
             HostOp::AddHostAlias { .. } => HostReply::Flag(true),
             HostOp::RunCommand { .. } => HostReply::Output(CommandOutput {
                 status: 0,

@@ -19,6 +19,12 @@
 //! chains and two map elements in one atomic transaction; stopping it deletes exactly those. No
 //! step reads or rewrites another jail's rules.
 //!
+//! The table, maps and base chains (the skeleton) are made by the first start in a network
+//! namespace, and by any start that finds a base chain missing; other starts read the two base
+//! chains and leave them alone. That matters for speed: any change to an existing base chain
+//! makes the kernel wait for an RCU grace period, which ioc would sit out on every start (see
+//! [`script::probes`]). A start that only adds costs no wait.
+//!
 //! One cost does grow with the ruleset: before a transaction that adds rules or elements,
 //! libnftables (1.0.6) lists the chains and sets of the whole ruleset (names and types, not
 //! rules) to resolve references. That is about 2 µs per chain, so the jails' rules use no
@@ -76,13 +82,18 @@ use ioc_sdk::{Error, Firewall, Host, Jail, Platform, PortPolicy, Result};
 pub struct Backend;
 
 impl Firewall for Backend {
-    /// Has the kernel check the skeleton (table, maps, base chains on bridge hooks) without
-    /// applying it: this fails when nftables is missing or the kernel has no bridge family.
+    /// Reads the skeleton's base chains, which exist once a start has put them in place; else
+    /// has the kernel check the skeleton (table, maps, base chains on bridge hooks) without
+    /// applying it. That fails when nftables is missing or the kernel has no bridge family; it
+    /// also costs a wait for the kernel (see [`script::probes`]), so only the first start pays.
     fn check_ready(&self, jail: &Jail, host: &mut Host<'_>) -> Result<()> {
         if jail.platform() != Platform::Linux {
             return Err(Error::new(
                 "nftables exists only on Linux; use firewall=ipfw or firewall=pf on FreeBSD",
             ));
+        }
+        if skeleton_in_place(host) {
+            return Ok(());
         }
         host.nft_check(&script::skeleton()).map_err(|e| {
             Error::new(format!(
@@ -91,9 +102,17 @@ impl Firewall for Backend {
         })
     }
 
+    /// The port's chains and map elements, with the skeleton only where it is missing: a
+    /// start that re-asserted the skeleton would make ioc wait for the kernel (see
+    /// [`script::probes`]).
     fn install(&self, _jail: &Jail, policy: &PortPolicy, host: &mut Host<'_>) -> Result<()> {
         let port = policy.port();
-        let script = script::install(policy).map_err(Error::new)?;
+        let script = if skeleton_in_place(host) {
+            script::install_port(policy)
+        } else {
+            script::install(policy)
+        }
+        .map_err(Error::new)?;
         host.nft_apply(&script)
             .map_err(|e| Error::new(format!("install the filter of port {port}: {e}")))?;
         // Filtering is in place before the port joins the bridge: no frame passes unfiltered.
@@ -108,6 +127,11 @@ impl Firewall for Backend {
         host.nft_apply(&script)
             .map_err(|e| Error::new(format!("remove the filter of port {port}: {e}")))
     }
+}
+
+/// Whether the skeleton's base chains exist (a cheap read, see [`script::probes`]).
+fn skeleton_in_place(host: &mut Host<'_>) -> bool {
+    script::probes().iter().all(|p| host.nft_check(p).is_ok())
 }
 
 ioc_sdk::export_firewall! {

@@ -44,6 +44,20 @@ pub fn skeleton() -> String {
     s
 }
 
+/// Scripts that read the two base chains, one each (libnftables 1.0.6 fetches only the last
+/// chain a script lists, so one script listing both always fails). Both succeed once a start
+/// has put the skeleton in place, which also proves that this kernel filters bridge ports
+/// with nftables.
+///
+/// Reading is what lets a start leave the skeleton alone. Re-adding a base chain that exists,
+/// or replacing its dispatch rule, is a change the kernel finishes only after an RCU grace
+/// period, and the `ioc` process then waits for it when it closes its nftables socket: 10 ms
+/// and more per start. A transaction that only adds new chains, rules and elements does not
+/// wait. (A dry run always does, so these are plain `list`s; see `NftCheck`.)
+pub fn probes() -> [String; 2] {
+    ["prerouting", "postrouting"].map(|chain| format!("list chain {TABLE} {chain}\n"))
+}
+
 /// The chains of one port: frames from the jail, frames toward the jail.
 pub fn chains(port: &str) -> (String, String) {
     (format!("from-{port}"), format!("to-{port}"))
@@ -271,15 +285,22 @@ fn to_jail(w: &Whitelist) -> Vec<String> {
     rules
 }
 
-/// The whole install transaction for one port: skeleton, the port's two chains (flushed first,
-/// so a leftover of a crashed start is replaced, not appended to), then the map elements that
-/// switch filtering on for the port, last.
+/// The whole install transaction for one port: the skeleton, then [`install_port`]. For the
+/// first start in a network namespace, or when the skeleton is damaged (a [`probes`] read fails).
 pub fn install(policy: &PortPolicy) -> Result<String, String> {
+    Ok(skeleton() + &install_port(policy)?)
+}
+
+/// The port's own part of the install, for a table whose skeleton is in place: its two chains
+/// (flushed first, so a leftover of a crashed start is replaced, not appended to), then the
+/// map elements that switch filtering on for the port, last. Only additions, so the kernel
+/// commits it without waiting (see [`probes`]); it fails as a whole where the maps are missing.
+pub fn install_port(policy: &PortPolicy) -> Result<String, String> {
     let port = policy.port();
     check_port(port)?;
     let w = Whitelist::new(policy);
     let (from, to) = chains(port);
-    let mut s = skeleton();
+    let mut s = String::new();
     for (chain, rules) in [(&from, from_jail(&w)), (&to, to_jail(&w))] {
         let _ = writeln!(s, "add chain {TABLE} {chain}");
         let _ = writeln!(s, "flush chain {TABLE} {chain}");
@@ -480,6 +501,33 @@ add element bridge ioc to_port { \"vnet0.5\" : goto to-vnet0.5 }
         assert!(
             script.contains("ip6 saddr != fe80::ff:60ff:fecb:4949 ip6 saddr != :: drop"),
             "{script}"
+        );
+    }
+
+    #[test]
+    fn the_port_part_only_adds_and_leaves_the_base_chains_alone() {
+        let policy = policy(&["10.23.42.2", "2001:db8::2"]);
+        let full = install(&policy).unwrap();
+        let port = install_port(&policy).unwrap();
+        assert_eq!(full, skeleton() + &port);
+        for line in port.lines() {
+            assert!(
+                line.starts_with("add ")
+                    || line.starts_with("flush chain bridge ioc from-")
+                    || line.starts_with("flush chain bridge ioc to-"),
+                "{line}"
+            );
+            assert!(
+                !line.contains("prerouting") && !line.contains("postrouting"),
+                "{line}"
+            );
+        }
+        assert_eq!(
+            probes(),
+            [
+                "list chain bridge ioc prerouting\n",
+                "list chain bridge ioc postrouting\n"
+            ]
         );
     }
 
