@@ -799,6 +799,15 @@ fn a_secure_jail_cannot_spoof_but_a_plain_one_can() {
             .chain(&attacks)
             .map(|p| p.frame.clone())
             .collect();
+        // The observer asks for the victim's MAC, so the attacker's ARP reply answers a real
+        // request (the filter must drop it all the same).
+        lan.send(
+            &observer,
+            &words(format!(
+                "arp op=request sender-ip={} target-ip={}",
+                o.ip4, v.ip4
+            )),
+        );
         let seen = lan.deliver(
             &Place::Jail(jail),
             &observer,
