@@ -20,7 +20,9 @@ struct Options {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: ioc-bench [--jails 1,50,200] [--modes vnet,secure-vnet] [--no-cni] [--ioc PATH]");
+    eprintln!(
+        "usage: ioc-bench [--jails 1,50,200] [--modes vnet,secure-vnet] [--no-cni] [--ioc PATH]"
+    );
     std::process::exit(2)
 }
 
@@ -118,7 +120,9 @@ impl Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.name]).status();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
         let _ = fs::remove_dir_all(&self.dir);
     }
 }
@@ -158,7 +162,9 @@ fn bench_ioc(o: &Options, sandbox: &Sandbox, n: usize, mode: &str) -> Series {
     let run_dir = sandbox.dir.join(format!("run-{mode}-{n}"));
     let ioc = |args: &[&str]| {
         let mut cmd = Command::new(&o.ioc);
-        cmd.args(args).env("IOC_ROOT", &root).env("IOC_RUN_DIR", &run_dir);
+        cmd.args(args)
+            .env("IOC_ROOT", &root)
+            .env("IOC_RUN_DIR", &run_dir);
         cmd
     };
     let separator = if mode == "secure-vnet" { "::" } else { ":" };
@@ -166,10 +172,23 @@ fn bench_ioc(o: &Options, sandbox: &Sandbox, n: usize, mode: &str) -> Series {
     for (i, name) in names.iter().enumerate() {
         let addr = format!("ip4_addr=vnet0|10.23.{}.{}/16", 1 + i / 250, 1 + i % 250);
         let interfaces = format!("interfaces=vnet0{separator}bridge0");
-        run(&mut ioc(&["create", name, "vnet=on", &interfaces, &addr, "defaultrouter=10.23.0.1"]));
+        run(&mut ioc(&[
+            "create",
+            name,
+            "vnet=on",
+            &interfaces,
+            &addr,
+            "defaultrouter=10.23.0.1",
+        ]));
     }
-    let start = names.iter().map(|j| timed(&mut ioc(&["start", j]))).collect();
-    let stop = names.iter().map(|j| timed(&mut ioc(&["stop", j]))).collect();
+    let start = names
+        .iter()
+        .map(|j| timed(&mut ioc(&["start", j])))
+        .collect();
+    let stop = names
+        .iter()
+        .map(|j| timed(&mut ioc(&["stop", j])))
+        .collect();
     Series {
         label: format!("ioc {mode}"),
         start,
@@ -177,16 +196,19 @@ fn bench_ioc(o: &Options, sandbox: &Sandbox, n: usize, mode: &str) -> Series {
     }
 }
 
-/// Attaches N fresh namespaces with the CNI bridge plugin, then detaches them.
-fn bench_cni(sandbox: &Sandbox, n: usize) -> Series {
+/// Attaches N fresh namespaces with the CNI bridge plugin, then detaches them. Returns the
+/// attach alone (what CNI itself does), and the namespace creation plus attach (the same work
+/// an `ioc start` does: a container runtime also has to make the namespace first).
+fn bench_cni(sandbox: &Sandbox, n: usize) -> (Series, Series) {
     let conf = format!(
         r#"{{"cniVersion":"1.0.0","name":"bench","type":"bridge","bridge":"cnibr0","isGateway":true,"ipMasq":false,"ipam":{{"type":"host-local","subnet":"10.99.0.0/16","dataDir":"{}"}}}}"#,
         sandbox.dir.join(format!("cni-ipam-{n}")).display()
     );
     let namespaces: Vec<String> = (0..n).map(|i| format!("{}-c{i}", sandbox.name)).collect();
-    for ns in &namespaces {
-        ip(&["netns", "add", ns]);
-    }
+    let created: Vec<Duration> = namespaces
+        .iter()
+        .map(|ns| timed(Command::new("ip").args(["netns", "add", ns])))
+        .collect();
     let call = |command: &str, ns: &str| {
         let mut cmd = Command::new(CNI_BRIDGE);
         cmd.env("CNI_COMMAND", command)
@@ -215,16 +237,31 @@ fn bench_cni(sandbox: &Sandbox, n: usize) -> Series {
         );
         begin.elapsed()
     };
-    let start = namespaces.iter().map(|ns| call("ADD", ns)).collect();
-    let stop = namespaces.iter().map(|ns| call("DEL", ns)).collect();
+    let start: Vec<Duration> = namespaces.iter().map(|ns| call("ADD", ns)).collect();
+    let stop: Vec<Duration> = namespaces.iter().map(|ns| call("DEL", ns)).collect();
     for ns in &namespaces {
         ip(&["netns", "del", ns]);
     }
-    Series {
-        label: "CNI bridge".into(),
-        start,
-        stop,
-    }
+    let with_netns = Series {
+        label: "CNI + netns".into(),
+        start: start.iter().zip(&created).map(|(a, b)| *a + *b).collect(),
+        stop: stop.clone(),
+    };
+    (
+        Series {
+            label: "CNI bridge".into(),
+            start,
+            stop,
+        },
+        with_netns,
+    )
+}
+
+/// Waits for the kernel to finish tearing down the network namespaces of the jails just
+/// stopped. That work runs in a kernel worker after `ioc stop` returns (about 20-30 ms a
+/// namespace here) and would otherwise slow down whatever the benchmark measures next.
+fn settle(stopped: usize) {
+    std::thread::sleep(Duration::from_millis(500 + 40 * stopped as u64));
 }
 
 fn report(n: usize, series: &[Series]) {
@@ -246,12 +283,21 @@ fn report(n: usize, series: &[Series]) {
             last.as_secs_f64() / first.as_secs_f64().max(1e-9)
         );
     }
-    let cni = series.iter().find(|s| s.label == "CNI bridge");
-    for s in series.iter().filter(|s| s.label != "CNI bridge") {
-        if let Some(cni) = cni {
-            let ours = median(&mut s.start.clone()).as_secs_f64();
-            let theirs = median(&mut cni.start.clone()).as_secs_f64();
-            println!("{}: start is {:.2}x the CNI attach time", s.label, ours / theirs);
+    let theirs = |label: &str| {
+        series
+            .iter()
+            .find(|s| s.label == label)
+            .map(|s| median(&mut s.start.clone()).as_secs_f64())
+    };
+    for s in series.iter().filter(|s| s.label.starts_with("ioc")) {
+        let ours = median(&mut s.start.clone()).as_secs_f64();
+        if let (Some(attach), Some(full)) = (theirs("CNI bridge"), theirs("CNI + netns")) {
+            println!(
+                "{}: start is {:.2}x the CNI attach time, {:.2}x CNI attach + netns creation",
+                s.label,
+                ours / attach,
+                ours / full
+            );
         }
     }
     if let (Some(plain), Some(secure)) = (
@@ -271,20 +317,35 @@ pub fn main() {
         std::process::exit(1);
     }
     if !o.ioc.is_file() {
-        eprintln!("{} not found; build first: cargo build --workspace --release", o.ioc.display());
+        eprintln!(
+            "{} not found; build first: cargo build --workspace --release",
+            o.ioc.display()
+        );
         std::process::exit(1);
     }
     let cni = o.cni && Path::new(CNI_BRIDGE).is_file();
     if o.cni && !cni {
-        eprintln!("note: {CNI_BRIDGE} not found (Debian: containernetworking-plugins); CNI skipped");
+        eprintln!(
+            "note: {CNI_BRIDGE} not found (Debian: containernetworking-plugins); CNI skipped"
+        );
     }
     let sandbox = Sandbox::new();
     sandbox.bridge("bridge0", "10.23.0.1/16");
     sandbox.enter();
     for &n in &o.jails {
-        let mut series: Vec<Series> = o.modes.iter().map(|m| bench_ioc(&o, &sandbox, n, m)).collect();
+        let mut series: Vec<Series> = o
+            .modes
+            .iter()
+            .map(|m| {
+                let s = bench_ioc(&o, &sandbox, n, m);
+                settle(n);
+                s
+            })
+            .collect();
         if cni {
-            series.push(bench_cni(&sandbox, n));
+            let (attach, with_netns) = bench_cni(&sandbox, n);
+            series.push(attach);
+            series.push(with_netns);
         }
         report(n, &series);
     }

@@ -29,6 +29,25 @@ pub struct JailParams {
 }
 
 impl JailParams {
+    /// What is known of a jail whose journal is lost: its name. Treated as VNET, so removing it
+    /// also looks for processes in its own network stack.
+    pub fn unknown(name: &str) -> JailParams {
+        JailParams {
+            name: name.to_string(),
+            jid: 0,
+            hostname: name.to_string(),
+            vnet: true,
+            ip4_addresses: Vec::new(),
+            ip6_addresses: Vec::new(),
+            ip4: IpMode::New,
+            ip6: IpMode::New,
+            ip4_saddrsel: true,
+            ip6_saddrsel: true,
+            allow_raw_sockets: false,
+            resolv_conf: None,
+        }
+    }
+
     /// The kernel jail name on FreeBSD (`ioc-<name>`), as libioc names it.
     pub fn kernel_name(&self) -> String {
         format!("ioc-{}", self.name)

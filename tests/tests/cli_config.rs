@@ -473,7 +473,11 @@ fn rename_and_destroy() {
     // -f stops the jail first. Stopping needs root; without it nothing is destroyed.
     let forced = s.ioc(["destroy", "-f", "c"]);
     if nix::unistd::geteuid().is_root() {
-        assert!(forced.status.success(), "{}", String::from_utf8_lossy(&forced.stderr));
+        assert!(
+            forced.status.success(),
+            "{}",
+            String::from_utf8_lossy(&forced.stderr)
+        );
         assert!(!s.config_file("c").exists());
         assert!(!s.run_dir().join("jails/c").exists());
     } else {

@@ -583,6 +583,33 @@ fn stop_goes_on_when_the_host_interface_was_deleted_by_hand() {
 }
 
 #[test]
+fn a_running_jail_whose_config_was_destroyed_behind_iocs_back_still_stops() {
+    require_root!();
+    let host = seed_started();
+    std::fs::remove_dir_all(host.sandbox().root().join("jails/jail-a")).unwrap();
+    assert_eq!(host.ok(["stop", "jail-a"]), "jail-a: stopped\n");
+    host.assert_links(&["lo", "bridge0", "vnet0.2"]);
+    assert_eq!(host.runtime_jails(), ["jail-b"]);
+    stop_and_check_clean(&host, "jail-b", IDLE);
+}
+
+#[test]
+fn a_jail_whose_journal_was_deleted_by_hand_is_still_removed() {
+    require_root!();
+    let host = seed_started();
+    std::fs::remove_file(host.sandbox().run_dir().join("jails/jail-a/journal")).unwrap();
+    host.ok(["stop", "jail-a"]);
+    // Without its journal the host end cannot be found by name any more; removing the jail
+    // ends its network stack, which takes the pair with it.
+    let gone = ioc_tests::netns::eventually(Duration::from_secs(5), || {
+        !host.links().iter().any(|l| l.name == "vnet0.1")
+    });
+    assert!(gone, "vnet0.1 outlived its jail");
+    assert_eq!(host.runtime_jails(), ["jail-b"]);
+    stop_and_check_clean(&host, "jail-b", IDLE);
+}
+
+#[test]
 fn starting_and_stopping_twice_is_fine() {
     require_root!();
     let host = seed_started();

@@ -16,8 +16,10 @@ pub use run::{restart, start, stop, JailReport};
 use crate::config::ResolvedJail;
 use crate::error::{Error, Result};
 use crate::filter::Filter;
-use crate::lifecycle::{spec_for, JailSpec};
+use crate::filter::Subject;
+use crate::lifecycle::{spec_for, JailSpec, StopTarget};
 use crate::plugins::{Registry, SearchPath};
+use crate::runtime::RunDir;
 use crate::store::Store;
 
 /// The registry of the plugins this host allows, as the host settings say.
@@ -66,6 +68,58 @@ pub fn select_with_dependencies(store: &Store, filter: &Filter) -> Result<Vec<Ja
         .filter(|j| wanted.iter().any(|w| w.name() == j.name()))
         .map(|j| spec_for(j, &all))
         .collect())
+}
+
+/// A jail known only from the run dir (running, but its configuration is gone): filters can
+/// select it by name.
+struct RuntimeJail(String);
+
+impl Subject for RuntimeJail {
+    fn name(&self) -> &str {
+        &self.0
+    }
+    fn items(&self, _key: &str) -> Option<Vec<String>> {
+        None
+    }
+}
+
+/// What a stop works on: the selected configured jails, and the selected jails that still have
+/// runtime state although their configuration was destroyed or renamed behind ioc's back (a
+/// running jail must always be stoppable).
+pub fn select_stop_targets(
+    store: &Store,
+    run: &RunDir,
+    filter: &Filter,
+) -> Result<Vec<StopTarget>> {
+    let configured = match store.select(filter) {
+        Ok(jails) => jails,
+        Err(Error::NoMatch) => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    let mut targets: Vec<StopTarget> = configured
+        .iter()
+        .map(|j| {
+            let spec = spec_for(j, &configured);
+            StopTarget {
+                name: spec.name,
+                depends: spec.depends,
+            }
+        })
+        .collect();
+    let orphans: Vec<RuntimeJail> = run
+        .active_jails()
+        .into_iter()
+        .filter(|name| !configured.iter().any(|j| j.name().as_str() == name))
+        .map(RuntimeJail)
+        .collect();
+    targets.extend(filter.select(&orphans).into_iter().map(|j| StopTarget {
+        name: j.0.clone(),
+        depends: Vec::new(),
+    }));
+    if targets.is_empty() {
+        return Err(Error::NoMatch);
+    }
+    Ok(targets)
 }
 
 /// The selected jails only (for stop and its plan).

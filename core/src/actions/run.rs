@@ -34,11 +34,11 @@ pub fn start(store: &Store, run: &RunDir, filter: &Filter) -> Result<JailReport>
 /// when exec_prestop or exec_stop fail.
 pub fn stop(store: &Store, run: &RunDir, filter: &Filter, force: bool) -> Result<JailReport> {
     require_root("ioc stop")?;
-    let specs = super::select_specs(store, filter)?;
+    let targets = super::select_stop_targets(store, run, filter)?;
     let mut registry = super::registry(store)?;
     let mut backend = host::native(run);
     let mut lifecycle = Lifecycle::new(backend.as_mut(), &mut registry, run.clone());
-    Ok(lifecycle.stop(specs, force))
+    Ok(lifecycle.stop(targets, force))
 }
 
 /// Stops, then starts again, the selected jails.

@@ -61,6 +61,13 @@ impl fmt::Display for JailError {
 
 impl std::error::Error for JailError {}
 
+/// A jail to stop, with the jails it depends on (which stop after it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StopTarget {
+    pub name: String,
+    pub depends: Vec<String>,
+}
+
 /// What happened to one jail.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -411,19 +418,21 @@ impl<'a> Lifecycle<'a> {
     /// Stops jails; each stop goes on past pieces already gone and reports every error.
     pub fn stop(
         &mut self,
-        specs: Vec<JailSpec>,
+        targets: Vec<StopTarget>,
         force: bool,
     ) -> Vec<Result<(String, Outcome), JailError>> {
         // Dependents stop before the jails they depend on: the start order, reversed.
-        let specs = match self.order(specs) {
-            Ok(s) => s,
-            Err(e) => return vec![Err(e)],
+        let names: Vec<String> = targets.iter().map(|t| t.name.clone()).collect();
+        let depends: BTreeMap<String, Vec<String>> =
+            targets.into_iter().map(|t| (t.name, t.depends)).collect();
+        let order = match dependency_order(&names, &depends) {
+            Ok(order) => order,
+            Err(e) => return vec![Err(JailError::new(&names.join(","), e))],
         };
-        specs
+        order
             .iter()
             .rev()
-            .map(|spec| {
-                let name = &spec.name;
+            .map(|name| {
                 let lock = self.run.lock_jail(name);
                 let result = lock
                     .map_err(|e| format!("lock: {e}"))
@@ -441,6 +450,12 @@ impl<'a> Lifecycle<'a> {
             Journal::open(&path).map_err(|e| format!("read journal {}: {e}", path.display()))?;
         let Some(journal) = journal else {
             if self.run.jail_dir(name).exists() {
+                // Runtime state without a journal (deleted by hand): whatever jail may still be
+                // there is removed without knowing its network; its host-side pieces cannot be
+                // found any more, but its processes end and nothing stays pinned.
+                self.backend
+                    .remove_jail(&JailParams::unknown(name), true)
+                    .map_err(|e| format!("remove jail: {e}"))?;
                 self.release(name)
                     .map_err(|e| format!("remove runtime dir: {e}"))?;
             }

@@ -336,14 +336,17 @@ impl Backend for LinuxHost {
 
     fn create_jail(&mut self, params: &JailParams) -> Result<(), HostError> {
         let run = RunDir::new(&self.run_dir);
-        {
+        let base = {
             let _global = run
                 .lock_global()
                 .map_err(|e| io_error("lock the run dir", e))?;
             jail::ensure_private_run_dir(&self.run_dir)
                 .map_err(|e| io_error("make the run dir a private mount", e))?;
-        }
-        jail::create(&self.run_dir, params).map_err(|e| io_error("create the jail's namespaces", e))
+            jail::ensure_base_namespace(&self.run_dir)
+                .map_err(|e| io_error("prepare the base mount namespace", e))?
+        };
+        jail::create(&self.run_dir, base.as_fd(), params)
+            .map_err(|e| io_error("create the jail's namespaces", e))
     }
 
     fn remove_jail(&mut self, params: &JailParams, force: bool) -> Result<(), HostError> {

@@ -4,8 +4,8 @@
 //! namespace it was started from, so `ioc exec` lands in the right stack even when called from
 //! elsewhere. The run dir is made a private mount first: a mount-namespace file may only be
 //! pinned on a mount that does not propagate (otherwise the namespace could end up holding a
-//! reference to itself), and each new jail unmounts the run dir inside its own namespace so it
-//! never keeps other jails' namespaces alive.
+//! reference to itself). Jails' mount namespaces are made from a base namespace without the
+//! run dir's mounts (see [`ensure_base_namespace`]), so no jail holds another one's namespaces.
 
 use std::ffi::{CString, OsStr};
 use std::fs::{self, File, OpenOptions};
@@ -135,21 +135,22 @@ fn ns_inode(fd: BorrowedFd<'_>) -> io::Result<u64> {
     Ok(st.st_ino)
 }
 
-/// Makes `run_dir` a private mount (a bind mount of itself), once.
+/// Makes `run_dir` a private mount (a bind mount of itself). Cheap when it already is one:
+/// whether it is a mount point is one `statx`, not a read of the whole mount table (which grows
+/// with every jail's pins).
 pub fn ensure_private_run_dir(run_dir: &Path) -> io::Result<()> {
     fs::create_dir_all(run_dir)?;
     let real = run_dir.canonicalize()?;
-    match mount_propagation(&real)? {
-        Some(Propagation::Private) => return Ok(()),
-        Some(Propagation::Shared) => {}
-        None => mount(
+    if !is_mount_point(&real)? {
+        mount(
             Some(&real),
             &real,
             None::<&str>,
             MsFlags::MS_BIND,
             None::<&str>,
-        )?,
+        )?;
     }
+    // Idempotent, and it repairs a run dir someone made shared.
     mount(
         None::<&str>,
         &real,
@@ -160,7 +161,8 @@ pub fn ensure_private_run_dir(run_dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Undoes [`ensure_private_run_dir`] when no jail is left, so an idle ioc leaves no mount.
+/// Undoes [`ensure_private_run_dir`] when no jail is left, so an idle ioc leaves no mount (the
+/// base namespace pinned in the run dir goes with it).
 pub fn release_run_dir(run_dir: &Path) -> io::Result<()> {
     let jails = run_dir.join("jails");
     let busy = fs::read_dir(&jails)
@@ -170,70 +172,93 @@ pub fn release_run_dir(run_dir: &Path) -> io::Result<()> {
         return Ok(());
     }
     let real = run_dir.canonicalize()?;
-    if mount_propagation(&real)?.is_some() {
+    if is_mount_point(&real)? {
         umount2(&real, MntFlags::MNT_DETACH)?;
     }
     Ok(())
 }
 
-enum Propagation {
-    Private,
-    Shared,
+/// True when `path` is the root of a mount (statx's STATX_ATTR_MOUNT_ROOT, Linux 5.8+).
+fn is_mount_point(path: &Path) -> io::Result<bool> {
+    let c_path = cstring(path.as_os_str())?;
+    // SAFETY: statx fills the zeroed struct; the path is a valid C string.
+    let mut stx: libc::statx = unsafe { std::mem::zeroed() };
+    let rc = unsafe {
+        libc::statx(
+            libc::AT_FDCWD,
+            c_path.as_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+            libc::STATX_BASIC_STATS,
+            &mut stx,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let flag = libc::STATX_ATTR_MOUNT_ROOT as u64;
+    if stx.stx_attributes_mask & flag == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "the kernel does not report mount points (statx STATX_ATTR_MOUNT_ROOT, Linux 5.8+)",
+        ));
+    }
+    Ok(stx.stx_attributes & flag != 0)
 }
 
-/// The propagation of the mount exactly at `path`, `None` if `path` is no mount point.
-fn mount_propagation(path: &Path) -> io::Result<Option<Propagation>> {
-    let info = fs::read_to_string("/proc/self/mountinfo")?;
-    let target = path.as_os_str().as_bytes();
-    let mut found = None;
-    for line in info.lines() {
-        let fields: Vec<&str> = line.split(' ').collect();
-        if fields.len() < 7 || unescape_mount_path(fields[4]).as_bytes() != target {
-            continue;
-        }
-        let optional = fields[6..].iter().take_while(|f| **f != "-");
-        let shared = optional.into_iter().any(|f| f.starts_with("shared:"));
-        // The last entry for a path is the one on top.
-        found = Some(if shared {
-            Propagation::Shared
-        } else {
-            Propagation::Private
-        });
-    }
-    Ok(found)
+/// Where the base mount namespace is pinned.
+fn base_pin(run_dir: &Path) -> PathBuf {
+    run_dir.join("base.mnt")
 }
 
-/// mountinfo escapes space, tab, newline and backslash as octal.
-fn unescape_mount_path(field: &str) -> String {
-    let bytes = field.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'\\' && i + 4 <= bytes.len() {
-            let octal = std::str::from_utf8(&bytes[i + 1..i + 4]).ok();
-            if let Some(v) = octal.and_then(|o| u8::from_str_radix(o, 8).ok()) {
-                out.push(v);
-                i += 4;
-                continue;
-            }
+/// The mount namespace new jails are made from: the host's mounts (following the host's
+/// changes, as a slave) without the run dir's mounts. Copying a mount namespace copies every
+/// mount in it, and the host's holds three pins per running jail; made from this one instead,
+/// a jail's namespace costs the same with 1 or 1000 jails running, and never holds another
+/// jail's namespaces. Created once, pinned in the run dir; must be called under the run dir's
+/// global lock, after [`ensure_private_run_dir`].
+pub fn ensure_base_namespace(run_dir: &Path) -> io::Result<OwnedFd> {
+    let pin = base_pin(run_dir);
+    if let Ok(file) = File::open(&pin) {
+        let fd = OwnedFd::from(file);
+        if ns_inode(fd.as_fd()).is_ok() {
+            return Ok(fd);
         }
-        out.push(bytes[i]);
-        i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&pin)?;
+    let plan = ChildPlan {
+        base: None,
+        flags: libc::CLONE_NEWNS,
+        hostname: None,
+        resolv: None,
+        hide: Some(cstring(run_dir.canonicalize()?.as_os_str())?),
+        jail_network: false,
+    };
+    spawn_pinned(&plan, &[("mnt", pin.clone())])
+        .map_err(|e| io::Error::new(e.kind(), format!("base mount namespace: {e}")))?;
+    Ok(OwnedFd::from(File::open(&pin)?))
 }
 
 /// Everything the forked child needs, prepared before the fork so the child allocates nothing.
 struct ChildPlan {
+    /// Mount namespace to start from (the base), instead of the caller's.
+    base: Option<libc::c_int>,
     flags: libc::c_int,
-    hostname: CString,
+    hostname: Option<CString>,
     resolv: Option<(CString, CString)>,
-    run_dir: CString,
-    remount_sys: bool,
+    /// A mount to detach in the new namespace (the run dir, for the base namespace).
+    hide: Option<CString>,
+    /// A jail's own network stack: no router advertisements by default, its own /sys.
+    jail_network: bool,
 }
 
 /// Step codes the child reports when it fails, for the error message.
-const CHILD_STEPS: [&str; 6] = [
+const CHILD_STEPS: [&str; 7] = [
+    "enter the base mount namespace",
     "unshare",
     "make / a slave mount",
     "set the hostname",
@@ -242,19 +267,19 @@ const CHILD_STEPS: [&str; 6] = [
     "signal readiness",
 ];
 
-/// Creates the jail's namespaces and pins them. On failure nothing is left behind.
-/// The run dir must already be a private mount ([`ensure_private_run_dir`]).
-pub fn create(run_dir: &Path, params: &JailParams) -> io::Result<()> {
+/// Creates the jail's namespaces (from `base`, see [`ensure_base_namespace`]) and pins them.
+/// On failure nothing is left behind. The run dir must already be a private mount.
+pub fn create(run_dir: &Path, base: BorrowedFd<'_>, params: &JailParams) -> io::Result<()> {
     let paths = JailPaths::new(run_dir, &params.name);
     fs::create_dir_all(paths.ns_dir())?;
-    let result = create_pinned(run_dir, &paths, params);
+    let result = create_pinned(&paths, base, params);
     if result.is_err() {
         let _ = unpin(&paths);
     }
     result
 }
 
-fn create_pinned(run_dir: &Path, paths: &JailPaths, params: &JailParams) -> io::Result<()> {
+fn create_pinned(paths: &JailPaths, base: BorrowedFd<'_>, params: &JailParams) -> io::Result<()> {
     for (kind, _) in KINDS {
         OpenOptions::new()
             .write(true)
@@ -278,12 +303,23 @@ fn create_pinned(run_dir: &Path, paths: &JailPaths, params: &JailParams) -> io::
         flags |= libc::CLONE_NEWNET;
     }
     let plan = ChildPlan {
+        base: Some(base.as_raw_fd()),
         flags,
-        hostname: cstring(OsStr::new(&params.hostname))?,
+        hostname: Some(cstring(OsStr::new(&params.hostname))?),
         resolv,
-        run_dir: cstring(run_dir.canonicalize()?.as_os_str())?,
-        remount_sys: params.vnet,
+        hide: None,
+        jail_network: params.vnet,
     };
+    let pins: Vec<(&str, PathBuf)> = KINDS
+        .iter()
+        .map(|(kind, _)| (*kind, paths.pin(kind)))
+        .collect();
+    spawn_pinned(&plan, &pins)
+}
+
+/// Forks a child that builds namespaces as `plan` says, and pins the child's namespaces of
+/// each kind onto the given files before letting it exit.
+fn spawn_pinned(plan: &ChildPlan, pins: &[(&str, PathBuf)]) -> io::Result<()> {
     let (ready_r, ready_w) = pipe()?;
     let (go_r, go_w) = pipe()?;
     // SAFETY: the child only makes raw syscalls on data prepared above, then _exits.
@@ -291,13 +327,13 @@ fn create_pinned(run_dir: &Path, paths: &JailPaths, params: &JailParams) -> io::
         ForkResult::Child => {
             drop(ready_r);
             drop(go_w);
-            let code = child_main(&plan, ready_w.as_raw_fd(), go_r.as_raw_fd());
+            let code = child_main(plan, ready_w.as_raw_fd(), go_r.as_raw_fd());
             unsafe { libc::_exit(code) }
         }
         ForkResult::Parent { child } => {
             drop(ready_w);
             drop(go_r);
-            let result = pin_child(paths, child, ready_r);
+            let result = pin_child(pins, child, ready_r);
             drop(go_w); // lets the child exit
             let _ = waitpid(child, None);
             result
@@ -306,7 +342,7 @@ fn create_pinned(run_dir: &Path, paths: &JailPaths, params: &JailParams) -> io::
 }
 
 /// Waits for the child to have its namespaces, then bind-mounts them onto the pins.
-fn pin_child(paths: &JailPaths, child: Pid, ready: OwnedFd) -> io::Result<()> {
+fn pin_child(pins: &[(&str, PathBuf)], child: Pid, ready: OwnedFd) -> io::Result<()> {
     let mut status = [0u8; 2];
     File::from(ready)
         .read_exact(&mut status)
@@ -321,11 +357,11 @@ fn pin_child(paths: &JailPaths, child: Pid, ready: OwnedFd) -> io::Result<()> {
             format!("could not {step} for the jail: {errno}"),
         ));
     }
-    for (kind, _) in KINDS {
+    for (kind, pin) in pins {
         let source = PathBuf::from(format!("/proc/{child}/ns/{kind}"));
         mount(
             Some(&source),
-            &paths.pin(kind),
+            pin,
             None::<&str>,
             MsFlags::MS_BIND,
             None::<&str>,
@@ -350,26 +386,33 @@ fn child_main(plan: &ChildPlan, ready: libc::c_int, go: libc::c_int) -> libc::c_
     };
     // SAFETY (whole block): plain syscalls with pointers to CStrings that live in `plan`.
     unsafe {
+        if let Some(base) = plan.base {
+            if libc::setns(base, libc::CLONE_NEWNS) != 0 || libc::chdir(c"/".as_ptr()) != 0 {
+                report(1);
+                return 1;
+            }
+        }
         if libc::unshare(plan.flags) != 0 {
-            report(1);
+            report(2);
             return 1;
         }
-        let root = c"/";
         if libc::mount(
             std::ptr::null(),
-            root.as_ptr(),
+            c"/".as_ptr(),
             std::ptr::null(),
             libc::MS_REC | libc::MS_SLAVE,
             std::ptr::null(),
         ) != 0
         {
-            report(2);
-            return 1;
-        }
-        let name = plan.hostname.as_bytes();
-        if libc::sethostname(name.as_ptr().cast(), name.len()) != 0 {
             report(3);
             return 1;
+        }
+        if let Some(hostname) = &plan.hostname {
+            let name = hostname.as_bytes();
+            if libc::sethostname(name.as_ptr().cast(), name.len()) != 0 {
+                report(4);
+                return 1;
+            }
         }
         if let Some((source, target)) = &plan.resolv {
             if libc::mount(
@@ -380,17 +423,17 @@ fn child_main(plan: &ChildPlan, ready: libc::c_int, go: libc::c_int) -> libc::c_
                 std::ptr::null(),
             ) != 0
             {
-                report(4);
+                report(5);
                 return 1;
             }
         }
-        // Other jails' pins were copied into this namespace; drop them so this jail never keeps
-        // another one's namespaces alive.
-        if libc::umount2(plan.run_dir.as_ptr(), libc::MNT_DETACH) != 0 {
-            report(5);
-            return 1;
+        if let Some(hide) = &plan.hide {
+            if libc::umount2(hide.as_ptr(), libc::MNT_DETACH) != 0 {
+                report(6);
+                return 1;
+            }
         }
-        if plan.remount_sys {
+        if plan.jail_network {
             // A new network stack accepts IPv6 router advertisements by default; FreeBSD jails
             // do not, and a jail must not take a route from whoever sends one. Interfaces made
             // in this namespace inherit `default`; `accept_rtadv` turns it on per interface.
