@@ -46,8 +46,8 @@ pub use ops::{
 };
 pub use plugin::{Error, Firewall, NetworkMode, Result};
 pub use types::{
-    Address, AddressKind, Cidr, Gateway, Ip, IpMode, Jail, Mac, Network, NetworkSpec, Nic,
-    Platform, PortPolicy,
+    solicited_node, Address, AddressKind, Cidr, Gateway, Ip, IpMode, Jail, Mac, Network,
+    NetworkSpec, Nic, Platform, PortPolicy,
 };
 
 /// The `tracing` crate plugins log with; its events reach ioc's log.

@@ -101,6 +101,30 @@ impl Mac {
     }
 }
 
+/// The solicited-node multicast group (`ff02::1:ffXX:XXXX`) a node joins to hear neighbour
+/// discovery for `addr`.
+pub fn solicited_node(addr: &Ipv6Addr) -> Ipv6Addr {
+    let o = addr.octets();
+    Ipv6Addr::new(
+        0xff02,
+        0,
+        0,
+        0,
+        0,
+        1,
+        0xff00 | u16::from(o[13]),
+        u16::from_be_bytes([o[14], o[15]]),
+    )
+}
+
+impl Mac {
+    /// The Ethernet group address of an IPv6 multicast group: `33:33` + its low 32 bits.
+    pub fn ipv6_multicast(group: &Ipv6Addr) -> Mac {
+        let o = group.octets();
+        Mac([0x33, 0x33, o[12], o[13], o[14], o[15]])
+    }
+}
+
 impl fmt::Display for Mac {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let m = self.0;
@@ -709,6 +733,12 @@ mod tests {
             "00:00:00:00:00:00"
         );
         assert_eq!(m.link_local().to_string(), "fe80::ff:60ff:fee7:939d");
+        let a: Ipv6Addr = "2001:db8::12:3456".parse().unwrap();
+        assert_eq!(solicited_node(&a).to_string(), "ff02::1:ff12:3456");
+        assert_eq!(
+            Mac::ipv6_multicast(&solicited_node(&a)).to_string(),
+            "33:33:ff:12:34:56"
+        );
     }
 
     #[test]

@@ -19,21 +19,6 @@ fn words(list: &[&str]) -> Vec<String> {
     list.iter().map(|w| w.to_string()).collect()
 }
 
-/// `ff02::1:ffXX:XXXX`, the group a node joins to hear neighbour discovery for `a`.
-fn solicited_node(a: &Ipv6Addr) -> Ipv6Addr {
-    let o = a.octets();
-    Ipv6Addr::new(
-        0xff02,
-        0,
-        0,
-        0,
-        0,
-        1,
-        0xff00 | u16::from(o[13]),
-        u16::from_be_bytes([o[14], o[15]]),
-    )
-}
-
 /// All rules, in order. Rules sharing a number are matched in the order they were added.
 ///
 /// The first part is libioc's, unchanged: per family, three allow rules per address (from the
@@ -108,7 +93,7 @@ pub fn rules(policy: &PortPolicy, links: &JailBridge) -> Vec<Vec<String>> {
 fn neighbour_discovery(v6: &[Ipv6Addr], mac: &str, b: &str, p: &str) -> Vec<Vec<String>> {
     let mut groups = vec![Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1)];
     for a in v6 {
-        let g = solicited_node(a);
+        let g = ioc_sdk::solicited_node(a);
         if !groups.contains(&g) {
             groups.push(g);
         }

@@ -124,27 +124,6 @@ fn hex48(mac: Mac) -> String {
     format!("0x{:012x}", mac.to_u64())
 }
 
-/// `ff02::1:ffXX:XXXX`: the multicast group a node joins to hear ND for `a`.
-fn solicited_node(a: &Ipv6Addr) -> Ipv6Addr {
-    let o = a.octets();
-    Ipv6Addr::new(
-        0xff02,
-        0,
-        0,
-        0,
-        0,
-        1,
-        0xff00 | u16::from(o[13]),
-        u16::from_be_bytes([o[14], o[15]]),
-    )
-}
-
-/// The Ethernet group address of an IPv6 multicast address: `33:33` + its low 32 bits.
-fn multicast_mac(a: &Ipv6Addr) -> Mac {
-    let o = a.octets();
-    Mac([0x33, 0x33, o[12], o[13], o[14], o[15]])
-}
-
 /// Drops frames that carry an 802.1Q or 802.1ad VLAN tag, in either direction.
 ///
 /// They need a rule of their own: Linux takes a tag off a frame when it enters a port and keeps
@@ -270,13 +249,13 @@ fn to_jail(w: &Whitelist) -> Vec<String> {
     if !w.v6.is_empty() {
         let mut groups = vec![Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1)];
         for a in &w.v6 {
-            let g = solicited_node(a);
+            let g = ioc_sdk::solicited_node(a);
             if !groups.contains(&g) {
                 groups.push(g);
             }
         }
         for g in &groups {
-            let to = format!("ether daddr {} ip6 daddr {g}", multicast_mac(g));
+            let to = format!("ether daddr {} ip6 daddr {g}", Mac::ipv6_multicast(g));
             rules.push(format!("{to} icmpv6 type 135-136 accept"));
             rules.push(format!("{to} icmpv6 type mld-listener-query accept"));
         }
@@ -564,15 +543,5 @@ add element bridge ioc to_port { \"vnet0.5\" : goto to-vnet0.5 }
         }
         assert!(check_port("vnet0.5").is_ok());
         assert!(check_port("i0123456789abcd").is_ok());
-    }
-
-    #[test]
-    fn solicited_node_groups() {
-        let a: Ipv6Addr = "2001:db8::12:3456".parse().unwrap();
-        assert_eq!(solicited_node(&a).to_string(), "ff02::1:ff12:3456");
-        assert_eq!(
-            multicast_mac(&solicited_node(&a)).to_string(),
-            "33:33:ff:12:34:56"
-        );
     }
 }

@@ -14,27 +14,6 @@ pub fn anchor(policy: &PortPolicy) -> String {
     format!("ioc/{}:{}", policy.jail(), policy.nic())
 }
 
-/// `ff02::1:ffXX:XXXX`, the group a node joins to hear neighbour discovery for `a`.
-fn solicited_node(a: &Ipv6Addr) -> Ipv6Addr {
-    let o = a.octets();
-    Ipv6Addr::new(
-        0xff02,
-        0,
-        0,
-        0,
-        0,
-        1,
-        0xff00 | u16::from(o[13]),
-        u16::from_be_bytes([o[14], o[15]]),
-    )
-}
-
-/// The Ethernet group address of an IPv6 multicast address: `33:33` + its low 32 bits.
-fn multicast_mac(a: &Ipv6Addr) -> Mac {
-    let o = a.octets();
-    Mac([0x33, 0x33, o[12], o[13], o[14], o[15]])
-}
-
 const IPV4: &str = "proto 0x0800";
 const ARP: &str = "proto 0x0806";
 const IPV6: &str = "proto 0x86dd";
@@ -82,13 +61,17 @@ pub fn rules(policy: &PortPolicy, links: &JailBridge) -> String {
     if !v6.is_empty() {
         let mut groups = vec![Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1)];
         for a in &v6 {
-            let g = solicited_node(a);
+            let g = ioc_sdk::solicited_node(a);
             if !groups.contains(&g) {
                 groups.push(g);
             }
         }
         for g in &groups {
-            let _ = writeln!(s, "{to_jail} {IPV6} to {} l3 to {g}", multicast_mac(g));
+            let _ = writeln!(
+                s,
+                "{to_jail} {IPV6} to {} l3 to {g}",
+                Mac::ipv6_multicast(g)
+            );
         }
     }
     let _ = writeln!(s, "ether block out quick on \"{}\"", links.port);
