@@ -10,12 +10,11 @@ mod firewall_support;
 
 use std::process::Command;
 
-use firewall_support::{load, myjail, myjail_policy};
+use firewall_support::{load, myjail, myjail_params, myjail_policy};
 use ioc_core::host::linux::LinuxHost;
 use ioc_core::host::Backend;
 use ioc_core::runtime::RunDir;
-use ioc_core::step::JailParams;
-use ioc_sdk::{Hook, HostOp, IpMode, Platform};
+use ioc_sdk::{Hook, HostOp, Platform};
 use nix::sched::{unshare, CloneFlags};
 
 fn skip_reason() -> Option<String> {
@@ -96,23 +95,6 @@ fn ioc_table() -> String {
     sh(&["nft", "list", "table", "bridge", "ioc"], None)
 }
 
-fn params() -> JailParams {
-    JailParams {
-        name: "myjail".into(),
-        jid: 5,
-        hostname: "myjail".into(),
-        vnet: true,
-        ip4_addresses: vec![],
-        ip6_addresses: vec![],
-        ip4: IpMode::New,
-        ip6: IpMode::New,
-        ip4_saddrsel: true,
-        ip6_saddrsel: true,
-        allow_raw_sockets: false,
-        resolv_conf: None,
-    }
-}
-
 #[test]
 fn nftables_backend_filters_one_port_and_leaves_everything_else_alone() {
     if let Some(why) = skip_reason() {
@@ -136,7 +118,7 @@ fn nftables_backend_filters_one_port_and_leaves_everything_else_alone() {
         let admin_before = admin_tables();
 
         let jail = myjail(Platform::Linux, "nftables");
-        let params = params();
+        let params = myjail_params();
         let mut host = LinuxHost::new(&RunDir::new(run.path()));
         let ops = std::cell::RefCell::new(Vec::<String>::new());
         let mut call = |hook: Hook| {
@@ -220,7 +202,7 @@ fn nftables_removal_succeeds_when_install_never_ran() {
     let run = tempfile::tempdir().unwrap();
     in_private_netns(|| {
         let jail = myjail(Platform::Linux, "nftables");
-        let params = params();
+        let params = myjail_params();
         let mut host = LinuxHost::new(&RunDir::new(run.path()));
         let policy = myjail_policy("vnet0.5", &["10.23.42.2"]);
         firewall_support::call(
@@ -359,7 +341,7 @@ fn nftables_filter_passes_own_traffic_and_drops_spoofed_sources() {
 
     let policy = myjail_policy("vnet0.5", &["10.23.42.2", "2001:db8::2"]);
     entered(&host, || {
-        let params = params();
+        let params = myjail_params();
         let mut linux = LinuxHost::new(&RunDir::new(run.path()));
         firewall_support::call(
             &plugin,
@@ -429,7 +411,7 @@ fn nftables_filter_passes_own_traffic_and_drops_spoofed_sources() {
     // Control: without the filter the same spoofed traffic passes, so the drops above were
     // the filter's doing.
     entered(&host, || {
-        let params = params();
+        let params = myjail_params();
         let mut linux = LinuxHost::new(&RunDir::new(run.path()));
         firewall_support::call(
             &plugin,

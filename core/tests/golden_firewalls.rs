@@ -5,28 +5,11 @@
 
 mod firewall_support;
 
-use firewall_support::{load, myjail, myjail_policy};
+use firewall_support::{load, myjail, myjail_params, myjail_policy};
 use ioc_core::plugins::LoadedPlugin;
 use ioc_core::render::RenderContext;
-use ioc_core::step::{JailParams, Step};
-use ioc_sdk::{CommandOutput, Hook, HostError, HostOp, HostReply, IpMode, Platform};
-
-fn params() -> JailParams {
-    JailParams {
-        name: "myjail".into(),
-        jid: 5,
-        hostname: "myjail".into(),
-        vnet: true,
-        ip4_addresses: vec![],
-        ip6_addresses: vec![],
-        ip4: IpMode::New,
-        ip6: IpMode::New,
-        ip4_saddrsel: true,
-        ip6_saddrsel: true,
-        allow_raw_sockets: false,
-        resolv_conf: None,
-    }
-}
+use ioc_core::step::Step;
+use ioc_sdk::{CommandOutput, Hook, HostError, HostOp, HostReply, Platform};
 
 /// What a dry run's host answers: commands succeed, tunables are set.
 fn plan_reply(op: &HostOp, sysctl: &dyn Fn(&str) -> String) -> Result<HostReply, HostError> {
@@ -51,7 +34,7 @@ fn render(plugin: &LoadedPlugin, hook: Hook, ctx: &mut RenderContext) -> Vec<Str
         plan_reply(op, &|_| "1".to_string())
     })
     .unwrap_or_else(|e| panic!("{}: {e}", plugin.name));
-    let params = params();
+    let params = myjail_params();
     ops.iter()
         .flat_map(|op| ctx.render(&params, &Step::Op(op.clone())))
         .map(|c| c.shell_line())

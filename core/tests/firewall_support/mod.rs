@@ -83,3 +83,11 @@ where
 {
     plugin.call(hook, jail, &mut perform)
 }
+
+/// The kernel params of `myjail` as started with JID 5 (a VNET jail).
+pub fn myjail_params() -> ioc_core::step::JailParams {
+    ioc_core::step::JailParams {
+        jid: 5,
+        ..ioc_core::step::JailParams::unknown("myjail")
+    }
+}
