@@ -13,6 +13,7 @@ use std::process::Command;
 use firewall_support::{load, myjail, myjail_params, myjail_policy};
 use ioc_core::host::linux::LinuxHost;
 use ioc_core::host::Backend;
+use ioc_core::plugins::LoadedPlugin;
 use ioc_core::runtime::RunDir;
 use ioc_sdk::{Hook, HostOp, Platform};
 use nix::sched::{unshare, CloneFlags};
@@ -201,17 +202,9 @@ fn nftables_removal_succeeds_when_install_never_ran() {
     let plugin = load("ioc_plugin_nftables");
     let run = tempfile::tempdir().unwrap();
     in_private_netns(|| {
-        let jail = myjail(Platform::Linux, "nftables");
-        let params = myjail_params();
-        let mut host = LinuxHost::new(&RunDir::new(run.path()));
         let policy = myjail_policy("vnet0.5", &["10.23.42.2"]);
-        firewall_support::call(
-            &plugin,
-            Hook::FirewallRemove(policy),
-            &jail,
-            |op: &HostOp| host.perform(&params, op),
-        )
-        .expect("removing what was never installed is not an error");
+        on_linux(&plugin, run.path(), Hook::FirewallRemove(policy))
+            .expect("removing what was never installed is not an error");
         let table = ioc_table();
         assert!(!table.contains("vnet0.5"), "{table}");
     });
@@ -266,6 +259,19 @@ fn in_ns(ns: &str, argv: &[&str]) {
 }
 
 /// Runs `body` on a thread that has entered the named network namespace.
+/// Runs one hook of the nftables plugin for `myjail` on the real Linux host of the calling
+/// thread's network namespace.
+fn on_linux(plugin: &LoadedPlugin, run_dir: &std::path::Path, hook: Hook) -> Result<(), String> {
+    let params = myjail_params();
+    let mut linux = LinuxHost::new(&RunDir::new(run_dir));
+    firewall_support::call(
+        plugin,
+        hook,
+        &myjail(Platform::Linux, "nftables"),
+        |op: &HostOp| linux.perform(&params, op),
+    )
+}
+
 fn entered<T: Send>(ns: &str, body: impl FnOnce() -> T + Send) -> T {
     let path = format!("/run/netns/{ns}");
     std::thread::scope(|s| {
@@ -341,16 +347,9 @@ fn nftables_filter_passes_own_traffic_and_drops_spoofed_sources() {
 
     let policy = myjail_policy("vnet0.5", &["10.23.42.2", "2001:db8::2"]);
     entered(&host, || {
-        let params = myjail_params();
-        let mut linux = LinuxHost::new(&RunDir::new(run.path()));
-        firewall_support::call(
-            &plugin,
-            Hook::FirewallInstall(policy.clone()),
-            &myjail(Platform::Linux, "nftables"),
-            |op: &HostOp| linux.perform(&params, op),
-        )
-        .expect("install");
-    });
+        on_linux(&plugin, run.path(), Hook::FirewallInstall(policy.clone()))
+    })
+    .expect("install");
 
     // Duplicate address detection (NS from ::) must get through for the address to be usable.
     let settled = (0..40).any(|_| {
@@ -411,16 +410,9 @@ fn nftables_filter_passes_own_traffic_and_drops_spoofed_sources() {
     // Control: without the filter the same spoofed traffic passes, so the drops above were
     // the filter's doing.
     entered(&host, || {
-        let params = myjail_params();
-        let mut linux = LinuxHost::new(&RunDir::new(run.path()));
-        firewall_support::call(
-            &plugin,
-            Hook::FirewallRemove(policy.clone()),
-            &myjail(Platform::Linux, "nftables"),
-            |op: &HostOp| linux.perform(&params, op),
-        )
-        .expect("remove");
-    });
+        on_linux(&plugin, run.path(), Hook::FirewallRemove(policy.clone()))
+    })
+    .expect("remove");
     let argv = [&ping[..], &["-I", "10.23.42.9", "10.23.42.1"]].concat();
     assert!(
         ok_in(&jail, &argv),

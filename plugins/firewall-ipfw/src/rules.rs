@@ -179,34 +179,9 @@ fn arp(has_ipv4: bool, mac: &str, b: &str, p: &str) -> Vec<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ioc_sdk::{Jail, NetworkSpec, Platform};
 
     fn links_and_policy(addresses: &[&str]) -> (JailBridge, PortPolicy) {
-        let policy = PortPolicy::new(
-            "myjail",
-            5,
-            "vnet0",
-            "vnet0:5",
-            "bridge0",
-            "02:ff:60:cb:49:49".parse().unwrap(),
-            addresses.iter().map(|a| a.parse::<IpAddr>().unwrap()),
-            Some(1500),
-        );
-        let spec = NetworkSpec {
-            vnet: true,
-            interfaces: vec![],
-            ip4: vec![],
-            ip6: vec![],
-            defaultrouter: None,
-            defaultrouter6: None,
-            ip4_mode: ioc_sdk::IpMode::New,
-            ip6_mode: ioc_sdk::IpMode::New,
-            ip4_saddrsel: true,
-            ip6_saddrsel: true,
-            allow_raw_sockets: false,
-        };
-        let jail = Jail::new("myjail", 5, Platform::FreeBsd, spec.into(), "ipfw", []);
-        (JailBridge::new(&jail, &policy), policy)
+        ioc_jail_bridge::fixtures::myjail("ipfw", addresses)
     }
 
     fn lines(addresses: &[&str]) -> Vec<String> {

@@ -113,3 +113,44 @@ pub fn all_or_errors(errors: Vec<String>) -> Result<()> {
         Err(Error::new(errors.join("; ")))
     }
 }
+
+/// The seed's Secure VNET jail `myjail` (JID 5, `vnet0::bridge0`) for the backends' unit tests.
+#[cfg(feature = "test-fixtures")]
+pub mod fixtures {
+    use std::net::IpAddr;
+
+    use ioc_sdk::{IpMode, Jail, NetworkSpec, Platform, PortPolicy};
+
+    use super::JailBridge;
+
+    /// The links and port policy of `myjail` with these static addresses, for backend `firewall`.
+    pub fn myjail(firewall: &str, addresses: &[&str]) -> (JailBridge, PortPolicy) {
+        let policy = PortPolicy::new(
+            "myjail",
+            5,
+            "vnet0",
+            "vnet0:5",
+            "bridge0",
+            "02:ff:60:cb:49:49".parse().expect("a valid MAC"),
+            addresses
+                .iter()
+                .map(|a| a.parse::<IpAddr>().expect("a valid address")),
+            Some(1500),
+        );
+        let spec = NetworkSpec {
+            vnet: true,
+            interfaces: vec![],
+            ip4: vec![],
+            ip6: vec![],
+            defaultrouter: None,
+            defaultrouter6: None,
+            ip4_mode: IpMode::New,
+            ip6_mode: IpMode::New,
+            ip4_saddrsel: true,
+            ip6_saddrsel: true,
+            allow_raw_sockets: false,
+        };
+        let jail = Jail::new("myjail", 5, Platform::FreeBsd, spec.into(), firewall, []);
+        (JailBridge::new(&jail, &policy), policy)
+    }
+}
