@@ -8,6 +8,19 @@ use std::net::IpAddr;
 use ioc_sdk::{Cidr, HostOp, IpMode, PortPolicy, Side, UndoAction};
 use serde::{Deserialize, Serialize};
 
+/// Linux sysctls of a VNET jail's own network stack, set when it is made, before any of its
+/// interfaces exist, so that every interface inherits them from `default`:
+/// - no IPv6 router advertisements: FreeBSD jails ignore them, and a jail must not take a
+///   route from whoever sends one (`accept_rtadv` turns them on per interface);
+/// - optimistic duplicate address detection (RFC 4429): the jail's IPv6 addresses, added
+///   with the optimistic flag, can be bound and used at once while DAD still runs, so a
+///   service started by `exec_start` does not fail with "cannot assign requested address".
+pub const LINUX_JAIL_NET_SYSCTLS: [(&str, &str); 3] = [
+    ("net.ipv6.conf.default.accept_ra", "0"),
+    ("net.ipv6.conf.default.optimistic_dad", "1"),
+    ("net.ipv6.conf.default.use_optimistic", "1"),
+];
+
 /// The kernel-level description of a jail: what creating and removing it needs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JailParams {

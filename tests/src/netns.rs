@@ -91,6 +91,29 @@ pub fn answers_now(ns: &str, address: &str) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// What namespace `peer` gets from `http://address:8080/marker` (busybox wget), waiting up to
+/// ten seconds for the server to listen.
+pub fn fetch_from(peer: &str, address: &str) -> Option<String> {
+    let url = if address.contains(':') {
+        format!("http://[{address}]:8080/marker")
+    } else {
+        format!("http://{address}:8080/marker")
+    };
+    let mut body = None;
+    eventually(Duration::from_secs(10), || {
+        // coreutils' timeout, not wget's -T, which crashes busybox 1.35's wget.
+        let out = in_netns(peer, "timeout")
+            .args(["3", "busybox", "wget", "-q", "-O", "-", &url])
+            .output()
+            .expect("run busybox wget in the peer");
+        if out.status.success() {
+            body = Some(String::from_utf8_lossy(&out.stdout).into_owned());
+        }
+        body.is_some()
+    });
+    body
+}
+
 /// Polls `done` every 100 ms until it holds or `timeout` has passed; whether it held.
 pub fn eventually(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + timeout;
@@ -463,20 +486,12 @@ impl HostNs {
             .collect()
     }
 
-    /// Waits until `address` (without prefix) is on `link` and has passed IPv6 duplicate
-    /// address detection: a tentative address can be neither bound nor reached, and an
-    /// address ioc adds goes through DAD like any other.
-    pub fn wait_until_usable(&self, link: &str, address: &str) {
-        let usable = || {
-            parse_addresses(&self.ip(["-j", "addr", "show", "dev", link]))
-                .iter()
-                .any(|a| a.cidr.split('/').next() == Some(address) && !a.tentative)
-        };
-        assert!(
-            eventually(Duration::from_secs(10), usable),
-            "{address} on {link} never became usable: {:?}",
-            self.addresses(link)
-        );
+    /// Whether `address` (without prefix) is on `link` and usable now: not tentative in IPv6
+    /// duplicate address detection (a tentative address can be neither bound nor reached).
+    pub fn usable_now(&self, link: &str, address: &str) -> bool {
+        parse_addresses(&self.ip(["-j", "addr", "show", "dev", link]))
+            .iter()
+            .any(|a| a.cidr.split('/').next() == Some(address) && !a.tentative)
     }
 
     /// Sends one IPv6 router advertisement out of `link` (a bridge of this namespace) to all

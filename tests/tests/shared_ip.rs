@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use ioc_tests::netns::{answers_now, eventually, in_netns, pings_from, Background, HostNs};
+use ioc_tests::netns::{answers_now, eventually, fetch_from, pings_from, Background, HostNs};
 use ioc_tests::require_root;
 
 /// The sandbox links with no jail running: a shared-IP jail adds none.
@@ -134,28 +134,6 @@ fn serve(host: &HostNs, jail: &str, address: &str, marker: &str) -> Background {
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     Background::spawn(command)
-}
-
-/// What the peer gets from `http://address:8080/marker`, waiting for the server to listen.
-fn fetch_from(peer: &str, address: &str) -> Option<String> {
-    let url = if address.contains(':') {
-        format!("http://[{address}]:8080/marker")
-    } else {
-        format!("http://{address}:8080/marker")
-    };
-    let mut body = None;
-    eventually(Duration::from_secs(10), || {
-        // coreutils' timeout, not wget's -T, which crashes busybox 1.35's wget.
-        let out = in_netns(peer, "timeout")
-            .args(["3", "busybox", "wget", "-q", "-O", "-", &url])
-            .output()
-            .expect("run busybox wget in the peer");
-        if out.status.success() {
-            body = Some(String::from_utf8_lossy(&out.stdout).into_owned());
-        }
-        body.is_some()
-    });
-    body
 }
 
 /// The inode of a namespace file: the namespace's identity.
@@ -359,7 +337,7 @@ fn an_alias_first_in_its_subnet_takes_no_other_address_with_it() {
 }
 
 #[test]
-fn ipv6_alias_is_reachable_once_out_of_dad() {
+fn ipv6_alias_is_usable_when_the_start_returns() {
     require_root!();
     let (host, peer) = em0_host();
     create(
@@ -371,7 +349,12 @@ fn ipv6_alias_is_reachable_once_out_of_dad() {
 
     host.ok(["start", "jail-6"]);
     assert_has(&em0(&host), "fd00:10::10/64");
-    host.wait_until_usable("em0", "fd00:10::10");
+    // The start waited out duplicate address detection, so the address serves at once.
+    assert!(
+        host.usable_now("em0", "fd00:10::10"),
+        "fd00:10::10 is still tentative after the start: {:?}",
+        host.addresses("em0")
+    );
     assert!(
         pings_from(&peer, "fd00:10::10"),
         "the peer cannot ping fd00:10::10"
@@ -400,6 +383,28 @@ fn assert_refused(host: &HostNs, jail: &str, expected: &[&str]) {
     assert!(!host.running(jail));
     assert_eq!(host_network(host), before, "the failed start of {jail}");
     assert_eq!(host.runtime_jails(), runtime, "runtime state of {jail}");
+}
+
+/// An IPv6 address that another node on the link already holds is found by duplicate address
+/// detection during the start, which then fails and takes back everything it added.
+#[test]
+fn an_ipv6_address_held_elsewhere_on_the_network_fails_the_start() {
+    require_root!();
+    let (host, peer) = em0_host();
+    ioc_tests::netns::add_address_in(&peer, "eth0", "fd00:10::10/64");
+    create(
+        &host,
+        "jail-6",
+        &["ip4_addr=em0|10.1.1.10/24", "ip6_addr=em0|fd00:10::10/64"],
+    );
+    assert_refused(
+        &host,
+        "jail-6",
+        &[
+            "jail-6",
+            "fd00:10::10 on em0 is already in use on the network",
+        ],
+    );
 }
 
 #[test]
@@ -530,7 +535,7 @@ fn failure_at_every_start_step_leaves_no_alias() {
     // Four hooks, the jail and its three aliases; the host's own address is no change.
     assert!(failed >= 8, "only {failed} steps failed");
 
-    host.wait_until_usable("em0", "fd00:10::10");
+    assert!(host.usable_now("em0", "fd00:10::10"));
     for address in ["10.1.1.10", "10.1.1.11", "10.1.1.12", "fd00:10::10"] {
         assert!(pings_from(&peer, address), "the peer cannot ping {address}");
     }

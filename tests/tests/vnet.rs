@@ -221,6 +221,37 @@ fn ipv6_addresses_and_default_routers() {
     stop_and_check_clean(&host, "jail-a,jail-b", IDLE);
 }
 
+/// A service that `exec_start` starts can bind the jail's IPv6 address at once: a jail's
+/// addresses are optimistic (RFC 4429), usable while duplicate address detection still runs,
+/// where a plain tentative address refuses `bind` for about a second.
+#[test]
+fn exec_start_binds_the_jails_ipv6_address_at_once() {
+    require_root!();
+    let host = seed_host();
+    host.add_address("bridge0", "fd00:23::1/64");
+    seed(&host);
+    let www = host.dir().join("www");
+    std::fs::create_dir_all(&www).unwrap();
+    std::fs::write(www.join("marker"), "served at once").unwrap();
+    // busybox httpd binds, then goes to the background: its exit code says whether the bind
+    // worked, and a failing exec_start fails the start.
+    host.ok([
+        "set",
+        "ip6_addr=vnet0|fd00:23::2/64",
+        &format!(
+            "exec_start=busybox httpd -p [fd00:23::2]:8080 -h {}",
+            www.display()
+        ),
+        "jail-a",
+    ]);
+    host.ok(["start", "jail-a"]);
+    assert_eq!(
+        ioc_tests::netns::fetch_from(host.name(), "fd00:23::2").as_deref(),
+        Some("served at once")
+    );
+    stop_and_check_clean(&host, "jail-a", IDLE);
+}
+
 #[test]
 fn addresses_keep_their_written_order() {
     require_root!();

@@ -28,6 +28,13 @@ pub trait Backend {
     /// backend: the lifecycle handles them.
     fn perform(&mut self, params: &JailParams, op: &HostOp) -> Result<HostReply, HostError>;
 
+    /// Waits until the addresses this host added for the jail can be bound (IPv6 duplicate
+    /// address detection on shared-IP aliases), so that `exec_start` finds them usable; an
+    /// address another node turns out to hold is an error. Called once the network is set up.
+    fn settle_addresses(&mut self, _params: &JailParams) -> Result<(), HostError> {
+        Ok(())
+    }
+
     /// Does the host interface already hold this address? Decides whether a shared-IP alias is
     /// ioc's to remove later.
     fn host_has_address(&mut self, iface: &str, address: &Cidr) -> Result<bool, HostError>;

@@ -363,6 +363,9 @@ impl<'a> Lifecycle<'a> {
             s,
         )?;
         self.call_mode(&mode, Hook::Setup, s)?;
+        self.backend
+            .settle_addresses(&s.params)
+            .map_err(|e| e.to_string())?;
         for point in [HookPoint::ExecStart, HookPoint::ExecPoststart] {
             self.run_hook(spec.hook(point), point, &spec.hook_env, s)?;
         }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use ioc_sdk::{Cidr, HostOp, Mac, Side};
 
 use super::{Command, RenderContext};
-use crate::step::{JailParams, Step};
+use crate::step::{JailParams, Step, LINUX_JAIL_NET_SYSCTLS};
 
 /// Where a jail's namespaces are pinned.
 pub fn ns_dir(run_dir: &Path, jail: &str) -> PathBuf {
@@ -168,7 +168,14 @@ pub fn render(ctx: &mut RenderContext, params: &JailParams, step: &Step) -> Vec<
                     Side::Jail => in_net(argv),
                 }]
             }
-            HostOp::AddAddress { link, address } => vec![in_net(addr_add(address, link))],
+            HostOp::AddAddress { link, address } => {
+                // See `LINUX_JAIL_NET_SYSCTLS`: a jail's IPv6 addresses are usable at once.
+                let mut argv = addr_add(address, link);
+                if address.is_v6() {
+                    argv.push("optimistic".into());
+                }
+                vec![in_net(argv)]
+            }
             HostOp::LoopbackUp => vec![in_net(ip(&["link", "set", "lo", "up"]))],
             HostOp::AddRoute {
                 destination,
@@ -248,6 +255,10 @@ fn create_jail(run_dir: &Path, p: &JailParams) -> Command {
         ));
     }
     if p.vnet {
+        script.push_str(" && sysctl -qw");
+        for (key, value) in LINUX_JAIL_NET_SYSCTLS {
+            script.push_str(&format!(" {key}={value}"));
+        }
         script.push_str(" && umount -l /sys && mount -t sysfs sysfs /sys");
     }
     argv.extend(["/bin/sh".into(), "-c".into(), script]);

@@ -14,6 +14,7 @@ use std::process::Command;
 
 use ioc_sdk::{Cidr, HostError, HostErrorKind, HostOp, HostReply, Platform, Side};
 
+use super::dad::{self, DadError, PendingDad, Settled};
 use super::jail::{self, JailNs, JailPaths};
 use super::netlink::{AddressInfo, Netlink, NlError};
 use super::netns;
@@ -34,6 +35,8 @@ pub struct LinuxHost {
     run_dir: PathBuf,
     host: Option<Netlink>,
     jails: HashMap<String, JailHandle>,
+    /// IPv6 aliases added for each jail in this command, still to pass DAD (see [`dad`]).
+    pending_dad: HashMap<String, Vec<PendingDad>>,
 }
 
 fn nl_error(e: NlError) -> HostError {
@@ -57,6 +60,7 @@ impl LinuxHost {
             run_dir: run.path().to_path_buf(),
             host: None,
             jails: HashMap::new(),
+            pending_dad: HashMap::new(),
         }
     }
 
@@ -195,13 +199,30 @@ impl LinuxHost {
             .map_err(nl_error)
     }
 
-    fn add_host_alias(&mut self, iface: &str, address: &Cidr) -> Result<HostReply, HostError> {
+    fn add_host_alias(
+        &mut self,
+        jail: &str,
+        iface: &str,
+        address: &Cidr,
+    ) -> Result<HostReply, HostError> {
         let index = self.index(Side::Host, "", iface)?;
         match self
             .host_netlink()?
             .add_address(index, address.ip(), address.prefix())
         {
-            Ok(()) => Ok(HostReply::Flag(true)),
+            Ok(()) => {
+                if address.is_v6() {
+                    self.pending_dad
+                        .entry(jail.to_string())
+                        .or_default()
+                        .push(PendingDad {
+                            iface: iface.to_string(),
+                            index,
+                            addr: address.ip(),
+                        });
+                }
+                Ok(HostReply::Flag(true))
+            }
             Err(e) if e.is_exists() => Ok(HostReply::Flag(false)),
             Err(e) => Err(nl_error(e)),
         }
@@ -352,7 +373,35 @@ impl Backend for LinuxHost {
     fn remove_jail(&mut self, params: &JailParams, force: bool) -> Result<(), HostError> {
         // Our own handles would keep the jail's namespaces alive.
         self.jails.remove(&params.name);
+        self.pending_dad.remove(&params.name);
         jail::remove(&self.run_dir, params, force).map_err(|e| io_error("remove the jail", e))
+    }
+
+    fn settle_addresses(&mut self, params: &JailParams) -> Result<(), HostError> {
+        let Some(pending) = self.pending_dad.remove(&params.name) else {
+            return Ok(());
+        };
+        match dad::wait_usable(self.host_netlink()?, pending, dad::DAD_WAIT) {
+            Ok(Settled::Usable) => Ok(()),
+            Ok(Settled::StillTentative(still)) => {
+                for address in still {
+                    tracing::warn!(
+                        jail = params.name.as_str(),
+                        "{} on {} is still in IPv6 duplicate address detection after {} s \
+                         (no carrier?); services cannot bind it until that ends",
+                        address.addr,
+                        address.iface,
+                        dad::DAD_WAIT.as_secs()
+                    );
+                }
+                Ok(())
+            }
+            Err(DadError::Duplicate(duplicate)) => Err(HostError::new(
+                HostErrorKind::AlreadyExists,
+                duplicate.to_string(),
+            )),
+            Err(DadError::Netlink(e)) => Err(nl_error(e)),
+        }
     }
 
     fn perform(&mut self, params: &JailParams, op: &HostOp) -> Result<HostReply, HostError> {
@@ -411,7 +460,7 @@ impl Backend for LinuxHost {
             HostOp::AddAddress { link, address } => {
                 let index = self.index(Side::Jail, jail, link)?;
                 self.jail_netlink(jail)?
-                    .add_address(index, address.ip(), address.prefix())
+                    .add_optimistic_address(index, address.ip(), address.prefix())
                     .map(|()| HostReply::Done)
                     .map_err(nl_error)
             }
@@ -438,7 +487,9 @@ impl Backend for LinuxHost {
                 self.accept_rtadv(jail, link).map(|()| HostReply::Done)
             }
             HostOp::StartDhcp { link } => self.start_dhcp(jail, link).map(|()| HostReply::Done),
-            HostOp::AddHostAlias { iface, address } => self.add_host_alias(iface, address),
+            HostOp::AddHostAlias { iface, address } => {
+                self.add_host_alias(&params.name, iface, address)
+            }
             HostOp::RemoveHostAlias { iface, address } => self
                 .remove_host_alias(iface, address)
                 .map(|()| HostReply::Done),

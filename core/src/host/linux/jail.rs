@@ -25,7 +25,7 @@ use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::waitpid;
 use nix::unistd::{fork, ForkResult, Pid};
 
-use crate::step::JailParams;
+use crate::step::{JailParams, LINUX_JAIL_NET_SYSCTLS};
 
 /// The namespace kinds a jail pins, with the `/proc/PID/ns` entry and setns flag of each.
 const KINDS: [(&str, CloneFlags); 3] = [
@@ -237,6 +237,7 @@ pub fn ensure_base_namespace(run_dir: &Path) -> io::Result<OwnedFd> {
         resolv: None,
         hide: Some(cstring(run_dir.canonicalize()?.as_os_str())?),
         jail_network: false,
+        sysctls: Vec::new(),
     };
     spawn_pinned(&plan, &[("mnt", pin.clone())])
         .map_err(|e| io::Error::new(e.kind(), format!("base mount namespace: {e}")))?;
@@ -252,8 +253,10 @@ struct ChildPlan {
     resolv: Option<(CString, CString)>,
     /// A mount to detach in the new namespace (the run dir, for the base namespace).
     hide: Option<CString>,
-    /// A jail's own network stack: no router advertisements by default, its own /sys.
+    /// A jail's own network stack: its own /sys.
     jail_network: bool,
+    /// `/proc/sys` files and values to write in the new network namespace.
+    sysctls: Vec<(CString, &'static str)>,
 }
 
 /// Step codes the child reports when it fails, for the error message.
@@ -309,12 +312,29 @@ fn create_pinned(paths: &JailPaths, base: BorrowedFd<'_>, params: &JailParams) -
         resolv,
         hide: None,
         jail_network: params.vnet,
+        sysctls: if params.vnet {
+            jail_net_sysctls()?
+        } else {
+            Vec::new()
+        },
     };
     let pins: Vec<(&str, PathBuf)> = KINDS
         .iter()
         .map(|(kind, _)| (*kind, paths.pin(kind)))
         .collect();
     spawn_pinned(&plan, &pins)
+}
+
+/// [`LINUX_JAIL_NET_SYSCTLS`] as `/proc/sys` paths, made before the fork (the child may not
+/// allocate).
+fn jail_net_sysctls() -> io::Result<Vec<(CString, &'static str)>> {
+    LINUX_JAIL_NET_SYSCTLS
+        .iter()
+        .map(|(key, value)| {
+            let path = format!("/proc/sys/{}", key.replace('.', "/"));
+            Ok((cstring(OsStr::new(&path))?, *value))
+        })
+        .collect()
 }
 
 /// Forks a child that builds namespaces as `plan` says, and pins the child's namespaces of
@@ -434,14 +454,14 @@ fn child_main(plan: &ChildPlan, ready: libc::c_int, go: libc::c_int) -> libc::c_
             }
         }
         if plan.jail_network {
-            // A new network stack accepts IPv6 router advertisements by default; FreeBSD jails
-            // do not, and a jail must not take a route from whoever sends one. Interfaces made
-            // in this namespace inherit `default`; `accept_rtadv` turns it on per interface.
-            let accept_ra = c"/proc/sys/net/ipv6/conf/default/accept_ra";
-            let fd = libc::open(accept_ra.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
-            if fd >= 0 {
-                libc::write(fd, c"0".as_ptr().cast(), 1);
-                libc::close(fd);
+            // Best effort: a kernel without optimistic DAD lacks those files, and the jail
+            // still works (see `LINUX_JAIL_NET_SYSCTLS`).
+            for (path, value) in &plan.sysctls {
+                let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+                if fd >= 0 {
+                    libc::write(fd, value.as_ptr().cast(), value.len());
+                    libc::close(fd);
+                }
             }
             // /sys shows the network devices of the namespace that mounted it. Best effort:
             // a jail without its own /sys still works.

@@ -1,5 +1,6 @@
 //! The Linux host: rtnetlink and network namespaces.
 
+pub mod dad;
 pub mod jail;
 pub mod netlink;
 pub mod netns;

@@ -25,9 +25,7 @@ use netlink_packet_core::{
     NLM_F_ACK, NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_CREATE, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_EXCL,
     NLM_F_REQUEST,
 };
-use netlink_packet_route::address::{
-    AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, AddressScope,
-};
+use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage, AddressScope};
 use netlink_packet_route::link::{
     InfoData, InfoKind, InfoVeth, LinkAttribute, LinkExtentMask, LinkFlags, LinkHeader,
     LinkInfo as NlLinkInfo, LinkMessage,
@@ -64,10 +62,42 @@ pub struct AddressInfo {
     pub index: u32,
     pub addr: IpAddr,
     pub prefix: u8,
-    /// IPv6 duplicate address detection has not finished: the address cannot be bound yet.
-    pub tentative: bool,
+    /// Where IPv6 duplicate address detection stands (IPv4: always done).
+    pub dad: Dad,
     /// The IPv4 broadcast address, if one is set.
     pub broadcast: Option<Ipv4Addr>,
+}
+
+/// Where an address stands in IPv6 duplicate address detection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dad {
+    /// Detection is over (or never ran): the address is in service.
+    Done,
+    /// Detection runs; the address can be neither bound nor reached yet.
+    Tentative,
+    /// Detection runs, but the address is optimistic (RFC 4429): usable meanwhile.
+    Optimistic,
+    /// Another node on the link has the address; the kernel will not use it.
+    Failed,
+}
+
+impl Dad {
+    fn from_flags(flags: AddressFlags) -> Dad {
+        if flags.contains(AddressFlags::Dadfailed) {
+            Dad::Failed
+        } else if flags.contains(AddressFlags::Optimistic) {
+            Dad::Optimistic
+        } else if flags.contains(AddressFlags::Tentative) {
+            Dad::Tentative
+        } else {
+            Dad::Done
+        }
+    }
+
+    /// Whether a program can bind the address now.
+    pub fn usable(self) -> bool {
+        matches!(self, Dad::Done | Dad::Optimistic)
+    }
 }
 
 /// A route of the main table.
@@ -412,6 +442,34 @@ impl Netlink {
     /// /30; /31 and /32 have none).
     pub fn add_address(&mut self, index: u32, addr: IpAddr, prefix: u8) -> Result<(), NlError> {
         let msg = address_message(index, addr, prefix, true)?;
+        self.new_address(msg, addr, prefix)
+    }
+
+    /// [`Netlink::add_address`], with an IPv6 address optimistic (RFC 4429): bindable and
+    /// usable at once while duplicate address detection runs. The kernel honours the flag only
+    /// on links with `optimistic_dad` on (a jail's, see `LINUX_JAIL_NET_SYSCTLS`) and adds an
+    /// ordinary tentative address elsewhere.
+    pub fn add_optimistic_address(
+        &mut self,
+        index: u32,
+        addr: IpAddr,
+        prefix: u8,
+    ) -> Result<(), NlError> {
+        let mut msg = address_message(index, addr, prefix, true)?;
+        if addr.is_ipv6() {
+            msg.attributes
+                .push(AddressAttribute::Flags(AddressFlags::Optimistic));
+        }
+        self.new_address(msg, addr, prefix)
+    }
+
+    fn new_address(
+        &mut self,
+        msg: AddressMessage,
+        addr: IpAddr,
+        prefix: u8,
+    ) -> Result<(), NlError> {
+        let index = msg.header.index;
         let context = || format!("add address {addr}/{prefix} to link #{index}");
         self.ack(
             RouteNetlinkMessage::NewAddress(msg),
@@ -1031,14 +1089,14 @@ fn link_kind(linkinfo: &[u8]) -> Result<Option<String>, NlError> {
 fn parse_address(payload: &[u8]) -> Result<Option<AddressInfo>, NlError> {
     let msg = AddressMessage::parse(payload).map_err(decode_error)?;
     let (mut local, mut address, mut broadcast) = (None, None, None);
-    let mut tentative = msg.header.flags.contains(AddressHeaderFlags::Tentative);
+    let mut flags = AddressFlags::from_bits_retain(u32::from(msg.header.flags.bits()));
     for attribute in &msg.attributes {
         match attribute {
             AddressAttribute::Local(ip) => local = Some(*ip),
             AddressAttribute::Address(ip) => address = Some(*ip),
             AddressAttribute::Broadcast(ip) => broadcast = Some(*ip),
             // IFA_FLAGS holds all flags; the header has room only for the low eight.
-            AddressAttribute::Flags(flags) => tentative = flags.contains(AddressFlags::Tentative),
+            AddressAttribute::Flags(all) => flags = *all,
             _ => {}
         }
     }
@@ -1047,7 +1105,7 @@ fn parse_address(payload: &[u8]) -> Result<Option<AddressInfo>, NlError> {
         index: msg.header.index,
         addr,
         prefix: msg.header.prefix_len,
-        tentative,
+        dad: Dad::from_flags(flags),
         broadcast,
     }))
 }
@@ -1349,9 +1407,25 @@ mod tests {
                 (a4.prefix, a4.broadcast),
                 (24, Some("10.23.42.255".parse().unwrap()))
             );
-            assert!(!a4.tentative);
+            assert_eq!(a4.dad, Dad::Done);
             let a6 = find(v6).expect("IPv6 address listed");
             assert_eq!((a6.prefix, a6.broadcast), (64, None));
+            // The link is down, so detection has not even begun.
+            assert_eq!(a6.dad, Dad::Tentative);
+            // Optimistic only where the link allows it (see LINUX_JAIL_NET_SYSCTLS).
+            let v6b = ip("2001:db8:43::2");
+            std::fs::write("/proc/sys/net/ipv6/conf/vnet3/optimistic_dad", "1").unwrap();
+            nl.add_optimistic_address(index, v6b, 64).unwrap();
+            let v6c = ip("2001:db8:44::2");
+            nl.add_optimistic_address(other, v6c, 64).unwrap();
+            let dad_of = |nl: &mut Netlink, addr| {
+                let all = nl.addresses(None).unwrap();
+                all.iter().find(|a| a.addr == addr).unwrap().dad
+            };
+            assert_eq!(dad_of(nl, v6b), Dad::Optimistic);
+            assert!(Dad::Optimistic.usable());
+            assert_eq!(dad_of(nl, v6c), Dad::Tentative);
+            assert!(!Dad::Tentative.usable());
 
             let all = nl.addresses(None).unwrap();
             let host_route = all
