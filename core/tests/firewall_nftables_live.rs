@@ -96,6 +96,49 @@ fn ioc_table() -> String {
     sh(&["nft", "list", "table", "bridge", "ioc"], None)
 }
 
+/// A readiness probe (`list chain ...`) is answered by asking the kernel for that one chain:
+/// present, missing chain and missing table, in the calling thread's namespace only.
+#[test]
+fn chain_probes_see_exactly_the_chains_that_exist() {
+    if let Some(why) = skip_reason() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    in_private_netns(|| {
+        use ioc_core::host::linux::nft;
+        let probe = "list chain bridge ioc prerouting\n";
+        let missing = nft::check(probe).unwrap_err();
+        // The netlink probe's own message: nft's would read "No such file or directory".
+        assert!(
+            missing
+                .message
+                .contains("chain bridge ioc prerouting does not exist"),
+            "{missing}"
+        );
+        sh(
+            &["nft", "-f", "-"],
+            Some(
+                "add table bridge ioc\n\
+                 add chain bridge ioc prerouting { type filter hook prerouting priority 0; }\n",
+            ),
+        );
+        nft::check(probe).expect("the chain exists");
+        nft::check("list chain bridge ioc prerouting\nlist chain bridge ioc prerouting\n")
+            .expect("both exist");
+        let err = nft::check("list chain bridge ioc prerouting\nlist chain bridge ioc forward\n")
+            .unwrap_err();
+        assert!(
+            err.message.contains("bridge ioc forward does not exist"),
+            "{err}"
+        );
+        assert!(
+            nft::check("list chain inet ioc prerouting\n").is_err(),
+            "other family"
+        );
+    });
+    // The namespace is gone with its thread, and the host's was never asked.
+}
+
 #[test]
 fn nftables_backend_filters_one_port_and_leaves_everything_else_alone() {
     if let Some(why) = skip_reason() {
