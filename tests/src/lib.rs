@@ -112,10 +112,12 @@ impl Sandbox {
         String::from_utf8(output.stdout).expect("ioc printed non-UTF-8")
     }
 
-    /// Pretends a jail runs with `jid`, the way the runtime dir records it
-    /// (its `jid`, a journal that says the start completed, and the JID claim), without
-    /// creating anything on the system.
-    pub fn mark_running(&self, jail: &str, jid: u32) {
+    /// Pretends a jail runs with `jid`, the way the runtime dir records it: its `jid`, a
+    /// journal that says the start completed, the JID claim, and on Linux its UTS pin, which
+    /// must be a mount point for ioc to count the jail as still there. As root the pin is
+    /// bind-mounted onto itself (the only change on the system; drop removes it) and the jail
+    /// looks running; without root it looks vanished. Returns whether it looks running.
+    pub fn mark_running(&self, jail: &str, jid: u32) -> bool {
         let dir = self.run_dir().join("jails").join(jail);
         std::fs::create_dir_all(&dir).expect("cannot create the runtime dir");
         std::fs::write(dir.join("jid"), format!("{jid}\n")).expect("cannot write the jid");
@@ -123,6 +125,41 @@ impl Sandbox {
         let claims = self.run_dir().join("jids");
         std::fs::create_dir_all(&claims).expect("cannot create the JID claims");
         std::fs::write(claims.join(jid.to_string()), jail).expect("cannot claim the JID");
+        pin_fake_jail(&dir.join("ns"))
+    }
+}
+
+/// Makes `ns/uts` a mount point (a bind mount of the file onto itself), as root on Linux.
+#[cfg(target_os = "linux")]
+fn pin_fake_jail(ns: &Path) -> bool {
+    use nix::mount::{mount, MsFlags};
+    std::fs::create_dir_all(ns).expect("cannot create the pin dir");
+    let pin = ns.join("uts");
+    std::fs::write(&pin, b"").expect("cannot create the pin");
+    nix::unistd::geteuid().is_root()
+        && mount(
+            Some(&pin),
+            &pin,
+            None::<&str>,
+            MsFlags::MS_BIND,
+            None::<&str>,
+        )
+        .is_ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn pin_fake_jail(_ns: &Path) -> bool {
+    true
+}
+
+/// Whatever is still mounted in the sandbox (a fake pin, or what a failed test left) is
+/// detached, so the directory can go and nothing outlives the test.
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        #[cfg(target_os = "linux")]
+        for mount in netns::mounts_under(self.dir.path()) {
+            let _ = nix::mount::umount2(&mount, nix::mount::MntFlags::MNT_DETACH);
+        }
     }
 }
 

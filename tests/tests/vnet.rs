@@ -624,6 +624,83 @@ fn a_running_jail_whose_config_was_destroyed_behind_iocs_back_still_stops() {
     stop_and_check_clean(&host, "jail-b", IDLE);
 }
 
+/// `ioc list -l --output-format json`'s row of a jail: running and state.
+fn running_and_state(host: &HostNs, jail: &str) -> (Value, Value) {
+    let out = host.ok(["list", "-l", "--output-format", "json"]);
+    let rows: Vec<Value> = serde_json::from_str(&out).expect("list JSON");
+    let row = rows
+        .into_iter()
+        .find(|r| r["name"] == jail)
+        .unwrap_or_else(|| panic!("{jail} is not listed: {out}"));
+    (row["running"].clone(), row["state"].clone())
+}
+
+/// A jail whose namespaces went away behind ioc's back (here: its pins unmounted by hand, as
+/// a reboot of the run dir or a careless admin would) is not shown running but vanished;
+/// `exec` says so, and the next start cleans up after it and starts it afresh.
+#[test]
+fn a_jail_whose_namespaces_vanished_is_shown_so_and_starts_again() {
+    require_root!();
+    let host = seed_started();
+    let ns = host.sandbox().run_dir().join("jails/jail-a/ns");
+    for kind in ["net", "uts", "mnt"] {
+        let status = Command::new("umount")
+            .arg("--lazy")
+            .arg(ns.join(kind))
+            .status()
+            .expect("run umount");
+        assert!(status.success(), "umount {kind} pin");
+    }
+    assert_eq!(
+        running_and_state(&host, "jail-a"),
+        (Value::Bool(false), Value::from("vanished"))
+    );
+    let err = host.fails(["exec", "jail-a", "--", "true"]);
+    assert!(err.contains("its namespaces are gone"), "stderr: {err}");
+
+    assert_eq!(host.ok(["start", "jail-a"]), "jail-a: started (JID 1)\n");
+    assert_eq!(
+        running_and_state(&host, "jail-a"),
+        (Value::Bool(true), Value::from("up"))
+    );
+    host.assert_pings("jail-a", &["10.23.42.1", "10.23.42.3"]);
+    stop_and_check_clean(&host, "jail-a,jail-b", IDLE);
+}
+
+/// ioc run in a mount namespace of its own (as under `ip netns exec`) would pin the jail there,
+/// and the pins end with that namespace. The start warns. The kernel may also refuse the pin
+/// (EINVAL, seen here most of the time), which fails the start and rolls it back; if the start
+/// succeeds, the jail shows as vanished afterwards and a stop cleans up. Either way no jail is
+/// shown running that does not exist, and nothing is left behind.
+#[test]
+fn a_start_from_a_transient_mount_namespace_warns_and_leaves_no_phantom() {
+    require_root!();
+    let host = seed_host();
+    seed(&host);
+    let mut command = Command::new("nsenter");
+    command
+        .arg(format!("--net=/run/netns/{}", host.name()))
+        .args(["unshare", "--mount", "--propagation", "slave"])
+        .arg(ioc_bin())
+        .args(["start", "jail-a"]);
+    host.sandbox().set_env(&mut command);
+    let out = command.output().expect("run ioc under unshare");
+    assert!(
+        stderr(&out).contains("mount namespace other than PID 1's"),
+        "stderr: {}",
+        stderr(&out)
+    );
+    let (running, state) = running_and_state(&host, "jail-a");
+    assert_eq!(running, Value::Bool(false));
+    if out.status.success() {
+        assert_eq!(state, Value::from("vanished"));
+        assert_eq!(host.ok(["stop", "jail-a"]), "jail-a: stopped\n");
+    } else {
+        assert_eq!(state, Value::from("down"), "stderr: {}", stderr(&out));
+    }
+    host.assert_clean(IDLE);
+}
+
 #[test]
 fn a_jail_whose_journal_was_deleted_by_hand_is_still_removed() {
     require_root!();

@@ -25,6 +25,12 @@ pub fn exec(run: &RunDir, name: &str, argv: &[String]) -> Result<Infallible> {
     }
     match run.state(name) {
         JailState::Running { .. } => {}
+        JailState::Vanished { .. } => {
+            return Err(Error::Failed {
+                jail: name.to_string(),
+                message: "is not running: its namespaces are gone (killed outside ioc, or started from a mount namespace that has ended); `ioc stop` cleans up, `ioc start` starts it again".into(),
+            })
+        }
         _ => {
             return Err(Error::Failed {
                 jail: name.to_string(),

@@ -328,11 +328,13 @@ impl<'a> Lifecycle<'a> {
         match self.run.state(name) {
             JailState::Stopped => Ok(()),
             JailState::Running { jid } => Err(format!("is already running (JID {jid})")),
-            JailState::Incomplete { .. } => {
-                tracing::info!(
-                    jail = name,
-                    "cleaning up after an interrupted start or stop"
-                );
+            state @ (JailState::Incomplete { .. } | JailState::Vanished { .. }) => {
+                let what = if matches!(state, JailState::Vanished { .. }) {
+                    "after the jail vanished (its namespaces are gone)"
+                } else {
+                    "after an interrupted start or stop"
+                };
+                tracing::info!(jail = name, "cleaning up {what}");
                 self.stop_locked(name, true)
                     .map(drop)
                     .map_err(|e| format!("could not clean up what an interrupted run left: {e}"))
@@ -456,21 +458,17 @@ impl<'a> Lifecycle<'a> {
                 // Runtime state without a journal (deleted by hand): whatever jail may still be
                 // there is removed without knowing its network; its host-side pieces cannot be
                 // found any more, but its processes end and nothing stays pinned.
-                self.backend
-                    .remove_jail(&JailParams::unknown(name), true)
-                    .map_err(|e| format!("remove jail: {e}"))?;
-                self.release(name)
-                    .map_err(|e| format!("remove runtime dir: {e}"))?;
+                self.remove_unrecorded(name)?;
             }
             return Ok(Outcome::NotRunning);
         };
         let Some(snapshot) = journal.snapshot().cloned() else {
-            // The start died before it recorded anything: nothing was changed.
+            // The start died before it recorded anything, so it changed nothing ioc knows of;
+            // a jail found there all the same goes as one whose journal is lost.
             journal
                 .remove()
                 .map_err(|e| format!("remove journal: {e}"))?;
-            self.release(name)
-                .map_err(|e| format!("remove runtime dir: {e}"))?;
+            self.remove_unrecorded(name)?;
             return Ok(Outcome::NotRunning);
         };
         let was_running = journal.started() && !journal.stopping();
@@ -503,6 +501,16 @@ impl<'a> Lifecycle<'a> {
         } else {
             Outcome::NotRunning
         })
+    }
+
+    /// Removes a jail that its journal does not describe (none there is fine), then its
+    /// runtime dir.
+    fn remove_unrecorded(&mut self, name: &str) -> Result<(), String> {
+        self.backend
+            .remove_jail(&JailParams::unknown(name), true)
+            .map_err(|e| format!("remove jail: {e}"))?;
+        self.release(name)
+            .map_err(|e| format!("remove runtime dir: {e}"))
     }
 
     /// The stop itself. Errors before anything changed abort it (unless forced); errors after

@@ -40,6 +40,12 @@ pub enum JailState {
     Incomplete {
         jid: Option<u32>,
     },
+    /// Started, by its journal, but the jail itself is gone: on Linux its namespace pins were
+    /// unmounted behind ioc's back, or made in a mount namespace that has ended (ioc run under
+    /// `ip netns exec`, say). The next start or stop cleans up from the journal.
+    Vanished {
+        jid: u32,
+    },
 }
 
 impl JailState {
@@ -47,6 +53,7 @@ impl JailState {
         match self {
             JailState::Running { jid } => Some(jid),
             JailState::Incomplete { jid } => jid,
+            JailState::Vanished { jid } => Some(jid),
             JailState::Stopped => None,
         }
     }
@@ -55,6 +62,7 @@ impl JailState {
             JailState::Stopped => "down",
             JailState::Running { .. } => "up",
             JailState::Incomplete { .. } => "incomplete",
+            JailState::Vanished { .. } => "vanished",
         }
     }
 }
@@ -137,12 +145,27 @@ impl RunDir {
         let jid = self.jid(name);
         match Journal::read(&self.journal_path(name)) {
             Ok(Some(j)) if j.started() && !j.stopping() => match jid {
-                Some(jid) => JailState::Running { jid },
+                Some(jid) if self.still_there(name) => JailState::Running { jid },
+                Some(jid) => JailState::Vanished { jid },
                 None => JailState::Incomplete { jid },
             },
             Ok(Some(_)) => JailState::Incomplete { jid },
             _ if self.jail_dir(name).exists() => JailState::Incomplete { jid },
             _ => JailState::Stopped,
+        }
+    }
+
+    /// Whether a started jail still exists in the kernel. On Linux: its UTS namespace (which
+    /// every jail has) is still pinned; one `statx`. Elsewhere the journal is the only record.
+    fn still_there(&self, name: &str) -> bool {
+        #[cfg(target_os = "linux")]
+        {
+            crate::host::linux::jail::is_pinned(&self.path, name)
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = name;
+            true
         }
     }
 

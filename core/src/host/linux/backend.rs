@@ -350,12 +350,30 @@ impl LinuxHost {
     }
 }
 
+/// Says once per process that the jails about to be made will not outlive this command's
+/// mount namespace (see [`jail::in_transient_mount_namespace`]). A warning, not a refusal: a
+/// mount namespace another process keeps alive works, and ioc cannot tell the two apart.
+fn warn_if_transient_mount_namespace() {
+    static CHECKED: std::sync::Once = std::sync::Once::new();
+    CHECKED.call_once(|| {
+        if jail::in_transient_mount_namespace() {
+            tracing::warn!(
+                "ioc runs in a mount namespace other than PID 1's (as under `ip netns exec` or \
+                 `unshare -m`): the jails' namespaces are pinned there and end when it does; \
+                 run ioc in the host's mount namespace (for another network namespace: \
+                 `nsenter --net=/run/netns/NAME ioc ...`)"
+            );
+        }
+    });
+}
+
 impl Backend for LinuxHost {
     fn platform(&self) -> Platform {
         Platform::Linux
     }
 
     fn create_jail(&mut self, params: &JailParams) -> Result<(), HostError> {
+        warn_if_transient_mount_namespace();
         let run = RunDir::new(&self.run_dir);
         let base = {
             let _global = run

@@ -179,6 +179,66 @@ pub fn release_run_dir(run_dir: &Path) -> io::Result<()> {
 }
 
 /// True when `path` is the root of a mount (statx's STATX_ATTR_MOUNT_ROOT, Linux 5.8+).
+/// Whether jail `name`'s namespaces are still pinned (its UTS pin is a mount point). A kernel
+/// too old to tell counts as pinned.
+pub fn is_pinned(run_dir: &Path, name: &str) -> bool {
+    match is_mount_point(&JailPaths::new(run_dir, name).pin("uts")) {
+        Ok(mounted) => mounted,
+        Err(e) => e.kind() == io::ErrorKind::Unsupported,
+    }
+}
+
+/// Whether this process's mount namespace is another than PID 1's. Namespace pins are mounts,
+/// and live only as long as the mount namespace they were made in: one that `ip netns exec`
+/// or `unshare -m` made for this command ends with it, and the jails with it.
+///
+/// PID 1's namespace link is the direct answer, but the kernel may refuse it from another mount
+/// namespace (seen: EACCES for a non-dumpable init). Then the root mounts tell: a copied
+/// namespace holds copies of every mount, with new mount IDs, so PID 1's root mount (the first
+/// line of its mountinfo, which any process may read) has another ID than ours.
+pub fn in_transient_mount_namespace() -> bool {
+    let id = |path: &str| fs::metadata(path).map(|m| (m.dev(), m.ino()));
+    if let (Ok(own), Ok(init)) = (id("/proc/self/ns/mnt"), id("/proc/1/ns/mnt")) {
+        return own != init;
+    }
+    match (own_root_mount_id(), init_root_mount_id()) {
+        (Some(own), Some(init)) => own != init,
+        _ => false,
+    }
+}
+
+/// The mount ID of this process's root (statx `STATX_MNT_ID`, Linux 5.8+).
+fn own_root_mount_id() -> Option<u64> {
+    // SAFETY: statx fills the zeroed struct; the path is a valid C string.
+    let mut stx: libc::statx = unsafe { std::mem::zeroed() };
+    let rc = unsafe {
+        libc::statx(
+            libc::AT_FDCWD,
+            c"/".as_ptr(),
+            0,
+            libc::STATX_MNT_ID,
+            &mut stx,
+        )
+    };
+    (rc == 0 && stx.stx_mask & libc::STATX_MNT_ID != 0).then_some(stx.stx_mnt_id)
+}
+
+/// The mount ID of PID 1's root: the first mountinfo line whose mount point is `/`. Reads only
+/// up to that line (the first, normally), not the whole table.
+fn init_root_mount_id() -> Option<u64> {
+    use std::io::BufRead;
+    let file = File::open("/proc/1/mountinfo").ok()?;
+    std::io::BufReader::new(file)
+        .lines()
+        .take(64)
+        .map_while(Result::ok)
+        .find_map(|line| {
+            let mut fields = line.split(' ');
+            let id = fields.next()?.parse().ok()?;
+            (fields.nth(3)? == "/").then_some(id)
+        })
+}
+
 fn is_mount_point(path: &Path) -> io::Result<bool> {
     let c_path = cstring(path.as_os_str())?;
     // SAFETY: statx fills the zeroed struct; the path is a valid C string.
