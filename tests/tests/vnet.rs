@@ -557,6 +557,65 @@ fn sigkill_mid_start_then_start_cleans_up_and_starts() {
     stop_and_check_clean(&host, "jail-a", IDLE);
 }
 
+/// Starts jail-a hanging at `step` (after journaling it, when `journaled`), interrupts it with
+/// SIGINT there and returns its exit code and stderr; `None` when the start went through
+/// instead (the step is past the last one).
+fn start_interrupted_at(host: &HostNs, step: usize, journaled: bool) -> Option<(i32, String)> {
+    let n = step.to_string();
+    let point = if journaled {
+        CrashPoint::AfterJournal
+    } else {
+        CrashPoint::BeforeStep
+    };
+    let log = host
+        .dir()
+        .join(format!("interrupted-{step}-{journaled}.log"));
+    let mut command = host.ioc_command();
+    command
+        .args(["start", "jail-a"])
+        .env(point.switch(), &n)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log file"));
+    let mut ioc = Background::spawn(command);
+    let needle = point.message(&n);
+    let hung = ioc_tests::netns::eventually(Duration::from_secs(30), || {
+        ioc.exited() || std::fs::read_to_string(&log).is_ok_and(|l| l.contains(&needle))
+    });
+    assert!(hung, "ioc neither hung nor ended at step {n}");
+    if ioc.exited() {
+        assert!(host.running("jail-a"), "start at step {n} failed");
+        return None;
+    }
+    let pid = nix::unistd::Pid::from_raw(ioc.pid() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).expect("send SIGINT");
+    let status = ioc.wait();
+    let stderr = std::fs::read_to_string(&log).unwrap_or_default();
+    Some((status.code().unwrap_or(-1), stderr))
+}
+
+/// Ctrl-C during a start rolls it back, at every step and also between journaling a change and
+/// making it: ioc fails naming the signal, and leaves nothing behind, no journal either.
+#[test]
+fn sigint_mid_start_rolls_the_start_back() {
+    require_root!();
+    let host = seed_host();
+    seed(&host);
+    for journaled in [false, true] {
+        let mut step = 1;
+        while let Some((code, stderr)) = start_interrupted_at(&host, step, journaled) {
+            assert_eq!(code, 1, "exit code at step {step}: {stderr}");
+            assert!(
+                stderr.contains("interrupted by SIGINT"),
+                "step {step}: {stderr}"
+            );
+            host.assert_clean(IDLE);
+            step += 1;
+        }
+        assert!(step > 3, "only {step} steps");
+        stop_and_check_clean(&host, "jail-a", IDLE);
+    }
+}
+
 #[test]
 fn concurrent_starts_get_distinct_jids() {
     require_root!();

@@ -3,7 +3,7 @@
 use crate::error::{Error, Result};
 use crate::filter::Filter;
 use crate::host;
-use crate::lifecycle::{Faults, JailError, Lifecycle, Outcome};
+use crate::lifecycle::{interrupt, Faults, JailError, Lifecycle, Outcome};
 use crate::runtime::RunDir;
 use crate::store::Store;
 
@@ -27,6 +27,9 @@ pub fn start(store: &Store, run: &RunDir, filter: &Filter) -> Result<JailReport>
     let mut backend = host::native(run);
     let mut lifecycle = Lifecycle::new(backend.as_mut(), &mut registry, run.clone())
         .with_faults(Faults::from_env());
+    // Ctrl-C now rolls back the start in progress (see `interrupt`).
+    let _caught = interrupt::catch()
+        .map_err(|e| Error::Unsupported(format!("cannot catch interrupt signals: {e}")))?;
     Ok(lifecycle.start(specs))
 }
 

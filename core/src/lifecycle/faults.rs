@@ -53,7 +53,12 @@ impl Faults {
     }
 }
 
+/// Stops for an hour, or until ioc is interrupted (see `interrupt`), so that a test can kill
+/// ioc here or interrupt it.
 fn hang(switch: &str, when: &str, step: usize) {
     eprintln!("ioc: {switch}: hanging {when} step {step}");
-    std::thread::sleep(Duration::from_secs(3600));
+    let until = std::time::Instant::now() + Duration::from_secs(3600);
+    while std::time::Instant::now() < until && super::interrupt::received().is_none() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

@@ -10,6 +10,7 @@
 
 mod conflicts;
 mod faults;
+pub mod interrupt;
 mod order;
 mod prepare;
 mod session;
@@ -232,6 +233,10 @@ impl<'a> Lifecycle<'a> {
             return results;
         }
         for spec in &to_start {
+            if let Err(e) = interrupt::check() {
+                results.push(Err(JailError::new(&spec.name, format!("not started: {e}"))));
+                continue;
+            }
             results.push(
                 self.start_one(spec)
                     .map(|jid| (spec.name.clone(), Outcome::Started { jid }))
@@ -285,9 +290,11 @@ impl<'a> Lifecycle<'a> {
         let begun = s
             .journal
             .append(Record::Begin(Box::new(snapshot_of(spec, &s))));
+        // A signal during the last change still fails the start: it rolls back as a whole.
         let result = begun
             .map_err(|e| io("write journal", e))
-            .and_then(|_| self.run_start(spec, &mut s));
+            .and_then(|_| self.run_start(spec, &mut s))
+            .and_then(|()| interrupt::check());
         match result {
             Ok(()) => {
                 s.journal

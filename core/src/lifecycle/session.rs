@@ -45,6 +45,7 @@ impl Session {
     pub fn record(&mut self, step: Step, undo: Option<Undo>) -> Result<usize, HostError> {
         self.changes += 1;
         self.faults.before(self.changes)?;
+        super::interrupt::check().map_err(|e| HostError::new(HostErrorKind::Other, e))?;
         let index = self
             .journal
             .append(Record::Step { step, undo })
