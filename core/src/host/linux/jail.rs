@@ -399,14 +399,78 @@ fn jail_net_sysctls() -> io::Result<Vec<(CString, &'static str)>> {
 
 /// Forks a child that builds namespaces as `plan` says, and pins the child's namespaces of
 /// each kind onto the given files before letting it exit.
+///
+/// The kernel pins a mount namespace only into an older one: it compares namespace IDs, to
+/// rule out reference loops. Since Linux 6.18 those IDs come from per-CPU batches, so a
+/// namespace made on one CPU can carry a lower ID than an older one made on another. From the
+/// first mount namespace (ID 1) that never matters; from a later one (ioc run in an
+/// `ip netns exec` shell) the pin then fails with EINVAL now and then. So the namespaces are
+/// made again with the child on each CPU in turn: the CPU that made the caller's namespace
+/// hands out higher IDs from then on.
 fn spawn_pinned(plan: &ChildPlan, pins: &[(&str, PathBuf)]) -> io::Result<()> {
+    let mut result = spawn_pinned_on(plan, pins, None);
+    for cpu in allowed_cpus() {
+        if !matches!(result, Err(PinError::OlderNamespace(_))) {
+            break;
+        }
+        tracing::debug!("the kernel refused to pin the new mount namespace; again on CPU {cpu}");
+        result = spawn_pinned_on(plan, pins, Some(cpu));
+    }
+    result.map_err(|e| match e {
+        PinError::OlderNamespace(e) => io::Error::other(format!(
+            "pin mnt namespace: {e} (the kernel found this mount namespace newer than the jail's on every CPU)"
+        )),
+        PinError::Other(e) => e,
+    })
+}
+
+/// Why pinning failed: the kernel's loop check, which another try may pass, or anything else.
+enum PinError {
+    OlderNamespace(nix::errno::Errno),
+    Other(io::Error),
+}
+
+impl From<io::Error> for PinError {
+    fn from(e: io::Error) -> PinError {
+        PinError::Other(e)
+    }
+}
+
+/// The CPUs this process may run on.
+fn allowed_cpus() -> Vec<usize> {
+    use nix::sched::{sched_getaffinity, CpuSet};
+    let Ok(set) = sched_getaffinity(Pid::from_raw(0)) else {
+        return Vec::new();
+    };
+    (0..CpuSet::count())
+        .filter(|&cpu| set.is_set(cpu).unwrap_or(false))
+        .collect()
+}
+
+/// One try of [`spawn_pinned`], with the child on `cpu` if given. A failed try leaves no pin.
+fn spawn_pinned_on(
+    plan: &ChildPlan,
+    pins: &[(&str, PathBuf)],
+    cpu: Option<usize>,
+) -> Result<(), PinError> {
+    let cpu_set = cpu.map(|cpu| {
+        // SAFETY: a zeroed cpu_set_t is the empty set.
+        let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+        // SAFETY: CPU_SET only writes inside the set.
+        unsafe { libc::CPU_SET(cpu, &mut set) };
+        set
+    });
     let (ready_r, ready_w) = pipe()?;
     let (go_r, go_w) = pipe()?;
     // SAFETY: the child only makes raw syscalls on data prepared above, then _exits.
-    match unsafe { fork() }? {
+    match unsafe { fork() }.map_err(io::Error::from)? {
         ForkResult::Child => {
             drop(ready_r);
             drop(go_w);
+            if let Some(set) = &cpu_set {
+                // SAFETY: a plain syscall on a set prepared before the fork. Best effort.
+                unsafe { libc::sched_setaffinity(0, std::mem::size_of_val(set), set) };
+            }
             let code = child_main(plan, ready_w.as_raw_fd(), go_r.as_raw_fd());
             unsafe { libc::_exit(code) }
         }
@@ -414,6 +478,11 @@ fn spawn_pinned(plan: &ChildPlan, pins: &[(&str, PathBuf)]) -> io::Result<()> {
             drop(ready_w);
             drop(go_r);
             let result = pin_child(pins, child, ready_r);
+            if result.is_err() {
+                for (_, pin) in pins {
+                    let _ = umount2(pin, MntFlags::MNT_DETACH);
+                }
+            }
             drop(go_w); // lets the child exit
             let _ = waitpid(child, None);
             result
@@ -422,7 +491,7 @@ fn spawn_pinned(plan: &ChildPlan, pins: &[(&str, PathBuf)]) -> io::Result<()> {
 }
 
 /// Waits for the child to have its namespaces, then bind-mounts them onto the pins.
-fn pin_child(pins: &[(&str, PathBuf)], child: Pid, ready: OwnedFd) -> io::Result<()> {
+fn pin_child(pins: &[(&str, PathBuf)], child: Pid, ready: OwnedFd) -> Result<(), PinError> {
     let mut status = [0u8; 2];
     File::from(ready)
         .read_exact(&mut status)
@@ -432,21 +501,30 @@ fn pin_child(pins: &[(&str, PathBuf)], child: Pid, ready: OwnedFd) -> io::Result
             .get(usize::from(status[0]) - 1)
             .unwrap_or(&"set up");
         let errno = nix::errno::Errno::from_raw(i32::from(status[1]));
-        return Err(io::Error::new(
+        return Err(PinError::Other(io::Error::new(
             io::Error::from(errno).kind(),
             format!("could not {step} for the jail: {errno}"),
-        ));
+        )));
     }
     for (kind, pin) in pins {
         let source = PathBuf::from(format!("/proc/{child}/ns/{kind}"));
-        mount(
+        match mount(
             Some(&source),
             pin,
             None::<&str>,
             MsFlags::MS_BIND,
             None::<&str>,
-        )
-        .map_err(|e| io::Error::other(format!("pin {kind} namespace: {e}")))?;
+        ) {
+            Ok(()) => {}
+            Err(e @ nix::errno::Errno::EINVAL) if *kind == "mnt" => {
+                return Err(PinError::OlderNamespace(e))
+            }
+            Err(e) => {
+                return Err(PinError::Other(io::Error::other(format!(
+                    "pin {kind} namespace: {e}"
+                ))))
+            }
+        }
     }
     Ok(())
 }
