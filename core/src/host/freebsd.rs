@@ -12,6 +12,7 @@ use std::process::Command as Process;
 
 use ioc_sdk::{Cidr, HostError, HostErrorKind, HostOp, HostReply, Platform, Side};
 
+use super::dad::{self, Dad, DadWatch};
 use super::exec::{self, run};
 use super::Backend;
 use crate::render::freebsd::{self as fb, IFCONFIG, JEXEC};
@@ -21,12 +22,15 @@ use crate::step::{HookPoint, JailParams, Step};
 
 pub struct FreeBsdHost {
     render: RenderContext,
+    /// IPv6 aliases added for each jail in this command, still to pass DAD (see [`dad`]).
+    dad: DadWatch,
 }
 
 impl FreeBsdHost {
     pub fn new(run: &RunDir) -> FreeBsdHost {
         FreeBsdHost {
             render: RenderContext::new(Platform::FreeBsd, run.path()),
+            dad: DadWatch::default(),
         }
     }
 }
@@ -88,6 +92,29 @@ fn parse_mtu(listing: &str) -> Option<u32> {
     None
 }
 
+/// The DAD state of `addr` in an ifconfig listing: its `inet6` line's flags (`tentative`,
+/// `duplicated`); `None` when the listing lacks the address.
+fn parse_dad(listing: &str, addr: IpAddr) -> Option<Dad> {
+    listing.lines().find_map(|l| {
+        let mut words = l.split_whitespace();
+        if words.next() != Some("inet6") {
+            return None;
+        }
+        let listed: IpAddr = words.next()?.split('%').next()?.parse().ok()?;
+        if listed != addr {
+            return None;
+        }
+        let flags: Vec<&str> = words.collect();
+        Some(if flags.contains(&"duplicated") {
+            Dad::Failed
+        } else if flags.contains(&"tentative") {
+            Dad::Tentative
+        } else {
+            Dad::Done
+        })
+    })
+}
+
 /// The addresses of an ifconfig listing (`inet A ...`, `inet6 A%scope ...`).
 fn parse_addresses(listing: &str) -> Vec<IpAddr> {
     listing
@@ -112,6 +139,7 @@ impl Backend for FreeBsdHost {
     }
 
     fn remove_jail(&mut self, params: &JailParams, _force: bool) -> Result<(), HostError> {
+        self.dad.take(&params.name);
         // jail -r ends every process of the jail (SIGTERM, then SIGKILL) and removes it.
         match run_checked(&Command::new([fb::JAIL, "-r", &params.kernel_name()])) {
             Err(e) if e.kind != HostErrorKind::NotFound => Err(e),
@@ -148,10 +176,11 @@ impl Backend for FreeBsdHost {
                 }
                 Ok(HostReply::Done)
             }
-            HostOp::AddHostAlias { .. } => {
+            HostOp::AddHostAlias { iface, address } => {
                 for cmd in self.render.render(params, &Step::Op(op.clone())) {
                     run_checked(&cmd)?;
                 }
+                self.dad.added(&params.name, iface, address.ip());
                 Ok(HostReply::Flag(true))
             }
             HostOp::RunCommand { .. } => {
@@ -180,6 +209,19 @@ impl Backend for FreeBsdHost {
                 Ok(HostReply::Done)
             }
         }
+    }
+
+    fn settle_addresses(&mut self, params: &JailParams) -> Result<(), HostError> {
+        let pending = self.dad.take(&params.name);
+        dad::settle(&params.name, pending, dad::DAD_WAIT, |waiting| {
+            waiting
+                .iter()
+                .map(|address| {
+                    let listing = ifconfig_show(None, &address.iface)?;
+                    Ok(listing.and_then(|l| parse_dad(&l, address.addr)))
+                })
+                .collect()
+        })
     }
 
     fn host_has_address(&mut self, iface: &str, address: &Cidr) -> Result<bool, HostError> {
@@ -227,6 +269,17 @@ mod tests {
             \tinet 10.23.42.1 netmask 0xffffff00 broadcast 10.23.42.255\n\
             \tinet6 fe80::5a9c:fcff:fe10:ffb6%bridge0 prefixlen 64 scopeid 0x3\n";
         assert_eq!(parse_mtu(listing), Some(1500));
+        let em0 = "em0: flags=8863<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST> metric 0 mtu 1500\n\
+            \tinet6 fe80::1%em0 prefixlen 64 scopeid 0x1\n\
+            \tinet6 fd00:10::10 prefixlen 64 tentative\n\
+            \tinet6 fd00:10::11 prefixlen 64 duplicated\n\
+            \tinet6 fd00:10::12 prefixlen 64\n";
+        let dad = |a: &str| parse_dad(em0, a.parse().unwrap());
+        assert_eq!(dad("fd00:10::10"), Some(Dad::Tentative));
+        assert_eq!(dad("fd00:10::11"), Some(Dad::Failed));
+        assert_eq!(dad("fd00:10::12"), Some(Dad::Done));
+        assert_eq!(dad("fe80::1"), Some(Dad::Done));
+        assert_eq!(dad("fd00:10::13"), None);
         let addrs = parse_addresses(listing);
         assert_eq!(addrs.len(), 2);
         assert_eq!(addrs[0].to_string(), "10.23.42.1");

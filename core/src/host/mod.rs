@@ -1,6 +1,7 @@
 //! Platform hosts: the only code that changes the system.
 
 mod backend;
+pub mod dad;
 pub mod exec;
 pub mod freebsd;
 pub mod nft_script;

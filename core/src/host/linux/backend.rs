@@ -14,10 +14,10 @@ use std::process::Command;
 
 use ioc_sdk::{Cidr, HostError, HostErrorKind, HostOp, HostReply, Platform, Side};
 
-use super::dad::{self, DadError, PendingDad, Settled};
 use super::jail::{self, JailNs, JailPaths};
 use super::netlink::{AddressInfo, Netlink, NlError};
 use super::netns;
+use crate::host::dad::{self, DadWatch};
 use crate::host::exec::{self, io_error, run};
 use crate::host::Backend;
 use crate::runtime::RunDir;
@@ -36,7 +36,7 @@ pub struct LinuxHost {
     host: Option<Netlink>,
     jails: HashMap<String, JailHandle>,
     /// IPv6 aliases added for each jail in this command, still to pass DAD (see [`dad`]).
-    pending_dad: HashMap<String, Vec<PendingDad>>,
+    dad: DadWatch,
 }
 
 fn nl_error(e: NlError) -> HostError {
@@ -60,7 +60,7 @@ impl LinuxHost {
             run_dir: run.path().to_path_buf(),
             host: None,
             jails: HashMap::new(),
-            pending_dad: HashMap::new(),
+            dad: DadWatch::default(),
         }
     }
 
@@ -211,16 +211,7 @@ impl LinuxHost {
             .add_address(index, address.ip(), address.prefix())
         {
             Ok(()) => {
-                if address.is_v6() {
-                    self.pending_dad
-                        .entry(jail.to_string())
-                        .or_default()
-                        .push(PendingDad {
-                            iface: iface.to_string(),
-                            index,
-                            addr: address.ip(),
-                        });
-                }
+                self.dad.added(jail, iface, address.ip());
                 Ok(HostReply::Flag(true))
             }
             Err(e) if e.is_exists() => Ok(HostReply::Flag(false)),
@@ -391,35 +382,34 @@ impl Backend for LinuxHost {
     fn remove_jail(&mut self, params: &JailParams, force: bool) -> Result<(), HostError> {
         // Our own handles would keep the jail's namespaces alive.
         self.jails.remove(&params.name);
-        self.pending_dad.remove(&params.name);
+        self.dad.take(&params.name);
         jail::remove(&self.run_dir, params, force).map_err(|e| io_error("remove the jail", e))
     }
 
     fn settle_addresses(&mut self, params: &JailParams) -> Result<(), HostError> {
-        let Some(pending) = self.pending_dad.remove(&params.name) else {
+        let pending = self.dad.take(&params.name);
+        if pending.is_empty() {
             return Ok(());
-        };
-        match dad::wait_usable(self.host_netlink()?, pending, dad::DAD_WAIT) {
-            Ok(Settled::Usable) => Ok(()),
-            Ok(Settled::StillTentative(still)) => {
-                for address in still {
-                    tracing::warn!(
-                        jail = params.name.as_str(),
-                        "{} on {} is still in IPv6 duplicate address detection after {} s \
-                         (no carrier?); services cannot bind it until that ends",
-                        address.addr,
-                        address.iface,
-                        dad::DAD_WAIT.as_secs()
-                    );
-                }
-                Ok(())
-            }
-            Err(DadError::Duplicate(duplicate)) => Err(HostError::new(
-                HostErrorKind::AlreadyExists,
-                duplicate.to_string(),
-            )),
-            Err(DadError::Netlink(e)) => Err(nl_error(e)),
         }
+        let mut indices = HashMap::new();
+        for address in &pending {
+            let index = self.index(Side::Host, "", &address.iface)?;
+            indices.insert(address.iface.clone(), index);
+        }
+        let nl = self.host_netlink()?;
+        dad::settle(&params.name, pending, dad::DAD_WAIT, |waiting| {
+            let listed = nl.addresses(None).map_err(nl_error)?;
+            Ok(waiting
+                .iter()
+                .map(|address| {
+                    let index = indices.get(&address.iface);
+                    listed
+                        .iter()
+                        .find(|a| Some(&a.index) == index && a.addr == address.addr)
+                        .map(|a| a.dad)
+                })
+                .collect())
+        })
     }
 
     fn perform(&mut self, params: &JailParams, op: &HostOp) -> Result<HostReply, HostError> {

@@ -1,6 +1,5 @@
 //! The Linux host: rtnetlink and network namespaces.
 
-pub mod dad;
 pub mod jail;
 pub mod netlink;
 pub mod netns;

@@ -36,6 +36,8 @@ use netlink_packet_route::route::{
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket};
 
+pub use crate::host::dad::Dad;
+
 use super::netns;
 
 /// A network interface as ioc needs to know it.
@@ -68,35 +70,16 @@ pub struct AddressInfo {
     pub broadcast: Option<Ipv4Addr>,
 }
 
-/// Where an address stands in IPv6 duplicate address detection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dad {
-    /// Detection is over (or never ran): the address is in service.
-    Done,
-    /// Detection runs; the address can be neither bound nor reached yet.
-    Tentative,
-    /// Detection runs, but the address is optimistic (RFC 4429): usable meanwhile.
-    Optimistic,
-    /// Another node on the link has the address; the kernel will not use it.
-    Failed,
-}
-
-impl Dad {
-    fn from_flags(flags: AddressFlags) -> Dad {
-        if flags.contains(AddressFlags::Dadfailed) {
-            Dad::Failed
-        } else if flags.contains(AddressFlags::Optimistic) {
-            Dad::Optimistic
-        } else if flags.contains(AddressFlags::Tentative) {
-            Dad::Tentative
-        } else {
-            Dad::Done
-        }
-    }
-
-    /// Whether a program can bind the address now.
-    pub fn usable(self) -> bool {
-        matches!(self, Dad::Done | Dad::Optimistic)
+/// The DAD state an address's flags say.
+fn dad_state(flags: AddressFlags) -> Dad {
+    if flags.contains(AddressFlags::Dadfailed) {
+        Dad::Failed
+    } else if flags.contains(AddressFlags::Optimistic) {
+        Dad::Optimistic
+    } else if flags.contains(AddressFlags::Tentative) {
+        Dad::Tentative
+    } else {
+        Dad::Done
     }
 }
 
@@ -1105,7 +1088,7 @@ fn parse_address(payload: &[u8]) -> Result<Option<AddressInfo>, NlError> {
         index: msg.header.index,
         addr,
         prefix: msg.header.prefix_len,
-        dad: Dad::from_flags(flags),
+        dad: dad_state(flags),
         broadcast,
     }))
 }
