@@ -30,6 +30,16 @@ fn skip_reason() -> Option<String> {
     None
 }
 
+/// The nftables plugin and a run dir for its host, or `None` (having said why) when this
+/// machine cannot run these tests.
+fn nftables_plugin() -> Option<(LoadedPlugin, tempfile::TempDir)> {
+    if let Some(why) = skip_reason() {
+        eprintln!("skipped: {why}");
+        return None;
+    }
+    Some((load("ioc_plugin_nftables"), tempfile::tempdir().unwrap()))
+}
+
 /// Runs `body` on a thread that has a network namespace of its own. Programs it starts inherit
 /// the thread's namespace; the namespace dies with the thread.
 fn in_private_netns<T: Send>(body: impl FnOnce() -> T + Send) -> T {
@@ -141,12 +151,9 @@ fn chain_probes_see_exactly_the_chains_that_exist() {
 
 #[test]
 fn nftables_backend_filters_one_port_and_leaves_everything_else_alone() {
-    if let Some(why) = skip_reason() {
-        eprintln!("skipped: {why}");
+    let Some((plugin, run)) = nftables_plugin() else {
         return;
-    }
-    let plugin = load("ioc_plugin_nftables");
-    let run = tempfile::tempdir().unwrap();
+    };
     in_private_netns(|| {
         sh(&["ip", "link", "add", "bridge0", "type", "bridge"], None);
         for port in ["vnet0.5", "vnet0.6"] {
@@ -238,12 +245,9 @@ fn nftables_backend_filters_one_port_and_leaves_everything_else_alone() {
 
 #[test]
 fn nftables_removal_succeeds_when_install_never_ran() {
-    if let Some(why) = skip_reason() {
-        eprintln!("skipped: {why}");
+    let Some((plugin, run)) = nftables_plugin() else {
         return;
-    }
-    let plugin = load("ioc_plugin_nftables");
-    let run = tempfile::tempdir().unwrap();
+    };
     in_private_netns(|| {
         let policy = myjail_policy("vnet0.5", &["10.23.42.2"]);
         on_linux(&plugin, run.path(), Hook::FirewallRemove(policy))
@@ -349,12 +353,9 @@ fn entered<T: Send>(ns: &str, body: impl FnOnce() -> T + Send) -> T {
 /// A smoke test of the rules; the full spoofing matrix drives a real jail.
 #[test]
 fn nftables_filter_passes_own_traffic_and_drops_spoofed_sources() {
-    if let Some(why) = skip_reason() {
-        eprintln!("skipped: {why}");
+    let Some((plugin, run)) = nftables_plugin() else {
         return;
-    }
-    let plugin = load("ioc_plugin_nftables");
-    let run = tempfile::tempdir().unwrap();
+    };
     let ns = Namespaces::new(&["host", "jail"]);
     let (host, jail) = (ns.name(0).to_string(), ns.name(1).to_string());
     in_ns(&host, &["ip", "link", "add", "bridge0", "type", "bridge"]);

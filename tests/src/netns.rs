@@ -731,6 +731,20 @@ impl HostNs {
         panic!("the start of {jails} never succeeded");
     }
 
+    /// Stops `jails` (comma-separated), expecting each to have been running, then checks the
+    /// host is clean with only `links` left (see [`HostNs::assert_clean`]).
+    pub fn stop_and_check_clean(&self, jails: &str, links: &[&str]) {
+        let out = self.ok(["stop", jails]);
+        for jail in jails.split(',') {
+            assert!(
+                out.contains(&format!("{jail}: stopped")),
+                "stop output: {out}"
+            );
+            assert!(!self.running(jail), "{jail} still listed as running");
+        }
+        self.assert_clean(links);
+    }
+
     /// Asserts that the host is as clean as before any jail ran: exactly `links` in the
     /// sandbox namespace, no mount (namespace pin or private run dir) under the sandbox's
     /// directory, no runtime state (journal, JID, pins) of any jail, and no process left

@@ -95,19 +95,6 @@ fn with(set: &BTreeSet<String>, more: &[&str]) -> BTreeSet<String> {
         .collect()
 }
 
-/// Stops `jails`, expecting each to have been running, and checks that no jail state is left.
-fn stop_and_check_clean(host: &HostNs, jails: &str) {
-    let out = host.ok(["stop", jails]);
-    for jail in jails.split(',') {
-        assert!(
-            out.contains(&format!("{jail}: stopped")),
-            "stop output: {out}"
-        );
-        assert!(!host.running(jail), "{jail} still listed as running");
-    }
-    host.assert_clean(IDLE);
-}
-
 /// A file server inside a running jail (`ioc exec JAIL -- busybox httpd`), bound to
 /// `address:8080` only, serving one file whose content is `marker`. Ended by the jail's stop
 /// at the latest.
@@ -210,7 +197,7 @@ fn seed_example_serves_on_its_alias_and_stop_removes_only_that() {
 
     // An address the host gains while the jail runs is the host's, not the jail's.
     host.add_address("em0", "10.1.1.20/24");
-    stop_and_check_clean(&host, JAIL);
+    host.stop_and_check_clean(JAIL, IDLE);
     assert_eq!(
         em0(&host),
         with(&before, &["10.1.1.20/24"]),
@@ -243,14 +230,14 @@ fn a_host_address_the_jail_uses_survives_its_stop() {
     let plan = host.ok(["stop", "--dry-run", JAIL]);
     assert!(!plan.contains("addr del"), "the stop would remove: {plan}");
 
-    stop_and_check_clean(&host, JAIL);
+    host.stop_and_check_clean(JAIL, IDLE);
     assert!(eventually(Duration::from_secs(5), || server.exited()));
     assert_eq!(em0(&host), before, "em0 after the stop");
     assert!(pings_from(&peer, "10.1.1.10"), "the host lost 10.1.1.10");
 
     // And again: the second start finds the address just as the first did.
     host.ok(["start", JAIL]);
-    stop_and_check_clean(&host, JAIL);
+    host.stop_and_check_clean(JAIL, IDLE);
     assert_eq!(em0(&host), before, "em0 after a second stop");
 }
 
@@ -288,7 +275,7 @@ fn two_jails_share_one_interface() {
     assert!(!answers_now(&peer, "10.1.1.10"), "web-1's address answers");
     assert_eq!(fetch_from(&peer, "10.1.1.11").as_deref(), Some("web-2"));
 
-    stop_and_check_clean(&host, "web-2");
+    host.stop_and_check_clean("web-2", IDLE);
     assert_eq!(em0(&host), before);
 }
 
@@ -328,7 +315,7 @@ fn an_alias_first_in_its_subnet_takes_no_other_address_with_it() {
     assert_eq!(sysctl(&["-n", promote]), "0", "the host's setting changed");
     assert!(pings_from(&peer, "10.1.2.11"), "jail-b's address is gone");
 
-    stop_and_check_clean(&host, "jail-b");
+    host.stop_and_check_clean("jail-b", IDLE);
     assert_eq!(
         em0(&host),
         with(&before, &["10.1.2.20/24"]),
@@ -366,7 +353,7 @@ fn ipv6_alias_is_usable_when_the_start_returns() {
     );
     host.assert_pings("jail-6", &["fd00:10::2", "10.1.1.2"]);
 
-    stop_and_check_clean(&host, "jail-6");
+    host.stop_and_check_clean("jail-6", IDLE);
     assert_eq!(em0(&host), before, "em0 after the stop");
     assert!(!answers_now(&peer, "fd00:10::10"), "fd00:10::10 answers");
 }
@@ -476,7 +463,7 @@ fn an_address_of_a_running_jail_fails_before_any_change() {
     let mut running = host.runtime_jails();
     running.sort();
     assert_eq!(running, ["jail-a", "jail-c"]);
-    stop_and_check_clean(&host, "jail-a,jail-c");
+    host.stop_and_check_clean("jail-a,jail-c", IDLE);
 }
 
 #[test]
@@ -541,7 +528,7 @@ fn failure_at_every_start_step_leaves_no_alias() {
     }
     let ran_in = fs::read_to_string(&hook_output).expect("exec_start ran");
     assert_eq!(ran_in.trim(), JAIL, "exec_start runs in the jail");
-    stop_and_check_clean(&host, JAIL);
+    host.stop_and_check_clean(JAIL, IDLE);
     assert_eq!(host_network(&host), idle);
 }
 
@@ -573,6 +560,6 @@ fn defaultrouter_is_not_applied_to_a_shared_ip_jail() {
             .any(|l| l.starts_with("default")),
         "the jail (the host's stack) got a default route"
     );
-    stop_and_check_clean(&host, JAIL);
+    host.stop_and_check_clean(JAIL, IDLE);
     assert_eq!(host_network(&host).routes, routes, "routes after the stop");
 }

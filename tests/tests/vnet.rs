@@ -35,19 +35,6 @@ fn seed_started() -> HostNs {
     host
 }
 
-/// Stops the jails, expecting each to have been running, and checks the host is clean.
-fn stop_and_check_clean(host: &HostNs, jails: &str, links: &[&str]) {
-    let out = host.ok(["stop", jails]);
-    for jail in jails.split(',') {
-        assert!(
-            out.contains(&format!("{jail}: stopped")),
-            "stop output: {out}"
-        );
-        assert!(!host.running(jail), "{jail} still listed as running");
-    }
-    host.assert_clean(links);
-}
-
 /// `ip -o addr` of a link inside a jail, as the addresses in listed order.
 fn jail_addresses(host: &HostNs, jail: &str, family: &str, link: &str) -> Vec<String> {
     host.exec_ok(jail, &["ip", "-o", family, "addr", "show", "dev", link])
@@ -117,7 +104,7 @@ fn seed_scenario_runs_and_leaves_a_clean_host() {
         );
     }
 
-    stop_and_check_clean(&host, "jail-a,jail-b", IDLE);
+    host.stop_and_check_clean("jail-a,jail-b", IDLE);
     let after = host.list();
     assert!(after
         .iter()
@@ -158,14 +145,14 @@ fn macs_follow_the_reference_vectors_unless_pinned() {
             "{jail} jail end"
         );
     }
-    stop_and_check_clean(&host, "jail-a,jail-b", IDLE);
+    host.stop_and_check_clean("jail-a,jail-b", IDLE);
 
     // Without the pin jail-b gets the reference pair again.
     host.ok(["set", "vnet0_mac", "jail-b"]);
     host.ok(["start", "jail-b"]);
     assert_eq!(host.link("vnet0.1").mac, "02:ff:60:24:c4:b0");
     assert_eq!(host.jail_link("jail-b", "vnet0").mac, "02:ff:60:24:c4:b1");
-    stop_and_check_clean(&host, "jail-b", IDLE);
+    host.stop_and_check_clean("jail-b", IDLE);
 }
 
 #[test]
@@ -177,7 +164,7 @@ fn mtu_is_taken_from_the_bridge() {
     host.ok(["start", "jail-a"]);
     assert_eq!(host.link("vnet0.1").mtu, 1400, "host end");
     assert_eq!(host.jail_link("jail-a", "vnet0").mtu, 1400, "jail end");
-    stop_and_check_clean(&host, "jail-a", IDLE);
+    host.stop_and_check_clean("jail-a", IDLE);
 }
 
 #[test]
@@ -218,7 +205,7 @@ fn ipv6_addresses_and_default_routers() {
 
     host.assert_pings("jail-a", &["fd00:23::1", "fd00:23::3"]);
     host.assert_pings("jail-b", &["fd00:23::2"]);
-    stop_and_check_clean(&host, "jail-a,jail-b", IDLE);
+    host.stop_and_check_clean("jail-a,jail-b", IDLE);
 }
 
 /// A service that `exec_start` starts can bind the jail's IPv6 address at once: a jail's
@@ -249,7 +236,7 @@ fn exec_start_binds_the_jails_ipv6_address_at_once() {
         ioc_tests::netns::fetch_from(host.name(), "fd00:23::2").as_deref(),
         Some("served at once")
     );
-    stop_and_check_clean(&host, "jail-a", IDLE);
+    host.stop_and_check_clean("jail-a", IDLE);
 }
 
 #[test]
@@ -269,7 +256,7 @@ fn addresses_keep_their_written_order() {
         ["10.23.42.5/24", "10.23.42.4/24"]
     );
     host.assert_pings("jail-a", &["10.23.42.1"]);
-    stop_and_check_clean(&host, "jail-a", IDLE);
+    host.stop_and_check_clean("jail-a", IDLE);
 }
 
 #[test]
@@ -304,7 +291,7 @@ fn two_interfaces_on_two_bridges() {
         host.jail_link("jail-a", "vnet1").mac
     );
     host.assert_pings("jail-a", &["10.23.42.1", "10.23.43.1"]);
-    stop_and_check_clean(&host, "jail-a", &["lo", "bridge0", "bridge1"]);
+    host.stop_and_check_clean("jail-a", &["lo", "bridge0", "bridge1"]);
 }
 
 /// The names of the links attached to a bridge of the sandbox.
@@ -338,13 +325,13 @@ fn host_interface_names_fit_in_15_characters_and_stay_unique() {
     assert!(ports.iter().all(|p| p.len() <= 15), "{ports:?}");
     assert_eq!(host.jail_link("jail-a", nic).name, nic);
     host.assert_pings("jail-a", &["10.23.42.3"]);
-    stop_and_check_clean(&host, "jail-a,jail-b", IDLE);
+    host.stop_and_check_clean("jail-a,jail-b", IDLE);
 
     // Deterministic: the same jails get the same names again.
     host.ok(["start", "jail-a,jail-b"]);
     let again = bridge_ports(&host, "bridge0");
     assert_eq!(again, ports);
-    stop_and_check_clean(&host, "jail-a,jail-b", IDLE);
+    host.stop_and_check_clean("jail-a,jail-b", IDLE);
 }
 
 #[test]
@@ -384,7 +371,7 @@ fn address_of_a_running_jail_is_refused_before_any_change() {
     assert!(!host.running("jail-c"));
 
     // Two jails starting together with one address: neither starts.
-    stop_and_check_clean(&host, "jail-a", IDLE);
+    host.stop_and_check_clean("jail-a", IDLE);
     let err = host.fails(["start", "jail-a,jail-c"]);
     assert!(err.contains("which is starting too"), "stderr: {err}");
     host.assert_clean(IDLE);
@@ -422,7 +409,7 @@ fn failure_at_every_start_step_rolls_back_completely() {
     // jail, pair, bridge, move, rename, address, loopback, route: at least eight changes.
     assert!(failed >= 8, "only {failed} steps failed");
     host.assert_pings("jail-a", &["10.23.42.3"]);
-    stop_and_check_clean(&host, "jail-a,jail-b", IDLE);
+    host.stop_and_check_clean("jail-a,jail-b", IDLE);
 }
 
 #[test]
@@ -455,7 +442,7 @@ fn failure_at_every_step_of_a_rich_start_rolls_back_completely() {
     let failed = host.fail_at_every_step("jail-a", &idle, |_| {});
     assert!(failed >= 16, "only {failed} steps failed");
     host.assert_pings("jail-a", &["10.23.42.1", "10.23.43.1", "fd00:43::1"]);
-    stop_and_check_clean(&host, "jail-a", &idle);
+    host.stop_and_check_clean("jail-a", &idle);
 }
 
 /// Where a start is killed: before a change is journaled, or after it is journaled but before
@@ -525,7 +512,7 @@ fn kill_at_every_step_then_stop(point: CrashPoint) {
         step += 1;
     }
     assert!(step > 8, "ioc hung at only {} steps", step - 1);
-    stop_and_check_clean(&host, "jail-a", IDLE);
+    host.stop_and_check_clean("jail-a", IDLE);
 }
 
 #[test]
@@ -550,11 +537,11 @@ fn sigkill_mid_start_then_start_cleans_up_and_starts() {
         let out = host.ok(["start", "jail-a"]);
         assert_eq!(out, "jail-a: started (JID 1)\n", "killed at step {step}");
         host.assert_pings("jail-a", &["10.23.42.1"]);
-        stop_and_check_clean(&host, "jail-a", IDLE);
+        host.stop_and_check_clean("jail-a", IDLE);
         step += 1;
     }
     assert!(step > 8, "ioc hung at only {} steps", step - 1);
-    stop_and_check_clean(&host, "jail-a", IDLE);
+    host.stop_and_check_clean("jail-a", IDLE);
 }
 
 /// Starts jail-a hanging at `step` (after journaling it, when `journaled`), interrupts it with
@@ -612,7 +599,7 @@ fn sigint_mid_start_rolls_the_start_back() {
             step += 1;
         }
         assert!(step > 3, "only {step} steps");
-        stop_and_check_clean(&host, "jail-a", IDLE);
+        host.stop_and_check_clean("jail-a", IDLE);
     }
 }
 
@@ -656,7 +643,7 @@ fn concurrent_starts_get_distinct_jids() {
     jids.sort();
     assert_eq!(jids, [1, 2, 3, 4]);
     host.assert_pings("jail-1", &["10.23.42.13"]);
-    stop_and_check_clean(&host, &jails.join(","), IDLE);
+    host.stop_and_check_clean(&jails.join(","), IDLE);
 }
 
 #[test]
@@ -669,7 +656,7 @@ fn stop_goes_on_when_the_host_interface_was_deleted_by_hand() {
     host.assert_links(&["lo", "bridge0", "vnet0.2"]);
     assert_eq!(host.runtime_jails(), ["jail-b"]);
     host.assert_pings("jail-b", &["10.23.42.1"]);
-    stop_and_check_clean(&host, "jail-b", IDLE);
+    host.stop_and_check_clean("jail-b", IDLE);
 }
 
 #[test]
@@ -680,7 +667,7 @@ fn a_running_jail_whose_config_was_destroyed_behind_iocs_back_still_stops() {
     assert_eq!(host.ok(["stop", "jail-a"]), "jail-a: stopped\n");
     host.assert_links(&["lo", "bridge0", "vnet0.2"]);
     assert_eq!(host.runtime_jails(), ["jail-b"]);
-    stop_and_check_clean(&host, "jail-b", IDLE);
+    host.stop_and_check_clean("jail-b", IDLE);
 }
 
 /// `ioc list -l --output-format json`'s row of a jail: running and state.
@@ -723,7 +710,7 @@ fn a_jail_whose_namespaces_vanished_is_shown_so_and_starts_again() {
         (Value::Bool(true), Value::from("up"))
     );
     host.assert_pings("jail-a", &["10.23.42.1", "10.23.42.3"]);
-    stop_and_check_clean(&host, "jail-a,jail-b", IDLE);
+    host.stop_and_check_clean("jail-a,jail-b", IDLE);
 }
 
 /// `sh -c SCRIPT` in the sandbox's network namespace and in a mount namespace of its own, as
@@ -797,7 +784,7 @@ fn a_jail_whose_journal_was_deleted_by_hand_is_still_removed() {
     });
     assert!(gone, "vnet0.1 outlived its jail");
     assert_eq!(host.runtime_jails(), ["jail-b"]);
-    stop_and_check_clean(&host, "jail-b", IDLE);
+    host.stop_and_check_clean("jail-b", IDLE);
 }
 
 #[test]
@@ -810,7 +797,7 @@ fn starting_and_stopping_twice_is_fine() {
         "jail-a: already running (JID 1)\njail-b: already running (JID 2)\n"
     );
     host.assert_links(&["lo", "bridge0", "vnet0.1", "vnet0.2"]);
-    stop_and_check_clean(&host, "jail-a,jail-b", IDLE);
+    host.stop_and_check_clean("jail-a,jail-b", IDLE);
     let out = host.ok(["stop", "jail-a,jail-b"]);
     assert_eq!(out, "jail-b: not running\njail-a: not running\n");
     host.assert_clean(IDLE);
@@ -829,7 +816,7 @@ fn exec_passes_the_exit_code_through() {
     }
     let out = host.exec("jail-b", &["true"]);
     assert_ne!(out.status.code(), Some(0), "exec in a stopped jail");
-    stop_and_check_clean(&host, "jail-a", IDLE);
+    host.stop_and_check_clean("jail-a", IDLE);
 }
 
 /// Reads a file a hook wrote, trimmed.
@@ -945,7 +932,7 @@ fn hooks_see_the_jid_and_exec_start_runs_inside_the_jail() {
     host.ok(["start", "jail-a,jail-b"]);
     assert_eq!(hook_output(&jid_file), "2");
     assert_eq!(hook_output(&name_file), "jail-b");
-    stop_and_check_clean(&host, "jail-a,jail-b", IDLE);
+    host.stop_and_check_clean("jail-a,jail-b", IDLE);
     assert_eq!(hook_output(&stop_file), "jail-b");
 }
 
@@ -973,7 +960,7 @@ fn restart_brings_the_jail_back() {
     assert_eq!(host.jail_row("jail-a")["jid"], 1);
     host.assert_pings("jail-a", &["10.23.42.3", "10.23.42.1"]);
     host.assert_links(&["lo", "bridge0", "vnet0.1", "vnet0.2"]);
-    stop_and_check_clean(&host, "jail-a,jail-b", IDLE);
+    host.stop_and_check_clean("jail-a,jail-b", IDLE);
 }
 
 /// A DHCP client ioc knows how to run in a jail.
@@ -1055,7 +1042,7 @@ fn dhcp_gets_a_lease_or_fails_clearly() {
     assert!(resolv.contains("nameserver 10.23.42.53"), "{resolv}");
     assert_eq!(std::fs::read("/etc/resolv.conf").ok(), host_resolv);
     host.assert_pings("jail-a", &["10.23.42.254"]);
-    stop_and_check_clean(&host, "jail-a", &links);
+    host.stop_and_check_clean("jail-a", &links);
 }
 
 #[test]
@@ -1098,7 +1085,7 @@ fn accept_rtadv_turns_on_router_advertisements() {
     assert!(!jail_routes(&host, "jail-b", "-6")
         .iter()
         .any(|r| r.starts_with("default")));
-    stop_and_check_clean(&host, "jail-a,jail-b", IDLE);
+    host.stop_and_check_clean("jail-a,jail-b", IDLE);
 }
 
 #[test]
@@ -1266,5 +1253,5 @@ fn resolver_gives_the_jail_its_own_resolv_conf() {
         std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default(),
         host_resolv
     );
-    stop_and_check_clean(&host, "jail-a,jail-b", IDLE);
+    host.stop_and_check_clean("jail-a,jail-b", IDLE);
 }

@@ -13,11 +13,13 @@ impl NetworkMode for SecureVnet {
         // A learned address cannot be whitelisted before it is known, and widening the filter
         // to "any address" would defeat the mode: refuse instead.
         if let Some(a) = jail.network().addresses().find(|a| a.cidr().is_none()) {
+            let (property, learned) = match a.kind() {
+                ioc_sdk::AddressKind::Dhcp => ("ip4_addr", "dhcp"),
+                _ => ("ip6_addr", "accept_rtadv"),
+            };
             return Err(Error::new(format!(
-                "property '{}': Secure VNET only whitelists static addresses; {}|{} is learned at run time (use a static address, or plain VNET)",
-                if a.kind() == ioc_sdk::AddressKind::Dhcp { "ip4_addr" } else { "ip6_addr" },
+                "property '{property}': Secure VNET only whitelists static addresses; {}|{learned} is learned at run time (use a static address, or plain VNET)",
                 a.nic(),
-                if a.kind() == ioc_sdk::AddressKind::Dhcp { "dhcp" } else { "accept_rtadv" },
             )));
         }
         Ok(())

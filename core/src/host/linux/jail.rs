@@ -7,7 +7,7 @@
 //! reference to itself). Jails' mount namespaces are made from a base namespace without the
 //! run dir's mounts (see [`ensure_base_namespace`]), so no jail holds another one's namespaces.
 
-use std::ffi::{CString, OsStr};
+use std::ffi::{CStr, CString, OsStr};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
@@ -209,18 +209,20 @@ pub fn in_transient_mount_namespace() -> bool {
 
 /// The mount ID of this process's root (statx `STATX_MNT_ID`, Linux 5.8+).
 fn own_root_mount_id() -> Option<u64> {
-    // SAFETY: statx fills the zeroed struct; the path is a valid C string.
+    let stx = statx(c"/", 0, libc::STATX_MNT_ID).ok()?;
+    (stx.stx_mask & libc::STATX_MNT_ID != 0).then_some(stx.stx_mnt_id)
+}
+
+/// `statx(2)` of `path`, asking for `mask`.
+fn statx(path: &CStr, flags: libc::c_int, mask: libc::c_uint) -> io::Result<libc::statx> {
+    // SAFETY: a zeroed statx is a valid buffer, which the call fills.
     let mut stx: libc::statx = unsafe { std::mem::zeroed() };
-    let rc = unsafe {
-        libc::statx(
-            libc::AT_FDCWD,
-            c"/".as_ptr(),
-            0,
-            libc::STATX_MNT_ID,
-            &mut stx,
-        )
-    };
-    (rc == 0 && stx.stx_mask & libc::STATX_MNT_ID != 0).then_some(stx.stx_mnt_id)
+    // SAFETY: the path is a valid C string and `stx` outlives the call.
+    let rc = unsafe { libc::statx(libc::AT_FDCWD, path.as_ptr(), flags, mask, &mut stx) };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(stx)
 }
 
 /// The mount ID of PID 1's root: the first mountinfo line whose mount point is `/`. Reads only
@@ -241,20 +243,7 @@ fn init_root_mount_id() -> Option<u64> {
 
 fn is_mount_point(path: &Path) -> io::Result<bool> {
     let c_path = cstring(path.as_os_str())?;
-    // SAFETY: statx fills the zeroed struct; the path is a valid C string.
-    let mut stx: libc::statx = unsafe { std::mem::zeroed() };
-    let rc = unsafe {
-        libc::statx(
-            libc::AT_FDCWD,
-            c_path.as_ptr(),
-            libc::AT_SYMLINK_NOFOLLOW,
-            libc::STATX_BASIC_STATS,
-            &mut stx,
-        )
-    };
-    if rc != 0 {
-        return Err(io::Error::last_os_error());
-    }
+    let stx = statx(&c_path, libc::AT_SYMLINK_NOFOLLOW, libc::STATX_BASIC_STATS)?;
     let flag = libc::STATX_ATTR_MOUNT_ROOT as u64;
     if stx.stx_attributes_mask & flag == 0 {
         return Err(io::Error::new(

@@ -201,29 +201,30 @@ pub fn apply(script: &str) -> Result<(), HostError> {
 /// answered with one netlink request per chain, without nftables (see [`nft_chain`]); should
 /// the kernel refuse that request, the script goes to nftables, for nft's own message.
 pub fn check(script: &str) -> Result<(), HostError> {
-    if let Some(chains) = nft_chain::listed_chains(script) {
-        let mut answered = true;
-        for chain in &chains {
-            match nft_chain::chain_exists(chain) {
-                Ok(true) => {}
-                Ok(false) => {
-                    return Err(HostError::new(
-                        HostErrorKind::NotFound,
-                        format!("nftables: chain {chain} does not exist"),
-                    ))
-                }
-                Err(e) => {
-                    tracing::debug!("nftables chain probe for {chain} failed ({e}); asking nft");
-                    answered = false;
-                    break;
-                }
-            }
-        }
-        if answered {
-            return Ok(());
-        }
+    if let Some(answer) = nft_chain::listed_chains(script).and_then(|c| probe_chains(&c)) {
+        return answer;
     }
     execute(script, !only_lists(script))
+}
+
+/// Whether every chain exists, asked with netlink; `None` when the kernel refuses the request.
+fn probe_chains(chains: &[nft_chain::ChainRef<'_>]) -> Option<Result<(), HostError>> {
+    for chain in chains {
+        match nft_chain::chain_exists(chain) {
+            Ok(true) => {}
+            Ok(false) => {
+                return Some(Err(HostError::new(
+                    HostErrorKind::NotFound,
+                    format!("nftables: chain {chain} does not exist"),
+                )))
+            }
+            Err(e) => {
+                tracing::debug!("nftables chain probe for {chain} failed ({e}); asking nft");
+                return None;
+            }
+        }
+    }
+    Some(Ok(()))
 }
 
 fn execute(script: &str, dry_run: bool) -> Result<(), HostError> {
