@@ -13,7 +13,21 @@ pub mod frame;
 pub mod netns;
 pub mod plans;
 pub mod plugins;
+pub mod skip;
 pub mod state;
+
+/// Returns from the calling test unless it runs as root, which creating namespaces, links and
+/// mounts needs: outside CI it skips, saying why; under `CI=true` it fails (see [`skip`]).
+#[macro_export]
+macro_rules! require_root {
+    () => {
+        if $crate::skip::skip_unless_ci($crate::skip::missing_root(
+            "network namespaces, interfaces and mounts",
+        )) {
+            return;
+        }
+    };
+}
 
 /// The `ioc` binary next to the running test: `<target>/<profile>/ioc`, the test executable
 /// being `<target>/<profile>/deps/<test>`. Falls back to `$CARGO_TARGET_DIR/debug/ioc`.
