@@ -1,12 +1,16 @@
 //! The nftables backend against the real kernel, in a private network namespace.
 //!
-//! Needs root and nftables; skips with the reason otherwise. The namespace belongs to one test
-//! thread (`unshare(CLONE_NEWNET)`), so nothing here can touch the host's network, and the
-//! kernel removes the namespace when the thread ends, whether the test passed or panicked.
+//! Needs root and nftables; skips with the reason otherwise, and fails under `CI=true`. The
+//! namespace belongs to one test thread (`unshare(CLONE_NEWNET)`), so nothing here can touch
+//! the host's network, and the kernel removes the namespace when the thread ends, whether the
+//! test passed or panicked.
 
 #![cfg(target_os = "linux")]
 
 mod firewall_support;
+// The workspace's one rule for tests that cannot run here, shared as source (see the file).
+#[path = "../../tests/src/skip.rs"]
+mod skip;
 
 use std::process::Command;
 
@@ -18,9 +22,10 @@ use ioc_core::runtime::RunDir;
 use ioc_sdk::{Hook, HostOp, Platform};
 use nix::sched::{unshare, CloneFlags};
 
+/// Why this machine cannot run these tests, or `None`.
 fn skip_reason() -> Option<String> {
-    if !nix::unistd::geteuid().is_root() {
-        return Some("needs root (nftables rules in a private network namespace)".into());
+    if let Some(why) = skip::missing_root("nftables rules in a private network namespace") {
+        return Some(why);
     }
     for tool in ["ip", "nft"] {
         if Command::new(tool).arg("-V").output().is_err() {
@@ -33,8 +38,7 @@ fn skip_reason() -> Option<String> {
 /// The nftables plugin and a run dir for its host, or `None` (having said why) when this
 /// machine cannot run these tests.
 fn nftables_plugin() -> Option<(LoadedPlugin, tempfile::TempDir)> {
-    if let Some(why) = skip_reason() {
-        eprintln!("skipped: {why}");
+    if skip::skip_unless_ci(skip_reason()) {
         return None;
     }
     Some((load("ioc_plugin_nftables"), tempfile::tempdir().unwrap()))
@@ -110,8 +114,7 @@ fn ioc_table() -> String {
 /// present, missing chain and missing table, in the calling thread's namespace only.
 #[test]
 fn chain_probes_see_exactly_the_chains_that_exist() {
-    if let Some(why) = skip_reason() {
-        eprintln!("skipped: {why}");
+    if skip::skip_unless_ci(skip_reason()) {
         return;
     }
     in_private_netns(|| {
