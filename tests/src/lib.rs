@@ -13,6 +13,7 @@ pub mod frame;
 pub mod netns;
 pub mod plans;
 pub mod plugins;
+pub mod probes;
 pub mod skip;
 pub mod state;
 
