@@ -6,14 +6,16 @@
 //! `ioc_tests::skip`, and core's integration tests compile the same file with `#[path]`
 //! (core cannot depend on `ioc-tests`, which depends on core).
 
+use std::io::Write as _;
+
 /// `Some("needs root (WHAT)")` unless this process runs as root; `what` says what for.
 pub fn missing_root(what: &str) -> Option<String> {
     (!nix::unistd::geteuid().is_root()).then(|| format!("needs root ({what})"))
 }
 
 /// Whether the calling test must return at once because it cannot run here, for `reason`
-/// (`None`: it can run). Prints `skipped TEST: REASON` outside CI; panics with the reason when
-/// the `CI` environment variable is `true`.
+/// (`None`: it can run). Prints `skipped TEST: REASON` outside CI, also where the harness
+/// captures output; panics with the reason when the `CI` environment variable is `true`.
 pub fn skip_unless_ci(reason: Option<String>) -> bool {
     let Some(reason) = reason else {
         return false;
@@ -22,6 +24,8 @@ pub fn skip_unless_ci(reason: Option<String>) -> bool {
     if std::env::var_os("CI").is_some_and(|ci| ci == "true") {
         panic!("{test} cannot run under CI=true: {reason}");
     }
-    eprintln!("skipped {test}: {reason}");
+    // Straight to stderr rather than eprintln!, which the test harness captures (and hides)
+    // for a test that passes: a skip must be seen.
+    let _ = writeln!(std::io::stderr(), "skipped {test}: {reason}");
     true
 }
