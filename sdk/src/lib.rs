@@ -37,6 +37,8 @@ mod log;
 pub mod names;
 mod ops;
 mod plugin;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod types;
 
 pub use ffi::{Hook, LogSink, PluginInfo, PluginKind, PluginMod, PluginModRef, ROOT_MODULE_SYMBOL};
