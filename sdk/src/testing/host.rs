@@ -21,6 +21,9 @@ enum Phase {
     Validating,
 }
 
+/// The closure behind a recorder's [`Host`]: it hands each op to the shared [`State`].
+type Perform = dyn FnMut(&HostOp) -> Result<HostReply, HostError>;
+
 /// A request the test wants to fail, and the error it fails with.
 struct Failure {
     matches: Box<dyn Fn(&HostOp) -> bool>,
@@ -71,7 +74,7 @@ struct State {
 /// ```
 pub struct RecordingHost {
     state: Rc<RefCell<State>>,
-    perform: Box<dyn FnMut(&HostOp) -> Result<HostReply, HostError>>,
+    perform: Box<Perform>,
 }
 
 impl Default for RecordingHost {
@@ -257,17 +260,17 @@ impl State {
                     .flatten()
                     .into(),
             ),
-            HostOp::ReadSysctl { name } => {
-                match self.sysctls.get(name.as_str()) {
-                    Some(value) => HostReply::Text(value.as_str().into()),
-                    None => return Err(HostError::new(
+            HostOp::ReadSysctl { name } => match self.sysctls.get(name.as_str()) {
+                Some(value) => HostReply::Text(value.as_str().into()),
+                None => {
+                    return Err(HostError::new(
                         HostErrorKind::NotFound,
                         format!(
                             "unknown sysctl {name} (declare it with RecordingHost::with_sysctl)"
                         ),
-                    )),
+                    ))
                 }
-            }
+            },
             HostOp::AddHostAlias { iface, address } => {
                 HostReply::Flag(!self.host_addresses.contains(&alias_key(iface, address)))
             }
