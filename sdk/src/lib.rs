@@ -31,6 +31,8 @@
 //! journals, performs or only plans (`--dry-run`), and undoes in reverse on stop or failure.
 //! A panic in a plugin becomes an error result for that hook; `tracing` events reach ioc's log.
 
+#![deny(missing_docs)]
+
 mod ffi;
 mod host;
 mod log;

@@ -135,6 +135,7 @@ pub struct Ip {
 }
 
 impl Ip {
+    /// The address as the standard library's type, to compare, print or match on.
     pub fn get(self) -> IpAddr {
         if self.is_v6 {
             IpAddr::V6(Ipv6Addr::from(self.octets))
@@ -144,6 +145,7 @@ impl Ip {
         }
     }
 
+    /// True for IPv6, which decides the family of the route, alias or rule built from it.
     pub fn is_v6(self) -> bool {
         self.is_v6
     }
@@ -216,18 +218,23 @@ pub struct Cidr {
 }
 
 impl Cidr {
+    /// An address with its prefix length; `prefix` is not checked against the family, ioc's
+    /// parser does that before a plugin sees one.
     pub fn new(ip: impl Into<Ip>, prefix: u8) -> Cidr {
         Cidr {
             ip: ip.into(),
             prefix,
         }
     }
+    /// The address part, without the prefix.
     pub fn ip(&self) -> IpAddr {
         self.ip.get()
     }
+    /// The prefix length: how many leading bits name the network the address is on.
     pub fn prefix(&self) -> u8 {
         self.prefix
     }
+    /// True for IPv6, so a plugin can pick the family-specific primitive or property name.
     pub fn is_v6(&self) -> bool {
         self.ip.is_v6()
     }
@@ -250,6 +257,7 @@ impl fmt::Debug for Cidr {
 #[derive(StableAbi, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AddressKind {
+    /// `NIC|ADDRESS/PREFIX`: a fixed address the plugin adds (and a firewall can whitelist).
     Static(Cidr),
     /// `NIC|dhcp` (IPv4 only).
     Dhcp,
@@ -266,6 +274,7 @@ pub struct Address {
 }
 
 impl Address {
+    /// An entry for `nic`; ioc builds these from `ip4_addr` / `ip6_addr`, tests from the kit.
     pub fn new(nic: &str, kind: AddressKind) -> Address {
         Address {
             nic: nic.into(),
@@ -276,6 +285,7 @@ impl Address {
     pub fn nic(&self) -> &str {
         &self.nic
     }
+    /// Whether the entry is a static address or is learned at run time (DHCP, SLAAC).
     pub fn kind(&self) -> AddressKind {
         self.kind
     }

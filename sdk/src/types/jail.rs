@@ -14,7 +14,9 @@ use super::network::Network;
 #[derive(StableAbi, Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Platform {
+    /// Linux: namespaces, veth pairs, bridges and nftables, driven through netlink.
     Linux,
+    /// FreeBSD: jails, epairs, if_bridge and ipfw or pf, driven through ifconfig and route.
     FreeBsd,
 }
 
@@ -28,6 +30,7 @@ impl Platform {
         }
     }
 
+    /// The name as properties and plugin listings spell it (`linux`, `freebsd`).
     pub const fn as_str(self) -> &'static str {
         match self {
             Platform::Linux => "linux",
@@ -108,9 +111,11 @@ impl Jail {
     pub fn jid(&self) -> u32 {
         self.jid
     }
+    /// The platform the jail runs on; it decides interface naming (see [`crate::names`]).
     pub fn platform(&self) -> Platform {
         self.platform
     }
+    /// The jail's resolved network properties, MACs included.
     pub fn network(&self) -> &Network {
         &self.network
     }

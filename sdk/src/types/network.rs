@@ -49,9 +49,11 @@ impl Nic {
     pub fn secure(&self) -> bool {
         self.secure
     }
+    /// The MAC of the pair's host end (pinned `<nic>_mac` or generated from `mac_prefix`).
     pub fn host_mac(&self) -> Mac {
         self.host_mac
     }
+    /// The MAC of the jail's end; the only source MAC Secure VNET lets out of the port.
     pub fn jail_mac(&self) -> Mac {
         self.jail_mac
     }
@@ -66,15 +68,19 @@ pub struct Gateway {
 }
 
 impl Gateway {
+    /// A gateway `ip`, reached through `nic` when given (`IP@NIC`).
     pub fn new(ip: IpAddr, nic: Option<&str>) -> Gateway {
         Gateway {
             ip: ip.into(),
             nic: nic.map(RString::from).into(),
         }
     }
+    /// The gateway's address.
     pub fn ip(&self) -> IpAddr {
         self.ip.get()
     }
+    /// The NIC the gateway is reached through (`IP@NIC`); then an interface route to the
+    /// gateway comes before the default route.
     pub fn nic(&self) -> Option<&str> {
         self.nic.as_ref().map(|n| n.as_str()).into_option()
     }
@@ -85,8 +91,11 @@ impl Gateway {
 #[derive(StableAbi, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IpMode {
+    /// `disable`: the jail has no addresses of this family.
     Disable = 0,
+    /// `new`: the jail gets its own addresses of this family (from `ip4_addr` / `ip6_addr`).
     New = 1,
+    /// `inherit`: the jail sees every address of the host in this family.
     Inherit = 2,
 }
 
@@ -117,16 +126,27 @@ pub struct Network {
 /// Everything needed to build a [`Network`]; a plain struct so core can fill it by name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NetworkSpec {
+    /// `vnet`: the jail has its own network stack.
     pub vnet: bool,
+    /// `interfaces`, in written order, MACs resolved.
     pub interfaces: Vec<Nic>,
+    /// `ip4_addr` entries, in written order.
     pub ip4: Vec<Address>,
+    /// `ip6_addr` entries, in written order.
     pub ip6: Vec<Address>,
+    /// `defaultrouter`, `None` when unset.
     pub defaultrouter: Option<Gateway>,
+    /// `defaultrouter6`, `None` when unset.
     pub defaultrouter6: Option<Gateway>,
+    /// The kernel param `ip4`.
     pub ip4_mode: IpMode,
+    /// The kernel param `ip6`.
     pub ip6_mode: IpMode,
+    /// The kernel param `ip4.saddrsel` (source address selection of a shared-IP jail).
     pub ip4_saddrsel: bool,
+    /// The kernel param `ip6.saddrsel`.
     pub ip6_saddrsel: bool,
+    /// The kernel param `allow.raw_sockets`.
     pub allow_raw_sockets: bool,
 }
 
@@ -149,9 +169,11 @@ impl From<NetworkSpec> for Network {
 }
 
 impl Network {
+    /// `vnet`: true when the jail has its own network stack, false when it shares the host's.
     pub fn vnet(&self) -> bool {
         self.vnet
     }
+    /// `interfaces`: the jail's NICs with their bridges and MACs, in written order.
     pub fn interfaces(&self) -> &[Nic] {
         &self.interfaces
     }
@@ -177,24 +199,32 @@ impl Network {
             .filter(move |a| a.nic() == nic)
             .filter_map(Address::cidr)
     }
+    /// `defaultrouter`: the IPv4 default gateway inside a VNET jail, if set.
     pub fn defaultrouter(&self) -> Option<&Gateway> {
         self.defaultrouter.as_ref().into_option()
     }
+    /// `defaultrouter6`: the IPv6 default gateway inside a VNET jail, if set.
     pub fn defaultrouter6(&self) -> Option<&Gateway> {
         self.defaultrouter6.as_ref().into_option()
     }
+    /// The kernel param `ip4`: whether the jail has its own, the host's or no IPv4 addresses.
     pub fn ip4_mode(&self) -> IpMode {
         self.ip4_mode
     }
+    /// The kernel param `ip6`: whether the jail has its own, the host's or no IPv6 addresses.
     pub fn ip6_mode(&self) -> IpMode {
         self.ip6_mode
     }
+    /// The kernel param `ip4.saddrsel`: whether a shared-IP jail may pick its IPv4 source
+    /// address, or always uses its first one.
     pub fn ip4_saddrsel(&self) -> bool {
         self.ip4_saddrsel
     }
+    /// The kernel param `ip6.saddrsel`, as [`ip4_saddrsel`](Self::ip4_saddrsel) for IPv6.
     pub fn ip6_saddrsel(&self) -> bool {
         self.ip6_saddrsel
     }
+    /// The kernel param `allow.raw_sockets`: whether the jail may open raw sockets (ping).
     pub fn allow_raw_sockets(&self) -> bool {
         self.allow_raw_sockets
     }

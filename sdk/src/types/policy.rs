@@ -29,6 +29,8 @@ pub struct PortPolicy {
 
 impl PortPolicy {
     #[allow(clippy::too_many_arguments)]
+    /// Built by a network mode for [`Host::protect_port`](crate::Host::protect_port); the
+    /// addresses are split by family here so each backend gets per-family lists.
     pub fn new(
         jail: &str,
         jid: u32,
@@ -58,9 +60,11 @@ impl PortPolicy {
             mtu: mtu.into(),
         }
     }
+    /// The jail's name, for rule comments and table names.
     pub fn jail(&self) -> &str {
         &self.jail
     }
+    /// The jail's JID, which keeps per-jail rule numbers and names unique (ipfw uses it).
     pub fn jid(&self) -> u32 {
         self.jid
     }
@@ -80,18 +84,22 @@ impl PortPolicy {
     pub fn mac(&self) -> Mac {
         self.mac
     }
+    /// The only IPv4 source (and ARP sender) addresses allowed from the jail.
     pub fn ipv4(&self) -> impl Iterator<Item = Ipv4Addr> + '_ {
         self.ipv4.iter().filter_map(|ip| match ip.get() {
             IpAddr::V4(v4) => Some(v4),
             IpAddr::V6(_) => None,
         })
     }
+    /// The only IPv6 source addresses allowed from the jail (its link-local address is
+    /// derived from [`mac`](Self::mac) by the backend).
     pub fn ipv6(&self) -> impl Iterator<Item = Ipv6Addr> + '_ {
         self.ipv6.iter().filter_map(|ip| match ip.get() {
             IpAddr::V6(v6) => Some(v6),
             IpAddr::V4(_) => None,
         })
     }
+    /// The MTU of the port, for backends that create interfaces of their own on the path.
     pub fn mtu(&self) -> Option<u32> {
         self.mtu.into_option()
     }
