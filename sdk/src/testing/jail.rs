@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::parse;
-use crate::types::{Address, Gateway, IpMode, Jail, Mac, NetworkSpec, Nic, Platform};
+use crate::types::{Address, AddressKind, Gateway, IpMode, Jail, Mac, NetworkSpec, Nic, Platform};
 
 /// Builds the [`Jail`] ioc hands a plugin, with ioc's built-in defaults for everything a test
 /// does not state.
@@ -151,8 +151,14 @@ impl JailBuilder {
         self
     }
 
-    /// Adds an address entry built by hand to `ip4_addr` (or to `ip6_addr` when `v6`).
-    pub fn address(mut self, v6: bool, address: Address) -> JailBuilder {
+    /// Adds an address entry built by hand, to `ip6_addr` when it is IPv6 (a static IPv6
+    /// address or `accept_rtadv`), else to `ip4_addr`.
+    pub fn address(mut self, address: Address) -> JailBuilder {
+        let v6 = match address.kind() {
+            AddressKind::Static(cidr) => cidr.is_v6(),
+            AddressKind::Dhcp => false,
+            AddressKind::AcceptRtadv => true,
+        };
         if v6 {
             self.spec.ip6.push(address);
         } else {
@@ -161,9 +167,9 @@ impl JailBuilder {
         self
     }
 
-    /// Sets a gateway built by hand (`defaultrouter6` when `v6`).
-    pub fn gateway(mut self, v6: bool, gateway: Gateway) -> JailBuilder {
-        if v6 {
+    /// Sets a gateway built by hand: `defaultrouter6` when it is IPv6, else `defaultrouter`.
+    pub fn gateway(mut self, gateway: Gateway) -> JailBuilder {
+        if gateway.ip().is_ipv6() {
             self.spec.defaultrouter6 = Some(gateway);
         } else {
             self.spec.defaultrouter = Some(gateway);

@@ -4,7 +4,8 @@ use std::net::IpAddr;
 
 use super::{JailBuilder, RecordingHost, DEFAULT_MTU};
 use crate::{
-    AddressKind, Cidr, HostErrorKind, HostOp, HostReply, IpMode, PairSpec, Platform, Side,
+    Address, AddressKind, Cidr, Gateway, HostErrorKind, HostOp, HostReply, IpMode, PairSpec,
+    Platform, Side,
 };
 
 #[test]
@@ -184,6 +185,23 @@ fn builder_parses_what_users_write() {
     );
     assert_eq!(net.defaultrouter6().unwrap().nic(), None);
     assert_eq!(jail.property("user.greeting"), Some("hi"));
+}
+
+#[test]
+fn hand_built_entries_go_to_their_family() {
+    let v6: IpAddr = "2001:db8::2".parse().unwrap();
+    let jail = JailBuilder::new("j")
+        .address(Address::new(
+            "vnet0",
+            AddressKind::Static(Cidr::new(v6, 64)),
+        ))
+        .address(Address::new("vnet0", AddressKind::Dhcp))
+        .address(Address::new("vnet0", AddressKind::AcceptRtadv))
+        .gateway(Gateway::new("fe80::1".parse().unwrap(), Some("vnet0")))
+        .build();
+    let net = jail.network();
+    assert_eq!((net.ip4().len(), net.ip6().len()), (1, 2));
+    assert!(net.defaultrouter().is_none() && net.defaultrouter6().is_some());
 }
 
 #[test]
