@@ -64,13 +64,18 @@ struct State {
 /// make requests fail, to test a plugin's error path.
 ///
 /// ```
-/// use ioc_sdk::testing::{JailBuilder, RecordingHost};
+/// use ioc_sdk::testing::RecordingHost;
+/// use ioc_sdk::HostErrorKind;
 ///
-/// let jail = JailBuilder::new("web").build();
-/// let mut host = RecordingHost::new();
-/// host.host().loopback_up().unwrap();
-/// assert_eq!(host.names(), ["loopback-up"]);
-/// # let _ = jail;
+/// let mut host = RecordingHost::new()
+///     .with_bridge("bridge0")
+///     .fail_on("start-dhcp", HostErrorKind::Other, "no DHCP client");
+/// let mut h = host.host();
+/// assert_eq!(h.link_mtu("bridge0").unwrap(), Some(1500));
+/// h.loopback_up().unwrap();
+/// assert!(h.start_dhcp("vnet0").is_err());
+/// assert_eq!(host.names(), ["link-mtu", "loopback-up", "start-dhcp"]);
+/// assert_eq!(host.changes().len(), 2);
 /// ```
 pub struct RecordingHost {
     state: Rc<RefCell<State>>,
