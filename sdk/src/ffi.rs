@@ -24,11 +24,14 @@ use crate::types::{Jail, Platform, PortPolicy};
 #[repr(u8)]
 #[derive(StableAbi, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PluginKind {
+    /// A network mode ([`NetworkMode`]): builds a jail's network.
     Network,
+    /// A firewall backend ([`Firewall`]): enforces Secure VNET port policies.
     Firewall,
 }
 
 impl PluginKind {
+    /// The kind as `ioc plugins list` prints it.
     pub fn as_str(self) -> &'static str {
         match self {
             PluginKind::Network => "network",
@@ -47,10 +50,14 @@ impl fmt::Display for PluginKind {
 #[repr(C)]
 #[derive(StableAbi, Clone, Debug, PartialEq, Eq)]
 pub struct PluginInfo {
+    /// The name jails select it by (`network_plugin`, `firewall`); must match the library's
+    /// file name, `libioc_plugin_<name>.so`.
     pub name: RString,
+    /// Which trait the plugin implements, so ioc never calls a hook it does not have.
     pub kind: PluginKind,
     /// The plugin crate's own version.
     pub version: RString,
+    /// One line for `ioc plugins list`.
     pub description: RString,
     /// Platforms the plugin can run on.
     pub platforms: RVec<Platform>,
@@ -60,19 +67,30 @@ pub struct PluginInfo {
 #[repr(u8)]
 #[derive(StableAbi, Clone, Debug, PartialEq, Eq)]
 pub enum Hook {
+    /// [`NetworkMode::validate`]: check before anything changes; only queries allowed.
     Validate,
+    /// [`NetworkMode::setup`]: build the jail's network.
     Setup,
+    /// [`NetworkMode::teardown`]: extra work on stop, before the jail is removed.
     Teardown,
+    /// [`NetworkMode::pre_start`]: before the jail is created.
     PreStart,
+    /// [`NetworkMode::post_start`]: last step of a start.
     PostStart,
+    /// [`NetworkMode::pre_stop`]: first step of a stop.
     PreStop,
+    /// [`NetworkMode::post_stop`]: last step of a stop.
     PostStop,
+    /// [`Firewall::check_ready`]: can the host enforce policies at all?
     FirewallReady,
+    /// [`Firewall::install`] for this policy.
     FirewallInstall(PortPolicy),
+    /// [`Firewall::remove`] for this policy, on stop or rollback.
     FirewallRemove(PortPolicy),
 }
 
 impl Hook {
+    /// The hook's name as the trait method is called, for errors and logs.
     pub fn name(&self) -> &'static str {
         match self {
             Hook::Validate => "validate",
@@ -95,6 +113,7 @@ impl Hook {
 pub struct LogSink {
     /// 0 = off, 1 = error, 2 = warn, 3 = info, 4 = debug, 5 = trace.
     pub max_level: u8,
+    /// Called once per event with its level, the plugin's name and the rendered message.
     pub emit: extern "C" fn(level: u8, target: RStr<'_>, message: RStr<'_>),
 }
 
@@ -104,9 +123,13 @@ pub struct LogSink {
 #[sabi(kind(Prefix(prefix_ref = PluginModRef)))]
 #[sabi(missing_field(panic))]
 pub struct PluginMod {
+    /// Describes the plugin; ioc checks it against the file name and its platform.
     pub info: extern "C" fn() -> PluginInfo,
+    /// Hands over the log sink; called once, before any hook.
     pub init: extern "C" fn(sink: LogSink),
     #[sabi(last_prefix_field)]
+    /// Runs one hook for a jail, with the host handle the hook sends its requests to; an
+    /// error is the message for the user.
     pub call: extern "C" fn(hook: Hook, jail: &Jail, host: HostHandle<'_>) -> RResult<(), RString>,
 }
 
@@ -122,7 +145,9 @@ pub const ROOT_MODULE_SYMBOL: &str = "_1as_0lib_1header_0root_bmodule_bloader";
 
 /// The plugin object a library registers.
 pub enum Instance {
+    /// A network mode.
     Network(Box<dyn NetworkMode>),
+    /// A firewall backend.
     Firewall(Box<dyn Firewall>),
 }
 
@@ -137,11 +162,17 @@ impl Instance {
 
 /// What the export macros record about the plugin in its own library.
 pub struct Registration {
+    /// The plugin's name (see [`PluginInfo::name`]).
     pub name: &'static str,
+    /// The plugin crate's version, from its `Cargo.toml`.
     pub version: &'static str,
+    /// One line for `ioc plugins list`.
     pub description: &'static str,
+    /// The platforms the plugin runs on.
     pub platforms: &'static [Platform],
+    /// What [`make`](Self::make) builds, checked when the instance is first made.
     pub kind: PluginKind,
+    /// Builds the plugin object, once, on the first hook call.
     pub make: fn() -> Instance,
 }
 

@@ -74,8 +74,12 @@ pub struct PairSpec<'s> {
     /// The peer is meant for the jail (it will be moved with [`Host::move_to_jail`]); lets the
     /// host create it there at once.
     pub peer_in_jail: bool,
+    /// The host end's MAC; `None` lets the kernel pick one.
     pub host_mac: Option<Mac>,
+    /// The peer's MAC; `None` lets the kernel pick one.
     pub peer_mac: Option<Mac>,
+    /// The MTU of both ends, usually the bridge's so frames are not dropped between them;
+    /// `None` keeps the kernel default.
     pub mtu: Option<u32>,
     /// Shown on the host interface (`description` on FreeBSD, the alias on Linux).
     pub description: &'s str,
@@ -87,6 +91,8 @@ pub struct Host<'a> {
 }
 
 impl<'a> Host<'a> {
+    /// Wraps the handle ioc passes to a hook; plugins get a ready `Host`, tests get one from
+    /// `ioc_sdk::testing::RecordingHost`.
     pub fn from_handle(handle: HostHandle<'a>) -> Host<'a> {
         Host { handle }
     }
@@ -193,6 +199,7 @@ impl<'a> Host<'a> {
         })
     }
 
+    /// Brings the jail's loopback up with `127.0.0.1` and `::1`; a VNET jail starts without it.
     pub fn loopback_up(&mut self) -> Result<(), HostError> {
         self.expect_done(HostOp::LoopbackUp)
     }
@@ -219,10 +226,13 @@ impl<'a> Host<'a> {
         })
     }
 
+    /// Lets a jail interface configure itself from IPv6 router advertisements (SLAAC), for
+    /// `NIC|accept_rtadv`.
     pub fn accept_router_advertisements(&mut self, link: &str) -> Result<(), HostError> {
         self.expect_done(HostOp::AcceptRouterAdvertisements { link: link.into() })
     }
 
+    /// Starts a DHCP client for a jail interface inside the jail, for `NIC|dhcp`.
     pub fn start_dhcp(&mut self, link: &str) -> Result<(), HostError> {
         self.expect_done(HostOp::StartDhcp { link: link.into() })
     }
@@ -239,6 +249,8 @@ impl<'a> Host<'a> {
         }
     }
 
+    /// Removes an address from a host interface; for a plugin's own clean-up, since ioc
+    /// already removes the aliases it journaled.
     pub fn remove_host_alias(&mut self, iface: &str, address: Cidr) -> Result<(), HostError> {
         self.expect_done(HostOp::RemoveHostAlias {
             iface: iface.into(),

@@ -30,6 +30,11 @@
 //! Plugins never touch the system: every side effect is a request to the [`Host`], which ioc
 //! journals, performs or only plans (`--dry-run`), and undoes in reverse on stop or failure.
 //! A panic in a plugin becomes an error result for that hook; `tracing` events reach ioc's log.
+//!
+//! With the cargo feature `testing`, `ioc_sdk::testing` offers a recording host and a jail
+//! builder, so a plugin's hooks can be unit-tested in-process, without root.
+
+#![deny(missing_docs)]
 
 mod ffi;
 mod host;
@@ -37,6 +42,8 @@ mod log;
 pub mod names;
 mod ops;
 mod plugin;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod types;
 
 pub use ffi::{Hook, LogSink, PluginInfo, PluginKind, PluginMod, PluginModRef, ROOT_MODULE_SYMBOL};

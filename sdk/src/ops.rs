@@ -17,7 +17,9 @@ use crate::types::{Cidr, Ip, Mac, PortPolicy};
 #[derive(StableAbi, Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Side {
+    /// The host's network stack, where bridges and the host ends of pairs live.
     Host,
+    /// The jail's own network stack (VNET), or the jail for a command.
     Jail,
 }
 
@@ -25,7 +27,9 @@ pub enum Side {
 #[repr(C)]
 #[derive(StableAbi, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnvVar {
+    /// The variable's name.
     pub key: RString,
+    /// The variable's value.
     pub value: RString,
 }
 
@@ -34,9 +38,25 @@ pub struct EnvVar {
 #[derive(StableAbi, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UndoAction {
-    DestroyLink { name: RString },
-    RemoveHostAlias { iface: RString, address: Cidr },
-    RunCommand { side: Side, argv: RVec<RString> },
+    /// Destroy an interface on the host.
+    DestroyLink {
+        /// The interface to destroy; already gone is not an error.
+        name: RString,
+    },
+    /// Remove an address from a host interface.
+    RemoveHostAlias {
+        /// The host interface.
+        iface: RString,
+        /// The address to remove.
+        address: Cidr,
+    },
+    /// Run a program, as [`HostOp::RunCommand`] does, without input or extra environment.
+    RunCommand {
+        /// Where the program runs.
+        side: Side,
+        /// The program and its arguments; no shell is involved.
+        argv: RVec<RString>,
+    },
 }
 
 /// One primitive. Queries (`LinkExists`, `LinkMtu`, `ReadSysctl`) have no side effect and are
@@ -46,11 +66,22 @@ pub enum UndoAction {
 #[serde(rename_all = "snake_case")]
 pub enum HostOp {
     /// Does the interface exist? (`side` says in which stack to look.)
-    LinkExists { side: Side, name: RString },
+    LinkExists {
+        /// The stack to look in.
+        side: Side,
+        /// The interface name.
+        name: RString,
+    },
     /// The MTU of a host interface, `None` when it does not exist.
-    LinkMtu { name: RString },
+    LinkMtu {
+        /// The host interface name.
+        name: RString,
+    },
     /// A kernel tunable (`net.link.bridge.ipfw`, `net.ipv4.ip_forward`...).
-    ReadSysctl { name: RString },
+    ReadSysctl {
+        /// The tunable's name, e.g. `net.link.bridge.ipfw`.
+        name: RString,
+    },
 
     /// A connected pair, both ends up: `host` stays on the host. With `peer_in_jail`, `peer` is
     /// meant for the jail and a host may create it there directly (Linux does: moving a link
@@ -58,69 +89,134 @@ pub enum HostOp {
     /// [`HostOp::MoveToJail`] for it, which is then a no-op. Undone by destroying `host` (which
     /// takes the peer along).
     CreatePair {
+        /// The end that stays on the host (and that the undo destroys).
         host: RString,
+        /// The other end, the jail's once it moves.
         peer: RString,
+        /// The peer is meant for the jail, so the host may create it there directly.
         peer_in_jail: bool,
+        /// The host end's MAC; `None` lets the kernel pick one.
         host_mac: ROption<Mac>,
+        /// The peer's MAC; `None` lets the kernel pick one.
         peer_mac: ROption<Mac>,
+        /// The MTU of both ends; `None` keeps the kernel default.
         mtu: ROption<u32>,
+        /// Shown on the host end (`description` on FreeBSD, the alias on Linux).
         description: RString,
     },
     /// A bridge in the host stack, up. Undone by destroying it.
-    CreateBridge { name: RString, mtu: ROption<u32> },
+    CreateBridge {
+        /// The bridge's name.
+        name: RString,
+        /// Its MTU; `None` keeps the kernel default.
+        mtu: ROption<u32>,
+    },
     /// Add host interfaces to a bridge (one FreeBSD `ifconfig BRIDGE addm A addm B up`).
     AddBridgeMembers {
+        /// The bridge to add the members to.
         bridge: RString,
+        /// Host interfaces to add, in order.
         members: RVec<RString>,
     },
     /// Move a host interface into the jail's network stack.
-    MoveToJail { name: RString },
+    MoveToJail {
+        /// The host interface to move; it keeps its name until renamed.
+        name: RString,
+    },
     /// Rename an interface (and bring it up).
     RenameLink {
+        /// The stack the interface is in.
         side: Side,
+        /// Its current name.
         from: RString,
+        /// Its new name.
         to: RString,
     },
     /// Destroy an interface (and, for a pair, its peer). Absent interfaces are not an error.
-    DestroyLink { side: Side, name: RString },
+    DestroyLink {
+        /// The stack the interface is in.
+        side: Side,
+        /// The interface to destroy.
+        name: RString,
+    },
     /// Add an address to an interface inside the jail.
-    AddAddress { link: RString, address: Cidr },
+    AddAddress {
+        /// The jail interface.
+        link: RString,
+        /// The address with its prefix length.
+        address: Cidr,
+    },
     /// Bring the jail's loopback up with its addresses.
     LoopbackUp,
     /// A route inside the jail. `destination: None` is the default route; a route with no
     /// gateway is an interface route to `destination` through `link`.
     AddRoute {
+        /// The destination, `None` for the default route.
         destination: ROption<Ip>,
+        /// The next hop, `None` for an interface route.
         gateway: ROption<Ip>,
+        /// The jail interface the route goes out of, `None` to let the kernel choose.
         link: ROption<RString>,
     },
     /// Accept IPv6 router advertisements on a jail interface (SLAAC).
-    AcceptRouterAdvertisements { link: RString },
+    AcceptRouterAdvertisements {
+        /// The jail interface.
+        link: RString,
+    },
     /// Run a DHCP client for a jail interface inside the jail.
-    StartDhcp { link: RString },
+    StartDhcp {
+        /// The jail interface.
+        link: RString,
+    },
     /// Add an address to a host interface for a shared-IP jail. Replies `Flag(true)` when ioc
     /// added it, `Flag(false)` when the host already had it (then it is never removed).
-    AddHostAlias { iface: RString, address: Cidr },
+    AddHostAlias {
+        /// The host interface.
+        iface: RString,
+        /// The jail's address with its prefix length.
+        address: Cidr,
+    },
     /// Remove an address from a host interface.
-    RemoveHostAlias { iface: RString, address: Cidr },
+    RemoveHostAlias {
+        /// The host interface.
+        iface: RString,
+        /// The address to remove.
+        address: Cidr,
+    },
     /// Run a program on the host or inside the jail; replies with its output.
     RunCommand {
+        /// Where the program runs.
         side: Side,
+        /// The program and its arguments; no shell is involved.
         argv: RVec<RString>,
+        /// Extra environment variables.
         env: RVec<EnvVar>,
+        /// Text fed to the program's standard input, `None` for none.
         stdin: ROption<RString>,
     },
     /// Apply an nftables script (nft syntax), atomically. Linux only.
-    NftApply { script: RString },
+    NftApply {
+        /// The script, in `nft -f` syntax.
+        script: RString,
+    },
     /// Check an nftables script against the running kernel without applying it (`nft --check`:
     /// the kernel validates the batch, then discards it). A query: lets a firewall backend's
     /// readiness check find out whether nftables works before anything is created. Linux only.
-    NftCheck { script: RString },
+    NftCheck {
+        /// The script, in `nft -f` syntax.
+        script: RString,
+    },
     /// Hand a port to the jail's firewall backend: filter it with `policy` and join its bridge.
     /// Undone by the same backend's removal, even if the host-wide setting changed since.
-    ProtectPort { policy: PortPolicy },
+    ProtectPort {
+        /// What to enforce on which port, and the bridge to join.
+        policy: PortPolicy,
+    },
     /// Run `action` when the jail stops or this start is rolled back.
-    RegisterUndo { action: UndoAction },
+    RegisterUndo {
+        /// What to do then.
+        action: UndoAction,
+    },
 }
 
 impl HostOp {
@@ -167,8 +263,11 @@ impl HostOp {
 #[repr(C)]
 #[derive(StableAbi, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommandOutput {
+    /// The exit status; a program killed by a signal gets a non-zero one.
     pub status: i32,
+    /// What the program printed on standard output.
     pub stdout: RString,
+    /// What the program printed on standard error, for error messages.
     pub stderr: RString,
 }
 
@@ -177,10 +276,15 @@ pub struct CommandOutput {
 #[derive(StableAbi, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HostReply {
+    /// The change was made (or, for a dry run, planned).
     Done,
+    /// A yes/no answer: `link-exists`, or whether `add-host-alias` added the address.
     Flag(bool),
+    /// A number that may be absent: `link-mtu` of a missing interface is `None`.
     Number(ROption<u32>),
+    /// Text: the value of a sysctl.
     Text(RString),
+    /// What a program run with `run-command` printed and how it ended.
     Output(CommandOutput),
 }
 
@@ -189,12 +293,16 @@ pub enum HostReply {
 #[derive(StableAbi, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HostErrorKind {
+    /// What the op refers to does not exist (an interface, a sysctl, a table).
     NotFound,
+    /// What the op would create is already there.
     AlreadyExists,
+    /// The kernel refused the change to ioc (missing privilege or a jail restriction).
     PermissionDenied,
     /// The primitive does not exist on this platform or in this phase (e.g. an action during
     /// validation).
     Unsupported,
+    /// Any other failure; the message says what happened.
     Other,
 }
 
@@ -202,11 +310,14 @@ pub enum HostErrorKind {
 #[repr(C)]
 #[derive(StableAbi, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HostError {
+    /// What kind of failure, for a plugin that tolerates some (e.g. `NotFound` on removal).
     pub kind: HostErrorKind,
+    /// The message for the user, naming what failed.
     pub message: RString,
 }
 
 impl HostError {
+    /// A failure of `kind` with a message that names what failed.
     pub fn new(kind: HostErrorKind, message: impl Into<String>) -> HostError {
         HostError {
             kind,

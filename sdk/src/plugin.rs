@@ -14,11 +14,13 @@ pub struct Error {
 }
 
 impl Error {
+    /// An error with a message for the user: what failed and what was expected.
     pub fn new(message: impl Into<String>) -> Error {
         Error {
             message: message.into(),
         }
     }
+    /// The message, as ioc reports it (after the jail and plugin names).
     pub fn message(&self) -> &str {
         &self.message
     }
@@ -50,6 +52,7 @@ impl From<&str> for Error {
     }
 }
 
+/// The result of a hook; `?` turns a [`HostError`] or a message into an [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// A network mode: builds a jail's network on start.
@@ -74,15 +77,20 @@ pub trait NetworkMode: Send + Sync + 'static {
     fn teardown(&self, _jail: &Jail, _host: &mut Host<'_>) -> Result<()> {
         Ok(())
     }
+    /// Runs before the jail exists (after exec_prestart); for host preparation that must be
+    /// in place before the jail is created.
     fn pre_start(&self, _jail: &Jail, _host: &mut Host<'_>) -> Result<()> {
         Ok(())
     }
+    /// Runs last on start, after exec_poststart; the jail and its network are up.
     fn post_start(&self, _jail: &Jail, _host: &mut Host<'_>) -> Result<()> {
         Ok(())
     }
+    /// Runs first on stop, before exec_prestop, while the jail and its network still work.
     fn pre_stop(&self, _jail: &Jail, _host: &mut Host<'_>) -> Result<()> {
         Ok(())
     }
+    /// Runs last on stop, after the journal was undone and the jail is gone.
     fn post_stop(&self, _jail: &Jail, _host: &mut Host<'_>) -> Result<()> {
         Ok(())
     }

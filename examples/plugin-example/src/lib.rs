@@ -45,3 +45,6 @@ ioc_sdk::export_network_mode! {
     description: "isolated: own network stack with loopback only (example third-party plugin)",
     mode: Isolated,
 }
+
+#[cfg(test)]
+mod tests;

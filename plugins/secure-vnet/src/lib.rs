@@ -35,3 +35,6 @@ ioc_sdk::export_network_mode! {
     description: "Secure VNET: VNET whose ports pass only the jail's own MAC and IPs",
     mode: SecureVnet,
 }
+
+#[cfg(test)]
+mod tests;

@@ -77,3 +77,6 @@ ioc_sdk::export_network_mode! {
     description: "Shared IP (vnet=off): addresses aliased on host interfaces, host network stack",
     mode: SharedIp,
 }
+
+#[cfg(test)]
+mod tests;

@@ -164,3 +164,6 @@ pub fn setup(jail: &Jail, host: &mut Host<'_>, attach: Attach) -> Result<()> {
     ioc_sdk::tracing::debug!(jail = jail.name(), jid = jail.jid(), "network ready");
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -21,3 +21,6 @@ ioc_sdk::export_network_mode! {
     description: "VNET on a bridge: a pair per interface, host end on the bridge",
     mode: Vnet,
 }
+
+#[cfg(test)]
+mod tests;
