@@ -9,7 +9,7 @@
 
 use std::ffi::{CStr, CString, OsStr};
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
@@ -26,6 +26,7 @@ use nix::sys::wait::waitpid;
 use nix::unistd::{fork, ForkResult, Pid};
 
 use crate::step::{JailParams, LINUX_JAIL_NET_SYSCTLS};
+use crate::store::fs::{replace_file, Durability};
 
 /// The namespace kinds a jail pins, with the `/proc/PID/ns` entry and setns flag of each.
 const KINDS: [(&str, CloneFlags); 3] = [
@@ -342,7 +343,13 @@ fn create_pinned(paths: &JailPaths, base: BorrowedFd<'_>, params: &JailParams) -
     }
     let resolv = match &params.resolv_conf {
         Some(content) => {
-            write_private(&paths.resolv_conf(), content.as_bytes(), 0o644)?;
+            // Runtime state, gone at reboot: no fsync.
+            replace_file(
+                &paths.resolv_conf(),
+                content.as_bytes(),
+                0o644,
+                Durability::Volatile,
+            )?;
             Some((
                 cstring(paths.resolv_conf().as_os_str())?,
                 cstring(OsStr::new("/etc/resolv.conf"))?,
@@ -623,20 +630,6 @@ fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
 fn cstring(s: &OsStr) -> io::Result<CString> {
     CString::new(s.as_bytes())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL byte in path or name"))
-}
-
-/// Writes a file atomically with the given mode (no fsync: runtime state, gone at reboot).
-fn write_private(path: &Path, content: &[u8], mode: u32) -> io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(mode)
-        .open(&tmp)?;
-    f.write_all(content)?;
-    fs::rename(&tmp, path)
 }
 
 /// Processes living in the jail: in its mount namespace or (VNET) its network namespace.
