@@ -102,3 +102,40 @@ fn a_format_1_shared_ip_journal_is_undone_completely() {
         "{after:?}"
     );
 }
+
+/// A journal damaged in the middle, or written by a newer ioc, stops `ioc stop` with an error
+/// naming the file (and the line), before anything is undone; the intact journal then stops
+/// the jail as usual.
+#[test]
+fn a_damaged_or_newer_journal_is_refused_and_nothing_is_undone() {
+    require_root!();
+    let host = HostNs::new();
+    host.add_bridge("bridge0", Some("10.23.42.1/24"));
+    host.ok([
+        "create",
+        "jail-a",
+        "vnet=on",
+        "interfaces=vnet0:bridge0",
+        "ip4_addr=vnet0|10.23.42.2/24",
+    ]);
+    host.ok(["start", "jail-a"]);
+    let path = host.sandbox().run_dir().join("jails/jail-a/journal");
+    let intact = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<&str> = intact.lines().collect();
+    assert!(lines.len() > 4, "{intact}");
+    lines[3] = "{\"step\":{\"step\":{\"op\":{\"create_pa";
+    let damaged = lines.join("\n") + "\n";
+    let newer = intact.replacen("{\"ioc_journal\":2}", "{\"ioc_journal\":99}", 1);
+    for (text, expected) in [(damaged, "line 4"), (newer, "newer ioc")] {
+        std::fs::write(&path, text).unwrap();
+        let err = host.fails(["stop", "jail-a"]);
+        assert!(err.contains(&path.display().to_string()), "{err}");
+        assert!(err.contains(expected), "{err}");
+        assert!(
+            host.links().iter().any(|l| l.name == "vnet0.1"),
+            "undone anyway"
+        );
+    }
+    std::fs::write(&path, intact).unwrap();
+    host.stop_and_check_clean("jail-a", &["lo", "bridge0"]);
+}
