@@ -28,6 +28,7 @@ struct Header {
 /// A journal that cannot be read, or not trusted.
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
+    /// The file could not be read, or not be opened to continue it.
     #[error("cannot {action} journal {path}: {source}")]
     Io {
         action: &'static str,
@@ -39,18 +40,22 @@ pub enum JournalError {
          formats 1 to {CURRENT}): stop the jail with the ioc version that started it, or remove \
          its host pieces by hand and then delete the journal"
     )]
+    /// Written by a newer ioc, in a format this one does not know.
     Newer { path: PathBuf, found: u64 },
     #[error(
         "journal {path} starts with an unknown format header {header:?} (this ioc reads formats \
          1 to {CURRENT}): stop the jail with the ioc version that started it, or remove its \
          host pieces by hand and then delete the journal"
     )]
+    /// A header that names no format at all (damaged, or not ioc's).
     UnknownFormat { path: PathBuf, header: String },
     #[error(
         "journal {path} is damaged: line {line} cannot be read ({reason}); no record is skipped, \
          so nothing was undone: remove the jail's host pieces listed in the journal by hand, \
          then delete the journal"
     )]
+    /// A line other than a torn last one cannot be read: refusing it keeps the records after
+    /// it from being skipped.
     Corrupt {
         path: PathBuf,
         line: usize,
@@ -67,6 +72,9 @@ pub struct Parsed {
     /// (a journal continued after a crash is cut back to this first, so the next record
     /// starts on a line of its own).
     pub complete_len: usize,
+    /// The last readable line is whole but lacks its newline (the write stopped just before
+    /// it): a journal continued after a crash gets the newline first.
+    pub missing_newline: bool,
 }
 
 /// The header line for a new journal, newline included.
@@ -93,6 +101,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Parsed, JournalError> {
         version: 1,
         records: Vec::new(),
         complete_len: 0,
+        missing_newline: false,
     };
     let mut offset = 0;
     let mut first = true;
@@ -113,6 +122,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Parsed, JournalError> {
                 HeaderCheck::Version(v) if v == CURRENT => {
                     parsed.version = v;
                     parsed.complete_len = offset;
+                    parsed.missing_newline = torn;
                     continue;
                 }
                 HeaderCheck::Version(v) if v > CURRENT => {
@@ -121,8 +131,6 @@ pub fn parse(text: &str, path: &Path) -> Result<Parsed, JournalError> {
                         found: v,
                     })
                 }
-                // A torn header: the journal was created and nothing else happened.
-                _ if torn => break,
                 HeaderCheck::Version(_) | HeaderCheck::Unknown => {
                     return Err(JournalError::UnknownFormat {
                         path: path.into(),
@@ -136,7 +144,10 @@ pub fn parse(text: &str, path: &Path) -> Result<Parsed, JournalError> {
             Ok(record) => {
                 parsed.records.push(record.into());
                 parsed.complete_len = offset;
+                parsed.missing_newline = torn;
             }
+            // A torn line (a torn header too: the journal was just created) is a record whose
+            // write never finished, so a change that was never started.
             Err(_) if torn => break,
             Err(e) => {
                 return Err(JournalError::Corrupt {

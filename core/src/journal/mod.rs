@@ -1,12 +1,15 @@
 //! The journal of a running (or crashed) jail: every change, written before it is made.
 //!
-//! A version header, then one JSON record per line, appended with a single `write`, so a crash
+//! A format header, then one JSON record per line, appended with a single `write`, so a crash
 //! leaves at worst a torn last line, which is ignored: a record that was not fully written
-//! describes a change that was not started. Any other unreadable line stops the reader with an
-//! error (see `format.rs`). Records are written in the journal's own form (`record.rs`), not
-//! the plugin ABI's, so a new sdk does not change what an old journal means. The file lives in the runtime directory (tmpfs, gone at reboot with the jails),
-//! and it only has to survive the death of an ioc process, not of the machine, so it is not
-//! fsynced: the page cache outlives a SIGKILL.
+//! describes a change that was not started. Any other unreadable line, and a header of a
+//! format this ioc does not know, stop the reader with an error naming the file
+//! (`format.rs`). Records are written in the journal's own form (`record.rs`, converted in
+//! `convert.rs`), not the plugin ABI's, so a new sdk does not change what an old journal means.
+//!
+//! The file lives in the runtime directory (tmpfs, gone at reboot with the jails), and it only
+//! has to survive the death of an ioc process, not of the machine, so it is not fsynced: the
+//! page cache outlives a SIGKILL.
 
 mod convert;
 mod format;
@@ -95,9 +98,7 @@ impl Journal {
             .open(path)
             .map_err(io_error)?;
         file.set_len(parsed.complete_len as u64).map_err(io_error)?;
-        let text = fs::read(path).map_err(io_error)?;
-        if text.last().is_some_and(|b| *b != b'\n') {
-            // The last record was whole but its newline was never written.
+        if parsed.missing_newline {
             file.write_all(b"\n").map_err(io_error)?;
         }
         Ok(Some(Journal {
