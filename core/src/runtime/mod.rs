@@ -10,14 +10,14 @@
 //! holding the owner's name), so allocating a JID or checking an address costs the same with
 //! one jail running or with hundreds: no command reads every running jail's state.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs;
 use std::io;
 use std::net::IpAddr;
-use std::os::fd::AsRawFd;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use crate::journal::Journal;
+use crate::store::fs::{replace_file, Durability};
 
 /// Default runtime directory.
 pub const DEFAULT_RUN_DIR: &str = "/run/ioc";
@@ -68,32 +68,12 @@ impl JailState {
 }
 
 /// An exclusive `flock`, released on drop.
-#[derive(Debug)]
-pub struct Lock {
-    _file: File,
-}
+pub use crate::store::fs::FileLock as Lock;
 
-impl Lock {
-    fn acquire(path: &Path) -> io::Result<Lock> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(path)
-            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-        loop {
-            // SAFETY: flock on an fd we own.
-            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
-                return Ok(Lock { _file: file });
-            }
-            let err = io::Error::last_os_error();
-            if err.kind() != io::ErrorKind::Interrupted {
-                return Err(err);
-            }
-        }
-    }
+/// Takes the lock on `path`, naming the file in an error.
+fn lock(path: &Path) -> io::Result<Lock> {
+    Lock::acquire(path, 0o600)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))
 }
 
 fn private_dir(path: &Path) -> io::Result<()> {
@@ -186,13 +166,13 @@ impl RunDir {
     pub fn lock_jail(&self, name: &str) -> io::Result<Lock> {
         let dir = self.path.join("locks");
         private_dir(&dir)?;
-        Lock::acquire(&dir.join(format!("{name}.lock")))
+        lock(&dir.join(format!("{name}.lock")))
     }
 
     /// Serialises JID allocation and run-dir mount handling.
     pub fn lock_global(&self) -> io::Result<Lock> {
         private_dir(&self.path)?;
-        Lock::acquire(&self.path.join("lock"))
+        lock(&self.path.join("lock"))
     }
 
     fn claims(&self, kind: &str) -> PathBuf {
@@ -287,10 +267,7 @@ fn claim(dir: &Path, key: &str, owner: &str) -> io::Result<()> {
 /// Writes through a temp file and a rename, so a reader never sees half a claim. No fsync: the
 /// run dir is runtime state that a reboot discards anyway.
 fn write_atomic(path: &Path, content: &str) -> io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    fs::write(&tmp, content)?;
-    fs::rename(&tmp, path)
+    replace_file(path, content.as_bytes(), 0o600, Durability::Volatile)
 }
 
 fn remove_if_present(path: &Path) -> io::Result<()> {

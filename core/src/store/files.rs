@@ -88,23 +88,25 @@ impl HostSettings {
         }
     }
 
-    fn check(&self) -> std::result::Result<(), String> {
+    /// Every plugin name is one ioc could load; `path` is the file named in the error.
+    fn check(&self, path: &Path) -> Result<()> {
         for name in self.enabled.iter().chain(&self.disabled) {
-            check_plugin_name(name).map_err(|reason| format!("plugin {name:?}: {reason}"))?;
+            check_plugin_name(name)
+                .map_err(|reason| corrupt(path, format!("plugin {name:?}: {reason}")))?;
         }
         Ok(())
     }
 }
 
 pub fn encode_host(path: &Path, host: &HostSettings) -> Result<String> {
-    host.check().map_err(|e| corrupt(path, e))?;
+    host.check(path)?;
     let body = ron::ser::to_string_pretty(host, pretty()).map_err(|e| corrupt(path, e))?;
     Ok(format!("{HEADER}{body}\n"))
 }
 
 pub fn decode_host(path: &Path, text: &str) -> Result<HostSettings> {
     let host: HostSettings = ron::from_str(text).map_err(|e| corrupt(path, e))?;
-    host.check().map_err(|e| corrupt(path, e))?;
+    host.check(path)?;
     Ok(host)
 }
 

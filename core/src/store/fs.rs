@@ -1,5 +1,8 @@
-//! File-system primitives of the store: private directories, bounded reads of untrusted files,
-//! and atomic durable writes.
+//! File-system primitives: private directories, bounded reads of untrusted files, atomic
+//! writes and exclusive file locks.
+//!
+//! [`replace_file`] and [`FileLock`] are the only atomic-write and `flock` code in core: the
+//! store, the runtime directory and the Linux jail files all use them.
 //!
 //! Modes are set explicitly after creation (`chmod`/`fchmod` ignore the umask), so a permissive
 //! umask can never leave state readable by others.
@@ -7,7 +10,11 @@
 use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use nix::errno::Errno;
+use nix::fcntl::{Flock, FlockArg};
 
 use crate::error::{Error, Result};
 
@@ -81,36 +88,112 @@ pub fn read_state_file(path: &Path) -> Result<Option<String>> {
 }
 
 /// Replaces `dir/name` with `contents` so that a reader sees the old or the new file, never a
-/// mix, and the new file survives a crash: temp file in the same directory, fsync, rename,
-/// fsync of the directory. The caller holds the store lock, so the temp name cannot collide.
+/// mix, and the new file survives a crash (see [`replace_file`]).
 pub fn write_atomic(dir: &Path, name: &str, contents: &[u8]) -> Result<()> {
-    let tmp = dir.join(format!(".{name}.tmp"));
     let target = dir.join(name);
-    match fs::remove_file(&tmp) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(Error::io("cannot remove stale", &tmp, e)),
-    }
+    replace_file(&target, contents, FILE_MODE, Durability::Durable)
+        .map_err(|e| Error::io("cannot write", &target, e))
+}
+
+/// Whether a replaced file must survive a crash of the machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// fsync the file before the rename and the directory after it (configuration).
+    Durable,
+    /// No fsync: runtime state on tmpfs, which a reboot discards anyway.
+    Volatile,
+}
+
+/// Temp files of this process get distinct names, so two threads never share one.
+static TEMP_SEQUENCE: AtomicU64 = AtomicU64::new(0);
+
+/// Replaces `path` with `contents` (mode `mode`, whatever the umask) through a temp file in the
+/// same directory and a rename, so a reader sees the old or the new file, never a mix.
+///
+/// The temp name carries the pid and a per-process sequence number: two writers of the same
+/// file (two ioc processes, or two threads) never write into each other's temp file, and the
+/// last rename wins with a whole file. The temp file is created `O_EXCL` and `O_NOFOLLOW`, so a
+/// link planted in its place is never followed.
+pub fn replace_file(
+    path: &Path,
+    contents: &[u8],
+    mode: u32,
+    durability: Durability,
+) -> io::Result<()> {
+    let tmp = temp_path(path)?;
     let written = (|| -> io::Result<()> {
         let mut file = OpenOptions::new()
             .write(true)
             .create_new(true)
-            .mode(FILE_MODE)
+            .mode(mode)
             .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
             .open(&tmp)?;
-        file.set_permissions(Permissions::from_mode(FILE_MODE))?;
+        file.set_permissions(Permissions::from_mode(mode))?;
         file.write_all(contents)?;
-        file.sync_all()
+        if durability == Durability::Durable {
+            file.sync_all()?;
+        }
+        fs::rename(&tmp, path)
     })();
     if let Err(e) = written {
         let _ = fs::remove_file(&tmp);
-        return Err(Error::io("cannot write", &tmp, e));
+        return Err(e);
     }
-    if let Err(e) = fs::rename(&tmp, &target) {
-        let _ = fs::remove_file(&tmp);
-        return Err(Error::io("cannot replace", &target, e));
+    match (durability, path.parent()) {
+        (Durability::Durable, Some(dir)) => {
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            File::open(dir).and_then(|d| d.sync_all())
+        }
+        _ => Ok(()),
     }
-    sync_dir(dir)
+}
+
+/// `DIR/.NAME.PID.N.tmp` beside `path`.
+fn temp_path(path: &Path) -> io::Result<PathBuf> {
+    let name = path.file_name().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} names no file", path.display()),
+        )
+    })?;
+    let sequence = TEMP_SEQUENCE.fetch_add(1, Ordering::Relaxed);
+    let mut tmp = std::ffi::OsString::from(".");
+    tmp.push(name);
+    tmp.push(format!(".{}.{sequence}.tmp", std::process::id()));
+    Ok(path.with_file_name(tmp))
+}
+
+/// An exclusive `flock` on a file, released when dropped or when the process dies (a killed
+/// `ioc` never leaves anything locked): `flock` locks belong to the open file description.
+#[derive(Debug)]
+pub struct FileLock {
+    _flock: Flock<File>,
+}
+
+impl FileLock {
+    /// Blocks until the lock on `path` is ours, creating the lock file (mode `mode`) if needed.
+    pub fn acquire(path: &Path, mode: u32) -> io::Result<FileLock> {
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(mode)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(path)?;
+        file.set_permissions(Permissions::from_mode(mode))?;
+        loop {
+            match Flock::lock(file, FlockArg::LockExclusive) {
+                Ok(flock) => return Ok(FileLock { _flock: flock }),
+                Err((f, Errno::EINTR)) => file = f,
+                Err((_, errno)) => return Err(io::Error::from(errno)),
+            }
+        }
+    }
 }
 
 /// Makes a directory's entries (a rename, a new file) durable.
@@ -144,12 +227,63 @@ mod tests {
         let old = unsafe { libc::umask(0) };
         let dir = tmp.path().join("a/b");
         let result = ensure_private_dir(&dir).and_then(|_| write_atomic(&dir, "f.ron", b"x"));
+        // SAFETY: as above; restores the mask this test changed.
         unsafe { libc::umask(old) };
         result.unwrap();
         assert_eq!(mode(&dir), DIR_MODE);
         assert_eq!(mode(&dir.join("f.ron")), FILE_MODE);
         assert_eq!(fs::read_to_string(dir.join("f.ron")).unwrap(), "x");
-        assert!(!dir.join(".f.ron.tmp").exists());
+        assert_eq!(
+            fs::read_dir(&dir).unwrap().count(),
+            1,
+            "a temp file was left"
+        );
+    }
+
+    #[test]
+    fn concurrent_writers_of_one_file_each_leave_a_whole_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("claim");
+        let writers: Vec<_> = (0..8u8)
+            .map(|i| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let text = vec![b'a' + i; 64 * 1024];
+                    for _ in 0..20 {
+                        replace_file(&path, &text, 0o600, Durability::Volatile).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        let text = fs::read(&path).unwrap();
+        assert_eq!(text.len(), 64 * 1024);
+        assert!(text.iter().all(|b| *b == text[0]), "a mix of writers");
+        assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_file_lock_excludes_another_holder_until_dropped() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("lock");
+        let held = FileLock::acquire(&path, 0o600).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waiter = {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let _lock = FileLock::acquire(&path, 0o600).unwrap();
+                tx.send(()).unwrap();
+            })
+        };
+        assert!(rx
+            .recv_timeout(std::time::Duration::from_millis(200))
+            .is_err());
+        drop(held);
+        rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+        waiter.join().unwrap();
+        assert_eq!(mode(&path), 0o600);
     }
 
     #[test]

@@ -16,7 +16,7 @@
 
 mod edit;
 mod files;
-mod fs;
+pub(crate) mod fs;
 mod lock;
 
 use std::io;

@@ -1,17 +1,26 @@
 //! The journal of a running (or crashed) jail: every change, written before it is made.
 //!
-//! One JSON record per line, appended with a single `write`, so a crash leaves at worst a torn
-//! last line, which is ignored: a record that was not fully written describes a change that was
-//! not started. The file lives in the runtime directory (tmpfs, gone at reboot with the jails),
-//! and it only has to survive the death of an ioc process, not of the machine, so it is not
-//! fsynced: the page cache outlives a SIGKILL.
+//! A format header, then one JSON record per line, appended with a single `write`, so a crash
+//! leaves at worst a torn last line, which is ignored: a record that was not fully written
+//! describes a change that was not started. Any other unreadable line, and a header of a
+//! format this ioc does not know, stop the reader with an error naming the file
+//! (`format.rs`). Records are written in the journal's own form (`record.rs`, converted in
+//! `convert.rs`), not the plugin ABI's, so a new sdk does not change what an old journal means.
+//!
+//! The file lives in the runtime directory (tmpfs, gone at reboot with the jails), and it only
+//! has to survive the death of an ioc process, not of the machine, so it is not fsynced: the
+//! page cache outlives a SIGKILL.
+
+mod convert;
+mod format;
+mod record;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+pub use format::JournalError;
 
 use crate::snapshot::Snapshot;
 use crate::step::{Step, Undo};
@@ -20,8 +29,7 @@ use crate::step::{Step, Undo};
 // Records live one at a time on their way to disk; boxing the common variant would only add
 // allocations.
 #[allow(clippy::large_enum_variant)]
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Record {
     /// The jail as it is being started: what stop needs even if the config changes later.
     Begin(Box<Snapshot>),
@@ -51,13 +59,15 @@ impl Journal {
         }
     }
 
-    /// Creates a new journal file; fails if one exists (the caller must clean up first).
+    /// Creates a new journal file, with its format header; fails if one exists (the caller
+    /// must clean up first).
     pub fn create(path: &Path) -> io::Result<Journal> {
-        let file = OpenOptions::new()
+        let mut file = OpenOptions::new()
             .append(true)
             .create_new(true)
             .mode(0o600)
             .open(path)?;
+        file.write_all(&format::header_line())?;
         Ok(Journal {
             file: Some((file, path.to_path_buf())),
             records: Vec::new(),
@@ -65,25 +75,48 @@ impl Journal {
     }
 
     /// Reads a journal without the right to continue it (status queries, dry runs).
-    pub fn read(path: &Path) -> io::Result<Option<Journal>> {
-        match fs::read_to_string(path) {
-            Ok(text) => Ok(Some(Journal {
-                file: None,
-                records: parse(&text),
-            })),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
+    pub fn read(path: &Path) -> Result<Option<Journal>, JournalError> {
+        Ok(Journal::parse_file(path)?.map(|parsed| Journal {
+            file: None,
+            records: parsed.records,
+        }))
     }
 
-    /// Reads an existing journal to continue it (stop, or cleanup after a crash).
-    pub fn open(path: &Path) -> io::Result<Option<Journal>> {
-        let Some(mut journal) = Journal::read(path)? else {
+    /// Reads an existing journal to continue it (stop, or cleanup after a crash). A torn last
+    /// line is cut off first, so the next record starts on a line of its own.
+    pub fn open(path: &Path) -> Result<Option<Journal>, JournalError> {
+        let Some(parsed) = Journal::parse_file(path)? else {
             return Ok(None);
         };
-        let file = OpenOptions::new().append(true).open(path)?;
-        journal.file = Some((file, path.to_path_buf()));
-        Ok(Some(journal))
+        let io_error = |source| JournalError::Io {
+            action: "continue",
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut file = OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(io_error)?;
+        file.set_len(parsed.complete_len as u64).map_err(io_error)?;
+        if parsed.missing_newline {
+            file.write_all(b"\n").map_err(io_error)?;
+        }
+        Ok(Some(Journal {
+            file: Some((file, path.to_path_buf())),
+            records: parsed.records,
+        }))
+    }
+
+    fn parse_file(path: &Path) -> Result<Option<format::Parsed>, JournalError> {
+        match fs::read_to_string(path) {
+            Ok(text) => format::parse(&text, path).map(Some),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(JournalError::Io {
+                action: "read",
+                path: path.to_path_buf(),
+                source,
+            }),
+        }
     }
 
     pub fn path(&self) -> Option<&Path> {
@@ -93,9 +126,7 @@ impl Journal {
     /// Appends a record, to disk first when the journal has a file.
     pub fn append(&mut self, record: Record) -> io::Result<usize> {
         if let Some((file, _)) = &mut self.file {
-            let mut line = serde_json::to_vec(&record).map_err(io::Error::other)?;
-            line.push(b'\n');
-            file.write_all(&line)?;
+            file.write_all(&format::record_line(&record))?;
         }
         self.records.push(record);
         Ok(self.records.len() - 1)
@@ -178,52 +209,5 @@ impl Journal {
     }
 }
 
-/// Parses journal text, skipping a torn (unparsable) last line.
-fn parse(text: &str) -> Vec<Record> {
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map_while(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use ioc_sdk::Side;
-
-    fn destroy(name: &str) -> Undo {
-        Undo::DestroyLink {
-            side: Side::Host,
-            name: name.into(),
-        }
-    }
-
-    #[test]
-    fn torn_last_line_is_ignored_and_undos_resume() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("journal");
-        let mut j = Journal::create(&path).unwrap();
-        let step = |n: &str| Record::Step {
-            step: Step::Op(ioc_sdk::HostOp::LoopbackUp),
-            undo: Some(destroy(n)),
-        };
-        j.append(step("a")).unwrap();
-        let b = j.append(step("b")).unwrap();
-        j.append(Record::Undone { index: b }).unwrap();
-        j.append(step("c")).unwrap();
-        drop(j);
-        // Simulate a crash in the middle of writing a record.
-        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(b"{\"step\":{\"step\":").unwrap();
-
-        let j = Journal::open(&path).unwrap().unwrap();
-        let pending: Vec<Undo> = j.pending_undos().into_iter().map(|(_, u)| u).collect();
-        assert_eq!(pending, vec![destroy("a"), destroy("c")]);
-        assert!(
-            Journal::create(&path).is_err(),
-            "an existing journal is never overwritten"
-        );
-        j.remove().unwrap();
-        assert!(!path.exists());
-    }
-}
+mod tests;

@@ -1,0 +1,425 @@
+//! Creating namespaces: a forked child enters new namespaces, and the parent pins them with
+//! bind mounts before letting the child exit. Used for each jail, and once for the base mount
+//! namespace jails are made from.
+
+use std::ffi::{CString, OsStr};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::sys::wait::waitpid;
+use nix::unistd::{fork, ForkResult, Pid};
+
+use super::paths::{ns_inode, JailPaths};
+use super::terminate::unpin;
+use super::{cstring, KINDS};
+use crate::step::{JailParams, LINUX_JAIL_NET_SYSCTLS};
+use crate::store::fs::{replace_file, Durability};
+
+/// Where the base mount namespace is pinned.
+fn base_pin(run_dir: &Path) -> PathBuf {
+    run_dir.join("base.mnt")
+}
+
+/// The mount namespace new jails are made from: the host's mounts (following the host's
+/// changes, as a slave) without the run dir's mounts. Copying a mount namespace copies every
+/// mount in it, and the host's holds three pins per running jail; made from this one instead,
+/// a jail's namespace costs the same with 1 or 1000 jails running, and never holds another
+/// jail's namespaces. Created once, pinned in the run dir; must be called under the run dir's
+/// global lock, after [`ensure_private_run_dir`].
+pub fn ensure_base_namespace(run_dir: &Path) -> io::Result<OwnedFd> {
+    let pin = base_pin(run_dir);
+    if let Ok(file) = File::open(&pin) {
+        let fd = OwnedFd::from(file);
+        if ns_inode(fd.as_fd()).is_ok() {
+            return Ok(fd);
+        }
+    }
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&pin)?;
+    let plan = ChildPlan {
+        base: None,
+        flags: libc::CLONE_NEWNS,
+        hostname: None,
+        resolv: None,
+        hide: Some(cstring(run_dir.canonicalize()?.as_os_str())?),
+        jail_network: false,
+        sysctls: Vec::new(),
+    };
+    spawn_pinned(&plan, &[("mnt", pin.clone())])
+        .map_err(|e| io::Error::new(e.kind(), format!("base mount namespace: {e}")))?;
+    Ok(OwnedFd::from(File::open(&pin)?))
+}
+
+/// Everything the forked child needs, prepared before the fork so the child allocates nothing.
+struct ChildPlan {
+    /// Mount namespace to start from (the base), instead of the caller's.
+    base: Option<libc::c_int>,
+    flags: libc::c_int,
+    hostname: Option<CString>,
+    resolv: Option<(CString, CString)>,
+    /// A mount to detach in the new namespace (the run dir, for the base namespace).
+    hide: Option<CString>,
+    /// A jail's own network stack: its own /sys.
+    jail_network: bool,
+    /// `/proc/sys` files and values to write in the new network namespace.
+    sysctls: Vec<(CString, &'static str)>,
+}
+
+/// Step codes the child reports when it fails, for the error message.
+const CHILD_STEPS: [&str; 7] = [
+    "enter the base mount namespace",
+    "unshare",
+    "make / a slave mount",
+    "set the hostname",
+    "mount the jail's resolv.conf",
+    "hide the run dir",
+    "signal readiness",
+];
+
+/// Creates the jail's namespaces (from `base`, see [`ensure_base_namespace`]) and pins them.
+/// On failure nothing is left behind. The run dir must already be a private mount.
+pub fn create(run_dir: &Path, base: BorrowedFd<'_>, params: &JailParams) -> io::Result<()> {
+    let paths = JailPaths::new(run_dir, &params.name);
+    fs::create_dir_all(paths.ns_dir())?;
+    let result = create_pinned(&paths, base, params);
+    if result.is_err() {
+        let _ = unpin(&paths);
+    }
+    result
+}
+
+fn create_pinned(paths: &JailPaths, base: BorrowedFd<'_>, params: &JailParams) -> io::Result<()> {
+    for (kind, _) in KINDS {
+        OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(paths.pin(kind))?;
+    }
+    let resolv = match &params.resolv_conf {
+        Some(content) => {
+            // Runtime state, gone at reboot: no fsync.
+            replace_file(
+                &paths.resolv_conf(),
+                content.as_bytes(),
+                0o644,
+                Durability::Volatile,
+            )?;
+            Some((
+                cstring(paths.resolv_conf().as_os_str())?,
+                cstring(OsStr::new("/etc/resolv.conf"))?,
+            ))
+        }
+        None => None,
+    };
+    let mut flags = libc::CLONE_NEWNS | libc::CLONE_NEWUTS;
+    if params.vnet {
+        flags |= libc::CLONE_NEWNET;
+    }
+    let plan = ChildPlan {
+        base: Some(base.as_raw_fd()),
+        flags,
+        hostname: Some(cstring(OsStr::new(&params.hostname))?),
+        resolv,
+        hide: None,
+        jail_network: params.vnet,
+        sysctls: if params.vnet {
+            jail_net_sysctls()?
+        } else {
+            Vec::new()
+        },
+    };
+    let pins: Vec<(&str, PathBuf)> = KINDS
+        .iter()
+        .map(|(kind, _)| (*kind, paths.pin(kind)))
+        .collect();
+    spawn_pinned(&plan, &pins)
+}
+
+/// [`LINUX_JAIL_NET_SYSCTLS`] as `/proc/sys` paths, made before the fork (the child may not
+/// allocate).
+fn jail_net_sysctls() -> io::Result<Vec<(CString, &'static str)>> {
+    LINUX_JAIL_NET_SYSCTLS
+        .iter()
+        .map(|(key, value)| {
+            let path = format!("/proc/sys/{}", key.replace('.', "/"));
+            Ok((cstring(OsStr::new(&path))?, *value))
+        })
+        .collect()
+}
+
+/// Forks a child that builds namespaces as `plan` says, and pins the child's namespaces of
+/// each kind onto the given files before letting it exit.
+///
+/// The kernel pins a mount namespace only into an older one: it compares namespace IDs, to
+/// rule out reference loops. Since Linux 6.18 those IDs come from per-CPU batches, so a
+/// namespace made on one CPU can carry a lower ID than an older one made on another. From the
+/// first mount namespace (ID 1) that never matters; from a later one (ioc run in an
+/// `ip netns exec` shell) the pin then fails with EINVAL now and then. So the namespaces are
+/// made again with the child on each CPU in turn: the CPU that made the caller's namespace
+/// hands out higher IDs from then on.
+fn spawn_pinned(plan: &ChildPlan, pins: &[(&str, PathBuf)]) -> io::Result<()> {
+    let mut result = spawn_pinned_on(plan, pins, None);
+    for cpu in allowed_cpus() {
+        if !matches!(result, Err(PinError::OlderNamespace(_))) {
+            break;
+        }
+        tracing::debug!("the kernel refused to pin the new mount namespace; again on CPU {cpu}");
+        result = spawn_pinned_on(plan, pins, Some(cpu));
+    }
+    result.map_err(|e| match e {
+        PinError::OlderNamespace(e) => io::Error::other(format!(
+            "pin mnt namespace: {e} (the kernel found this mount namespace newer than the jail's on every CPU)"
+        )),
+        PinError::Other(e) => e,
+    })
+}
+
+/// Why pinning failed: the kernel's loop check, which another try may pass, or anything else.
+enum PinError {
+    OlderNamespace(nix::errno::Errno),
+    Other(io::Error),
+}
+
+impl From<io::Error> for PinError {
+    fn from(e: io::Error) -> PinError {
+        PinError::Other(e)
+    }
+}
+
+/// The CPUs this process may run on.
+fn allowed_cpus() -> Vec<usize> {
+    use nix::sched::{sched_getaffinity, CpuSet};
+    let Ok(set) = sched_getaffinity(Pid::from_raw(0)) else {
+        return Vec::new();
+    };
+    (0..CpuSet::count())
+        .filter(|&cpu| set.is_set(cpu).unwrap_or(false))
+        .collect()
+}
+
+/// One try of [`spawn_pinned`], with the child on `cpu` if given. A failed try leaves no pin.
+fn spawn_pinned_on(
+    plan: &ChildPlan,
+    pins: &[(&str, PathBuf)],
+    cpu: Option<usize>,
+) -> Result<(), PinError> {
+    let cpu_set = cpu.map(|cpu| {
+        // SAFETY: cpu_set_t is a plain bit array, for which all zeroes is a valid value (the
+        // empty set).
+        let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+        // SAFETY: CPU_SET writes one bit of the set it is given, a live local; `cpu` comes from
+        // `allowed_cpus`, below `CpuSet::count()`, the set's size (and libc checks the index).
+        unsafe { libc::CPU_SET(cpu, &mut set) };
+        set
+    });
+    let (ready_r, ready_w) = pipe()?;
+    let (go_r, go_w) = pipe()?;
+    // SAFETY: ioc may have other threads, so the child may only do what is async-signal-safe
+    // until it exits: it closes fds, makes raw syscalls on data prepared before the fork (no
+    // allocation, no lock), and leaves with `_exit`, never returning into Rust code that could
+    // run destructors or unwind.
+    match unsafe { fork() }.map_err(io::Error::from)? {
+        ForkResult::Child => {
+            drop(ready_r);
+            drop(go_w);
+            if let Some(set) = &cpu_set {
+                // SAFETY: a raw syscall reading `size_of_val(set)` bytes from a set prepared
+                // before the fork, alive for the call. Best effort: its result is ignored.
+                unsafe { libc::sched_setaffinity(0, std::mem::size_of_val(set), set) };
+            }
+            let code = child_main(plan, ready_w.as_raw_fd(), go_r.as_raw_fd());
+            // SAFETY: `_exit` ends the forked child at once, without running atexit handlers or
+            // destructors that belong to the parent's state; it is async-signal-safe.
+            unsafe { libc::_exit(code) }
+        }
+        ForkResult::Parent { child } => {
+            drop(ready_w);
+            drop(go_r);
+            let result = pin_child(pins, child, ready_r);
+            if result.is_err() {
+                for (_, pin) in pins {
+                    let _ = umount2(pin, MntFlags::MNT_DETACH);
+                }
+            }
+            drop(go_w); // lets the child exit
+            let _ = waitpid(child, None);
+            result
+        }
+    }
+}
+
+/// Waits for the child to have its namespaces, then bind-mounts them onto the pins.
+fn pin_child(pins: &[(&str, PathBuf)], child: Pid, ready: OwnedFd) -> Result<(), PinError> {
+    let mut status = [0u8; 2];
+    File::from(ready)
+        .read_exact(&mut status)
+        .map_err(|_| io::Error::other("the namespace helper process died before it was ready"))?;
+    if status[0] != 0 {
+        let step = CHILD_STEPS
+            .get(usize::from(status[0]) - 1)
+            .unwrap_or(&"set up");
+        let errno = nix::errno::Errno::from_raw(i32::from(status[1]));
+        return Err(PinError::Other(io::Error::new(
+            io::Error::from(errno).kind(),
+            format!("could not {step} for the jail: {errno}"),
+        )));
+    }
+    for (kind, pin) in pins {
+        let source = PathBuf::from(format!("/proc/{child}/ns/{kind}"));
+        match mount(
+            Some(&source),
+            pin,
+            None::<&str>,
+            MsFlags::MS_BIND,
+            None::<&str>,
+        ) {
+            Ok(()) => {}
+            Err(e @ nix::errno::Errno::EINVAL) if *kind == "mnt" => {
+                return Err(PinError::OlderNamespace(e))
+            }
+            Err(e) => {
+                return Err(PinError::Other(io::Error::other(format!(
+                    "pin {kind} namespace: {e}"
+                ))))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The forked child: new namespaces, hostname, private resolv.conf, fresh /sys. Returns the
+/// exit code. Only raw syscalls: the parent may have had other threads.
+///
+/// Each `unsafe` below is one libc call whose pointers are C strings owned by `plan` (alive for
+/// the whole child) or string literals, and whose fds are the pipe ends and the base namespace
+/// fd this process holds; none of the calls keeps a pointer past its return.
+fn child_main(plan: &ChildPlan, ready: libc::c_int, go: libc::c_int) -> libc::c_int {
+    let report = |step: u8| {
+        let errno = if step == 0 {
+            0
+        } else {
+            nix::errno::Errno::last_raw() as u8
+        };
+        let buf = [step, errno];
+        // SAFETY: writes 2 bytes from a live stack buffer to the pipe fd `ready`.
+        unsafe { libc::write(ready, buf.as_ptr().cast(), 2) };
+    };
+    let fail = |step: u8| {
+        report(step);
+        1
+    };
+    if let Some(base) = plan.base {
+        // SAFETY: setns on the base namespace fd, which the parent keeps open across the fork.
+        if unsafe { libc::setns(base, libc::CLONE_NEWNS) } != 0 {
+            return fail(1);
+        }
+        // SAFETY: a string literal, alive for the call.
+        if unsafe { libc::chdir(c"/".as_ptr()) } != 0 {
+            return fail(1);
+        }
+    }
+    // SAFETY: no pointer; flags prepared before the fork.
+    if unsafe { libc::unshare(plan.flags) } != 0 {
+        return fail(2);
+    }
+    // SAFETY: a string literal target; null source, type and data are allowed for a
+    // propagation change.
+    let slave = unsafe {
+        libc::mount(
+            std::ptr::null(),
+            c"/".as_ptr(),
+            std::ptr::null(),
+            libc::MS_REC | libc::MS_SLAVE,
+            std::ptr::null(),
+        )
+    };
+    if slave != 0 {
+        return fail(3);
+    }
+    if let Some(hostname) = &plan.hostname {
+        let name = hostname.as_bytes();
+        // SAFETY: reads `name.len()` bytes of a C string owned by `plan`.
+        if unsafe { libc::sethostname(name.as_ptr().cast(), name.len()) } != 0 {
+            return fail(4);
+        }
+    }
+    if let Some((source, target)) = &plan.resolv {
+        // SAFETY: C strings owned by `plan`; null type and data are allowed for a bind mount.
+        let bound = unsafe {
+            libc::mount(
+                source.as_ptr(),
+                target.as_ptr(),
+                std::ptr::null(),
+                libc::MS_BIND,
+                std::ptr::null(),
+            )
+        };
+        if bound != 0 {
+            return fail(5);
+        }
+    }
+    if let Some(hide) = &plan.hide {
+        // SAFETY: a C string owned by `plan`.
+        if unsafe { libc::umount2(hide.as_ptr(), libc::MNT_DETACH) } != 0 {
+            return fail(6);
+        }
+    }
+    if plan.jail_network {
+        // Best effort: a kernel without optimistic DAD lacks those files, and the jail
+        // still works (see `LINUX_JAIL_NET_SYSCTLS`).
+        for (path, value) in &plan.sysctls {
+            // SAFETY: a C string owned by `plan`.
+            let fd = unsafe { libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) };
+            if fd >= 0 {
+                // SAFETY: writes `value.len()` bytes of a `&'static str` to the fd just opened,
+                // then closes that fd, which nothing else owns.
+                unsafe {
+                    libc::write(fd, value.as_ptr().cast(), value.len());
+                    libc::close(fd);
+                }
+            }
+        }
+        // /sys shows the network devices of the namespace that mounted it. Best effort:
+        // a jail without its own /sys still works.
+        let sys = c"/sys";
+        // SAFETY: a string literal, alive for the call.
+        if unsafe { libc::umount2(sys.as_ptr(), libc::MNT_DETACH) } == 0 {
+            // SAFETY: string literals; null data is allowed for sysfs.
+            unsafe {
+                libc::mount(
+                    c"sysfs".as_ptr(),
+                    sys.as_ptr(),
+                    c"sysfs".as_ptr(),
+                    0,
+                    std::ptr::null(),
+                )
+            };
+        }
+    }
+    report(0);
+    let mut byte = 0u8;
+    // SAFETY: reads at most 1 byte into a live local from the pipe fd `go`.
+    unsafe { libc::read(go, (&mut byte as *mut u8).cast(), 1) };
+    0
+}
+
+fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 writes two fds into a live array of two c_ints.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: pipe2 succeeded, so both fds are open, fresh and owned by nobody else; each
+    // OwnedFd takes sole ownership of one.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}

@@ -1,0 +1,122 @@
+//! Removing a jail: ending its processes and unpinning its namespaces.
+
+use std::fs;
+use std::io;
+use std::os::fd::AsFd;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use nix::mount::{umount2, MntFlags};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+
+use super::paths::{ns_inode, JailNs, JailPaths};
+use super::KINDS;
+use crate::step::JailParams;
+
+/// How long a stop waits for SIGTERM before sending SIGKILL.
+const TERM_GRACE: Duration = Duration::from_secs(5);
+
+/// Processes living in the jail: in its mount namespace or (VNET) its network namespace.
+pub fn processes(ns: &JailNs, vnet: bool) -> io::Result<Vec<Pid>> {
+    let mnt = ns_inode(ns.mnt.as_fd())?;
+    let net = if vnet {
+        Some(ns_inode(ns.net.as_fd())?)
+    } else {
+        None
+    };
+    let own = std::process::id();
+    let mut pids = Vec::new();
+    for entry in fs::read_dir("/proc")?.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if pid as u32 == own {
+            continue;
+        }
+        let inode = |kind: &str| {
+            fs::metadata(entry.path().join("ns").join(kind))
+                .ok()
+                .map(|m| m.ino())
+        };
+        if inode("mnt") == Some(mnt) || (net.is_some() && inode("net") == net) {
+            pids.push(Pid::from_raw(pid));
+        }
+    }
+    Ok(pids)
+}
+
+/// Ends the jail's processes (SIGTERM, then SIGKILL after a grace period; SIGKILL at once when
+/// forced) and removes the pins. A jail whose pins are already gone is not an error.
+pub fn remove(run_dir: &Path, params: &JailParams, force: bool) -> io::Result<()> {
+    let paths = JailPaths::new(run_dir, &params.name);
+    if let Ok(ns) = JailNs::open(&paths) {
+        terminate(&ns, params.vnet, force)?;
+    }
+    unpin(&paths)
+}
+
+fn terminate(ns: &JailNs, vnet: bool, force: bool) -> io::Result<()> {
+    let first = if force {
+        Signal::SIGKILL
+    } else {
+        Signal::SIGTERM
+    };
+    let mut pids = processes(ns, vnet)?;
+    for pid in &pids {
+        let _ = kill(*pid, first);
+    }
+    let deadline = Instant::now()
+        + if force {
+            Duration::from_secs(2)
+        } else {
+            TERM_GRACE
+        };
+    let mut escalated = force;
+    while !pids.is_empty() {
+        sleep(Duration::from_millis(20));
+        pids = processes(ns, vnet)?;
+        if Instant::now() >= deadline {
+            if escalated {
+                return Err(io::Error::other(format!(
+                    "{} process(es) of the jail survived SIGKILL",
+                    pids.len()
+                )));
+            }
+            for pid in &pids {
+                let _ = kill(*pid, Signal::SIGKILL);
+            }
+            escalated = true;
+        }
+    }
+    Ok(())
+}
+
+/// Unmounts and deletes the pins and the resolv.conf copy.
+pub(super) fn unpin(paths: &JailPaths) -> io::Result<()> {
+    for (kind, _) in KINDS {
+        let pin = paths.pin(kind);
+        match umount2(&pin, MntFlags::MNT_DETACH) {
+            Ok(()) | Err(nix::errno::Errno::EINVAL) | Err(nix::errno::Errno::ENOENT) => {}
+            Err(e) => return Err(io::Error::other(format!("unmount {}: {e}", pin.display()))),
+        }
+        match fs::remove_file(&pin) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    match fs::remove_dir(paths.ns_dir()) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    match fs::remove_file(paths.resolv_conf()) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,313 @@
+//! Host operations, and the undo actions and firewall policies plugins hand to the host.
+
+use std::net::IpAddr;
+
+use abi_stable::std_types::{ROption, RString};
+use ioc_sdk::{EnvVar, HostOp, Mac, PortPolicy, Side, UndoAction};
+
+use super::super::record::*;
+
+impl From<Side> for DiskSide {
+    fn from(s: Side) -> DiskSide {
+        match s {
+            Side::Host => DiskSide::Host,
+            Side::Jail => DiskSide::Jail,
+        }
+    }
+}
+
+impl From<DiskSide> for Side {
+    fn from(s: DiskSide) -> Side {
+        match s {
+            DiskSide::Host => Side::Host,
+            DiskSide::Jail => Side::Jail,
+        }
+    }
+}
+
+impl From<&PortPolicy> for DiskPortPolicy {
+    fn from(p: &PortPolicy) -> DiskPortPolicy {
+        DiskPortPolicy {
+            jail: p.jail().to_string(),
+            jid: p.jid(),
+            nic: p.nic().to_string(),
+            port: p.port().to_string(),
+            bridge: p.bridge().to_string(),
+            mac: p.mac().into(),
+            ipv4: p.ipv4().map(IpAddr::V4).collect(),
+            ipv6: p.ipv6().map(IpAddr::V6).collect(),
+            mtu: p.mtu(),
+        }
+    }
+}
+
+impl From<DiskPortPolicy> for PortPolicy {
+    fn from(p: DiskPortPolicy) -> PortPolicy {
+        PortPolicy::new(
+            &p.jail,
+            p.jid,
+            &p.nic,
+            &p.port,
+            &p.bridge,
+            p.mac.into(),
+            p.ipv4.into_iter().chain(p.ipv6),
+            p.mtu,
+        )
+    }
+}
+
+impl From<&UndoAction> for DiskUndoAction {
+    fn from(a: &UndoAction) -> DiskUndoAction {
+        match a {
+            UndoAction::DestroyLink { name } => DiskUndoAction::DestroyLink {
+                name: name.to_string(),
+            },
+            UndoAction::RemoveHostAlias { iface, address } => DiskUndoAction::RemoveHostAlias {
+                iface: iface.to_string(),
+                address: (*address).into(),
+            },
+            UndoAction::RunCommand { side, argv } => DiskUndoAction::RunCommand {
+                side: (*side).into(),
+                argv: strings(argv),
+            },
+        }
+    }
+}
+
+impl From<DiskUndoAction> for UndoAction {
+    fn from(a: DiskUndoAction) -> UndoAction {
+        match a {
+            DiskUndoAction::DestroyLink { name } => UndoAction::DestroyLink { name: name.into() },
+            DiskUndoAction::RemoveHostAlias { iface, address } => UndoAction::RemoveHostAlias {
+                iface: iface.into(),
+                address: address.into(),
+            },
+            DiskUndoAction::RunCommand { side, argv } => UndoAction::RunCommand {
+                side: side.into(),
+                argv: argv.into_iter().map(Into::into).collect(),
+            },
+        }
+    }
+}
+
+fn strings<'a>(items: impl IntoIterator<Item = &'a RString>) -> Vec<String> {
+    items.into_iter().map(|s| s.to_string()).collect()
+}
+
+fn opt_string(s: &ROption<RString>) -> Option<String> {
+    s.as_ref().map(|s| s.to_string()).into_option()
+}
+
+impl From<&HostOp> for DiskOp {
+    fn from(op: &HostOp) -> DiskOp {
+        match op {
+            HostOp::LinkExists { side, name } => DiskOp::LinkExists {
+                side: (*side).into(),
+                name: name.to_string(),
+            },
+            HostOp::LinkMtu { name } => DiskOp::LinkMtu {
+                name: name.to_string(),
+            },
+            HostOp::ReadSysctl { name } => DiskOp::ReadSysctl {
+                name: name.to_string(),
+            },
+            HostOp::CreatePair {
+                host,
+                peer,
+                peer_in_jail,
+                host_mac,
+                peer_mac,
+                mtu,
+                description,
+            } => DiskOp::CreatePair {
+                host: host.to_string(),
+                peer: peer.to_string(),
+                peer_in_jail: *peer_in_jail,
+                host_mac: host_mac.into_option().map(DiskMac::from),
+                peer_mac: peer_mac.into_option().map(DiskMac::from),
+                mtu: mtu.into_option(),
+                description: description.to_string(),
+            },
+            HostOp::CreateBridge { name, mtu } => DiskOp::CreateBridge {
+                name: name.to_string(),
+                mtu: mtu.into_option(),
+            },
+            HostOp::AddBridgeMembers { bridge, members } => DiskOp::AddBridgeMembers {
+                bridge: bridge.to_string(),
+                members: strings(members),
+            },
+            HostOp::MoveToJail { name } => DiskOp::MoveToJail {
+                name: name.to_string(),
+            },
+            HostOp::RenameLink { side, from, to } => DiskOp::RenameLink {
+                side: (*side).into(),
+                from: from.to_string(),
+                to: to.to_string(),
+            },
+            HostOp::DestroyLink { side, name } => DiskOp::DestroyLink {
+                side: (*side).into(),
+                name: name.to_string(),
+            },
+            HostOp::AddAddress { link, address } => DiskOp::AddAddress {
+                link: link.to_string(),
+                address: (*address).into(),
+            },
+            HostOp::LoopbackUp => DiskOp::LoopbackUp,
+            HostOp::AddRoute {
+                destination,
+                gateway,
+                link,
+            } => DiskOp::AddRoute {
+                destination: destination.into_option().map(|ip| ip.get()),
+                gateway: gateway.into_option().map(|ip| ip.get()),
+                link: opt_string(link),
+            },
+            HostOp::AcceptRouterAdvertisements { link } => DiskOp::AcceptRouterAdvertisements {
+                link: link.to_string(),
+            },
+            HostOp::StartDhcp { link } => DiskOp::StartDhcp {
+                link: link.to_string(),
+            },
+            HostOp::AddHostAlias { iface, address } => DiskOp::AddHostAlias {
+                iface: iface.to_string(),
+                address: (*address).into(),
+            },
+            HostOp::RemoveHostAlias { iface, address } => DiskOp::RemoveHostAlias {
+                iface: iface.to_string(),
+                address: (*address).into(),
+            },
+            HostOp::RunCommand {
+                side,
+                argv,
+                env,
+                stdin,
+            } => DiskOp::RunCommand {
+                side: (*side).into(),
+                argv: strings(argv),
+                env: env
+                    .iter()
+                    .map(|v| DiskEnvVar {
+                        key: v.key.to_string(),
+                        value: v.value.to_string(),
+                    })
+                    .collect(),
+                stdin: opt_string(stdin),
+            },
+            HostOp::NftApply { script } => DiskOp::NftApply {
+                script: script.to_string(),
+            },
+            HostOp::NftCheck { script } => DiskOp::NftCheck {
+                script: script.to_string(),
+            },
+            HostOp::ProtectPort { policy } => DiskOp::ProtectPort {
+                policy: policy.into(),
+            },
+            HostOp::RegisterUndo { action } => DiskOp::RegisterUndo {
+                action: action.into(),
+            },
+        }
+    }
+}
+
+impl From<DiskOp> for HostOp {
+    fn from(op: DiskOp) -> HostOp {
+        match op {
+            DiskOp::LinkExists { side, name } => HostOp::LinkExists {
+                side: side.into(),
+                name: name.into(),
+            },
+            DiskOp::LinkMtu { name } => HostOp::LinkMtu { name: name.into() },
+            DiskOp::ReadSysctl { name } => HostOp::ReadSysctl { name: name.into() },
+            DiskOp::CreatePair {
+                host,
+                peer,
+                peer_in_jail,
+                host_mac,
+                peer_mac,
+                mtu,
+                description,
+            } => HostOp::CreatePair {
+                host: host.into(),
+                peer: peer.into(),
+                peer_in_jail,
+                host_mac: host_mac.map(Mac::from).into(),
+                peer_mac: peer_mac.map(Mac::from).into(),
+                mtu: mtu.into(),
+                description: description.into(),
+            },
+            DiskOp::CreateBridge { name, mtu } => HostOp::CreateBridge {
+                name: name.into(),
+                mtu: mtu.into(),
+            },
+            DiskOp::AddBridgeMembers { bridge, members } => HostOp::AddBridgeMembers {
+                bridge: bridge.into(),
+                members: members.into_iter().map(Into::into).collect(),
+            },
+            DiskOp::MoveToJail { name } => HostOp::MoveToJail { name: name.into() },
+            DiskOp::RenameLink { side, from, to } => HostOp::RenameLink {
+                side: side.into(),
+                from: from.into(),
+                to: to.into(),
+            },
+            DiskOp::DestroyLink { side, name } => HostOp::DestroyLink {
+                side: side.into(),
+                name: name.into(),
+            },
+            DiskOp::AddAddress { link, address } => HostOp::AddAddress {
+                link: link.into(),
+                address: address.into(),
+            },
+            DiskOp::LoopbackUp => HostOp::LoopbackUp,
+            DiskOp::AddRoute {
+                destination,
+                gateway,
+                link,
+            } => HostOp::AddRoute {
+                destination: destination.map(Into::into).into(),
+                gateway: gateway.map(Into::into).into(),
+                link: link.map(Into::into).into(),
+            },
+            DiskOp::AcceptRouterAdvertisements { link } => {
+                HostOp::AcceptRouterAdvertisements { link: link.into() }
+            }
+            DiskOp::StartDhcp { link } => HostOp::StartDhcp { link: link.into() },
+            DiskOp::AddHostAlias { iface, address } => HostOp::AddHostAlias {
+                iface: iface.into(),
+                address: address.into(),
+            },
+            DiskOp::RemoveHostAlias { iface, address } => HostOp::RemoveHostAlias {
+                iface: iface.into(),
+                address: address.into(),
+            },
+            DiskOp::RunCommand {
+                side,
+                argv,
+                env,
+                stdin,
+            } => HostOp::RunCommand {
+                side: side.into(),
+                argv: argv.into_iter().map(Into::into).collect(),
+                env: env
+                    .into_iter()
+                    .map(|v| EnvVar {
+                        key: v.key.into(),
+                        value: v.value.into(),
+                    })
+                    .collect(),
+                stdin: stdin.map(Into::into).into(),
+            },
+            DiskOp::NftApply { script } => HostOp::NftApply {
+                script: script.into(),
+            },
+            DiskOp::NftCheck { script } => HostOp::NftCheck {
+                script: script.into(),
+            },
+            DiskOp::ProtectPort { policy } => HostOp::ProtectPort {
+                policy: policy.into(),
+            },
+            DiskOp::RegisterUndo { action } => HostOp::RegisterUndo {
+                action: action.into(),
+            },
+        }
+    }
+}
