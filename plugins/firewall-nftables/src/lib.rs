@@ -78,10 +78,11 @@ pub mod script;
 
 use ioc_sdk::{Error, Firewall, Host, Jail, Platform, PortPolicy, Result};
 
+/// The nftables firewall backend.
 #[derive(Default)]
-pub struct Backend;
+pub struct Nftables;
 
-impl Firewall for Backend {
+impl Firewall for Nftables {
     /// Reads the skeleton's base chains, which exist once a start has put them in place; else
     /// has the kernel check the skeleton (table, maps, base chains on bridge hooks) without
     /// applying it. That fails when nftables is missing or the kernel has no bridge family; it
@@ -112,7 +113,7 @@ impl Firewall for Backend {
         } else {
             script::install(policy)
         }
-        .map_err(Error::new)?;
+        .map_err(|e| Error::new(e.to_string()))?;
         host.nft_apply(&script)
             .map_err(|e| Error::new(format!("install the filter of port {port}: {e}")))?;
         // Filtering is in place before the port joins the bridge: no frame passes unfiltered.
@@ -123,20 +124,35 @@ impl Firewall for Backend {
     /// The port itself is the network mode's and goes with it; this removes only the filter.
     fn remove(&self, _jail: &Jail, policy: &PortPolicy, host: &mut Host<'_>) -> Result<()> {
         let port = policy.port();
-        let script = script::remove(port).map_err(Error::new)?;
+        let script = script::remove(port).map_err(|e| Error::new(e.to_string()))?;
         host.nft_apply(&script)
             .map_err(|e| Error::new(format!("remove the filter of port {port}: {e}")))
     }
 }
 
-/// Whether the skeleton's base chains exist (a cheap read, see [`script::probes`]).
+/// Whether the skeleton's base chains exist (a cheap query each, see [`script::probes`]). A
+/// query the host cannot answer counts as "no": the skeleton is then checked or applied whole,
+/// and nftables' own message says what is wrong.
 fn skeleton_in_place(host: &mut Host<'_>) -> bool {
-    script::probes().iter().all(|p| host.nft_check(p).is_ok())
+    script::probes().iter().all(
+        |p| match host.nft_chain_exists(p.family, p.table, p.chain) {
+            Ok(exists) => exists,
+            Err(e) => {
+                ioc_sdk::tracing::debug!(
+                    "nftables: cannot tell whether chain {} {} {} exists: {e}",
+                    p.family,
+                    p.table,
+                    p.chain
+                );
+                false
+            }
+        },
+    )
 }
 
 ioc_sdk::export_firewall! {
     name: "nftables",
     description: "nftables bridge-family filter (Linux)",
-    backend: Backend,
+    backend: Nftables,
     platforms: [Platform::Linux],
 }
