@@ -1,12 +1,12 @@
 //! Blocking netlink: every interface, address and route operation of the Linux host, and its
 //! nf_tables queries.
 //!
-//! - [`socket`]: the transport, one [`NlSocket`] type for every netlink protocol: send a
-//!   request, collect its replies up to the ACK, map the kernel's errno.
-//! - [`link`], [`address`], [`route`]: rtnetlink, through [`Netlink`] (a `NETLINK_ROUTE`
+//! - `socket.rs`: the transport, one [`NlSocket`] type for every netlink protocol: send a
+//!   request, collect its replies up to the ACK, map the kernel's errno (`error.rs`).
+//! - `link.rs`, `address.rs`, `route.rs`: rtnetlink, through [`Netlink`] (a `NETLINK_ROUTE`
 //!   socket); requests are built from the typed messages of `netlink-packet-route`.
-//! - [`parse`]: reading rtnetlink's replies.
-//! - [`nftables`]: whether an nf_tables table or chain exists, through [`Nfnetlink`] (a
+//! - `parse.rs`: reading rtnetlink's replies.
+//! - `nftables.rs`: whether an nf_tables table or chain exists, through [`Nfnetlink`] (a
 //!   `NETLINK_NETFILTER` socket).
 //!
 //! Starting jails is the hot path, so each request is one `send` and, normally, one `recv`: no
@@ -20,10 +20,10 @@
 mod address;
 mod error;
 mod link;
-pub mod nftables;
+mod nftables;
 mod parse;
 mod route;
-pub mod socket;
+mod socket;
 #[cfg(test)]
 mod tests;
 
