@@ -95,3 +95,31 @@ impl Backend for PlanHost {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ioc_sdk::NftFamily;
+
+    /// A plan reads no ruleset: every nftables table and chain is absent, so a plan shows the
+    /// steps of a fresh host.
+    #[test]
+    fn nftables_queries_answer_absent() {
+        let mut plan = PlanHost::new(Platform::Linux);
+        let params = JailParams::unknown("myjail");
+        for op in [
+            HostOp::NftTableExists {
+                family: NftFamily::Bridge,
+                table: "ioc".into(),
+            },
+            HostOp::NftChainExists {
+                family: NftFamily::Bridge,
+                table: "ioc".into(),
+                chain: "prerouting".into(),
+            },
+        ] {
+            assert!(op.is_query(), "{}", op.name());
+            assert_eq!(plan.perform(&params, &op), Ok(HostReply::Flag(false)));
+        }
+    }
+}

@@ -156,3 +156,56 @@ ioc_sdk::export_firewall! {
     backend: Nftables,
     platforms: [Platform::Linux],
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ioc_sdk::{HostError, HostErrorKind, HostHandle, HostOp, HostReply, NftFamily};
+
+    /// Runs `skeleton_in_place` against a host that answers chain queries with `answer`, and
+    /// returns its verdict and the chains it asked about.
+    fn probe(
+        answer: impl Fn(&str) -> Result<bool, HostError>,
+    ) -> (bool, Vec<(NftFamily, String, String)>) {
+        let mut asked = Vec::new();
+        let mut perform = |op: &HostOp| match op {
+            HostOp::NftChainExists {
+                family,
+                table,
+                chain,
+            } => {
+                asked.push((*family, table.to_string(), chain.to_string()));
+                answer(chain).map(HostReply::Flag)
+            }
+            other => panic!("unexpected {}", other.name()),
+        };
+        let in_place = skeleton_in_place(&mut Host::from_handle(HostHandle::new(&mut perform)));
+        (in_place, asked)
+    }
+
+    fn chain(name: &str) -> (NftFamily, String, String) {
+        (NftFamily::Bridge, "ioc".into(), name.into())
+    }
+
+    #[test]
+    fn the_skeleton_is_in_place_when_both_base_chains_exist() {
+        let (in_place, asked) = probe(|_| Ok(true));
+        assert!(in_place);
+        assert_eq!(asked, [chain("prerouting"), chain("postrouting")]);
+    }
+
+    #[test]
+    fn the_first_missing_chain_ends_the_probing() {
+        let (in_place, asked) = probe(|c| Ok(c != "prerouting"));
+        assert!(!in_place);
+        assert_eq!(asked, [chain("prerouting")]);
+        let (in_place, _) = probe(|c| Ok(c != "postrouting"));
+        assert!(!in_place);
+    }
+
+    #[test]
+    fn a_query_the_host_cannot_answer_counts_as_missing() {
+        let (in_place, _) = probe(|_| Err(HostError::new(HostErrorKind::PermissionDenied, "no")));
+        assert!(!in_place);
+    }
+}

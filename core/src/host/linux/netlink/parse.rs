@@ -19,10 +19,12 @@ use super::{AddressInfo, Dad, LinkInfo, NlError, RouteInfo};
 /// The fixed header of a link message (`struct ifinfomsg`), before its attributes.
 pub(super) const IFINFOMSG_LEN: usize = size_of::<libc::ifinfomsg>();
 
+/// A reply the netlink crates could not decode: the kernel said something we do not understand.
 fn decode_error(e: DecodeError) -> NlError {
     NlError::Protocol(e.to_string())
 }
 
+/// Checks that a reply has the type its request asks for, rather than misreading another.
 pub(super) fn expect(kind: u16, wanted: u16) -> Result<(), NlError> {
     if kind == wanted {
         Ok(())
