@@ -20,8 +20,8 @@
 //! step reads or rewrites another jail's rules.
 //!
 //! The table, maps and base chains (the skeleton) are made by the first start in a network
-//! namespace, and by any start that finds a base chain missing; other starts read the two base
-//! chains and leave them alone. That matters for speed: any change to an existing base chain
+//! namespace, and by any start that finds a base chain missing; other starts ask whether the two
+//! base chains exist (one query each) and leave them alone. That matters for speed: any change to an existing base chain
 //! makes the kernel wait for an RCU grace period, which ioc would sit out on every start (see
 //! [`script::probes`]). A start that only adds costs no wait.
 //!
@@ -83,7 +83,7 @@ use ioc_sdk::{Error, Firewall, Host, Jail, Platform, PortPolicy, Result};
 pub struct Nftables;
 
 impl Firewall for Nftables {
-    /// Reads the skeleton's base chains, which exist once a start has put them in place; else
+    /// Asks for the skeleton's base chains, which exist once a start has put them in place; else
     /// has the kernel check the skeleton (table, maps, base chains on bridge hooks) without
     /// applying it. That fails when nftables is missing or the kernel has no bridge family; it
     /// also costs a wait for the kernel (see [`script::probes`]), so only the first start pays.
