@@ -516,20 +516,18 @@ impl Backend for LinuxHost {
             HostOp::RunCommand { .. } => self.run_command(jail, op),
             HostOp::NftApply { script } => super::nft::apply(script).map(|()| HostReply::Done),
             HostOp::NftCheck { script } => super::nft::check(script).map(|()| HostReply::Done),
-            HostOp::NftTableExists { family, table } => self
-                .nfnetlink()?
-                .table_exists(*family, table)
-                .map(HostReply::Flag)
-                .map_err(nl_error),
+            HostOp::NftTableExists { family, table } => {
+                let exists = self.nfnetlink()?.table_exists(*family, table);
+                exists.map(HostReply::Flag).map_err(nl_error)
+            }
             HostOp::NftChainExists {
                 family,
                 table,
                 chain,
-            } => self
-                .nfnetlink()?
-                .chain_exists(*family, table, chain)
-                .map(HostReply::Flag)
-                .map_err(nl_error),
+            } => {
+                let exists = self.nfnetlink()?.chain_exists(*family, table, chain);
+                exists.map(HostReply::Flag).map_err(nl_error)
+            }
             HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } => Err(HostError::new(
                 HostErrorKind::Unsupported,
                 format!("{} is handled by the lifecycle, not the host", op.name()),
