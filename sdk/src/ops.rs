@@ -123,13 +123,21 @@ pub enum HostOp {
     RegisterUndo { action: UndoAction },
     /// Does the nftables table `table` of `family` exist? A query, allowed in readiness checks;
     /// replies `Flag`. Linux only; a dry run answers `false` (a plan reads no ruleset).
-    NftTableExists { family: NftFamily, table: RString },
+    NftTableExists {
+        /// The table's family.
+        family: NftFamily,
+        /// The table's name.
+        table: RString,
+    },
     /// Does the chain `chain` of the nftables table `table` of `family` exist? A query (one
     /// cheap kernel request, whatever the ruleset holds); replies `Flag`. A missing table is a
     /// missing chain. Linux only; a dry run answers `false`.
     NftChainExists {
+        /// The table's family.
         family: NftFamily,
+        /// The table's name.
         table: RString,
+        /// The chain's name.
         chain: RString,
     },
 }
