@@ -11,7 +11,7 @@ use abi_stable::std_types::{RResult, RString, RVec};
 use abi_stable::StableAbi;
 
 use crate::ops::{
-    CommandOutput, EnvVar, HostError, HostErrorKind, HostOp, HostReply, Side, UndoAction,
+    CommandOutput, EnvVar, HostError, HostErrorKind, HostOp, HostReply, NftFamily, Side, UndoAction,
 };
 use crate::types::{Cidr, Ip, Mac, PortPolicy};
 
@@ -328,5 +328,35 @@ impl<'a> Host<'a> {
     /// Runs `action` when the jail stops or this start is rolled back.
     pub fn register_undo(&mut self, action: UndoAction) -> Result<(), HostError> {
         self.expect_done(HostOp::RegisterUndo { action })
+    }
+
+    /// Does the nftables table exist (Linux)? Allowed in readiness checks; a dry run says no.
+    pub fn nft_table_exists(&mut self, family: NftFamily, table: &str) -> Result<bool, HostError> {
+        match self.perform(HostOp::NftTableExists {
+            family,
+            table: table.into(),
+        })? {
+            HostReply::Flag(b) => Ok(b),
+            other => Err(Self::unexpected("nft-table-exists", other)),
+        }
+    }
+
+    /// Does the nftables chain exist (Linux)? One cheap kernel request, whatever the ruleset
+    /// holds, so a backend can ask it on every start. Allowed in readiness checks; a dry run
+    /// says no.
+    pub fn nft_chain_exists(
+        &mut self,
+        family: NftFamily,
+        table: &str,
+        chain: &str,
+    ) -> Result<bool, HostError> {
+        match self.perform(HostOp::NftChainExists {
+            family,
+            table: table.into(),
+            chain: chain.into(),
+        })? {
+            HostReply::Flag(b) => Ok(b),
+            other => Err(Self::unexpected("nft-chain-exists", other)),
+        }
     }
 }

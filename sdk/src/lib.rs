@@ -49,7 +49,7 @@ mod types;
 pub use ffi::{Hook, LogSink, PluginInfo, PluginKind, PluginMod, PluginModRef, ROOT_MODULE_SYMBOL};
 pub use host::{Host, HostHandle, PairSpec};
 pub use ops::{
-    CommandOutput, EnvVar, HostError, HostErrorKind, HostOp, HostReply, Side, UndoAction,
+    CommandOutput, EnvVar, HostError, HostErrorKind, HostOp, HostReply, NftFamily, Side, UndoAction,
 };
 pub use plugin::{Error, Firewall, NetworkMode, Result};
 pub use types::{

@@ -59,8 +59,8 @@ pub enum UndoAction {
     },
 }
 
-/// One primitive. Queries (`LinkExists`, `LinkMtu`, `ReadSysctl`) have no side effect and are
-/// never journaled; every other variant changes the system.
+/// One primitive. Queries (see [`HostOp::is_query`]) have no side effect and are never
+/// journaled; every other variant changes the system.
 #[repr(u8)]
 #[derive(StableAbi, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -217,6 +217,25 @@ pub enum HostOp {
         /// What to do then.
         action: UndoAction,
     },
+    /// Does the nftables table `table` of `family` exist? A query, allowed in readiness checks;
+    /// replies `Flag`. Linux only; a dry run answers `false` (a plan reads no ruleset).
+    NftTableExists {
+        /// The table's family.
+        family: NftFamily,
+        /// The table's name.
+        table: RString,
+    },
+    /// Does the chain `chain` of the nftables table `table` of `family` exist? A query (one
+    /// cheap kernel request, whatever the ruleset holds); replies `Flag`. A missing table is a
+    /// missing chain. Linux only; a dry run answers `false`.
+    NftChainExists {
+        /// The table's family.
+        family: NftFamily,
+        /// The table's name.
+        table: RString,
+        /// The chain's name.
+        chain: RString,
+    },
 }
 
 impl HostOp {
@@ -228,6 +247,8 @@ impl HostOp {
                 | HostOp::LinkMtu { .. }
                 | HostOp::ReadSysctl { .. }
                 | HostOp::NftCheck { .. }
+                | HostOp::NftTableExists { .. }
+                | HostOp::NftChainExists { .. }
         )
     }
 
@@ -255,6 +276,8 @@ impl HostOp {
             HostOp::NftCheck { .. } => "nft-check",
             HostOp::ProtectPort { .. } => "protect-port",
             HostOp::RegisterUndo { .. } => "register-undo",
+            HostOp::NftTableExists { .. } => "nft-table-exists",
+            HostOp::NftChainExists { .. } => "nft-chain-exists",
         }
     }
 }
@@ -333,3 +356,42 @@ impl fmt::Display for HostError {
 }
 
 impl std::error::Error for HostError {}
+
+/// An nftables address family: which kind of packets a table's chains see.
+#[repr(u8)]
+#[derive(StableAbi, Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NftFamily {
+    /// IPv4 packets (`ip`).
+    Ip,
+    /// IPv6 packets (`ip6`).
+    Ip6,
+    /// IPv4 and IPv6 packets (`inet`).
+    Inet,
+    /// ARP packets (`arp`).
+    Arp,
+    /// Frames crossing a bridge (`bridge`).
+    Bridge,
+    /// Everything a device receives or sends, at ingress/egress (`netdev`).
+    Netdev,
+}
+
+impl NftFamily {
+    /// The family as nft writes it (`ip`, `ip6`, `inet`, `arp`, `bridge`, `netdev`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NftFamily::Ip => "ip",
+            NftFamily::Ip6 => "ip6",
+            NftFamily::Inet => "inet",
+            NftFamily::Arp => "arp",
+            NftFamily::Bridge => "bridge",
+            NftFamily::Netdev => "netdev",
+        }
+    }
+}
+
+impl fmt::Display for NftFamily {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

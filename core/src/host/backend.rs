@@ -13,11 +13,6 @@ pub trait Backend {
     /// The platform whose behaviour this host has.
     fn platform(&self) -> Platform;
 
-    /// True when nothing is really changed (dry run).
-    fn is_plan(&self) -> bool {
-        false
-    }
-
     /// Creates the jail itself (FreeBSD: `jail -c`; Linux: namespaces pinned in the run dir).
     fn create_jail(&mut self, params: &JailParams) -> Result<(), HostError>;
 

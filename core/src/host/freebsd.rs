@@ -198,7 +198,10 @@ impl Backend for FreeBsdHost {
                 HostErrorKind::Unsupported,
                 format!("{} is handled by the lifecycle, not the host", op.name()),
             )),
-            HostOp::NftApply { .. } | HostOp::NftCheck { .. } => Err(HostError::new(
+            HostOp::NftApply { .. }
+            | HostOp::NftCheck { .. }
+            | HostOp::NftTableExists { .. }
+            | HostOp::NftChainExists { .. } => Err(HostError::new(
                 HostErrorKind::Unsupported,
                 "nftables does not exist on FreeBSD; use firewall=ipfw or firewall=pf",
             )),

@@ -4,7 +4,6 @@ mod backend;
 pub mod dad;
 pub mod exec;
 pub mod freebsd;
-pub mod nft_script;
 pub mod plan;
 
 #[cfg(target_os = "linux")]

@@ -5,9 +5,8 @@
 //! live system read-only (through `probe`); otherwise they get neutral answers (bridges exist
 //! with MTU 1500, sysctls read as enabled), so a plan for another machine is still complete.
 
-use ioc_sdk::{Cidr, CommandOutput, HostError, HostErrorKind, HostOp, HostReply, Platform};
+use ioc_sdk::{Cidr, CommandOutput, HostError, HostOp, HostReply, Platform};
 
-use super::nft_script::only_lists;
 use super::Backend;
 use crate::step::{HookPoint, JailParams};
 
@@ -45,10 +44,6 @@ impl Backend for PlanHost {
         self.platform
     }
 
-    fn is_plan(&self) -> bool {
-        true
-    }
-
     fn create_jail(&mut self, _params: &JailParams) -> Result<(), HostError> {
         Ok(())
     }
@@ -68,15 +63,10 @@ impl Backend for PlanHost {
                 HostReply::Number(live.unwrap_or(Some(ASSUMED_MTU)).into())
             }
             HostOp::ReadSysctl { .. } => HostReply::Text("1".into()),
-            // A plan reads no ruleset: what a listing looks for counts as absent, so the plan
+            // A plan reads no ruleset: every table and chain counts as absent, so the plan
             // shows the steps that work on a fresh host (for Secure VNET on nftables: the
             // shared skeleton with the port's rules, not the port's rules alone).
-            HostOp::NftCheck { script } if only_lists(script) => {
-                return Err(HostError::new(
-                    HostErrorKind::NotFound,
-                    "a plan does not read the nftables ruleset",
-                ))
-            }
+            HostOp::NftTableExists { .. } | HostOp::NftChainExists { .. } => HostReply::Flag(false),
             HostOp::AddHostAlias { .. } => HostReply::Flag(true),
             HostOp::RunCommand { .. } => HostReply::Output(CommandOutput {
                 status: 0,
@@ -103,5 +93,33 @@ impl Backend for PlanHost {
         _env: &[(String, String)],
     ) -> Result<(), HostError> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ioc_sdk::NftFamily;
+
+    /// A plan reads no ruleset: every nftables table and chain is absent, so a plan shows the
+    /// steps of a fresh host.
+    #[test]
+    fn nftables_queries_answer_absent() {
+        let mut plan = PlanHost::new(Platform::Linux);
+        let params = JailParams::unknown("myjail");
+        for op in [
+            HostOp::NftTableExists {
+                family: NftFamily::Bridge,
+                table: "ioc".into(),
+            },
+            HostOp::NftChainExists {
+                family: NftFamily::Bridge,
+                table: "ioc".into(),
+                chain: "prerouting".into(),
+            },
+        ] {
+            assert!(op.is_query(), "{}", op.name());
+            assert_eq!(plan.perform(&params, &op), Ok(HostReply::Flag(false)));
+        }
     }
 }

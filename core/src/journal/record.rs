@@ -326,6 +326,19 @@ pub(super) enum DiskOp {
     ProtectPort { policy: DiskPortPolicy },
     #[serde(rename = "register_undo")]
     RegisterUndo { action: DiskUndoAction },
+    /// A query; never journaled, here so the conversion stays total.
+    #[serde(rename = "nft_table_exists")]
+    NftTableExists {
+        family: DiskNftFamily,
+        table: String,
+    },
+    /// A query, like `NftTableExists`.
+    #[serde(rename = "nft_chain_exists")]
+    NftChainExists {
+        family: DiskNftFamily,
+        table: String,
+        chain: String,
+    },
 }
 
 /// `crate::step::Undo`.
@@ -344,4 +357,21 @@ pub(super) enum DiskUndo {
     },
     #[serde(rename = "plugin")]
     Plugin(DiskUndoAction),
+}
+
+/// `ioc_sdk::NftFamily`, named as nft writes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) enum DiskNftFamily {
+    #[serde(rename = "ip")]
+    Ip,
+    #[serde(rename = "ip6")]
+    Ip6,
+    #[serde(rename = "inet")]
+    Inet,
+    #[serde(rename = "arp")]
+    Arp,
+    #[serde(rename = "bridge")]
+    Bridge,
+    #[serde(rename = "netdev")]
+    Netdev,
 }

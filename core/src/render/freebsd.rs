@@ -216,7 +216,9 @@ pub fn op_commands(params: &JailParams, op: &HostOp) -> Vec<Command> {
         HostOp::LinkExists { .. }
         | HostOp::LinkMtu { .. }
         | HostOp::ReadSysctl { .. }
-        | HostOp::NftCheck { .. } => vec![],
+        | HostOp::NftCheck { .. }
+        | HostOp::NftTableExists { .. }
+        | HostOp::NftChainExists { .. } => vec![],
         HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } => vec![],
         HostOp::CreatePair { .. } => create_pair(op, "epair0a"),
         HostOp::CreateBridge { name, mtu } => {

@@ -85,7 +85,9 @@ pub fn render(ctx: &mut RenderContext, params: &JailParams, step: &Step) -> Vec<
             HostOp::LinkExists { .. }
             | HostOp::LinkMtu { .. }
             | HostOp::ReadSysctl { .. }
-            | HostOp::NftCheck { .. } => {
+            | HostOp::NftCheck { .. }
+            | HostOp::NftTableExists { .. }
+            | HostOp::NftChainExists { .. } => {
                 vec![]
             }
             HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } => vec![],

@@ -56,8 +56,9 @@ pub const IPFW: &str = "/sbin/ipfw";
 /// `ipfw -q delete` of a number without rules exits with EX_UNAVAILABLE and says nothing.
 const EX_UNAVAILABLE: i32 = 69;
 
+/// The ipfw firewall backend.
 #[derive(Default)]
-pub struct Backend;
+pub struct Ipfw;
 
 fn number(policy: &PortPolicy) -> Result<u32> {
     rules::rule_number(policy.jid()).ok_or_else(|| {
@@ -68,7 +69,7 @@ fn number(policy: &PortPolicy) -> Result<u32> {
     })
 }
 
-impl Firewall for Backend {
+impl Firewall for Ipfw {
     fn check_ready(&self, jail: &Jail, host: &mut Host<'_>) -> Result<()> {
         if jail.platform() != Platform::FreeBsd {
             return Err(Error::new(
@@ -129,6 +130,6 @@ impl Firewall for Backend {
 ioc_sdk::export_firewall! {
     name: "ipfw",
     description: "ipfw layer-2 rules on a per-jail bridge (FreeBSD)",
-    backend: Backend,
+    backend: Ipfw,
     platforms: [Platform::FreeBsd],
 }

@@ -20,8 +20,8 @@
 //! step reads or rewrites another jail's rules.
 //!
 //! The table, maps and base chains (the skeleton) are made by the first start in a network
-//! namespace, and by any start that finds a base chain missing; other starts read the two base
-//! chains and leave them alone. That matters for speed: any change to an existing base chain
+//! namespace, and by any start that finds a base chain missing; other starts ask whether the two
+//! base chains exist (one query each) and leave them alone. That matters for speed: any change to an existing base chain
 //! makes the kernel wait for an RCU grace period, which ioc would sit out on every start (see
 //! [`script::probes`]). A start that only adds costs no wait.
 //!
@@ -78,11 +78,12 @@ pub mod script;
 
 use ioc_sdk::{Error, Firewall, Host, Jail, Platform, PortPolicy, Result};
 
+/// The nftables firewall backend.
 #[derive(Default)]
-pub struct Backend;
+pub struct Nftables;
 
-impl Firewall for Backend {
-    /// Reads the skeleton's base chains, which exist once a start has put them in place; else
+impl Firewall for Nftables {
+    /// Asks for the skeleton's base chains, which exist once a start has put them in place; else
     /// has the kernel check the skeleton (table, maps, base chains on bridge hooks) without
     /// applying it. That fails when nftables is missing or the kernel has no bridge family; it
     /// also costs a wait for the kernel (see [`script::probes`]), so only the first start pays.
@@ -112,7 +113,7 @@ impl Firewall for Backend {
         } else {
             script::install(policy)
         }
-        .map_err(Error::new)?;
+        .map_err(|e| Error::new(e.to_string()))?;
         host.nft_apply(&script)
             .map_err(|e| Error::new(format!("install the filter of port {port}: {e}")))?;
         // Filtering is in place before the port joins the bridge: no frame passes unfiltered.
@@ -123,20 +124,88 @@ impl Firewall for Backend {
     /// The port itself is the network mode's and goes with it; this removes only the filter.
     fn remove(&self, _jail: &Jail, policy: &PortPolicy, host: &mut Host<'_>) -> Result<()> {
         let port = policy.port();
-        let script = script::remove(port).map_err(Error::new)?;
+        let script = script::remove(port).map_err(|e| Error::new(e.to_string()))?;
         host.nft_apply(&script)
             .map_err(|e| Error::new(format!("remove the filter of port {port}: {e}")))
     }
 }
 
-/// Whether the skeleton's base chains exist (a cheap read, see [`script::probes`]).
+/// Whether the skeleton's base chains exist (a cheap query each, see [`script::probes`]). A
+/// query the host cannot answer counts as "no": the skeleton is then checked or applied whole,
+/// and nftables' own message says what is wrong.
 fn skeleton_in_place(host: &mut Host<'_>) -> bool {
-    script::probes().iter().all(|p| host.nft_check(p).is_ok())
+    script::probes().iter().all(
+        |p| match host.nft_chain_exists(p.family, p.table, p.chain) {
+            Ok(exists) => exists,
+            Err(e) => {
+                ioc_sdk::tracing::debug!(
+                    "nftables: cannot tell whether chain {} {} {} exists: {e}",
+                    p.family,
+                    p.table,
+                    p.chain
+                );
+                false
+            }
+        },
+    )
 }
 
 ioc_sdk::export_firewall! {
     name: "nftables",
     description: "nftables bridge-family filter (Linux)",
-    backend: Backend,
+    backend: Nftables,
     platforms: [Platform::Linux],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ioc_sdk::{HostError, HostErrorKind, HostHandle, HostOp, HostReply, NftFamily};
+
+    /// Runs `skeleton_in_place` against a host that answers chain queries with `answer`, and
+    /// returns its verdict and the chains it asked about.
+    fn probe(
+        answer: impl Fn(&str) -> Result<bool, HostError>,
+    ) -> (bool, Vec<(NftFamily, String, String)>) {
+        let mut asked = Vec::new();
+        let mut perform = |op: &HostOp| match op {
+            HostOp::NftChainExists {
+                family,
+                table,
+                chain,
+            } => {
+                asked.push((*family, table.to_string(), chain.to_string()));
+                answer(chain).map(HostReply::Flag)
+            }
+            other => panic!("unexpected {}", other.name()),
+        };
+        let in_place = skeleton_in_place(&mut Host::from_handle(HostHandle::new(&mut perform)));
+        (in_place, asked)
+    }
+
+    fn chain(name: &str) -> (NftFamily, String, String) {
+        (NftFamily::Bridge, "ioc".into(), name.into())
+    }
+
+    #[test]
+    fn the_skeleton_is_in_place_when_both_base_chains_exist() {
+        let (in_place, asked) = probe(|_| Ok(true));
+        assert!(in_place);
+        assert_eq!(asked, [chain("prerouting"), chain("postrouting")]);
+    }
+
+    #[test]
+    fn the_first_missing_chain_ends_the_probing() {
+        let (in_place, asked) = probe(|c| Ok(c != "prerouting"));
+        assert!(!in_place);
+        assert_eq!(asked, [chain("prerouting")]);
+        let (in_place, _) = probe(|c| Ok(c != "postrouting"));
+        assert!(!in_place);
+    }
+
+    #[test]
+    fn a_query_the_host_cannot_answer_counts_as_missing() {
+        let (in_place, _) = probe(|_| Err(HostError::new(HostErrorKind::PermissionDenied, "no")));
+        assert!(!in_place);
+    }
 }

@@ -4,10 +4,14 @@
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use ioc_sdk::{Mac, PortPolicy};
+use ioc_sdk::{Mac, NftFamily, PortPolicy};
 
 /// The table ioc owns, in the `bridge` family. Nothing outside it is ever touched.
 pub const TABLE: &str = "bridge ioc";
+/// [`TABLE`]'s family.
+pub const FAMILY: NftFamily = NftFamily::Bridge;
+/// [`TABLE`]'s name.
+pub const TABLE_NAME: &str = "ioc";
 /// Verdict map: jail port name -> `goto` that port's from-jail chain.
 pub const FROM_MAP: &str = "from_port";
 /// Verdict map: jail port name -> `goto` that port's to-jail chain.
@@ -44,18 +48,32 @@ pub fn skeleton() -> String {
     s
 }
 
-/// Scripts that read the two base chains, one each (libnftables 1.0.6 fetches only the last
-/// chain a script lists, so one script listing both always fails). Both succeed once a start
-/// has put the skeleton in place, which also proves that this kernel filters bridge ports
-/// with nftables.
+/// A chain whose existence the backend asks the host about (`Host::nft_chain_exists`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChainProbe {
+    /// The table's family.
+    pub family: NftFamily,
+    /// The table's name.
+    pub table: &'static str,
+    /// The chain's name.
+    pub chain: &'static str,
+}
+
+/// The two base chains, asked about one each. Both exist once a start has put the skeleton in
+/// place, which also proves that this kernel filters bridge ports with nftables.
 ///
-/// Reading is what lets a start leave the skeleton alone. Re-adding a base chain that exists,
+/// Asking is what lets a start leave the skeleton alone. Re-adding a base chain that exists,
 /// or replacing its dispatch rule, is a change the kernel finishes only after an RCU grace
 /// period, and the `ioc` process then waits for it when it closes its nftables socket: 10 ms
 /// and more per start. A transaction that only adds new chains, rules and elements does not
-/// wait. (A dry run always does, so these are plain `list`s; see `NftCheck`.)
-pub fn probes() -> [String; 2] {
-    ["prerouting", "postrouting"].map(|chain| format!("list chain {TABLE} {chain}\n"))
+/// wait. (A dry run always does, so these are existence queries, one cheap netlink request
+/// each, not `nft --check`s.)
+pub fn probes() -> [ChainProbe; 2] {
+    ["prerouting", "postrouting"].map(|chain| ChainProbe {
+        family: FAMILY,
+        table: TABLE_NAME,
+        chain,
+    })
 }
 
 /// The chains of one port: frames from the jail, frames toward the jail.
@@ -63,9 +81,25 @@ pub fn chains(port: &str) -> (String, String) {
     (format!("from-{port}"), format!("to-{port}"))
 }
 
+/// A port name that cannot go into an nftables script.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadPortName(pub String);
+
+impl std::fmt::Display for BadPortName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "port name {:?} cannot be used in an nftables rule (expected at most 15 letters, digits, '.', '-' or '_')",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for BadPortName {}
+
 /// Port names go into the script unquoted (nft 1.0.6 takes no quoted chain names), so only the
 /// characters of ioc's own link names are accepted; anything else could change the script.
-pub fn check_port(port: &str) -> Result<(), String> {
+pub fn check_port(port: &str) -> Result<(), BadPortName> {
     let ok = !port.is_empty()
         && port.len() <= 15
         && port
@@ -74,9 +108,7 @@ pub fn check_port(port: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "port name {port:?} cannot be used in an nftables rule (expected at most 15 letters, digits, '.', '-' or '_')"
-        ))
+        Err(BadPortName(port.to_string()))
     }
 }
 
@@ -266,7 +298,7 @@ fn to_jail(w: &Whitelist) -> Vec<String> {
 
 /// The whole install transaction for one port: the skeleton, then [`install_port`]. For the
 /// first start in a network namespace, or when the skeleton is damaged (a [`probes`] read fails).
-pub fn install(policy: &PortPolicy) -> Result<String, String> {
+pub fn install(policy: &PortPolicy) -> Result<String, BadPortName> {
     Ok(skeleton() + &install_port(policy)?)
 }
 
@@ -274,7 +306,7 @@ pub fn install(policy: &PortPolicy) -> Result<String, String> {
 /// (flushed first, so a leftover of a crashed start is replaced, not appended to), then the
 /// map elements that switch filtering on for the port, last. Only additions, so the kernel
 /// commits it without waiting (see [`probes`]); it fails as a whole where the maps are missing.
-pub fn install_port(policy: &PortPolicy) -> Result<String, String> {
+pub fn install_port(policy: &PortPolicy) -> Result<String, BadPortName> {
     let port = policy.port();
     check_port(port)?;
     let w = Whitelist::new(policy);
@@ -305,7 +337,7 @@ pub fn install_port(policy: &PortPolicy) -> Result<String, String> {
 /// then deleted: the script succeeds whether install ran fully or not at all (a transaction
 /// never leaves a half), and it is safe to run twice. Only the table and the two empty maps can
 /// be left behind, which the next install reuses.
-pub fn remove(port: &str) -> Result<String, String> {
+pub fn remove(port: &str) -> Result<String, BadPortName> {
     check_port(port)?;
     let (from, to) = chains(port);
     let mut s = String::new();
@@ -501,13 +533,12 @@ add element bridge ioc to_port { \"vnet0.5\" : goto to-vnet0.5 }
                 "{line}"
             );
         }
-        assert_eq!(
-            probes(),
-            [
-                "list chain bridge ioc prerouting\n",
-                "list chain bridge ioc postrouting\n"
-            ]
-        );
+        let probed: Vec<_> = probes()
+            .iter()
+            .map(|p| format!("{} {} {}", p.family, p.table, p.chain))
+            .collect();
+        assert_eq!(probed, ["bridge ioc prerouting", "bridge ioc postrouting"]);
+        assert_eq!(format!("{FAMILY} {TABLE_NAME}"), TABLE);
     }
 
     #[test]

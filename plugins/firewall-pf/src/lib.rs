@@ -57,10 +57,11 @@ use ioc_sdk::{Error, Firewall, Host, Jail, Platform, PortPolicy, Result, Side};
 
 pub const PFCTL: &str = "/sbin/pfctl";
 
+/// The pf firewall backend.
 #[derive(Default)]
-pub struct Backend;
+pub struct Pf;
 
-impl Firewall for Backend {
+impl Firewall for Pf {
     fn check_ready(&self, jail: &Jail, host: &mut Host<'_>) -> Result<()> {
         if jail.platform() != Platform::FreeBsd {
             return Err(Error::new(
@@ -113,6 +114,6 @@ impl Firewall for Backend {
 ioc_sdk::export_firewall! {
     name: "pf",
     description: "pf ether rules in a per-jail anchor (FreeBSD 14+)",
-    backend: Backend,
+    backend: Pf,
     platforms: [Platform::FreeBsd],
 }

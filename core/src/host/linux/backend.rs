@@ -2,7 +2,8 @@
 //!
 //! One netlink socket for the host's network namespace (the one ioc runs in) and one per jail,
 //! each opened on first use and kept for the rest of the command: a start costs one request
-//! per primitive and no child process.
+//! per primitive and no child process. nftables queries go over a netfilter socket of the
+//! host's namespace, kept the same way.
 
 use std::collections::hash_map::{Entry, HashMap};
 use std::ffi::OsStr;
@@ -15,7 +16,7 @@ use std::process::Command;
 use ioc_sdk::{Cidr, HostError, HostErrorKind, HostOp, HostReply, Platform, Side};
 
 use super::jail::{self, JailNs, JailPaths};
-use super::netlink::{AddressInfo, Netlink, NlError};
+use super::netlink::{AddressInfo, Netlink, Nfnetlink, NlError};
 use super::netns;
 use crate::host::dad::{self, DadWatch};
 use crate::host::exec::{self, io_error, run};
@@ -34,6 +35,8 @@ struct JailHandle {
 pub struct LinuxHost {
     run_dir: PathBuf,
     host: Option<Netlink>,
+    /// For nftables queries, in the host's namespace.
+    nft: Option<Nfnetlink>,
     jails: HashMap<String, JailHandle>,
     /// IPv6 aliases added for each jail in this command, still to pass DAD (see [`dad`]).
     dad: DadWatch,
@@ -59,6 +62,7 @@ impl LinuxHost {
         LinuxHost {
             run_dir: run.path().to_path_buf(),
             host: None,
+            nft: None,
             jails: HashMap::new(),
             dad: DadWatch::default(),
         }
@@ -70,6 +74,14 @@ impl LinuxHost {
             None => Netlink::open().map_err(nl_error)?,
         };
         Ok(self.host.insert(netlink))
+    }
+
+    fn nfnetlink(&mut self) -> Result<&mut Nfnetlink, HostError> {
+        let nfnetlink = match self.nft.take() {
+            Some(nl) => nl,
+            None => Nfnetlink::open().map_err(nl_error)?,
+        };
+        Ok(self.nft.insert(nfnetlink))
     }
 
     fn jail(&mut self, name: &str) -> Result<&mut JailHandle, HostError> {
@@ -504,6 +516,18 @@ impl Backend for LinuxHost {
             HostOp::RunCommand { .. } => self.run_command(jail, op),
             HostOp::NftApply { script } => super::nft::apply(script).map(|()| HostReply::Done),
             HostOp::NftCheck { script } => super::nft::check(script).map(|()| HostReply::Done),
+            HostOp::NftTableExists { family, table } => {
+                let exists = self.nfnetlink()?.table_exists(*family, table);
+                exists.map(HostReply::Flag).map_err(nl_error)
+            }
+            HostOp::NftChainExists {
+                family,
+                table,
+                chain,
+            } => {
+                let exists = self.nfnetlink()?.chain_exists(*family, table, chain);
+                exists.map(HostReply::Flag).map_err(nl_error)
+            }
             HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } => Err(HostError::new(
                 HostErrorKind::Unsupported,
                 format!("{} is handled by the lifecycle, not the host", op.name()),

@@ -4,7 +4,6 @@ pub mod jail;
 pub mod netlink;
 pub mod netns;
 pub mod nft;
-mod nft_chain;
 
 mod backend;
 pub use backend::LinuxHost;

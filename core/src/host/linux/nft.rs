@@ -22,9 +22,7 @@ use std::sync::{Mutex, OnceLock};
 use ioc_sdk::{HostError, HostErrorKind};
 use libloading::Library;
 
-use super::nft_chain;
 use crate::host::exec::run;
-use crate::host::nft_script::only_lists;
 
 /// The soname of libnftables (stable since nftables 0.9).
 const LIBRARY: &str = "libnftables.so.1";
@@ -119,13 +117,17 @@ impl Context {
         Ok(ctx)
     }
 
-    /// Runs a script; with `dry_run` the kernel checks the batch and discards it.
-    fn run(&mut self, api: &Api, script: &CStr, dry_run: bool) -> Result<(), String> {
-        // SAFETY: `raw` is a live context used by this thread only; `script` is NUL-terminated
+    /// Runs a script; with `dry_run` the kernel checks the batch and discards it. A refusal
+    /// quotes nft's message (see [`rejected`]).
+    fn run(&mut self, api: &Api, script: &str, dry_run: bool) -> Result<(), HostError> {
+        let script_c = CString::new(script).map_err(|_| {
+            HostError::new(HostErrorKind::Other, "nftables script contains a NUL byte")
+        })?;
+        // SAFETY: `raw` is a live context used by this thread only; `script_c` is NUL-terminated
         // and outlives the call. The buffers are read before the next call on this context.
         unsafe {
             (api.set_dry_run)(self.raw, dry_run);
-            let status = (api.run_cmd)(self.raw, script.as_ptr());
+            let status = (api.run_cmd)(self.raw, script_c.as_ptr());
             // Reading a buffer also rewinds it, so each run's text starts afresh.
             let _ = (api.get_output)(self.raw);
             let error = (api.get_error)(self.raw);
@@ -137,7 +139,7 @@ impl Context {
             } else {
                 CStr::from_ptr(error).to_string_lossy().trim().to_string()
             };
-            Err(text)
+            Err(rejected(&text, script))
         }
     }
 
@@ -193,47 +195,17 @@ pub fn apply(script: &str) -> Result<(), HostError> {
 /// Checks a script against the running kernel without changing anything: nft parses it and
 /// sends the batch, which the kernel validates and then aborts (`nft --check`).
 ///
-/// A script of `list` commands only is run as it is: it changes nothing, and a dry run would
-/// cost more than the reading. libnftables sends a batch even for a dry run with nothing in
-/// it, and the kernel's abort of a batch waits for an RCU grace period (10 ms and more on a
-/// busy host), where the reading takes a fraction of a millisecond. So a readiness check can
-/// ask "does this chain exist" cheaply. Cheaper still, a script that only lists chains is
-/// answered with one netlink request per chain, without nftables (see [`nft_chain`]); should
-/// the kernel refuse that request, the script goes to nftables, for nft's own message.
+/// That costs a wait: the kernel's abort of a batch waits for an RCU grace period (10 ms and
+/// more on a busy host). To ask whether a table or chain exists, use the queries of
+/// [`super::netlink::Nfnetlink`] instead: one request, a fraction of a millisecond.
 pub fn check(script: &str) -> Result<(), HostError> {
-    if let Some(answer) = nft_chain::listed_chains(script).and_then(|c| probe_chains(&c)) {
-        return answer;
-    }
-    execute(script, !only_lists(script))
-}
-
-/// Whether every chain exists, asked with netlink; `None` when the kernel refuses the request.
-fn probe_chains(chains: &[nft_chain::ChainRef<'_>]) -> Option<Result<(), HostError>> {
-    for chain in chains {
-        match nft_chain::chain_exists(chain) {
-            Ok(true) => {}
-            Ok(false) => {
-                return Some(Err(HostError::new(
-                    HostErrorKind::NotFound,
-                    format!("nftables: chain {chain} does not exist"),
-                )))
-            }
-            Err(e) => {
-                tracing::debug!("nftables chain probe for {chain} failed ({e}); asking nft");
-                return None;
-            }
-        }
-    }
-    Some(Ok(()))
+    execute(script, true)
 }
 
 fn execute(script: &str, dry_run: bool) -> Result<(), HostError> {
     let mut guard = engine().lock().unwrap_or_else(|p| p.into_inner());
     match &mut *guard {
         Engine::Library { api, contexts } => {
-            let script_c = CString::new(script).map_err(|_| {
-                HostError::new(HostErrorKind::Other, "nftables script contains a NUL byte")
-            })?;
             let netns = current_netns();
             let index = match contexts.iter().position(|c| c.netns == netns) {
                 Some(i) => i,
@@ -246,9 +218,7 @@ fn execute(script: &str, dry_run: bool) -> Result<(), HostError> {
                     contexts.len() - 1
                 }
             };
-            contexts[index]
-                .run(api, &script_c, dry_run)
-                .map_err(|text| rejected(&text, script))
+            contexts[index].run(api, script, dry_run)
         }
         Engine::Spawn { why } => {
             let why = why.clone();

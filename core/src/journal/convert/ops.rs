@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use abi_stable::std_types::{ROption, RString};
-use ioc_sdk::{EnvVar, HostOp, Mac, PortPolicy, Side, UndoAction};
+use ioc_sdk::{EnvVar, HostOp, Mac, NftFamily, PortPolicy, Side, UndoAction};
 
 use super::super::record::*;
 
@@ -205,6 +205,19 @@ impl From<&HostOp> for DiskOp {
             HostOp::RegisterUndo { action } => DiskOp::RegisterUndo {
                 action: action.into(),
             },
+            HostOp::NftTableExists { family, table } => DiskOp::NftTableExists {
+                family: (*family).into(),
+                table: table.to_string(),
+            },
+            HostOp::NftChainExists {
+                family,
+                table,
+                chain,
+            } => DiskOp::NftChainExists {
+                family: (*family).into(),
+                table: table.to_string(),
+                chain: chain.to_string(),
+            },
         }
     }
 }
@@ -308,6 +321,45 @@ impl From<DiskOp> for HostOp {
             DiskOp::RegisterUndo { action } => HostOp::RegisterUndo {
                 action: action.into(),
             },
+            DiskOp::NftTableExists { family, table } => HostOp::NftTableExists {
+                family: family.into(),
+                table: table.into(),
+            },
+            DiskOp::NftChainExists {
+                family,
+                table,
+                chain,
+            } => HostOp::NftChainExists {
+                family: family.into(),
+                table: table.into(),
+                chain: chain.into(),
+            },
+        }
+    }
+}
+
+impl From<NftFamily> for DiskNftFamily {
+    fn from(f: NftFamily) -> DiskNftFamily {
+        match f {
+            NftFamily::Ip => DiskNftFamily::Ip,
+            NftFamily::Ip6 => DiskNftFamily::Ip6,
+            NftFamily::Inet => DiskNftFamily::Inet,
+            NftFamily::Arp => DiskNftFamily::Arp,
+            NftFamily::Bridge => DiskNftFamily::Bridge,
+            NftFamily::Netdev => DiskNftFamily::Netdev,
+        }
+    }
+}
+
+impl From<DiskNftFamily> for NftFamily {
+    fn from(f: DiskNftFamily) -> NftFamily {
+        match f {
+            DiskNftFamily::Ip => NftFamily::Ip,
+            DiskNftFamily::Ip6 => NftFamily::Ip6,
+            DiskNftFamily::Inet => NftFamily::Inet,
+            DiskNftFamily::Arp => NftFamily::Arp,
+            DiskNftFamily::Bridge => NftFamily::Bridge,
+            DiskNftFamily::Netdev => NftFamily::Netdev,
         }
     }
 }
