@@ -88,9 +88,10 @@ pub enum Error {
     #[error("{0}")]
     Unsupported(String),
 
-    /// A jail's start, stop or plan failed; `message` names the step and what was expected.
-    #[error("jail '{jail}': {message}")]
-    Failed { jail: String, message: String },
+    /// A jail's start, stop, plan or exec failed; the error names the step and what was
+    /// expected.
+    #[error(transparent)]
+    Jail(Box<crate::lifecycle::JailError>),
 
     /// Several independent failures, all reported at once (validation collects them).
     #[error("{}", Several(.0))]
@@ -123,6 +124,12 @@ impl Error {
             1 => Err(errors.remove(0)),
             _ => Err(Error::Several(errors)),
         }
+    }
+}
+
+impl From<crate::lifecycle::JailError> for Error {
+    fn from(e: crate::lifecycle::JailError) -> Error {
+        Error::Jail(Box::new(e))
     }
 }
 

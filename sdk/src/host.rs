@@ -317,4 +317,11 @@ impl<'a> Host<'a> {
     pub fn register_undo(&mut self, action: UndoAction) -> Result<(), HostError> {
         self.expect_done(HostOp::RegisterUndo { action })
     }
+
+    /// Fails, naming property 'firewall' and what to fix, unless the jail's firewall backend
+    /// is ready to enforce policies (see [`HostOp::CheckFirewall`]). Call it from `validate`
+    /// in a mode that uses [`Host::protect_port`].
+    pub fn check_firewall(&mut self) -> Result<(), HostError> {
+        self.expect_done(HostOp::CheckFirewall)
+    }
 }

@@ -121,6 +121,13 @@ pub enum HostOp {
     ProtectPort { policy: PortPolicy },
     /// Run `action` when the jail stops or this start is rolled back.
     RegisterUndo { action: UndoAction },
+    /// Is the jail's firewall backend (the host-wide `firewall` property) enabled, built for
+    /// this platform and ready to enforce policies? A query: ioc asks the backend's
+    /// [`Firewall::check_ready`](crate::Firewall::check_ready) and replies `Done`, or an
+    /// error naming property 'firewall' and what to fix. A mode that will call
+    /// [`HostOp::ProtectPort`] sends this from its `validate`, so a missing or broken firewall
+    /// stops the start before anything changes (and shows in a dry run).
+    CheckFirewall,
 }
 
 impl HostOp {
@@ -132,6 +139,7 @@ impl HostOp {
                 | HostOp::LinkMtu { .. }
                 | HostOp::ReadSysctl { .. }
                 | HostOp::NftCheck { .. }
+                | HostOp::CheckFirewall
         )
     }
 
@@ -159,6 +167,7 @@ impl HostOp {
             HostOp::NftCheck { .. } => "nft-check",
             HostOp::ProtectPort { .. } => "protect-port",
             HostOp::RegisterUndo { .. } => "register-undo",
+            HostOp::CheckFirewall => "check-firewall",
         }
     }
 }

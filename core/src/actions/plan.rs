@@ -27,15 +27,7 @@ pub struct RenderedPlan {
 }
 
 fn jail_errors(errors: Vec<JailError>) -> Error {
-    Error::Several(
-        errors
-            .into_iter()
-            .map(|e| Error::Failed {
-                jail: e.jail,
-                message: e.message,
-            })
-            .collect(),
-    )
+    Error::Several(errors.into_iter().map(Error::from).collect())
 }
 
 /// The plan of starting or stopping the selected jails on `platform`. Changes nothing and

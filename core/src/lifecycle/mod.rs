@@ -9,7 +9,9 @@
 //! host-side pieces in reverse order of creation, then mode `post_stop`.
 //!
 //! Where each part lives:
-//! - `validate`: what is checked before anything changes;
+//! - `error`: what can fail, as data;
+//! - `validate`: what is checked before anything changes (and the firewall readiness a mode
+//!   asks for);
 //! - `start`: a start, its journal and the rollback of a failed one;
 //! - `stop`: what a stop undoes and in which order;
 //! - `plan`: dry runs, through the same code with an in-memory journal;
@@ -18,7 +20,9 @@
 //! - `spec`, `prepare`: a jail's start description, built from its configuration.
 
 mod conflicts;
+mod error;
 mod faults;
+mod firewall;
 mod hooks;
 pub mod interrupt;
 mod order;
@@ -30,14 +34,15 @@ mod start;
 mod stop;
 mod validate;
 
-use std::fmt;
 use std::rc::Rc;
 
 use ioc_sdk::{Platform, PluginKind};
 
 pub use conflicts::AddressBook;
+pub use error::{Failure, Holder, JailError, StartError, UndoError};
 pub use faults::Faults;
-pub use order::dependency_order;
+pub use interrupt::Interrupted;
+pub use order::{dependency_order, CycleError};
 pub use prepare::spec_for;
 pub use session::Session;
 pub use spec::{auto_mode, JailSpec};
@@ -47,30 +52,6 @@ use crate::host::Backend;
 use crate::plugins::{LoadedPlugin, Registry};
 use crate::runtime::RunDir;
 use crate::step::{JailParams, Step};
-
-/// A failure of one jail's operation.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct JailError {
-    pub jail: String,
-    pub message: String,
-}
-
-impl JailError {
-    fn new(jail: &str, message: impl Into<String>) -> JailError {
-        JailError {
-            jail: jail.to_string(),
-            message: message.into(),
-        }
-    }
-}
-
-impl fmt::Display for JailError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "jail '{}': {}", self.jail, self.message)
-    }
-}
-
-impl std::error::Error for JailError {}
 
 /// A jail to stop, with the jails it depends on (which stop after it).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -129,13 +110,13 @@ impl<'a> Lifecycle<'a> {
         self.backend.platform()
     }
 
-    pub(super) fn mode_plugin(&mut self, spec_mode: &str) -> Result<Rc<LoadedPlugin>, String> {
+    pub(super) fn mode_plugin(&mut self, spec_mode: &str) -> Result<Rc<LoadedPlugin>, Failure> {
         let plugin = self.plugins.get(spec_mode, PluginKind::Network)?;
         if !plugin.supports(self.platform()) {
-            return Err(format!(
-                "network plugin '{spec_mode}' does not support {}",
-                self.platform()
-            ));
+            return Err(Failure::ModeUnsupported {
+                plugin: spec_mode.to_string(),
+                platform: self.platform(),
+            });
         }
         Ok(plugin)
     }

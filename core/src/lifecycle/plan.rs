@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use ioc_sdk::Platform;
 
-use super::start::snapshot_of;
-use super::*;
+use super::start::{io, snapshot_of};
+use super::{Failure, Faults, JailError, JailPlan, JailSpec, Lifecycle, Session};
 use crate::journal::{Journal, Record};
 use crate::runtime::{JailState, RunDir};
 
@@ -53,7 +53,11 @@ impl Lifecycle<'_> {
         Ok(plans)
     }
 
-    pub(super) fn simulated_start(&mut self, spec: &JailSpec, jid: u32) -> Result<Session, String> {
+    pub(super) fn simulated_start(
+        &mut self,
+        spec: &JailSpec,
+        jid: u32,
+    ) -> Result<Session, Failure> {
         let mut s = Session::new(
             spec.jail(jid, self.platform()),
             spec.params_with_jid(jid),
@@ -62,11 +66,11 @@ impl Lifecycle<'_> {
         );
         s.journal
             .append(Record::Begin(Box::new(snapshot_of(spec, &s))))
-            .map_err(|e| e.to_string())?;
+            .map_err(io("write journal"))?;
         self.run_start(spec, &mut s)?;
         s.journal
             .append(Record::Started)
-            .map_err(|e| e.to_string())?;
+            .map_err(io("write journal"))?;
         Ok(s)
     }
 
@@ -91,13 +95,13 @@ impl Lifecycle<'_> {
             .collect();
         let mut plans = Vec::new();
         for spec in start_order.iter().rev() {
-            let fail = |e: String| vec![JailError::new(&spec.name, e)];
+            let fail = |e: Failure| vec![JailError::new(&spec.name, e)];
             let live = live_journal(&self.run, self.platform(), &spec.name);
             let (snapshot, journal) = match live {
                 Some(j) => (
                     j.snapshot()
                         .cloned()
-                        .ok_or_else(|| fail("journal without a start record".into()))?,
+                        .ok_or_else(|| fail(Failure::NoStartRecord))?,
                     j,
                 ),
                 None => {
@@ -110,7 +114,7 @@ impl Lifecycle<'_> {
                         s.journal
                             .snapshot()
                             .cloned()
-                            .ok_or_else(|| fail("no snapshot".into()))?,
+                            .ok_or_else(|| fail(Failure::NoStartRecord))?,
                         s.journal,
                     )
                 }
@@ -119,7 +123,7 @@ impl Lifecycle<'_> {
             for record in journal.records() {
                 memory
                     .append(record.clone())
-                    .map_err(|e| fail(e.to_string()))?;
+                    .map_err(|e| fail(io("write journal")(e)))?;
             }
             let mut s = Session::new(
                 snapshot.jail.clone(),
@@ -131,7 +135,7 @@ impl Lifecycle<'_> {
                 .stop_session(&snapshot, &mut s, false, true)
                 .map_err(fail)?;
             if !errors.is_empty() {
-                return Err(fail(errors.join("; ")));
+                return Err(fail(Failure::PlanFailed(errors)));
             }
             plans.push(JailPlan {
                 jail: spec.name.clone(),

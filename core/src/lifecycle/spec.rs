@@ -50,11 +50,6 @@ impl JailSpec {
             .find(|(p, _)| *p == point)
             .map(|(_, c)| c.as_str())
     }
-
-    /// True when a NIC asks for Secure VNET, so the firewall backend must be ready.
-    pub fn needs_firewall(&self) -> bool {
-        self.network.interfaces().iter().any(|n| n.secure())
-    }
 }
 
 /// The network plugin `network_plugin=auto` picks: shared-ip without VNET, secure-vnet when a

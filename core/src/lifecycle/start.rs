@@ -6,11 +6,19 @@ use std::net::IpAddr;
 use ioc_sdk::Hook;
 
 use super::session::unwind;
-use super::*;
+use super::{
+    conflicts, dependency_order, interrupt, Failure, JailError, JailSpec, Lifecycle, Outcome,
+    Session, StartError,
+};
 use crate::journal::{Journal, Record};
 use crate::runtime::JailState;
 use crate::snapshot::Snapshot;
 use crate::step::{HookPoint, Step, Undo};
+
+/// A run-dir or journal error, saying what was being done.
+pub(super) fn io(action: &'static str) -> impl FnOnce(std::io::Error) -> Failure {
+    move |source| Failure::Io { action, source }
+}
 
 impl Lifecycle<'_> {
     /// Starts jails in dependency order after validating all of them. Nothing changes when
@@ -37,7 +45,7 @@ impl Lifecycle<'_> {
         }
         for spec in &to_start {
             if let Err(e) = interrupt::check() {
-                results.push(Err(JailError::new(&spec.name, format!("not started: {e}"))));
+                results.push(Err(JailError::new(&spec.name, Failure::NotStarted(e))));
                 continue;
             }
             results.push(
@@ -62,9 +70,8 @@ impl Lifecycle<'_> {
         Ok(order.iter().filter_map(|n| by_name.remove(n)).collect())
     }
 
-    pub(super) fn start_one(&mut self, spec: &JailSpec) -> Result<u32, String> {
-        let io = |what: &str, e: std::io::Error| format!("{what}: {e}");
-        let _lock = self.run.lock_jail(&spec.name).map_err(|e| io("lock", e))?;
+    pub(super) fn start_one(&mut self, spec: &JailSpec) -> Result<u32, Failure> {
+        let _lock = self.run.lock_jail(&spec.name).map_err(io("lock"))?;
         self.clean_leftovers(&spec.name)?;
         let addresses: Vec<IpAddr> = conflicts::static_addresses(&spec.network)
             .into_iter()
@@ -74,14 +81,14 @@ impl Lifecycle<'_> {
             .run
             .allocate(&spec.name, &addresses)
             .map_err(|e| match e.kind() {
-                std::io::ErrorKind::AddrInUse => e.to_string(),
-                _ => io("allocate a JID", e),
+                std::io::ErrorKind::AddrInUse => Failure::AddressClaimed(e),
+                _ => io("allocate a JID")(e),
             })?;
         let journal = match Journal::create(&self.run.journal_path(&spec.name)) {
             Ok(j) => j,
             Err(e) => {
                 let _ = self.release(&spec.name);
-                return Err(io("create journal", e));
+                return Err(io("create journal")(e));
             }
         };
         let mut s = Session::new(
@@ -95,37 +102,37 @@ impl Lifecycle<'_> {
             .append(Record::Begin(Box::new(snapshot_of(spec, &s))));
         // A signal during the last change still fails the start: it rolls back as a whole.
         let result = begun
-            .map_err(|e| io("write journal", e))
+            .map_err(io("write journal"))
             .and_then(|_| self.run_start(spec, &mut s))
-            .and_then(|()| interrupt::check());
+            .and_then(|()| interrupt::check().map_err(Failure::from));
         match result {
             Ok(()) => {
                 s.journal
                     .append(Record::Started)
-                    .map_err(|e| io("write journal", e))?;
+                    .map_err(io("write journal"))?;
                 Ok(jid)
             }
-            Err(e) => Err(self.roll_back(&spec.name, s, e)),
+            Err(e) => Err(self.roll_back(&spec.name, s, e).into()),
         }
     }
 
-    /// Undoes a failed start; the message says what failed and whether cleanup did too.
-    pub(super) fn roll_back(&mut self, name: &str, mut s: Session, cause: String) -> String {
-        let errors = unwind(self.backend, self.plugins, &mut s, true, &mut |_, _| {
+    /// Undoes a failed start; the error holds what failed and whether cleanup did too.
+    pub(super) fn roll_back(&mut self, name: &str, mut s: Session, cause: Failure) -> StartError {
+        let rollback = unwind(self.backend, self.plugins, &mut s, true, &mut |_, _| {
             Vec::new()
         });
-        if errors.is_empty() {
+        let cleanup = if rollback.is_empty() {
             let removed = s.journal.remove();
-            let released = self.release(name);
-            if let Err(e) = removed.and(released) {
-                return format!("{cause} (rolled back, but the runtime dir was not removed: {e})");
-            }
-            return cause;
+            removed.and(self.release(name)).err()
+        } else {
+            None
+        };
+        StartError {
+            jail: name.to_string(),
+            cause: Box::new(cause),
+            rollback,
+            cleanup,
         }
-        format!(
-            "{cause}; rollback failed, run `ioc stop {name}` to retry: {}",
-            errors.join("; ")
-        )
     }
 
     pub(super) fn release(&mut self, name: &str) -> std::io::Result<()> {
@@ -134,10 +141,10 @@ impl Lifecycle<'_> {
     }
 
     /// A journal left by a crashed ioc (or a failed stop) is undone before a new start.
-    pub(super) fn clean_leftovers(&mut self, name: &str) -> Result<(), String> {
+    pub(super) fn clean_leftovers(&mut self, name: &str) -> Result<(), Failure> {
         match self.run.state(name) {
             JailState::Stopped => Ok(()),
-            JailState::Running { jid } => Err(format!("is already running (JID {jid})")),
+            JailState::Running { jid } => Err(Failure::AlreadyRunning { jid }),
             state @ (JailState::Incomplete { .. } | JailState::Vanished { .. }) => {
                 let what = if matches!(state, JailState::Vanished { .. }) {
                     "after the jail vanished (its namespaces are gone)"
@@ -147,12 +154,12 @@ impl Lifecycle<'_> {
                 tracing::info!(jail = name, "cleaning up {what}");
                 self.stop_locked(name, true)
                     .map(drop)
-                    .map_err(|e| format!("could not clean up what an interrupted run left: {e}"))
+                    .map_err(|e| Failure::Leftovers(Box::new(e)))
             }
         }
     }
 
-    pub(super) fn run_start(&mut self, spec: &JailSpec, s: &mut Session) -> Result<(), String> {
+    pub(super) fn run_start(&mut self, spec: &JailSpec, s: &mut Session) -> Result<(), Failure> {
         let mode = self.mode_plugin(&spec.mode)?;
         self.run_hook(
             spec.hook(HookPoint::ExecPrestart),
@@ -167,7 +174,10 @@ impl Lifecycle<'_> {
             Some(Undo::RemoveJail(params.clone())),
         )
         .and_then(|_| self.backend.create_jail(&params))
-        .map_err(|e| format!("create the jail: {e}"))?;
+        .map_err(|source| Failure::Host {
+            action: "create the jail",
+            source,
+        })?;
         self.run_hook(
             spec.hook(HookPoint::ExecCreated),
             HookPoint::ExecCreated,
@@ -177,7 +187,7 @@ impl Lifecycle<'_> {
         self.call_mode(&mode, Hook::Setup, s)?;
         self.backend
             .settle_addresses(&s.params)
-            .map_err(|e| e.to_string())?;
+            .map_err(Failure::HostPlain)?;
         for point in [HookPoint::ExecStart, HookPoint::ExecPoststart] {
             self.run_hook(spec.hook(point), point, &spec.hook_env, s)?;
         }

@@ -4,9 +4,12 @@ use std::collections::BTreeMap;
 
 use ioc_sdk::{Hook, HostError, HostErrorKind};
 
-use super::hooks::hook_error;
+use super::hooks::hook_env;
 use super::session::unwind;
-use super::*;
+use super::start::io;
+use super::{
+    dependency_order, Failure, Faults, JailError, Lifecycle, Outcome, Session, StopTarget,
+};
 use crate::host::Backend;
 use crate::journal::{Journal, Record};
 use crate::runtime::RunDir;
@@ -34,7 +37,7 @@ impl Lifecycle<'_> {
             .map(|name| {
                 let lock = self.run.lock_jail(name);
                 let result = lock
-                    .map_err(|e| format!("lock: {e}"))
+                    .map_err(io("lock"))
                     .and_then(|_lock| self.stop_locked(name, force));
                 result
                     .map(|o| (name.clone(), o))
@@ -43,10 +46,12 @@ impl Lifecycle<'_> {
             .collect()
     }
 
-    pub(super) fn stop_locked(&mut self, name: &str, force: bool) -> Result<Outcome, String> {
+    pub(super) fn stop_locked(&mut self, name: &str, force: bool) -> Result<Outcome, Failure> {
         let path = self.run.journal_path(name);
-        let journal =
-            Journal::open(&path).map_err(|e| format!("read journal {}: {e}", path.display()))?;
+        let journal = Journal::open(&path).map_err(|source| Failure::ReadJournal {
+            path: path.clone(),
+            source,
+        })?;
         let Some(journal) = journal else {
             if self.run.jail_dir(name).exists() {
                 // Runtime state without a journal (deleted by hand): whatever jail may still be
@@ -59,9 +64,7 @@ impl Lifecycle<'_> {
         let Some(snapshot) = journal.snapshot().cloned() else {
             // The start died before it recorded anything, so it changed nothing ioc knows of;
             // a jail found there all the same goes as one whose journal is lost.
-            journal
-                .remove()
-                .map_err(|e| format!("remove journal: {e}"))?;
+            journal.remove().map_err(io("remove journal"))?;
             self.remove_unrecorded(name)?;
             return Ok(Outcome::NotRunning);
         };
@@ -77,18 +80,15 @@ impl Lifecycle<'_> {
         // teardown. When nothing is left (a forced-past exec_prestop, a failed exec_poststop),
         // the runtime state goes too, and the errors are still reported.
         if !errors.is_empty() && !s.journal.pending_undos().is_empty() {
-            return Err(format!(
-                "stopped with errors (run `ioc stop {name}` again to retry): {}",
-                errors.join("; ")
-            ));
+            return Err(Failure::StopIncomplete {
+                jail: name.to_string(),
+                errors,
+            });
         }
-        s.journal
-            .remove()
-            .map_err(|e| format!("remove journal: {e}"))?;
-        self.release(name)
-            .map_err(|e| format!("remove runtime dir: {e}"))?;
+        s.journal.remove().map_err(io("remove journal"))?;
+        self.release(name).map_err(io("remove runtime dir"))?;
         if !errors.is_empty() {
-            return Err(format!("stopped, but: {}", errors.join("; ")));
+            return Err(Failure::StoppedWithErrors(errors));
         }
         Ok(if was_running {
             Outcome::Stopped
@@ -99,12 +99,14 @@ impl Lifecycle<'_> {
 
     /// Removes a jail that its journal does not describe (none there is fine), then its
     /// runtime dir.
-    pub(super) fn remove_unrecorded(&mut self, name: &str) -> Result<(), String> {
+    pub(super) fn remove_unrecorded(&mut self, name: &str) -> Result<(), Failure> {
         self.backend
             .remove_jail(&JailParams::unknown(name), true)
-            .map_err(|e| format!("remove jail: {e}"))?;
-        self.release(name)
-            .map_err(|e| format!("remove runtime dir: {e}"))
+            .map_err(|source| Failure::Host {
+                action: "remove jail",
+                source,
+            })?;
+        self.release(name).map_err(io("remove runtime dir"))
     }
 
     /// The stop itself. Errors before anything changed abort it (unless forced); errors after
@@ -115,12 +117,15 @@ impl Lifecycle<'_> {
         s: &mut Session,
         force: bool,
         was_running: bool,
-    ) -> Result<Vec<String>, String> {
+    ) -> Result<Vec<Failure>, Failure> {
         let mut errors = Vec::new();
-        let mode = self.mode_plugin(&snapshot.mode);
+        let (mode, mut mode_error) = match self.mode_plugin(&snapshot.mode) {
+            Ok(mode) => (Some(mode), None),
+            Err(e) => (None, Some(e)),
+        };
         if was_running {
-            let prestop = |this: &mut Self, s: &mut Session| -> Result<(), String> {
-                if let Ok(mode) = &mode {
+            let prestop = |this: &mut Self, s: &mut Session| -> Result<(), Failure> {
+                if let Some(mode) = &mode {
                     this.call_mode(mode, Hook::PreStop, s)?;
                 }
                 for point in [HookPoint::ExecPrestop, HookPoint::ExecStop] {
@@ -130,30 +135,28 @@ impl Lifecycle<'_> {
             };
             if let Err(e) = prestop(self, s) {
                 if !force {
-                    return Err(format!("{e} (nothing was stopped; use -f to stop anyway)"));
+                    return Err(Failure::StopRefused(Box::new(e)));
                 }
                 errors.push(e);
             }
         }
         s.journal
             .append(Record::Stopping)
-            .map_err(|e| format!("write journal: {e}"))?;
+            .map_err(io("write journal"))?;
         match &mode {
-            Ok(mode) if was_running => {
+            Some(mode) if was_running => {
                 if let Err(e) = self.call_mode(mode, Hook::Teardown, s) {
                     errors.push(e);
                 }
             }
-            Ok(_) => {}
-            Err(e) => errors.push(e.clone()),
+            Some(_) => {}
+            None => errors.extend(mode_error.take()),
         }
         let poststop = snapshot
             .stop_hook(HookPoint::ExecPoststop)
             .filter(|_| was_running);
-        let mut env = snapshot.hook_env.clone();
-        env.push(("IOC_JID".into(), s.params.jid.to_string()));
-        env.push(("IOC_JAIL_PATH".into(), "/".into()));
-        let mut after_jail = |backend: &mut dyn Backend, s: &mut Session| -> Vec<String> {
+        let env = hook_env(&snapshot.hook_env, s);
+        let mut after_jail = |backend: &mut dyn Backend, s: &mut Session| -> Vec<Failure> {
             let Some(command) = poststop else {
                 return Vec::new();
             };
@@ -168,7 +171,10 @@ impl Lifecycle<'_> {
                 .and_then(|_| backend.run_hook(&s.params, HookPoint::ExecPoststop, command, &env));
             result
                 .err()
-                .map(|e| hook_error(HookPoint::ExecPoststop, e))
+                .map(|source| Failure::Hook {
+                    point: HookPoint::ExecPoststop,
+                    source,
+                })
                 .into_iter()
                 .collect()
         };
@@ -180,7 +186,7 @@ impl Lifecycle<'_> {
             &mut after_jail,
         ));
         if was_running {
-            if let Ok(mode) = &mode {
+            if let Some(mode) = &mode {
                 if let Err(e) = self.call_mode(mode, Hook::PostStop, s) {
                     errors.push(e);
                 }

@@ -1,38 +1,14 @@
 //! Validation: everything checked for every selected jail before anything changes.
 
-use ioc_sdk::{Hook, HostError, HostErrorKind, HostOp, HostReply, Jail, PluginKind};
+use ioc_sdk::{Hook, HostOp};
 
-use super::*;
-use crate::step::JailParams;
+use super::firewall::{answer_query, read_only};
+use super::{AddressBook, Failure, JailError, JailSpec, Lifecycle};
 
 impl Lifecycle<'_> {
-    /// Runs a plugin hook that may only ask questions (validation).
-    pub(super) fn call_read_only(
-        &mut self,
-        plugin: &LoadedPlugin,
-        hook: Hook,
-        jail: &Jail,
-        params: &JailParams,
-    ) -> Result<(), String> {
-        let backend = &mut *self.backend;
-        plugin.call(
-            hook,
-            jail,
-            &mut |op: &HostOp| -> Result<HostReply, HostError> {
-                if op.is_query() {
-                    backend.perform(params, op)
-                } else {
-                    Err(HostError::new(
-                        HostErrorKind::Unsupported,
-                        format!("{} is not allowed while validating", op.name()),
-                    ))
-                }
-            },
-        )
-    }
-
     /// Everything that can be checked before any change: plugins present, enabled and
-    /// willing, addresses free, firewall ready. Returns every problem, not just the first.
+    /// willing (a mode asks for its firewall here), addresses free. Returns every problem,
+    /// not just the first.
     pub fn validate(&mut self, specs: &[JailSpec]) -> Vec<JailError> {
         let mut errors = Vec::new();
         let run = self.run.clone();
@@ -42,47 +18,23 @@ impl Lifecycle<'_> {
                 errors.push(JailError::new(&spec.name, conflict));
             }
             book.add(&spec.name, &spec.network);
-            let jail = spec.jail(0, self.platform());
-            let params = spec.params_with_jid(0);
-            let mode = match self.mode_plugin(&spec.mode) {
-                Ok(m) => m,
-                Err(e) => {
-                    errors.push(JailError::new(&spec.name, e));
-                    continue;
-                }
-            };
-            if let Err(e) = self.call_read_only(&mode, Hook::Validate, &jail, &params) {
-                errors.push(JailError::new(
-                    &spec.name,
-                    format!("network plugin {}: {e}", spec.mode),
-                ));
-            }
-            if spec.needs_firewall() {
-                if let Err(e) = self.check_firewall(&jail, &params) {
-                    errors.push(JailError::new(&spec.name, e));
-                }
+            if let Err(e) = self.validate_mode(spec) {
+                errors.push(JailError::new(&spec.name, e));
             }
         }
         errors
     }
 
-    pub(super) fn check_firewall(
-        &mut self,
-        jail: &Jail,
-        params: &JailParams,
-    ) -> Result<(), String> {
-        let name = jail.firewall().to_string();
-        let fw = self
-            .plugins
-            .get(&name, PluginKind::Firewall)
-            .map_err(|e| format!("property 'firewall': {e}"))?;
-        if !fw.supports(self.platform()) {
-            return Err(format!(
-                "property 'firewall': backend '{name}' does not support {}; choose another with `ioc set firewall=NAME defaults`",
-                self.platform()
-            ));
-        }
-        self.call_read_only(&fw, Hook::FirewallReady, jail, params)
-            .map_err(|e| format!("firewall {name} is not ready: {e}"))
+    /// Runs the mode's `validate` with query-only host access.
+    fn validate_mode(&mut self, spec: &JailSpec) -> Result<(), Failure> {
+        let mode = self.mode_plugin(&spec.mode)?;
+        let jail = spec.jail(0, self.platform());
+        let params = spec.params_with_jid(0);
+        let (backend, registry) = (&mut *self.backend, &mut *self.plugins);
+        mode.call(Hook::Validate, &jail, &mut |op: &HostOp| match op {
+            HostOp::CheckFirewall => answer_query(backend, registry, &jail, &params, op),
+            _ => read_only(backend, &params, op),
+        })
+        .map_err(Failure::ModeRefused)
     }
 }

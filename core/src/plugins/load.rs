@@ -12,12 +12,12 @@ use ioc_sdk::{
 
 use super::logsink;
 use super::search::plugin_name_from_file;
-use super::trust::check_trusted;
+use super::trust::{check_trusted, TrustError};
 
 /// Why a library was not loaded. Each renders as one line naming the file.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum LoadError {
-    Untrusted(String),
+    Untrusted(TrustError),
     Open {
         path: PathBuf,
         reason: String,
@@ -43,7 +43,7 @@ pub enum LoadError {
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            LoadError::Untrusted(msg) => f.write_str(msg),
+            LoadError::Untrusted(e) => e.fmt(f),
             LoadError::Open { path, reason } => {
                 write!(f, "cannot load plugin {}: {reason}", path.display())
             }
@@ -89,6 +89,16 @@ fn sdk_compatible(plugin: &str, ours: &str) -> bool {
     compatible_series(plugin) == compatible_series(ours)
         && plugin.split('.').count() == 3
         && plugin.split('.').all(|p| p.parse::<u64>().is_ok())
+}
+
+/// A hook that failed inside a plugin: `message` is the plugin's own (a panic arrives as one
+/// too). Callers add what the plugin was doing for the jail.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct HookError {
+    pub plugin: String,
+    pub hook: &'static str,
+    pub message: String,
 }
 
 /// A loaded plugin library.
@@ -173,16 +183,20 @@ impl LoadedPlugin {
         self.platforms.contains(&platform)
     }
 
-    /// Runs one hook. `perform` carries out the plugin's host requests. The error is the
-    /// plugin's own message (a panic inside the plugin arrives here as an error too).
-    pub fn call<F>(&self, hook: Hook, jail: &Jail, perform: &mut F) -> Result<(), String>
+    /// Runs one hook. `perform` carries out the plugin's host requests.
+    pub fn call<F>(&self, hook: Hook, jail: &Jail, perform: &mut F) -> Result<(), HookError>
     where
         F: FnMut(&HostOp) -> Result<HostReply, HostError>,
     {
+        let hook_name = hook.name();
         let handle = HostHandle::new(perform);
         match (self.module.call())(hook, jail, handle) {
             RResult::ROk(()) => Ok(()),
-            RResult::RErr(e) => Err(e.into_string()),
+            RResult::RErr(e) => Err(HookError {
+                plugin: self.name.clone(),
+                hook: hook_name,
+                message: e.into_string(),
+            }),
         }
     }
 }

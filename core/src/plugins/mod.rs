@@ -11,7 +11,7 @@ mod registry;
 mod search;
 mod trust;
 
-pub use load::{LoadError, LoadedPlugin};
-pub use registry::{PluginEntry, PluginStatus, Registry, SHIPPED_PLUGINS};
+pub use load::{HookError, LoadError, LoadedPlugin};
+pub use registry::{PluginEntry, PluginError, PluginStatus, Registry, SHIPPED_PLUGINS};
 pub use search::{file_name_for, plugin_name_from_file, SearchPath};
-pub use trust::check_trusted;
+pub use trust::{check_trusted, TrustError};

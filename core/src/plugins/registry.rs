@@ -6,8 +6,31 @@ use std::rc::Rc;
 
 use ioc_sdk::PluginKind;
 
-use super::load::LoadedPlugin;
+use super::load::{LoadError, LoadedPlugin};
 use super::search::SearchPath;
+
+/// Why a plugin asked for by name cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PluginError {
+    #[error("plugin '{0}' is disabled; enable it with `ioc plugins enable {0}`")]
+    Disabled(String),
+    /// No file for it along the search path.
+    #[error("plugin '{name}' not found (looked for {file} in {})", dirs.join(", "))]
+    NotFound {
+        name: String,
+        file: String,
+        dirs: Vec<String>,
+    },
+    /// Found but refused (trust, SDK version, ABI...).
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error("plugin '{name}' is a {is} plugin, but a {needed} plugin is needed here")]
+    WrongKind {
+        name: String,
+        is: PluginKind,
+        needed: PluginKind,
+    },
+}
 
 /// Plugins that ship with ioc; enabled unless the admin disables them. Any other plugin must be
 /// enabled explicitly, because enabling one means running its code as root.
@@ -79,37 +102,37 @@ impl Registry {
     }
 
     /// The plugin called `name`, which must be of `kind`; loaded on first use.
-    pub fn get(&mut self, name: &str, kind: PluginKind) -> Result<Rc<LoadedPlugin>, String> {
+    pub fn get(&mut self, name: &str, kind: PluginKind) -> Result<Rc<LoadedPlugin>, PluginError> {
         if !self.is_enabled(name) {
-            return Err(format!(
-                "plugin '{name}' is disabled; enable it with `ioc plugins enable {name}`"
-            ));
+            return Err(PluginError::Disabled(name.to_string()));
         }
         let plugin = match self.loaded.get(name) {
             Some(p) => p.clone(),
             None => {
-                let path = self.search.find(name).ok_or_else(|| {
-                    format!(
-                        "plugin '{name}' not found (looked for {} in {})",
-                        super::file_name_for(name),
-                        self.search
+                let path = self
+                    .search
+                    .find(name)
+                    .ok_or_else(|| PluginError::NotFound {
+                        name: name.to_string(),
+                        file: super::file_name_for(name),
+                        dirs: self
+                            .search
                             .dirs()
                             .iter()
                             .map(|d| d.display().to_string())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                })?;
-                let plugin = Rc::new(LoadedPlugin::load(&path).map_err(|e| e.to_string())?);
+                            .collect(),
+                    })?;
+                let plugin = Rc::new(LoadedPlugin::load(&path)?);
                 self.loaded.insert(name.to_string(), plugin.clone());
                 plugin
             }
         };
         if plugin.kind != kind {
-            return Err(format!(
-                "plugin '{name}' is a {} plugin, but a {kind} plugin is needed here",
-                plugin.kind
-            ));
+            return Err(PluginError::WrongKind {
+                name: name.to_string(),
+                is: plugin.kind,
+                needed: kind,
+            });
         }
         Ok(plugin)
     }

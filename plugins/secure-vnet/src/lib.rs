@@ -22,6 +22,8 @@ impl NetworkMode for SecureVnet {
                 a.nic(),
             )));
         }
+        // Every port goes to the firewall backend: it must be ready before anything changes.
+        host.check_firewall()?;
         Ok(())
     }
 

@@ -504,10 +504,12 @@ impl Backend for LinuxHost {
             HostOp::RunCommand { .. } => self.run_command(jail, op),
             HostOp::NftApply { script } => super::nft::apply(script).map(|()| HostReply::Done),
             HostOp::NftCheck { script } => super::nft::check(script).map(|()| HostReply::Done),
-            HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } => Err(HostError::new(
-                HostErrorKind::Unsupported,
-                format!("{} is handled by the lifecycle, not the host", op.name()),
-            )),
+            HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } | HostOp::CheckFirewall => {
+                Err(HostError::new(
+                    HostErrorKind::Unsupported,
+                    format!("{} is handled by the lifecycle, not the host", op.name()),
+                ))
+            }
         }
     }
 

@@ -1,0 +1,256 @@
+//! What can go wrong in a start, stop or plan, as data.
+//!
+//! Every message names the jail (through [`JailError`]), the step or property, and what was
+//! expected; the CLI prints them as they are. A failed start is a [`StartError`]: the cause and
+//! every error of its rollback, so a caller sees both and the user is told whether the host
+//! was left clean.
+
+use std::fmt;
+use std::io;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use ioc_sdk::{HostError, Platform, UndoAction};
+
+use super::interrupt::Interrupted;
+use super::order::CycleError;
+use crate::plugins::{HookError, PluginError};
+use crate::step::HookPoint;
+
+/// A failure of one jail's operation.
+#[derive(Debug, thiserror::Error)]
+#[error("jail '{jail}': {error}")]
+pub struct JailError {
+    pub jail: String,
+    pub error: Failure,
+}
+
+impl JailError {
+    pub fn new(jail: &str, error: impl Into<Failure>) -> JailError {
+        JailError {
+            jail: jail.to_string(),
+            error: error.into(),
+        }
+    }
+}
+
+/// Who holds an address a starting jail wants.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Holder {
+    Running(String),
+    Starting(String),
+}
+
+impl fmt::Display for Holder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Holder::Running(jail) => write!(f, "running jail '{jail}'"),
+            Holder::Starting(jail) => write!(f, "jail '{jail}', which is starting too"),
+        }
+    }
+}
+
+/// What failed in one jail's start, stop or plan.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// A static address another jail holds.
+    #[error("property '{property}': address {address} is already used by {holder}")]
+    AddressInUse {
+        property: &'static str,
+        address: IpAddr,
+        holder: Holder,
+    },
+    /// A plugin that is disabled, missing, refused or of the wrong kind.
+    #[error(transparent)]
+    Plugin(#[from] PluginError),
+    #[error("network plugin '{plugin}' does not support {platform}")]
+    ModeUnsupported { plugin: String, platform: Platform },
+    /// The mode's `validate` refused the jail.
+    #[error("network plugin {}: {}", .0.plugin, .0.message)]
+    ModeRefused(HookError),
+    /// Another hook of the mode failed.
+    #[error("network plugin {}: {}: {}", .0.plugin, .0.hook, .0.message)]
+    ModeHook(HookError),
+    #[error(transparent)]
+    Cycle(#[from] CycleError),
+    #[error("is already running (JID {jid})")]
+    AlreadyRunning { jid: u32 },
+    /// A run-dir or journal operation; `action` reads like "write journal".
+    #[error("{action}: {source}")]
+    Io {
+        action: &'static str,
+        #[source]
+        source: io::Error,
+    },
+    /// A jail's static address is claimed in the run dir (the message names it).
+    #[error(transparent)]
+    AddressClaimed(io::Error),
+    #[error("read journal {}: {source}", path.display())]
+    ReadJournal {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// A host step of the lifecycle itself; `action` reads like "create the jail".
+    #[error("{action}: {source}")]
+    Host {
+        action: &'static str,
+        #[source]
+        source: HostError,
+    },
+    /// A host error that already says what failed (waiting for addresses).
+    #[error(transparent)]
+    HostPlain(HostError),
+    /// An exec_* command failed.
+    #[error("{} failed: {source}", point.property())]
+    Hook {
+        point: HookPoint,
+        #[source]
+        source: HostError,
+    },
+    #[error(transparent)]
+    Interrupted(#[from] Interrupted),
+    /// A jail not begun because a signal came first.
+    #[error("not started: {0}")]
+    NotStarted(Interrupted),
+    /// Cleaning up after a crashed or interrupted run failed, so no new start was tried.
+    #[error("could not clean up what an interrupted run left: {0}")]
+    Leftovers(Box<Failure>),
+    /// A start failed and was rolled back (or not completely).
+    #[error(transparent)]
+    Start(#[from] Box<StartError>),
+    #[error(transparent)]
+    Undo(Box<UndoError>),
+    /// A stop step before anything changed failed, so nothing was stopped.
+    #[error("{0} (nothing was stopped; use -f to stop anyway)")]
+    StopRefused(Box<Failure>),
+    /// A stop left pieces that a second stop can still remove.
+    #[error(
+        "stopped with errors (run `ioc stop {jail}` again to retry): {}",
+        Joined(errors)
+    )]
+    StopIncomplete { jail: String, errors: Vec<Failure> },
+    /// A stop went through, but some steps failed.
+    #[error("stopped, but: {}", Joined(.0))]
+    StoppedWithErrors(Vec<Failure>),
+    /// A dry run of a stop hit errors (all of them).
+    #[error("{}", Joined(.0))]
+    PlanFailed(Vec<Failure>),
+    /// A running jail's journal has no start record to plan its stop from.
+    #[error("journal without a start record")]
+    NoStartRecord,
+    /// `ioc exec` on a jail that is not running.
+    #[error("is not running; start it with `ioc start`")]
+    NotRunning,
+    /// `ioc exec` on a jail whose namespaces disappeared.
+    #[error("is not running: its namespaces are gone (killed outside ioc, or started from a mount namespace that has ended); `ioc stop` cleans up, `ioc start` starts it again")]
+    Vanished,
+    /// `ioc exec` could not enter the jail; `action` reads like "cannot open its namespaces".
+    #[error("{action}: {source}")]
+    Enter {
+        action: &'static str,
+        #[source]
+        source: io::Error,
+    },
+    /// `ioc exec` could not run the program.
+    #[error("cannot run {program}: {source}")]
+    Exec {
+        program: String,
+        #[source]
+        source: nix::Error,
+    },
+    /// Disabling a plugin a running jail still needs.
+    #[error("is running with plugin '{plugin}'; stop it before disabling the plugin")]
+    PluginInUse { plugin: String },
+}
+
+impl From<UndoError> for Failure {
+    fn from(e: UndoError) -> Failure {
+        Failure::Undo(Box::new(e))
+    }
+}
+
+impl From<StartError> for Failure {
+    fn from(e: StartError) -> Failure {
+        Failure::Start(Box::new(e))
+    }
+}
+
+/// A failed start: what failed, and what its rollback could not undo.
+#[derive(Debug)]
+pub struct StartError {
+    pub jail: String,
+    pub cause: Box<Failure>,
+    /// Every error of the rollback; empty when it undid everything.
+    pub rollback: Vec<Failure>,
+    /// Removing the journal and runtime dir after a complete rollback failed.
+    pub cleanup: Option<io::Error>,
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.cause)?;
+        if !self.rollback.is_empty() {
+            write!(
+                f,
+                "; rollback failed, run `ioc stop {}` to retry: {}",
+                self.jail,
+                Joined(&self.rollback)
+            )
+        } else if let Some(e) = &self.cleanup {
+            write!(
+                f,
+                " (rolled back, but the runtime dir was not removed: {e})"
+            )
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl std::error::Error for StartError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.cause)
+    }
+}
+
+/// A piece of a jail that could not be undone.
+#[derive(Debug, thiserror::Error)]
+pub enum UndoError {
+    #[error("destroy interface {name}{}: {source}", if *in_jail { " in the jail" } else { "" })]
+    DestroyLink {
+        name: String,
+        in_jail: bool,
+        source: HostError,
+    },
+    #[error("remove {address} from {iface}: {source}")]
+    RemoveHostAlias {
+        iface: String,
+        address: ioc_sdk::Cidr,
+        source: HostError,
+    },
+    #[error("remove {backend} firewall rules: {source}")]
+    RemovePolicy { backend: String, source: HostError },
+    #[error("undo {action:?}: {source}")]
+    Plugin {
+        action: UndoAction,
+        source: HostError,
+    },
+    #[error("remove jail: {0}")]
+    RemoveJail(HostError),
+}
+
+/// Displays errors joined by "; ".
+struct Joined<'a>(&'a [Failure]);
+
+impl fmt::Display for Joined<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
