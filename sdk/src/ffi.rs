@@ -18,7 +18,7 @@ use abi_stable::{declare_root_module_statics, package_version_strings, StableAbi
 use crate::host::{Host, HostHandle};
 use crate::log;
 use crate::plugin::{Firewall, NetworkMode};
-use crate::types::{Jail, Platform, PortPolicy};
+use crate::types::{Jail, Network, Platform, PortPolicy};
 
 /// What a plugin provides.
 #[repr(u8)]
@@ -43,6 +43,48 @@ impl fmt::Display for PluginKind {
     }
 }
 
+/// The shape of a jail's network that a network mode serves, as `network_plugin=auto` sees
+/// it. A mode declares the shapes it serves in its export macro (`serves: [...]`); for a jail
+/// with `network_plugin=auto`, ioc picks the one enabled mode that serves the jail's shape.
+#[repr(u8)]
+#[derive(StableAbi, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NetworkShape {
+    /// `vnet=off`: the jail shares the host's network stack.
+    SharedIp,
+    /// `vnet=on` with plain interfaces only (`nic:bridge`, or none).
+    Vnet,
+    /// `vnet=on` with at least one secure interface (`nic::bridge`).
+    SecureVnet,
+}
+
+impl NetworkShape {
+    /// The shape of `network`.
+    pub fn of(network: &Network) -> NetworkShape {
+        if !network.vnet() {
+            NetworkShape::SharedIp
+        } else if network.interfaces().iter().any(|n| n.secure()) {
+            NetworkShape::SecureVnet
+        } else {
+            NetworkShape::Vnet
+        }
+    }
+
+    /// How the shape is written in a jail's configuration, for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            NetworkShape::SharedIp => "vnet=off",
+            NetworkShape::Vnet => "vnet=on with plain interfaces (nic:bridge)",
+            NetworkShape::SecureVnet => "vnet=on with a secure interface (nic::bridge)",
+        }
+    }
+}
+
+impl fmt::Display for NetworkShape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
 /// How a plugin describes itself.
 #[repr(C)]
 #[derive(StableAbi, Clone, Debug, PartialEq, Eq)]
@@ -54,6 +96,9 @@ pub struct PluginInfo {
     pub description: RString,
     /// Platforms the plugin can run on.
     pub platforms: RVec<Platform>,
+    /// The network shapes a mode serves for `network_plugin=auto`; empty for a mode that is
+    /// only used when named, and for firewall backends.
+    pub serves: RVec<NetworkShape>,
 }
 
 /// One hook call into a plugin.
@@ -141,6 +186,8 @@ pub struct Registration {
     pub version: &'static str,
     pub description: &'static str,
     pub platforms: &'static [Platform],
+    /// See [`PluginInfo::serves`].
+    pub serves: &'static [NetworkShape],
     pub kind: PluginKind,
     pub make: fn() -> Instance,
 }
@@ -181,6 +228,7 @@ extern "C" fn plugin_info() -> PluginInfo {
             version: "".into(),
             description: "".into(),
             platforms: RVec::new(),
+            serves: RVec::new(),
         };
     };
     PluginInfo {
@@ -189,6 +237,7 @@ extern "C" fn plugin_info() -> PluginInfo {
         version: reg.version.into(),
         description: reg.description.into(),
         platforms: reg.platforms.iter().copied().collect(),
+        serves: reg.serves.iter().copied().collect(),
     }
 }
 
@@ -267,12 +316,18 @@ fn dispatch(hook: Hook, jail: &Jail, handle: HostHandle<'_>) -> Result<(), Strin
 ///     mode: ExampleMode::default(),
 /// }
 /// ```
-/// `platforms: [Platform::Linux]` may follow to restrict where it runs (default: everywhere).
+/// `serves: [NetworkShape::Vnet]` may follow to offer the mode to `network_plugin=auto` for
+/// jails of that shape (see [`NetworkShape`]; default: none, so the mode runs only where a
+/// jail names it). Then `platforms: [Platform::Linux]` may follow to restrict where it runs
+/// (default: everywhere).
 #[macro_export]
 macro_rules! export_network_mode {
-    (name: $name:expr, description: $desc:expr, mode: $make:expr $(, platforms: [$($p:expr),* $(,)?])? $(,)?) => {
+    (name: $name:expr, description: $desc:expr, mode: $make:expr
+        $(, serves: [$($s:expr),* $(,)?])?
+        $(, platforms: [$($p:expr),* $(,)?])? $(,)?) => {
         $crate::__export_plugin!($name, $desc, $crate::__private::PluginKind::Network,
-            $crate::__private::Instance::Network(::std::boxed::Box::new($make))
+            $crate::__private::Instance::Network(::std::boxed::Box::new($make)),
+            [$($($s),*)?]
             $(, [$($p),*])?);
     };
 }
@@ -283,7 +338,7 @@ macro_rules! export_network_mode {
 macro_rules! export_firewall {
     (name: $name:expr, description: $desc:expr, backend: $make:expr $(, platforms: [$($p:expr),* $(,)?])? $(,)?) => {
         $crate::__export_plugin!($name, $desc, $crate::__private::PluginKind::Firewall,
-            $crate::__private::Instance::Firewall(::std::boxed::Box::new($make))
+            $crate::__private::Instance::Firewall(::std::boxed::Box::new($make)), []
             $(, [$($p),*])?);
     };
 }
@@ -291,11 +346,11 @@ macro_rules! export_firewall {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __export_plugin {
-    ($name:expr, $desc:expr, $kind:expr, $make:expr) => {
-        $crate::__export_plugin!($name, $desc, $kind, $make,
+    ($name:expr, $desc:expr, $kind:expr, $make:expr, [$($s:expr),*]) => {
+        $crate::__export_plugin!($name, $desc, $kind, $make, [$($s),*],
             [$crate::Platform::Linux, $crate::Platform::FreeBsd]);
     };
-    ($name:expr, $desc:expr, $kind:expr, $make:expr, [$($p:expr),*]) => {
+    ($name:expr, $desc:expr, $kind:expr, $make:expr, [$($s:expr),*], [$($p:expr),*]) => {
         /// The root module of this plugin library, found by ioc through abi_stable.
         #[no_mangle]
         #[allow(non_upper_case_globals)]
@@ -306,6 +361,7 @@ macro_rules! __export_plugin {
                 version: ::std::env!("CARGO_PKG_VERSION"),
                 description: $desc,
                 platforms: &[$($p),*],
+                serves: &[$($s),*],
                 kind: $kind,
                 make: || $make,
             };

@@ -39,7 +39,10 @@ mod ops;
 mod plugin;
 mod types;
 
-pub use ffi::{Hook, LogSink, PluginInfo, PluginKind, PluginMod, PluginModRef, ROOT_MODULE_SYMBOL};
+pub use ffi::{
+    Hook, LogSink, NetworkShape, PluginInfo, PluginKind, PluginMod, PluginModRef,
+    ROOT_MODULE_SYMBOL,
+};
 pub use host::{Host, HostHandle, PairSpec};
 pub use ops::{
     CommandOutput, EnvVar, HostError, HostErrorKind, HostOp, HostReply, Side, UndoAction,

@@ -36,7 +36,7 @@ mod validate;
 
 use std::rc::Rc;
 
-use ioc_sdk::{Platform, PluginKind};
+use ioc_sdk::{NetworkShape, Platform, PluginKind};
 
 pub use conflicts::AddressBook;
 pub use error::{Failure, Holder, JailError, StartError, UndoError};
@@ -45,7 +45,7 @@ pub use interrupt::Interrupted;
 pub use order::{dependency_order, CycleError};
 pub use prepare::spec_for;
 pub use session::Session;
-pub use spec::{auto_mode, JailSpec};
+pub use spec::{JailSpec, ModeChoice};
 pub use stop::running_snapshot;
 
 use crate::host::Backend;
@@ -110,6 +110,18 @@ impl<'a> Lifecycle<'a> {
         self.backend.platform()
     }
 
+    /// The mode a jail starts with: the one it names, or the one `auto` picks for its network.
+    pub(super) fn mode_for(&mut self, spec: &JailSpec) -> Result<Rc<LoadedPlugin>, Failure> {
+        match &spec.mode {
+            ModeChoice::Named(name) => self.mode_plugin(name),
+            ModeChoice::Auto => {
+                let shape = NetworkShape::of(&spec.network);
+                Ok(self.plugins.auto_mode(shape, self.platform())?)
+            }
+        }
+    }
+
+    /// The mode called `spec_mode`, which must support this platform.
     pub(super) fn mode_plugin(&mut self, spec_mode: &str) -> Result<Rc<LoadedPlugin>, Failure> {
         let plugin = self.plugins.get(spec_mode, PluginKind::Network)?;
         if !plugin.supports(self.platform()) {

@@ -58,6 +58,7 @@ impl Lifecycle<'_> {
         spec: &JailSpec,
         jid: u32,
     ) -> Result<Session, Failure> {
+        let mode = self.mode_for(spec)?;
         let mut s = Session::new(
             spec.jail(jid, self.platform()),
             spec.params_with_jid(jid),
@@ -65,9 +66,9 @@ impl Lifecycle<'_> {
             Faults::none(),
         );
         s.journal
-            .append(Record::Begin(Box::new(snapshot_of(spec, &s))))
+            .append(Record::Begin(Box::new(snapshot_of(spec, &mode.name, &s))))
             .map_err(io("write journal"))?;
-        self.run_start(spec, &mut s)?;
+        self.run_start(spec, &mode, &mut s)?;
         s.journal
             .append(Record::Started)
             .map_err(io("write journal"))?;

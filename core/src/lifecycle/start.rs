@@ -11,6 +11,7 @@ use super::{
     Session, StartError,
 };
 use crate::journal::{Journal, Record};
+use crate::plugins::LoadedPlugin;
 use crate::runtime::JailState;
 use crate::snapshot::Snapshot;
 use crate::step::{HookPoint, Step, Undo};
@@ -73,6 +74,7 @@ impl Lifecycle<'_> {
     pub(super) fn start_one(&mut self, spec: &JailSpec) -> Result<u32, Failure> {
         let _lock = self.run.lock_jail(&spec.name).map_err(io("lock"))?;
         self.clean_leftovers(&spec.name)?;
+        let mode = self.mode_for(spec)?;
         let addresses: Vec<IpAddr> = conflicts::static_addresses(&spec.network)
             .into_iter()
             .map(|(ip, _)| ip)
@@ -99,11 +101,11 @@ impl Lifecycle<'_> {
         );
         let begun = s
             .journal
-            .append(Record::Begin(Box::new(snapshot_of(spec, &s))));
+            .append(Record::Begin(Box::new(snapshot_of(spec, &mode.name, &s))));
         // A signal during the last change still fails the start: it rolls back as a whole.
         let result = begun
             .map_err(io("write journal"))
-            .and_then(|_| self.run_start(spec, &mut s))
+            .and_then(|_| self.run_start(spec, &mode, &mut s))
             .and_then(|()| interrupt::check().map_err(Failure::from));
         match result {
             Ok(()) => {
@@ -159,15 +161,20 @@ impl Lifecycle<'_> {
         }
     }
 
-    pub(super) fn run_start(&mut self, spec: &JailSpec, s: &mut Session) -> Result<(), Failure> {
-        let mode = self.mode_plugin(&spec.mode)?;
+    /// The start itself, with `mode` as the jail's network mode.
+    pub(super) fn run_start(
+        &mut self,
+        spec: &JailSpec,
+        mode: &LoadedPlugin,
+        s: &mut Session,
+    ) -> Result<(), Failure> {
         self.run_hook(
             spec.hook(HookPoint::ExecPrestart),
             HookPoint::ExecPrestart,
             &spec.hook_env,
             s,
         )?;
-        self.call_mode(&mode, Hook::PreStart, s)?;
+        self.call_mode(mode, Hook::PreStart, s)?;
         let params = s.params.clone();
         s.record(
             Step::CreateJail(params.clone()),
@@ -184,22 +191,24 @@ impl Lifecycle<'_> {
             &spec.hook_env,
             s,
         )?;
-        self.call_mode(&mode, Hook::Setup, s)?;
+        self.call_mode(mode, Hook::Setup, s)?;
         self.backend
             .settle_addresses(&s.params)
             .map_err(Failure::HostPlain)?;
         for point in [HookPoint::ExecStart, HookPoint::ExecPoststart] {
             self.run_hook(spec.hook(point), point, &spec.hook_env, s)?;
         }
-        self.call_mode(&mode, Hook::PostStart, s)
+        self.call_mode(mode, Hook::PostStart, s)
     }
 }
 
-pub(super) fn snapshot_of(spec: &JailSpec, s: &Session) -> Snapshot {
+/// What the journal keeps of a start for its stop: `mode` is the mode's name (never `auto`,
+/// so the stop uses the mode the start used).
+pub(super) fn snapshot_of(spec: &JailSpec, mode: &str, s: &Session) -> Snapshot {
     Snapshot {
         jail: s.jail.clone(),
         params: s.params.clone(),
-        mode: spec.mode.clone(),
+        mode: mode.to_string(),
         stop_hooks: spec
             .hooks
             .iter()

@@ -27,7 +27,7 @@ impl Lifecycle<'_> {
 
     /// Runs the mode's `validate` with query-only host access.
     fn validate_mode(&mut self, spec: &JailSpec) -> Result<(), Failure> {
-        let mode = self.mode_plugin(&spec.mode)?;
+        let mode = self.mode_for(spec)?;
         let jail = spec.jail(0, self.platform());
         let params = spec.params_with_jid(0);
         let (backend, registry) = (&mut *self.backend, &mut *self.plugins);

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use abi_stable::library::{lib_header_from_path, LibraryError};
 use abi_stable::std_types::RResult;
 use ioc_sdk::{
-    Hook, HostError, HostHandle, HostOp, HostReply, Jail, Platform, PluginKind, PluginModRef,
-    SDK_VERSION,
+    Hook, HostError, HostHandle, HostOp, HostReply, Jail, NetworkShape, Platform, PluginKind,
+    PluginModRef, SDK_VERSION,
 };
 
 use super::logsink;
@@ -108,6 +108,8 @@ pub struct LoadedPlugin {
     pub version: String,
     pub description: String,
     pub platforms: Vec<Platform>,
+    /// The network shapes a mode offers to `network_plugin=auto`.
+    pub serves: Vec<NetworkShape>,
     pub sdk_version: String,
     pub path: PathBuf,
     module: PluginModRef,
@@ -162,6 +164,7 @@ impl LoadedPlugin {
             version: info.version.to_string(),
             description: info.description.to_string(),
             platforms: info.platforms.to_vec(),
+            serves: info.serves.to_vec(),
             sdk_version: plugin_sdk,
             path: path.into(),
             module,

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use ioc_sdk::PluginKind;
+use ioc_sdk::{NetworkShape, Platform, PluginKind};
 
 use super::load::{LoadError, LoadedPlugin};
 use super::search::SearchPath;
@@ -29,6 +29,23 @@ pub enum PluginError {
         name: String,
         is: PluginKind,
         needed: PluginKind,
+    },
+    /// `network_plugin=auto` found no enabled mode that serves the jail's shape. The disabled
+    /// plugins and the refused ones are named: one of them may be the mode wanted.
+    #[error("property 'network_plugin': no enabled network plugin serves {shape} (network_plugin=auto){}{}",
+        disabled.iter().map(|d| format!("; plugin '{d}' is disabled (enable it with `ioc plugins enable {d}`)")).collect::<String>(),
+        refused.iter().map(|r| format!("; {r}")).collect::<String>())]
+    NoAutoMode {
+        shape: NetworkShape,
+        disabled: Vec<String>,
+        refused: Vec<String>,
+    },
+    /// `network_plugin=auto` found several enabled modes that serve the jail's shape.
+    #[error("property 'network_plugin': network_plugin=auto is ambiguous: plugins {} all serve {shape}; name one with `ioc set network_plugin=NAME`",
+        names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", "))]
+    AutoAmbiguous {
+        shape: NetworkShape,
+        names: Vec<String>,
     },
 }
 
@@ -78,6 +95,8 @@ pub struct Registry {
     enabled: BTreeSet<String>,
     disabled: BTreeSet<String>,
     loaded: BTreeMap<String, Rc<LoadedPlugin>>,
+    /// The mode `network_plugin=auto` picked, per shape and platform.
+    auto: Vec<(NetworkShape, Platform, Rc<LoadedPlugin>)>,
 }
 
 impl Registry {
@@ -89,6 +108,7 @@ impl Registry {
             enabled: enabled.iter().cloned().collect(),
             disabled: disabled.iter().cloned().collect(),
             loaded: BTreeMap::new(),
+            auto: Vec::new(),
         }
     }
 
@@ -135,6 +155,51 @@ impl Registry {
             });
         }
         Ok(plugin)
+    }
+
+    /// The one enabled network mode that declares it serves `shape` on `platform`: what
+    /// `network_plugin=auto` means. Every enabled plugin along the search path is loaded to
+    /// read its declaration (once per process); disabled ones are never opened.
+    pub fn auto_mode(
+        &mut self,
+        shape: NetworkShape,
+        platform: Platform,
+    ) -> Result<Rc<LoadedPlugin>, PluginError> {
+        if let Some((_, _, mode)) = self
+            .auto
+            .iter()
+            .find(|(s, p, _)| *s == shape && *p == platform)
+        {
+            return Ok(mode.clone());
+        }
+        let mut matching = Vec::new();
+        let mut refused = Vec::new();
+        for name in self.search.discover().into_keys() {
+            if !self.is_enabled(&name) {
+                continue;
+            }
+            match self.get(&name, PluginKind::Network) {
+                Ok(p) if p.supports(platform) && p.serves.contains(&shape) => matching.push(p),
+                Ok(_) | Err(PluginError::WrongKind { .. }) => {}
+                Err(e) => refused.push(e.to_string()),
+            }
+        }
+        match matching.len() {
+            1 => {
+                let mode = matching.remove(0);
+                self.auto.push((shape, platform, mode.clone()));
+                Ok(mode)
+            }
+            0 => Err(PluginError::NoAutoMode {
+                shape,
+                disabled: self.disabled.iter().cloned().collect(),
+                refused,
+            }),
+            _ => Err(PluginError::AutoAmbiguous {
+                shape,
+                names: matching.iter().map(|p| p.name.clone()).collect(),
+            }),
+        }
     }
 
     /// Every plugin known: found along the search path, shipped, or enabled. Enabled ones are

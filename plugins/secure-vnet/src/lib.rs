@@ -36,4 +36,5 @@ ioc_sdk::export_network_mode! {
     name: "secure-vnet",
     description: "Secure VNET: VNET whose ports pass only the jail's own MAC and IPs",
     mode: SecureVnet,
+    serves: [ioc_sdk::NetworkShape::SecureVnet],
 }
