@@ -391,4 +391,44 @@ mod tests {
             abi_stable::library::ROOT_MODULE_LOADER_NAME
         );
     }
+
+    #[test]
+    fn a_network_has_the_shape_its_vnet_and_interfaces_make() {
+        use super::NetworkShape;
+        use crate::types::{IpMode, Network, NetworkSpec, Nic};
+        let network = |vnet: bool, secure: &[bool]| -> Network {
+            let mac = "02:00:00:00:00:01".parse().unwrap();
+            NetworkSpec {
+                vnet,
+                interfaces: secure
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| Nic::new(&format!("vnet{i}"), Some("bridge0"), *s, mac, mac))
+                    .collect(),
+                ip4: Vec::new(),
+                ip6: Vec::new(),
+                defaultrouter: None,
+                defaultrouter6: None,
+                ip4_mode: IpMode::New,
+                ip6_mode: IpMode::New,
+                ip4_saddrsel: true,
+                ip6_saddrsel: true,
+                allow_raw_sockets: false,
+            }
+            .into()
+        };
+        assert_eq!(
+            NetworkShape::of(&network(false, &[])),
+            NetworkShape::SharedIp
+        );
+        assert_eq!(NetworkShape::of(&network(true, &[])), NetworkShape::Vnet);
+        assert_eq!(
+            NetworkShape::of(&network(true, &[false])),
+            NetworkShape::Vnet
+        );
+        assert_eq!(
+            NetworkShape::of(&network(true, &[false, true])),
+            NetworkShape::SecureVnet
+        );
+    }
 }

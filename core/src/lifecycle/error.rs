@@ -12,6 +12,7 @@ use std::path::PathBuf;
 
 use ioc_sdk::{HostError, Platform, UndoAction};
 
+use super::firewall::FirewallError;
 use super::interrupt::Interrupted;
 use super::order::CycleError;
 use crate::plugins::{HookError, PluginError};
@@ -65,6 +66,9 @@ pub enum Failure {
     Plugin(#[from] PluginError),
     #[error("network plugin '{plugin}' does not support {platform}")]
     ModeUnsupported { plugin: String, platform: Platform },
+    /// The jail's firewall backend, asked for by its mode, cannot protect its ports.
+    #[error(transparent)]
+    Firewall(FirewallError),
     /// The mode's `validate` refused the jail.
     #[error("network plugin {}: {}", .0.plugin, .0.message)]
     ModeRefused(HookError),
@@ -252,5 +256,82 @@ impl fmt::Display for Joined<'_> {
             write!(f, "{e}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ioc_sdk::HostErrorKind;
+
+    use super::*;
+
+    fn host(message: &str) -> HostError {
+        HostError::new(HostErrorKind::Other, message)
+    }
+
+    fn cause() -> Box<Failure> {
+        Box::new(Failure::Host {
+            action: "create the jail",
+            source: host("no memory"),
+        })
+    }
+
+    #[test]
+    fn a_failed_start_says_what_failed_and_what_its_rollback_left() {
+        let clean = StartError {
+            jail: "web".into(),
+            cause: cause(),
+            rollback: Vec::new(),
+            cleanup: None,
+        };
+        assert_eq!(clean.to_string(), "create the jail: no memory");
+        let dirty = StartError {
+            jail: "web".into(),
+            cause: cause(),
+            rollback: vec![
+                UndoError::DestroyLink {
+                    name: "vnet0".into(),
+                    in_jail: true,
+                    source: host("busy"),
+                }
+                .into(),
+                UndoError::RemoveJail(host("gone")).into(),
+            ],
+            cleanup: None,
+        };
+        assert_eq!(
+            dirty.to_string(),
+            "create the jail: no memory; rollback failed, run `ioc stop web` to retry: \
+             destroy interface vnet0 in the jail: busy; remove jail: gone"
+        );
+        let leftover = StartError {
+            jail: "web".into(),
+            cause: cause(),
+            rollback: Vec::new(),
+            cleanup: Some(io::Error::other("read-only")),
+        };
+        assert_eq!(
+            leftover.to_string(),
+            "create the jail: no memory (rolled back, but the runtime dir was not removed: read-only)"
+        );
+        let err = JailError::new("web", dirty);
+        assert!(err.to_string().starts_with("jail 'web': create the jail"));
+        let Failure::Start(start) = &err.error else {
+            panic!("a start error: {err:?}");
+        };
+        assert_eq!(start.rollback.len(), 2, "every rollback error is kept");
+    }
+
+    #[test]
+    fn address_conflicts_name_the_property_and_the_holder() {
+        let e = Failure::AddressInUse {
+            property: "ip4_addr",
+            address: "10.0.0.2".parse().unwrap(),
+            holder: Holder::Starting("db".into()),
+        };
+        assert_eq!(
+            e.to_string(),
+            "property 'ip4_addr': address 10.0.0.2 is already used by jail 'db', which is starting too"
+        );
     }
 }

@@ -22,8 +22,9 @@ pub enum FirewallError {
     NotReady(HookError),
 }
 
-impl From<FirewallError> for HostError {
-    fn from(e: FirewallError) -> HostError {
+impl From<&FirewallError> for HostError {
+    /// The answer a plugin gets: the same message.
+    fn from(e: &FirewallError) -> HostError {
         HostError::new(HostErrorKind::Other, e.to_string())
     }
 }
@@ -39,7 +40,7 @@ pub fn answer_query(
     match op {
         HostOp::CheckFirewall => firewall_ready(backend, registry, jail, params)
             .map(|()| HostReply::Done)
-            .map_err(HostError::from),
+            .map_err(|e| HostError::from(&e)),
         _ => backend.perform(params, op),
     }
 }

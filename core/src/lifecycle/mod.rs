@@ -41,6 +41,7 @@ use ioc_sdk::{NetworkShape, Platform, PluginKind};
 pub use conflicts::AddressBook;
 pub use error::{Failure, Holder, JailError, StartError, UndoError};
 pub use faults::Faults;
+pub use firewall::FirewallError;
 pub use interrupt::Interrupted;
 pub use order::{dependency_order, CycleError};
 pub use prepare::spec_for;

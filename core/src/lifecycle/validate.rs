@@ -1,8 +1,8 @@
 //! Validation: everything checked for every selected jail before anything changes.
 
-use ioc_sdk::{Hook, HostOp};
+use ioc_sdk::{Hook, HostError, HostOp, HostReply};
 
-use super::firewall::{answer_query, read_only};
+use super::firewall::{firewall_ready, read_only};
 use super::{AddressBook, Failure, JailError, JailSpec, Lifecycle};
 
 impl Lifecycle<'_> {
@@ -25,16 +25,29 @@ impl Lifecycle<'_> {
         errors
     }
 
-    /// Runs the mode's `validate` with query-only host access.
+    /// Runs the mode's `validate` with query-only host access. A firewall that is not ready
+    /// is reported as such (as core did before modes asked for it), unless the mode turned
+    /// the answer into a message of its own.
     fn validate_mode(&mut self, spec: &JailSpec) -> Result<(), Failure> {
         let mode = self.mode_for(spec)?;
         let jail = spec.jail(0, self.platform());
         let params = spec.params_with_jid(0);
         let (backend, registry) = (&mut *self.backend, &mut *self.plugins);
-        mode.call(Hook::Validate, &jail, &mut |op: &HostOp| match op {
-            HostOp::CheckFirewall => answer_query(backend, registry, &jail, &params, op),
+        let mut firewall = None;
+        let result = mode.call(Hook::Validate, &jail, &mut |op: &HostOp| match op {
+            HostOp::CheckFirewall => firewall_ready(backend, registry, &jail, &params)
+                .map(|()| HostReply::Done)
+                .map_err(|e| {
+                    let reply = HostError::from(&e);
+                    firewall = Some(e);
+                    reply
+                }),
             _ => read_only(backend, &params, op),
-        })
-        .map_err(Failure::ModeRefused)
+        });
+        match (result, firewall) {
+            (Ok(()), _) => Ok(()),
+            (Err(e), Some(fw)) if e.message == fw.to_string() => Err(Failure::Firewall(fw)),
+            (Err(e), _) => Err(Failure::ModeRefused(e)),
+        }
     }
 }
