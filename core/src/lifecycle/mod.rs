@@ -10,8 +10,8 @@
 //!
 //! Where each part lives:
 //! - `error`: what can fail, as data;
-//! - `validate`: what is checked before anything changes (and the firewall readiness a mode
-//!   asks for);
+//! - `validate`: what is checked before anything changes;
+//! - `firewall`: the firewall readiness a mode asks for (`HostOp::CheckFirewall`);
 //! - `start`: a start, its journal and the rollback of a failed one;
 //! - `stop`: what a stop undoes and in which order;
 //! - `plan`: dry runs, through the same code with an in-memory journal;
