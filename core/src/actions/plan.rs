@@ -46,6 +46,7 @@ pub fn plan(
     };
     retarget_firewall(store, &mut specs, platform)?;
     let mut registry = super::registry(store)?;
+    registry.remember_auto_picks(run.path(), false);
     let mut backend = PlanHost::new(platform);
     if platform == Platform::current() {
         backend = with_live_probe(backend);

@@ -5,6 +5,7 @@
 //! the others. Loading is refused for files an attacker could have written (see [`trust`]) and
 //! for libraries built against another SDK (see [`load`]).
 
+mod auto;
 mod load;
 mod logsink;
 mod registry;

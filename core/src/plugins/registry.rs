@@ -4,8 +4,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use ioc_sdk::{NetworkShape, Platform, PluginKind};
+use ioc_sdk::{NetworkShape, PluginKind};
 
+use super::auto::AutoPicks;
 use super::load::{LoadError, LoadedPlugin};
 use super::search::SearchPath;
 
@@ -95,8 +96,8 @@ pub struct Registry {
     enabled: BTreeSet<String>,
     disabled: BTreeSet<String>,
     loaded: BTreeMap<String, Rc<LoadedPlugin>>,
-    /// The mode `network_plugin=auto` picked, per shape and platform.
-    auto: Vec<(NetworkShape, Platform, Rc<LoadedPlugin>)>,
+    /// What `network_plugin=auto` picked in this process and where picks are remembered.
+    pub(super) auto: AutoPicks,
 }
 
 impl Registry {
@@ -108,8 +109,13 @@ impl Registry {
             enabled: enabled.iter().cloned().collect(),
             disabled: disabled.iter().cloned().collect(),
             loaded: BTreeMap::new(),
-            auto: Vec::new(),
+            auto: AutoPicks::default(),
         }
+    }
+
+    /// The plugins the admin disabled.
+    pub(super) fn disabled(&self) -> impl Iterator<Item = &String> {
+        self.disabled.iter()
     }
 
     pub fn search_path(&self) -> &SearchPath {
@@ -155,51 +161,6 @@ impl Registry {
             });
         }
         Ok(plugin)
-    }
-
-    /// The one enabled network mode that declares it serves `shape` on `platform`: what
-    /// `network_plugin=auto` means. Every enabled plugin along the search path is loaded to
-    /// read its declaration (once per process); disabled ones are never opened.
-    pub fn auto_mode(
-        &mut self,
-        shape: NetworkShape,
-        platform: Platform,
-    ) -> Result<Rc<LoadedPlugin>, PluginError> {
-        if let Some((_, _, mode)) = self
-            .auto
-            .iter()
-            .find(|(s, p, _)| *s == shape && *p == platform)
-        {
-            return Ok(mode.clone());
-        }
-        let mut matching = Vec::new();
-        let mut refused = Vec::new();
-        for name in self.search.discover().into_keys() {
-            if !self.is_enabled(&name) {
-                continue;
-            }
-            match self.get(&name, PluginKind::Network) {
-                Ok(p) if p.supports(platform) && p.serves.contains(&shape) => matching.push(p),
-                Ok(_) | Err(PluginError::WrongKind { .. }) => {}
-                Err(e) => refused.push(e.to_string()),
-            }
-        }
-        match matching.len() {
-            1 => {
-                let mode = matching.remove(0);
-                self.auto.push((shape, platform, mode.clone()));
-                Ok(mode)
-            }
-            0 => Err(PluginError::NoAutoMode {
-                shape,
-                disabled: self.disabled.iter().cloned().collect(),
-                refused,
-            }),
-            _ => Err(PluginError::AutoAmbiguous {
-                shape,
-                names: matching.iter().map(|p| p.name.clone()).collect(),
-            }),
-        }
     }
 
     /// Every plugin known: found along the search path, shipped, or enabled. Enabled ones are
