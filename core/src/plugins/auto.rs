@@ -170,3 +170,33 @@ fn pick_key(
     }
     Some(key)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_changed_candidate_changes_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("libioc_plugin_x.so");
+        fs::write(&file, b"one").unwrap();
+        let candidates = vec![("x".to_string(), file.clone())];
+        let key = |shape| pick_key(shape, Platform::Linux, &candidates).unwrap();
+        let before = key(NetworkShape::Vnet);
+        assert_eq!(before, key(NetworkShape::Vnet), "the key is stable");
+        assert_ne!(
+            before,
+            key(NetworkShape::SharedIp),
+            "the shape is in the key"
+        );
+        assert!(before.starts_with("Vnet/linux x="), "{before}");
+        fs::write(&file, b"rebuilt").unwrap();
+        assert_ne!(
+            before,
+            key(NetworkShape::Vnet),
+            "a rebuilt plugin is read again"
+        );
+        let gone = vec![("x".to_string(), dir.path().join("missing.so"))];
+        assert_eq!(pick_key(NetworkShape::Vnet, Platform::Linux, &gone), None);
+    }
+}
