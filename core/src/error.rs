@@ -93,6 +93,38 @@ pub enum Error {
     #[error(transparent)]
     Jail(Box<crate::lifecycle::JailError>),
 
+    /// `ioc exec` on a jail that is not running.
+    #[error("jail '{0}': is not running; start it with `ioc start`")]
+    JailNotRunning(String),
+
+    /// `ioc exec` on a jail whose namespaces disappeared.
+    #[error("jail '{0}': is not running: its namespaces are gone (killed outside ioc, or started from a mount namespace that has ended); `ioc stop` cleans up, `ioc start` starts it again")]
+    JailVanished(String),
+
+    /// `ioc exec` could not enter the jail; `action` reads like "cannot open its namespaces".
+    #[error("jail '{jail}': {action}: {source}")]
+    EnterJail {
+        jail: String,
+        action: &'static str,
+        #[source]
+        source: io::Error,
+    },
+
+    /// `ioc exec` could not run the program in the jail.
+    #[error("jail '{jail}': cannot run {program}: {source}")]
+    ExecInJail {
+        jail: String,
+        program: String,
+        #[source]
+        source: nix::Error,
+    },
+
+    /// Disabling a plugin that a running jail still needs (its stop calls the plugin).
+    #[error(
+        "jail '{jail}': is running with plugin '{plugin}'; stop it before disabling the plugin"
+    )]
+    PluginInUse { jail: String, plugin: String },
+
     /// Several independent failures, all reported at once (validation collects them).
     #[error("{}", Several(.0))]
     Several(Vec<Error>),

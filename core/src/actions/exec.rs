@@ -4,7 +4,6 @@ use std::convert::Infallible;
 use std::ffi::CString;
 
 use crate::error::{Error, Result};
-use crate::lifecycle::{Failure, JailError};
 use crate::runtime::{JailState, RunDir};
 
 fn cstrings(argv: &[String]) -> Result<Vec<CString>> {
@@ -27,9 +26,9 @@ pub fn exec(run: &RunDir, name: &str, argv: &[String]) -> Result<Infallible> {
     match run.state(name) {
         JailState::Running { .. } => {}
         JailState::Vanished { .. } => {
-            return Err(JailError::new(name, Failure::Vanished).into());
+            return Err(Error::JailVanished(name.to_string()));
         }
-        _ => return Err(JailError::new(name, Failure::NotRunning).into()),
+        _ => return Err(Error::JailNotRunning(name.to_string())),
     }
     platform_exec(run, name, argv)
 }
@@ -37,9 +36,12 @@ pub fn exec(run: &RunDir, name: &str, argv: &[String]) -> Result<Infallible> {
 #[cfg(target_os = "linux")]
 fn platform_exec(run: &RunDir, name: &str, argv: &[String]) -> Result<Infallible> {
     use crate::host::linux::jail::{JailNs, JailPaths};
-    let failed = |failure: Failure| Error::from(JailError::new(name, failure));
     let enter = |action: &'static str| {
-        move |e: std::io::Error| failed(Failure::Enter { action, source: e })
+        move |source: std::io::Error| Error::EnterJail {
+            jail: name.to_string(),
+            action,
+            source,
+        }
     };
     let args = cstrings(argv)?;
     let cwd = std::env::current_dir().ok();
@@ -51,10 +53,11 @@ fn platform_exec(run: &RunDir, name: &str, argv: &[String]) -> Result<Infallible
     let here = cwd.filter(|d| d.is_dir()).unwrap_or_else(|| "/".into());
     let _ = std::env::set_current_dir(here);
     let err = nix::unistd::execvp(&args[0], &args).unwrap_err();
-    Err(failed(Failure::Exec {
+    Err(Error::ExecInJail {
+        jail: name.to_string(),
         program: argv[0].clone(),
         source: err,
-    }))
+    })
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -66,12 +69,9 @@ fn platform_exec(_run: &RunDir, name: &str, argv: &[String]) -> Result<Infallibl
     full.extend(argv.iter().cloned());
     let args = cstrings(&full)?;
     let err = nix::unistd::execv(&args[0], &args).unwrap_err();
-    Err(JailError::new(
-        name,
-        Failure::Exec {
-            program: "jexec".into(),
-            source: err,
-        },
-    )
-    .into())
+    Err(Error::ExecInJail {
+        jail: name.to_string(),
+        program: "jexec".into(),
+        source: err,
+    })
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::config::names::check_plugin_name;
 use crate::error::{Error, Result};
-use crate::lifecycle::{running_snapshot, Failure, JailError};
+use crate::lifecycle::running_snapshot;
 use crate::plugins::{LoadedPlugin, PluginEntry};
 use crate::runtime::RunDir;
 use crate::store::Store;
@@ -63,13 +63,10 @@ pub fn set_plugin_enabled(store: &Store, run: &RunDir, name: &str, enabled: bool
                 continue;
             };
             if snapshot.mode == name || snapshot.jail.firewall() == name {
-                return Err(JailError::new(
-                    &jail,
-                    Failure::PluginInUse {
-                        plugin: name.to_string(),
-                    },
-                )
-                .into());
+                return Err(Error::PluginInUse {
+                    jail,
+                    plugin: name.to_string(),
+                });
             }
         }
     }

@@ -143,29 +143,6 @@ pub enum Failure {
     /// A running jail's journal has no start record to plan its stop from.
     #[error("journal without a start record")]
     NoStartRecord,
-    /// `ioc exec` on a jail that is not running.
-    #[error("is not running; start it with `ioc start`")]
-    NotRunning,
-    /// `ioc exec` on a jail whose namespaces disappeared.
-    #[error("is not running: its namespaces are gone (killed outside ioc, or started from a mount namespace that has ended); `ioc stop` cleans up, `ioc start` starts it again")]
-    Vanished,
-    /// `ioc exec` could not enter the jail; `action` reads like "cannot open its namespaces".
-    #[error("{action}: {source}")]
-    Enter {
-        action: &'static str,
-        #[source]
-        source: io::Error,
-    },
-    /// `ioc exec` could not run the program.
-    #[error("cannot run {program}: {source}")]
-    Exec {
-        program: String,
-        #[source]
-        source: nix::Error,
-    },
-    /// Disabling a plugin a running jail still needs.
-    #[error("is running with plugin '{plugin}'; stop it before disabling the plugin")]
-    PluginInUse { plugin: String },
 }
 
 impl From<UndoError> for Failure {
