@@ -39,8 +39,9 @@ pub enum UndoAction {
     RunCommand { side: Side, argv: RVec<RString> },
 }
 
-/// One primitive. Queries (`LinkExists`, `LinkMtu`, `ReadSysctl`) have no side effect and are
-/// never journaled; every other variant changes the system.
+/// One primitive. Queries (`LinkExists`, `LinkMtu`, `ReadSysctl`, `NftCheck`, `CheckFirewall`:
+/// see [`HostOp::is_query`]) have no side effect and are never journaled; every other variant
+/// changes the system.
 #[repr(u8)]
 #[derive(StableAbi, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
