@@ -24,11 +24,14 @@ use crate::types::{Jail, Network, Platform, PortPolicy};
 #[repr(u8)]
 #[derive(StableAbi, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PluginKind {
+    /// A network mode ([`NetworkMode`]).
     Network,
+    /// A firewall backend ([`Firewall`]).
     Firewall,
 }
 
 impl PluginKind {
+    /// The word for messages: `network` or `firewall`.
     pub fn as_str(self) -> &'static str {
         match self {
             PluginKind::Network => "network",
@@ -89,10 +92,13 @@ impl fmt::Display for NetworkShape {
 #[repr(C)]
 #[derive(StableAbi, Clone, Debug, PartialEq, Eq)]
 pub struct PluginInfo {
+    /// The plugin's name; must match its file name (`libioc_plugin_<name>`).
     pub name: RString,
+    /// What the plugin provides.
     pub kind: PluginKind,
     /// The plugin crate's own version.
     pub version: RString,
+    /// What the plugin does, in one line.
     pub description: RString,
     /// Platforms the plugin can run on.
     pub platforms: RVec<Platform>,
@@ -105,19 +111,30 @@ pub struct PluginInfo {
 #[repr(u8)]
 #[derive(StableAbi, Clone, Debug, PartialEq, Eq)]
 pub enum Hook {
+    /// [`NetworkMode::validate`], before anything changes.
     Validate,
+    /// [`NetworkMode::setup`].
     Setup,
+    /// [`NetworkMode::teardown`].
     Teardown,
+    /// [`NetworkMode::pre_start`].
     PreStart,
+    /// [`NetworkMode::post_start`].
     PostStart,
+    /// [`NetworkMode::pre_stop`].
     PreStop,
+    /// [`NetworkMode::post_stop`].
     PostStop,
+    /// [`Firewall::check_ready`].
     FirewallReady,
+    /// [`Firewall::install`] of this policy.
     FirewallInstall(PortPolicy),
+    /// [`Firewall::remove`] of this policy.
     FirewallRemove(PortPolicy),
 }
 
 impl Hook {
+    /// The hook's name, as the traits call it.
     pub fn name(&self) -> &'static str {
         match self {
             Hook::Validate => "validate",
@@ -140,6 +157,7 @@ impl Hook {
 pub struct LogSink {
     /// 0 = off, 1 = error, 2 = warn, 3 = info, 4 = debug, 5 = trace.
     pub max_level: u8,
+    /// Receives one event: its level (as in `max_level`), target and formatted message.
     pub emit: extern "C" fn(level: u8, target: RStr<'_>, message: RStr<'_>),
 }
 
@@ -149,9 +167,12 @@ pub struct LogSink {
 #[sabi(kind(Prefix(prefix_ref = PluginModRef)))]
 #[sabi(missing_field(panic))]
 pub struct PluginMod {
+    /// Describes the plugin.
     pub info: extern "C" fn() -> PluginInfo,
+    /// Hands the plugin ioc's log sink; called once, right after loading.
     pub init: extern "C" fn(sink: LogSink),
     #[sabi(last_prefix_field)]
+    /// Runs one hook; the error is a message for the user.
     pub call: extern "C" fn(hook: Hook, jail: &Jail, host: HostHandle<'_>) -> RResult<(), RString>,
 }
 
@@ -167,7 +188,9 @@ pub const ROOT_MODULE_SYMBOL: &str = "_1as_0lib_1header_0root_bmodule_bloader";
 
 /// The plugin object a library registers.
 pub enum Instance {
+    /// A network mode.
     Network(Box<dyn NetworkMode>),
+    /// A firewall backend.
     Firewall(Box<dyn Firewall>),
 }
 
@@ -182,13 +205,19 @@ impl Instance {
 
 /// What the export macros record about the plugin in its own library.
 pub struct Registration {
+    /// See [`PluginInfo::name`].
     pub name: &'static str,
+    /// The plugin crate's version.
     pub version: &'static str,
+    /// See [`PluginInfo::description`].
     pub description: &'static str,
+    /// See [`PluginInfo::platforms`].
     pub platforms: &'static [Platform],
     /// See [`PluginInfo::serves`].
     pub serves: &'static [NetworkShape],
+    /// See [`PluginInfo::kind`].
     pub kind: PluginKind,
+    /// Builds the plugin object, on the first hook call.
     pub make: fn() -> Instance,
 }
 

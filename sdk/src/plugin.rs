@@ -14,11 +14,13 @@ pub struct Error {
 }
 
 impl Error {
+    /// An error with this message.
     pub fn new(message: impl Into<String>) -> Error {
         Error {
             message: message.into(),
         }
     }
+    /// The message, as the user reads it.
     pub fn message(&self) -> &str {
         &self.message
     }
@@ -50,6 +52,7 @@ impl From<&str> for Error {
     }
 }
 
+/// A plugin hook's result.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// A network mode: builds a jail's network on start.
@@ -76,15 +79,19 @@ pub trait NetworkMode: Send + Sync + 'static {
     fn teardown(&self, _jail: &Jail, _host: &mut Host<'_>) -> Result<()> {
         Ok(())
     }
+    /// Before the jail is created (after exec_prestart).
     fn pre_start(&self, _jail: &Jail, _host: &mut Host<'_>) -> Result<()> {
         Ok(())
     }
+    /// After exec_poststart, when the jail runs.
     fn post_start(&self, _jail: &Jail, _host: &mut Host<'_>) -> Result<()> {
         Ok(())
     }
+    /// First on stop, before exec_prestop; an error stops nothing (unless forced).
     fn pre_stop(&self, _jail: &Jail, _host: &mut Host<'_>) -> Result<()> {
         Ok(())
     }
+    /// Last on stop, after the journal was undone.
     fn post_stop(&self, _jail: &Jail, _host: &mut Host<'_>) -> Result<()> {
         Ok(())
     }
