@@ -88,9 +88,42 @@ pub enum Error {
     #[error("{0}")]
     Unsupported(String),
 
-    /// A jail's start, stop or plan failed; `message` names the step and what was expected.
-    #[error("jail '{jail}': {message}")]
-    Failed { jail: String, message: String },
+    /// A jail's start, stop, plan or exec failed; the error names the step and what was
+    /// expected.
+    #[error(transparent)]
+    Jail(Box<crate::lifecycle::JailError>),
+
+    /// `ioc exec` on a jail that is not running.
+    #[error("jail '{0}': is not running; start it with `ioc start`")]
+    JailNotRunning(String),
+
+    /// `ioc exec` on a jail whose namespaces disappeared.
+    #[error("jail '{0}': is not running: its namespaces are gone (killed outside ioc, or started from a mount namespace that has ended); `ioc stop` cleans up, `ioc start` starts it again")]
+    JailVanished(String),
+
+    /// `ioc exec` could not enter the jail; `action` reads like "cannot open its namespaces".
+    #[error("jail '{jail}': {action}: {source}")]
+    EnterJail {
+        jail: String,
+        action: &'static str,
+        #[source]
+        source: io::Error,
+    },
+
+    /// `ioc exec` could not run the program in the jail.
+    #[error("jail '{jail}': cannot run {program}: {source}")]
+    ExecInJail {
+        jail: String,
+        program: String,
+        #[source]
+        source: nix::Error,
+    },
+
+    /// Disabling a plugin that a running jail still needs (its stop calls the plugin).
+    #[error(
+        "jail '{jail}': is running with plugin '{plugin}'; stop it before disabling the plugin"
+    )]
+    PluginInUse { jail: String, plugin: String },
 
     /// Several independent failures, all reported at once (validation collects them).
     #[error("{}", Several(.0))]
@@ -123,6 +156,12 @@ impl Error {
             1 => Err(errors.remove(0)),
             _ => Err(Error::Several(errors)),
         }
+    }
+}
+
+impl From<crate::lifecycle::JailError> for Error {
+    fn from(e: crate::lifecycle::JailError) -> Error {
+        Error::Jail(Box::new(e))
     }
 }
 

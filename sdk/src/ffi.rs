@@ -18,7 +18,7 @@ use abi_stable::{declare_root_module_statics, package_version_strings, StableAbi
 use crate::host::{Host, HostHandle};
 use crate::log;
 use crate::plugin::{Firewall, NetworkMode};
-use crate::types::{Jail, Platform, PortPolicy};
+use crate::types::{Jail, Network, Platform, PortPolicy};
 
 /// What a plugin provides.
 #[repr(u8)]
@@ -46,6 +46,48 @@ impl fmt::Display for PluginKind {
     }
 }
 
+/// The shape of a jail's network that a network mode serves, as `network_plugin=auto` sees
+/// it. A mode declares the shapes it serves in its export macro (`serves: [...]`); for a jail
+/// with `network_plugin=auto`, ioc picks the one enabled mode that serves the jail's shape.
+#[repr(u8)]
+#[derive(StableAbi, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NetworkShape {
+    /// `vnet=off`: the jail shares the host's network stack.
+    SharedIp,
+    /// `vnet=on` with plain interfaces only (`nic:bridge`, or none).
+    Vnet,
+    /// `vnet=on` with at least one secure interface (`nic::bridge`).
+    SecureVnet,
+}
+
+impl NetworkShape {
+    /// The shape of `network`.
+    pub fn of(network: &Network) -> NetworkShape {
+        if !network.vnet() {
+            NetworkShape::SharedIp
+        } else if network.interfaces().iter().any(|n| n.secure()) {
+            NetworkShape::SecureVnet
+        } else {
+            NetworkShape::Vnet
+        }
+    }
+
+    /// How the shape is written in a jail's configuration, for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            NetworkShape::SharedIp => "vnet=off",
+            NetworkShape::Vnet => "vnet=on with plain interfaces (nic:bridge)",
+            NetworkShape::SecureVnet => "vnet=on with a secure interface (nic::bridge)",
+        }
+    }
+}
+
+impl fmt::Display for NetworkShape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
 /// How a plugin describes itself.
 #[repr(C)]
 #[derive(StableAbi, Clone, Debug, PartialEq, Eq)]
@@ -61,6 +103,9 @@ pub struct PluginInfo {
     pub description: RString,
     /// Platforms the plugin can run on.
     pub platforms: RVec<Platform>,
+    /// The network shapes a mode serves for `network_plugin=auto`; empty for a mode that is
+    /// only used when named, and for firewall backends.
+    pub serves: RVec<NetworkShape>,
 }
 
 /// One hook call into a plugin.
@@ -170,6 +215,8 @@ pub struct Registration {
     pub description: &'static str,
     /// The platforms the plugin runs on.
     pub platforms: &'static [Platform],
+    /// The jail shapes this mode serves for `network_plugin=auto` (see [`PluginInfo::serves`]).
+    pub serves: &'static [NetworkShape],
     /// What [`make`](Self::make) builds, checked when the instance is first made.
     pub kind: PluginKind,
     /// Builds the plugin object, once, on the first hook call.
@@ -212,6 +259,7 @@ extern "C" fn plugin_info() -> PluginInfo {
             version: "".into(),
             description: "".into(),
             platforms: RVec::new(),
+            serves: RVec::new(),
         };
     };
     PluginInfo {
@@ -220,6 +268,7 @@ extern "C" fn plugin_info() -> PluginInfo {
         version: reg.version.into(),
         description: reg.description.into(),
         platforms: reg.platforms.iter().copied().collect(),
+        serves: reg.serves.iter().copied().collect(),
     }
 }
 
@@ -298,12 +347,18 @@ fn dispatch(hook: Hook, jail: &Jail, handle: HostHandle<'_>) -> Result<(), Strin
 ///     mode: ExampleMode::default(),
 /// }
 /// ```
-/// `platforms: [Platform::Linux]` may follow to restrict where it runs (default: everywhere).
+/// `serves: [NetworkShape::Vnet]` may follow to offer the mode to `network_plugin=auto` for
+/// jails of that shape (see [`NetworkShape`]; default: none, so the mode runs only where a
+/// jail names it). Then `platforms: [Platform::Linux]` may follow to restrict where it runs
+/// (default: everywhere).
 #[macro_export]
 macro_rules! export_network_mode {
-    (name: $name:expr, description: $desc:expr, mode: $make:expr $(, platforms: [$($p:expr),* $(,)?])? $(,)?) => {
+    (name: $name:expr, description: $desc:expr, mode: $make:expr
+        $(, serves: [$($s:expr),* $(,)?])?
+        $(, platforms: [$($p:expr),* $(,)?])? $(,)?) => {
         $crate::__export_plugin!($name, $desc, $crate::__private::PluginKind::Network,
-            $crate::__private::Instance::Network(::std::boxed::Box::new($make))
+            $crate::__private::Instance::Network(::std::boxed::Box::new($make)),
+            [$($($s),*)?]
             $(, [$($p),*])?);
     };
 }
@@ -314,7 +369,7 @@ macro_rules! export_network_mode {
 macro_rules! export_firewall {
     (name: $name:expr, description: $desc:expr, backend: $make:expr $(, platforms: [$($p:expr),* $(,)?])? $(,)?) => {
         $crate::__export_plugin!($name, $desc, $crate::__private::PluginKind::Firewall,
-            $crate::__private::Instance::Firewall(::std::boxed::Box::new($make))
+            $crate::__private::Instance::Firewall(::std::boxed::Box::new($make)), []
             $(, [$($p),*])?);
     };
 }
@@ -322,11 +377,11 @@ macro_rules! export_firewall {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __export_plugin {
-    ($name:expr, $desc:expr, $kind:expr, $make:expr) => {
-        $crate::__export_plugin!($name, $desc, $kind, $make,
+    ($name:expr, $desc:expr, $kind:expr, $make:expr, [$($s:expr),*]) => {
+        $crate::__export_plugin!($name, $desc, $kind, $make, [$($s),*],
             [$crate::Platform::Linux, $crate::Platform::FreeBsd]);
     };
-    ($name:expr, $desc:expr, $kind:expr, $make:expr, [$($p:expr),*]) => {
+    ($name:expr, $desc:expr, $kind:expr, $make:expr, [$($s:expr),*], [$($p:expr),*]) => {
         /// The root module of this plugin library, found by ioc through abi_stable.
         #[no_mangle]
         #[allow(non_upper_case_globals)]
@@ -337,6 +392,7 @@ macro_rules! __export_plugin {
                 version: ::std::env!("CARGO_PKG_VERSION"),
                 description: $desc,
                 platforms: &[$($p),*],
+                serves: &[$($s),*],
                 kind: $kind,
                 make: || $make,
             };
@@ -364,6 +420,46 @@ mod tests {
         assert_eq!(
             super::ROOT_MODULE_SYMBOL,
             abi_stable::library::ROOT_MODULE_LOADER_NAME
+        );
+    }
+
+    #[test]
+    fn a_network_has_the_shape_its_vnet_and_interfaces_make() {
+        use super::NetworkShape;
+        use crate::types::{IpMode, Network, NetworkSpec, Nic};
+        let network = |vnet: bool, secure: &[bool]| -> Network {
+            let mac = "02:00:00:00:00:01".parse().unwrap();
+            NetworkSpec {
+                vnet,
+                interfaces: secure
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| Nic::new(&format!("vnet{i}"), Some("bridge0"), *s, mac, mac))
+                    .collect(),
+                ip4: Vec::new(),
+                ip6: Vec::new(),
+                defaultrouter: None,
+                defaultrouter6: None,
+                ip4_mode: IpMode::New,
+                ip6_mode: IpMode::New,
+                ip4_saddrsel: true,
+                ip6_saddrsel: true,
+                allow_raw_sockets: false,
+            }
+            .into()
+        };
+        assert_eq!(
+            NetworkShape::of(&network(false, &[])),
+            NetworkShape::SharedIp
+        );
+        assert_eq!(NetworkShape::of(&network(true, &[])), NetworkShape::Vnet);
+        assert_eq!(
+            NetworkShape::of(&network(true, &[false])),
+            NetworkShape::Vnet
+        );
+        assert_eq!(
+            NetworkShape::of(&network(true, &[false, true])),
+            NetworkShape::SecureVnet
         );
     }
 }

@@ -359,4 +359,11 @@ impl<'a> Host<'a> {
             other => Err(Self::unexpected("nft-chain-exists", other)),
         }
     }
+
+    /// Fails, naming property 'firewall' and what to fix, unless the jail's firewall backend
+    /// is ready to enforce policies (see [`HostOp::CheckFirewall`]). Call it from `validate`
+    /// in a mode that uses [`Host::protect_port`].
+    pub fn check_firewall(&mut self) -> Result<(), HostError> {
+        self.expect_done(HostOp::CheckFirewall)
+    }
 }

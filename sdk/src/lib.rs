@@ -46,7 +46,10 @@ mod plugin;
 pub mod testing;
 mod types;
 
-pub use ffi::{Hook, LogSink, PluginInfo, PluginKind, PluginMod, PluginModRef, ROOT_MODULE_SYMBOL};
+pub use ffi::{
+    Hook, LogSink, NetworkShape, PluginInfo, PluginKind, PluginMod, PluginModRef,
+    ROOT_MODULE_SYMBOL,
+};
 pub use host::{Host, HostHandle, PairSpec};
 pub use ops::{
     CommandOutput, EnvVar, HostError, HostErrorKind, HostOp, HostReply, NftFamily, Side, UndoAction,

@@ -236,6 +236,13 @@ pub enum HostOp {
         /// The chain's name.
         chain: RString,
     },
+    /// Is the jail's firewall backend (the host-wide `firewall` property) enabled, built for
+    /// this platform and ready to enforce policies? A query: ioc asks the backend's
+    /// [`Firewall::check_ready`](crate::Firewall::check_ready) and replies `Done`, or an
+    /// error naming property 'firewall' and what to fix. A mode that will call
+    /// [`HostOp::ProtectPort`] sends this from its `validate`, so a missing or broken firewall
+    /// stops the start before anything changes (and shows in a dry run).
+    CheckFirewall,
 }
 
 impl HostOp {
@@ -249,6 +256,7 @@ impl HostOp {
                 | HostOp::NftCheck { .. }
                 | HostOp::NftTableExists { .. }
                 | HostOp::NftChainExists { .. }
+                | HostOp::CheckFirewall
         )
     }
 
@@ -278,6 +286,7 @@ impl HostOp {
             HostOp::RegisterUndo { .. } => "register-undo",
             HostOp::NftTableExists { .. } => "nft-table-exists",
             HostOp::NftChainExists { .. } => "nft-chain-exists",
+            HostOp::CheckFirewall => "check-firewall",
         }
     }
 }

@@ -67,7 +67,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// undo of the journal, `post_stop`.
 pub trait NetworkMode: Send + Sync + 'static {
     /// Checks the jail's properties and the host's preconditions. The host only answers
-    /// queries here; any change is refused.
+    /// queries here; any change is refused. A mode that hands ports to the firewall backend
+    /// calls [`Host::check_firewall`] here, so a firewall that cannot protect them stops the
+    /// start before anything changes.
     fn validate(&self, _jail: &Jail, _host: &mut Host<'_>) -> Result<()> {
         Ok(())
     }

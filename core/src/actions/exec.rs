@@ -26,17 +26,9 @@ pub fn exec(run: &RunDir, name: &str, argv: &[String]) -> Result<Infallible> {
     match run.state(name) {
         JailState::Running { .. } => {}
         JailState::Vanished { .. } => {
-            return Err(Error::Failed {
-                jail: name.to_string(),
-                message: "is not running: its namespaces are gone (killed outside ioc, or started from a mount namespace that has ended); `ioc stop` cleans up, `ioc start` starts it again".into(),
-            })
+            return Err(Error::JailVanished(name.to_string()));
         }
-        _ => {
-            return Err(Error::Failed {
-                jail: name.to_string(),
-                message: "is not running; start it with `ioc start`".into(),
-            })
-        }
+        _ => return Err(Error::JailNotRunning(name.to_string())),
     }
     platform_exec(run, name, argv)
 }
@@ -44,21 +36,28 @@ pub fn exec(run: &RunDir, name: &str, argv: &[String]) -> Result<Infallible> {
 #[cfg(target_os = "linux")]
 fn platform_exec(run: &RunDir, name: &str, argv: &[String]) -> Result<Infallible> {
     use crate::host::linux::jail::{JailNs, JailPaths};
-    let failed = |message: String| Error::Failed {
-        jail: name.to_string(),
-        message,
+    let enter = |action: &'static str| {
+        move |source: std::io::Error| Error::EnterJail {
+            jail: name.to_string(),
+            action,
+            source,
+        }
     };
     let args = cstrings(argv)?;
     let cwd = std::env::current_dir().ok();
     let ns = JailNs::open(&JailPaths::new(run.path(), name))
-        .map_err(|e| failed(format!("cannot open its namespaces: {e}")))?;
+        .map_err(enter("cannot open its namespaces"))?;
     ns.enter()
-        .map_err(|e| failed(format!("cannot enter its namespaces: {e}")))?;
+        .map_err(|e| enter("cannot enter its namespaces")(e.into()))?;
     // The jail shares the host's files; stay in the same directory when it is visible there.
     let here = cwd.filter(|d| d.is_dir()).unwrap_or_else(|| "/".into());
     let _ = std::env::set_current_dir(here);
     let err = nix::unistd::execvp(&args[0], &args).unwrap_err();
-    Err(failed(format!("cannot run {}: {err}", argv[0])))
+    Err(Error::ExecInJail {
+        jail: name.to_string(),
+        program: argv[0].clone(),
+        source: err,
+    })
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -70,8 +69,9 @@ fn platform_exec(_run: &RunDir, name: &str, argv: &[String]) -> Result<Infallibl
     full.extend(argv.iter().cloned());
     let args = cstrings(&full)?;
     let err = nix::unistd::execv(&args[0], &args).unwrap_err();
-    Err(Error::Failed {
+    Err(Error::ExecInJail {
         jail: name.to_string(),
-        message: format!("cannot run jexec: {err}"),
+        program: "jexec".into(),
+        source: err,
     })
 }

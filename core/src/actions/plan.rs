@@ -27,15 +27,7 @@ pub struct RenderedPlan {
 }
 
 fn jail_errors(errors: Vec<JailError>) -> Error {
-    Error::Several(
-        errors
-            .into_iter()
-            .map(|e| Error::Failed {
-                jail: e.jail,
-                message: e.message,
-            })
-            .collect(),
-    )
+    Error::Several(errors.into_iter().map(Error::from).collect())
 }
 
 /// The plan of starting or stopping the selected jails on `platform`. Changes nothing and
@@ -54,6 +46,7 @@ pub fn plan(
     };
     retarget_firewall(store, &mut specs, platform)?;
     let mut registry = super::registry(store)?;
+    registry.remember_auto_picks(run.path(), false);
     let mut backend = PlanHost::new(platform);
     if platform == Platform::current() {
         backend = with_live_probe(backend);

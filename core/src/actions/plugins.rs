@@ -63,11 +63,9 @@ pub fn set_plugin_enabled(store: &Store, run: &RunDir, name: &str, enabled: bool
                 continue;
             };
             if snapshot.mode == name || snapshot.jail.firewall() == name {
-                return Err(Error::Failed {
+                return Err(Error::PluginInUse {
                     jail,
-                    message: format!(
-                        "is running with plugin '{name}'; stop it before disabling the plugin"
-                    ),
+                    plugin: name.to_string(),
                 });
             }
         }

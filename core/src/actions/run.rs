@@ -24,6 +24,7 @@ pub fn start(store: &Store, run: &RunDir, filter: &Filter) -> Result<JailReport>
     require_root("ioc start")?;
     let specs = super::select_with_dependencies(store, filter)?;
     let mut registry = super::registry(store)?;
+    registry.remember_auto_picks(run.path(), true);
     let mut backend = host::native(run);
     let mut lifecycle = Lifecycle::new(backend.as_mut(), &mut registry, run.clone())
         .with_faults(Faults::from_env());

@@ -78,24 +78,37 @@ impl FromStr for JailName {
     }
 }
 
+/// A name that is not a valid interface or plugin name; says what was expected.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    #[error("invalid interface name \"{0}\": expected a letter followed by letters, digits, '_', '.' or '-', at most {MAX_NIC_NAME} characters")]
+    Nic(String),
+    #[error("expected a plugin name (lowercase letters, digits, '_' or '-', starting with a letter or digit, at most {MAX_PLUGIN_NAME} characters) but got \"{0}\"")]
+    Plugin(String),
+}
+
+impl From<NameError> for String {
+    /// For the config syntax, whose reasons are text.
+    fn from(e: NameError) -> String {
+        e.to_string()
+    }
+}
+
 /// Checks a network interface name (a jail NIC or a host interface or bridge): a letter, then
-/// letters, digits, `_`, `.` or `-`, at most 15 characters. Returns the reason on failure.
-pub fn check_nic_name(name: &str) -> std::result::Result<(), String> {
+/// letters, digits, `_`, `.` or `-`, at most 15 characters.
+pub fn check_nic_name(name: &str) -> std::result::Result<(), NameError> {
     let mut chars = name.chars();
     let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
     let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
     if first_ok && rest_ok && name.len() <= MAX_NIC_NAME {
         Ok(())
     } else {
-        Err(format!(
-            "invalid interface name \"{name}\": expected a letter followed by letters, digits, \
-             '_', '.' or '-', at most {MAX_NIC_NAME} characters"
-        ))
+        Err(NameError::Nic(name.to_string()))
     }
 }
 
 /// Checks a plugin name: `[a-z0-9][a-z0-9_-]*`, at most 64 characters.
-pub fn check_plugin_name(name: &str) -> std::result::Result<(), String> {
+pub fn check_plugin_name(name: &str) -> std::result::Result<(), NameError> {
     let mut chars = name.chars();
     let first_ok = chars
         .next()
@@ -105,10 +118,7 @@ pub fn check_plugin_name(name: &str) -> std::result::Result<(), String> {
     if first_ok && rest_ok && name.len() <= MAX_PLUGIN_NAME {
         Ok(())
     } else {
-        Err(format!(
-            "expected a plugin name (lowercase letters, digits, '_' or '-', starting with a \
-             letter or digit, at most {MAX_PLUGIN_NAME} characters) but got \"{name}\""
-        ))
+        Err(NameError::Plugin(name.to_string()))
     }
 }
 
@@ -162,7 +172,7 @@ mod tests {
             "-x",
             "vnet/0",
         ] {
-            let err = check_nic_name(bad).unwrap_err();
+            let err = check_nic_name(bad).unwrap_err().to_string();
             assert!(err.contains(&format!("\"{bad}\"")), "{err}");
         }
     }

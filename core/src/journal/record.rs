@@ -327,6 +327,8 @@ pub(super) enum DiskOp {
     #[serde(rename = "register_undo")]
     RegisterUndo { action: DiskUndoAction },
     /// A query; never journaled, here so the conversion stays total.
+    #[serde(rename = "check_firewall")]
+    CheckFirewall,
     #[serde(rename = "nft_table_exists")]
     NftTableExists {
         family: DiskNftFamily,

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 
 use ioc_sdk::Network;
 
+use super::error::{Failure, Holder};
 use crate::runtime::RunDir;
 
 /// The static addresses of a jail's network, each with the property it came from.
@@ -44,23 +45,23 @@ impl<'r> AddressBook<'r> {
         }
     }
 
-    /// The first address of `network` someone else holds, as an error message.
-    pub fn conflict(&self, jail: &str, network: &Network) -> Option<String> {
+    /// The first address of `network` someone else holds.
+    pub fn conflict(&self, jail: &str, network: &Network) -> Option<Failure> {
         static_addresses(network)
             .into_iter()
-            .find_map(|(ip, prop)| {
-                let whose = match self.run.address_owner(ip) {
-                    Some(owner) if owner != jail => format!("running jail '{owner}'"),
-                    _ => match self.starting.get(&ip) {
-                        Some(owner) if owner != jail => {
-                            format!("jail '{owner}', which is starting too")
-                        }
+            .find_map(|(address, property)| {
+                let holder = match self.run.address_owner(address) {
+                    Some(owner) if owner != jail => Holder::Running(owner),
+                    _ => match self.starting.get(&address) {
+                        Some(owner) if owner != jail => Holder::Starting(owner.clone()),
                         _ => return None,
                     },
                 };
-                Some(format!(
-                    "property '{prop}': address {ip} is already used by {whose}"
-                ))
+                Some(Failure::AddressInUse {
+                    property,
+                    address,
+                    holder,
+                })
             })
     }
 }

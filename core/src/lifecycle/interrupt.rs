@@ -67,10 +67,17 @@ pub fn received() -> Option<&'static str> {
     }
 }
 
+/// A start stopped by a signal, named like `SIGINT`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("interrupted by {signal}")]
+pub struct Interrupted {
+    pub signal: &'static str,
+}
+
 /// An error naming the signal, once one was received; for the points where a start checks.
-pub fn check() -> Result<(), String> {
+pub fn check() -> Result<(), Interrupted> {
     match received() {
-        Some(signal) => Err(format!("interrupted by {signal}")),
+        Some(signal) => Err(Interrupted { signal }),
         None => Ok(()),
     }
 }

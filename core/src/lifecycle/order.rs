@@ -2,13 +2,21 @@
 
 use std::collections::BTreeMap;
 
+/// The `depends` properties form a cycle; `cycle` names the jails in it, the first repeated
+/// at the end.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the depends properties form a cycle: {}", cycle.join(" -> "))]
+pub struct CycleError {
+    pub cycle: Vec<String>,
+}
+
 /// Orders `names` so that every jail comes after the jails it depends on. `depends` maps a name
 /// to the names it needs (only names present in `names` are ordered; the caller adds missing
 /// dependencies first). A cycle is an error naming the jails in it.
 pub fn dependency_order(
     names: &[String],
     depends: &BTreeMap<String, Vec<String>>,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, CycleError> {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         Visiting,
@@ -20,17 +28,14 @@ pub fn dependency_order(
         marks: &mut BTreeMap<String, Mark>,
         stack: &mut Vec<String>,
         out: &mut Vec<String>,
-    ) -> Result<(), String> {
+    ) -> Result<(), CycleError> {
         match marks.get(name) {
             Some(Mark::Done) => return Ok(()),
             Some(Mark::Visiting) => {
                 let start = stack.iter().position(|n| n == name).unwrap_or(0);
                 let mut cycle = stack[start..].to_vec();
                 cycle.push(name.to_string());
-                return Err(format!(
-                    "the depends properties form a cycle: {}",
-                    cycle.join(" -> ")
-                ));
+                return Err(CycleError { cycle });
             }
             None => {}
         }
@@ -77,7 +82,7 @@ mod tests {
             vec!["db", "cache", "web"]
         );
         let d = deps(&[("web", &["db"]), ("db", &["web"]), ("cache", &[])]);
-        let err = dependency_order(&names, &d).unwrap_err();
+        let err = dependency_order(&names, &d).unwrap_err().to_string();
         assert!(err.contains("web -> db -> web"), "{err}");
     }
 }

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use ioc_sdk::{AddressKind, Network};
 
-use super::spec::{auto_mode, JailSpec};
+use super::spec::{JailSpec, ModeChoice};
 use crate::config::syntax::{NetworkPlugin, ResolvConf};
 use crate::config::{Hook, ResolvedJail};
 use crate::step::{HookPoint, JailParams};
@@ -29,8 +29,8 @@ pub fn spec_for(jail: &ResolvedJail, all: &[ResolvedJail]) -> JailSpec {
     let network: Network = jail.network_spec().into();
     let name = jail.name().as_str().to_string();
     let mode = match jail.network_plugin() {
-        NetworkPlugin::Auto => auto_mode(&network).to_string(),
-        NetworkPlugin::Named(plugin) => plugin.as_str().to_string(),
+        NetworkPlugin::Auto => ModeChoice::Auto,
+        NetworkPlugin::Named(plugin) => ModeChoice::Named(plugin.as_str().to_string()),
     };
     let depends_filter = jail.depends();
     let depends = if depends_filter.is_empty() {

@@ -6,7 +6,9 @@ use std::rc::Rc;
 
 use ioc_sdk::{Hook, HostError, HostErrorKind, HostOp, HostReply, Jail, PluginKind, Side};
 
+use super::error::{Failure, UndoError};
 use super::faults::Faults;
+use super::firewall::answer_query;
 use crate::host::Backend;
 use crate::journal::{Journal, Record};
 use crate::plugins::{LoadedPlugin, Registry};
@@ -45,7 +47,8 @@ impl Session {
     pub fn record(&mut self, step: Step, undo: Option<Undo>) -> Result<usize, HostError> {
         self.changes += 1;
         self.faults.before(self.changes)?;
-        super::interrupt::check().map_err(|e| HostError::new(HostErrorKind::Other, e))?;
+        super::interrupt::check()
+            .map_err(|e| HostError::new(HostErrorKind::Other, e.to_string()))?;
         let index = self
             .journal
             .append(Record::Step { step, undo })
@@ -80,7 +83,7 @@ pub fn perform(
     origin: Origin,
 ) -> Result<HostReply, HostError> {
     if op.is_query() {
-        return backend.perform(&s.params, op);
+        return answer_query(backend, registry, &s.jail, &s.params, op);
     }
     match op {
         HostOp::RegisterUndo { action } => {
@@ -147,7 +150,7 @@ pub fn perform(
 fn firewall_plugin(registry: &mut Registry, name: &str) -> Result<Rc<LoadedPlugin>, HostError> {
     registry
         .get(name, PluginKind::Firewall)
-        .map_err(|e| HostError::new(HostErrorKind::Other, e))
+        .map_err(|e| HostError::new(HostErrorKind::Other, e.to_string()))
 }
 
 /// Carries out a request while undoing: journaled as done (no undo of its own), and a piece
@@ -203,8 +206,8 @@ pub fn unwind(
     registry: &mut Registry,
     s: &mut Session,
     force: bool,
-    after_jail: &mut dyn FnMut(&mut dyn Backend, &mut Session) -> Vec<String>,
-) -> Vec<String> {
+    after_jail: &mut dyn FnMut(&mut dyn Backend, &mut Session) -> Vec<Failure>,
+) -> Vec<Failure> {
     let mut errors = Vec::new();
     let pending = s.journal.pending_undos();
     for (index, undo) in &pending {
@@ -219,7 +222,7 @@ pub fn unwind(
             .and_then(|_| backend.remove_jail(params, force))
             .and_then(|()| s.mark_undone(*index));
         if let Err(e) = result {
-            errors.push(format!("remove jail: {e}"));
+            errors.push(UndoError::RemoveJail(e).into());
         }
     }
     errors.extend(after_jail(backend, s));
@@ -249,25 +252,32 @@ pub fn unwind(
         };
         match result.and_then(|()| s.mark_undone(*index)) {
             Ok(()) => {}
-            Err(e) => errors.push(describe_undo(undo, &e)),
+            Err(e) => errors.push(undo_error(undo, e).into()),
         }
     }
     errors
 }
 
-fn describe_undo(undo: &Undo, e: &HostError) -> String {
+fn undo_error(undo: &Undo, source: HostError) -> UndoError {
     match undo {
-        Undo::DestroyLink { side, name } => {
-            let side = if *side == Side::Jail {
-                " in the jail"
-            } else {
-                ""
-            };
-            format!("destroy interface {name}{side}: {e}")
-        }
-        Undo::RemoveHostAlias { iface, address } => format!("remove {address} from {iface}: {e}"),
-        Undo::RemovePolicy { backend, .. } => format!("remove {backend} firewall rules: {e}"),
-        Undo::Plugin(action) => format!("undo {action:?}: {e}"),
-        Undo::RemoveJail(_) => format!("remove jail: {e}"),
+        Undo::DestroyLink { side, name } => UndoError::DestroyLink {
+            name: name.clone(),
+            in_jail: *side == Side::Jail,
+            source,
+        },
+        Undo::RemoveHostAlias { iface, address } => UndoError::RemoveHostAlias {
+            iface: iface.clone(),
+            address: *address,
+            source,
+        },
+        Undo::RemovePolicy { backend, .. } => UndoError::RemovePolicy {
+            backend: backend.clone(),
+            source,
+        },
+        Undo::Plugin(action) => UndoError::Plugin {
+            action: action.clone(),
+            source,
+        },
+        Undo::RemoveJail(_) => UndoError::RemoveJail(source),
     }
 }

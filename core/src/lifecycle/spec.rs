@@ -15,8 +15,8 @@ pub struct JailSpec {
     pub properties: Vec<(String, String)>,
     /// Kernel params; `jid` is filled in when the JID is allocated.
     pub params: JailParams,
-    /// The network plugin to use (already resolved from `network_plugin=auto`).
-    pub mode: String,
+    /// The network plugin to use, or `auto` (resolved when the jail starts).
+    pub mode: ModeChoice,
     pub hooks: Vec<(HookPoint, String)>,
     /// The `IOC_<PROPERTY>` hook environment (without `IOC_JID`, added at start).
     pub hook_env: Vec<(String, String)>,
@@ -50,21 +50,12 @@ impl JailSpec {
             .find(|(p, _)| *p == point)
             .map(|(_, c)| c.as_str())
     }
-
-    /// True when a NIC asks for Secure VNET, so the firewall backend must be ready.
-    pub fn needs_firewall(&self) -> bool {
-        self.network.interfaces().iter().any(|n| n.secure())
-    }
 }
 
-/// The network plugin `network_plugin=auto` picks: shared-ip without VNET, secure-vnet when a
-/// NIC is written `nic::bridge`, vnet otherwise.
-pub fn auto_mode(network: &Network) -> &'static str {
-    if !network.vnet() {
-        "shared-ip"
-    } else if network.interfaces().iter().any(|n| n.secure()) {
-        "secure-vnet"
-    } else {
-        "vnet"
-    }
+/// A jail's `network_plugin`: a mode by name, or `auto`, which picks the one enabled mode that
+/// declares it serves the jail's network shape (see `Registry::auto_mode`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ModeChoice {
+    Auto,
+    Named(String),
 }

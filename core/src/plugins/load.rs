@@ -6,18 +6,18 @@ use std::path::{Path, PathBuf};
 use abi_stable::library::{lib_header_from_path, LibraryError};
 use abi_stable::std_types::RResult;
 use ioc_sdk::{
-    Hook, HostError, HostHandle, HostOp, HostReply, Jail, Platform, PluginKind, PluginModRef,
-    SDK_VERSION,
+    Hook, HostError, HostHandle, HostOp, HostReply, Jail, NetworkShape, Platform, PluginKind,
+    PluginModRef, SDK_VERSION,
 };
 
 use super::logsink;
 use super::search::plugin_name_from_file;
-use super::trust::check_trusted;
+use super::trust::{check_trusted, TrustError};
 
 /// Why a library was not loaded. Each renders as one line naming the file.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum LoadError {
-    Untrusted(String),
+    Untrusted(TrustError),
     Open {
         path: PathBuf,
         reason: String,
@@ -43,7 +43,7 @@ pub enum LoadError {
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            LoadError::Untrusted(msg) => f.write_str(msg),
+            LoadError::Untrusted(e) => e.fmt(f),
             LoadError::Open { path, reason } => {
                 write!(f, "cannot load plugin {}: {reason}", path.display())
             }
@@ -91,6 +91,16 @@ fn sdk_compatible(plugin: &str, ours: &str) -> bool {
         && plugin.split('.').all(|p| p.parse::<u64>().is_ok())
 }
 
+/// A hook that failed inside a plugin: `message` is the plugin's own (a panic arrives as one
+/// too). Callers add what the plugin was doing for the jail.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct HookError {
+    pub plugin: String,
+    pub hook: &'static str,
+    pub message: String,
+}
+
 /// A loaded plugin library.
 pub struct LoadedPlugin {
     pub name: String,
@@ -98,6 +108,8 @@ pub struct LoadedPlugin {
     pub version: String,
     pub description: String,
     pub platforms: Vec<Platform>,
+    /// The network shapes a mode offers to `network_plugin=auto`.
+    pub serves: Vec<NetworkShape>,
     pub sdk_version: String,
     pub path: PathBuf,
     module: PluginModRef,
@@ -152,6 +164,7 @@ impl LoadedPlugin {
             version: info.version.to_string(),
             description: info.description.to_string(),
             platforms: info.platforms.to_vec(),
+            serves: info.serves.to_vec(),
             sdk_version: plugin_sdk,
             path: path.into(),
             module,
@@ -173,16 +186,20 @@ impl LoadedPlugin {
         self.platforms.contains(&platform)
     }
 
-    /// Runs one hook. `perform` carries out the plugin's host requests. The error is the
-    /// plugin's own message (a panic inside the plugin arrives here as an error too).
-    pub fn call<F>(&self, hook: Hook, jail: &Jail, perform: &mut F) -> Result<(), String>
+    /// Runs one hook. `perform` carries out the plugin's host requests.
+    pub fn call<F>(&self, hook: Hook, jail: &Jail, perform: &mut F) -> Result<(), HookError>
     where
         F: FnMut(&HostOp) -> Result<HostReply, HostError>,
     {
+        let hook_name = hook.name();
         let handle = HostHandle::new(perform);
         match (self.module.call())(hook, jail, handle) {
             RResult::ROk(()) => Ok(()),
-            RResult::RErr(e) => Err(e.into_string()),
+            RResult::RErr(e) => Err(HookError {
+                plugin: self.name.clone(),
+                hook: hook_name,
+                message: e.into_string(),
+            }),
         }
     }
 }

@@ -5,13 +5,14 @@
 //! the others. Loading is refused for files an attacker could have written (see [`trust`]) and
 //! for libraries built against another SDK (see [`load`]).
 
+mod auto;
 mod load;
 mod logsink;
 mod registry;
 mod search;
 mod trust;
 
-pub use load::{LoadError, LoadedPlugin};
-pub use registry::{PluginEntry, PluginStatus, Registry, SHIPPED_PLUGINS};
+pub use load::{HookError, LoadError, LoadedPlugin};
+pub use registry::{PluginEntry, PluginError, PluginStatus, Registry, SHIPPED_PLUGINS};
 pub use search::{file_name_for, plugin_name_from_file, SearchPath};
-pub use trust::check_trusted;
+pub use trust::{check_trusted, TrustError};

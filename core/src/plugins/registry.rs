@@ -4,10 +4,51 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use ioc_sdk::PluginKind;
+use ioc_sdk::{NetworkShape, PluginKind};
 
-use super::load::LoadedPlugin;
+use super::auto::AutoPicks;
+use super::load::{LoadError, LoadedPlugin};
 use super::search::SearchPath;
+
+/// Why a plugin asked for by name cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PluginError {
+    #[error("plugin '{0}' is disabled; enable it with `ioc plugins enable {0}`")]
+    Disabled(String),
+    /// No file for it along the search path.
+    #[error("plugin '{name}' not found (looked for {file} in {})", dirs.join(", "))]
+    NotFound {
+        name: String,
+        file: String,
+        dirs: Vec<String>,
+    },
+    /// Found but refused (trust, SDK version, ABI...).
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error("plugin '{name}' is a {is} plugin, but a {needed} plugin is needed here")]
+    WrongKind {
+        name: String,
+        is: PluginKind,
+        needed: PluginKind,
+    },
+    /// `network_plugin=auto` found no enabled mode that serves the jail's shape. The disabled
+    /// plugins and the refused ones are named: one of them may be the mode wanted.
+    #[error("property 'network_plugin': no enabled network plugin serves {shape} (network_plugin=auto){}{}",
+        disabled.iter().map(|d| format!("; plugin '{d}' is disabled (enable it with `ioc plugins enable {d}`)")).collect::<String>(),
+        refused.iter().map(|r| format!("; {r}")).collect::<String>())]
+    NoAutoMode {
+        shape: NetworkShape,
+        disabled: Vec<String>,
+        refused: Vec<String>,
+    },
+    /// `network_plugin=auto` found several enabled modes that serve the jail's shape.
+    #[error("property 'network_plugin': network_plugin=auto is ambiguous: plugins {} all serve {shape}; name one with `ioc set network_plugin=NAME`",
+        names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", "))]
+    AutoAmbiguous {
+        shape: NetworkShape,
+        names: Vec<String>,
+    },
+}
 
 /// Plugins that ship with ioc; enabled unless the admin disables them. Any other plugin must be
 /// enabled explicitly, because enabling one means running its code as root.
@@ -55,6 +96,8 @@ pub struct Registry {
     enabled: BTreeSet<String>,
     disabled: BTreeSet<String>,
     loaded: BTreeMap<String, Rc<LoadedPlugin>>,
+    /// What `network_plugin=auto` picked in this process and where picks are remembered.
+    pub(super) auto: AutoPicks,
 }
 
 impl Registry {
@@ -66,7 +109,13 @@ impl Registry {
             enabled: enabled.iter().cloned().collect(),
             disabled: disabled.iter().cloned().collect(),
             loaded: BTreeMap::new(),
+            auto: AutoPicks::default(),
         }
+    }
+
+    /// The plugins the admin disabled.
+    pub(super) fn disabled(&self) -> impl Iterator<Item = &String> {
+        self.disabled.iter()
     }
 
     pub fn search_path(&self) -> &SearchPath {
@@ -79,37 +128,37 @@ impl Registry {
     }
 
     /// The plugin called `name`, which must be of `kind`; loaded on first use.
-    pub fn get(&mut self, name: &str, kind: PluginKind) -> Result<Rc<LoadedPlugin>, String> {
+    pub fn get(&mut self, name: &str, kind: PluginKind) -> Result<Rc<LoadedPlugin>, PluginError> {
         if !self.is_enabled(name) {
-            return Err(format!(
-                "plugin '{name}' is disabled; enable it with `ioc plugins enable {name}`"
-            ));
+            return Err(PluginError::Disabled(name.to_string()));
         }
         let plugin = match self.loaded.get(name) {
             Some(p) => p.clone(),
             None => {
-                let path = self.search.find(name).ok_or_else(|| {
-                    format!(
-                        "plugin '{name}' not found (looked for {} in {})",
-                        super::file_name_for(name),
-                        self.search
+                let path = self
+                    .search
+                    .find(name)
+                    .ok_or_else(|| PluginError::NotFound {
+                        name: name.to_string(),
+                        file: super::file_name_for(name),
+                        dirs: self
+                            .search
                             .dirs()
                             .iter()
                             .map(|d| d.display().to_string())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                })?;
-                let plugin = Rc::new(LoadedPlugin::load(&path).map_err(|e| e.to_string())?);
+                            .collect(),
+                    })?;
+                let plugin = Rc::new(LoadedPlugin::load(&path)?);
                 self.loaded.insert(name.to_string(), plugin.clone());
                 plugin
             }
         };
         if plugin.kind != kind {
-            return Err(format!(
-                "plugin '{name}' is a {} plugin, but a {kind} plugin is needed here",
-                plugin.kind
-            ));
+            return Err(PluginError::WrongKind {
+                name: name.to_string(),
+                is: plugin.kind,
+                needed: kind,
+            });
         }
         Ok(plugin)
     }

@@ -219,7 +219,7 @@ pub fn op_commands(params: &JailParams, op: &HostOp) -> Vec<Command> {
         | HostOp::NftCheck { .. }
         | HostOp::NftTableExists { .. }
         | HostOp::NftChainExists { .. } => vec![],
-        HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } => vec![],
+        HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } | HostOp::CheckFirewall => vec![],
         HostOp::CreatePair { .. } => create_pair(op, "epair0a"),
         HostOp::CreateBridge { name, mtu } => {
             let mut argv = ifc(&["bridge", "create", "name", name]);

@@ -90,7 +90,9 @@ pub fn render(ctx: &mut RenderContext, params: &JailParams, step: &Step) -> Vec<
             | HostOp::NftChainExists { .. } => {
                 vec![]
             }
-            HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } => vec![],
+            HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } | HostOp::CheckFirewall => {
+                vec![]
+            }
             HostOp::CreatePair {
                 host,
                 peer,

@@ -81,7 +81,7 @@ pub fn call<F>(plugin: &LoadedPlugin, hook: Hook, jail: &Jail, mut perform: F) -
 where
     F: FnMut(&HostOp) -> Result<HostReply, HostError>,
 {
-    plugin.call(hook, jail, &mut perform)
+    plugin.call(hook, jail, &mut perform).map_err(|e| e.message)
 }
 
 /// The kernel params of `myjail` as started with JID 5 (a VNET jail).

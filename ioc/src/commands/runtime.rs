@@ -22,10 +22,7 @@ pub fn report(report: JailReport, out: &mut dyn Write) -> CommandResult {
                 };
                 writeln!(out, "{name}: {what}")?;
             }
-            Err(e) => errors.push(Error::Failed {
-                jail: e.jail,
-                message: e.message,
-            }),
+            Err(e) => errors.push(e.into()),
         }
     }
     out.flush()?;

@@ -22,6 +22,8 @@ impl NetworkMode for SecureVnet {
                 a.nic(),
             )));
         }
+        // Every port goes to the firewall backend: it must be ready before anything changes.
+        host.check_firewall()?;
         Ok(())
     }
 
@@ -34,6 +36,7 @@ ioc_sdk::export_network_mode! {
     name: "secure-vnet",
     description: "Secure VNET: VNET whose ports pass only the jail's own MAC and IPs",
     mode: SecureVnet,
+    serves: [ioc_sdk::NetworkShape::SecureVnet],
 }
 
 #[cfg(test)]

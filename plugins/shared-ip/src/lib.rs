@@ -76,6 +76,7 @@ ioc_sdk::export_network_mode! {
     name: "shared-ip",
     description: "Shared IP (vnet=off): addresses aliased on host interfaces, host network stack",
     mode: SharedIp,
+    serves: [ioc_sdk::NetworkShape::SharedIp],
 }
 
 #[cfg(test)]

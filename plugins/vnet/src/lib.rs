@@ -20,6 +20,7 @@ ioc_sdk::export_network_mode! {
     name: "vnet",
     description: "VNET on a bridge: a pair per interface, host end on the bridge",
     mode: Vnet,
+    serves: [ioc_sdk::NetworkShape::Vnet],
 }
 
 #[cfg(test)]

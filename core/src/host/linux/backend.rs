@@ -528,10 +528,12 @@ impl Backend for LinuxHost {
                 let exists = self.nfnetlink()?.chain_exists(*family, table, chain);
                 exists.map(HostReply::Flag).map_err(nl_error)
             }
-            HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } => Err(HostError::new(
-                HostErrorKind::Unsupported,
-                format!("{} is handled by the lifecycle, not the host", op.name()),
-            )),
+            HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } | HostOp::CheckFirewall => {
+                Err(HostError::new(
+                    HostErrorKind::Unsupported,
+                    format!("{} is handled by the lifecycle, not the host", op.name()),
+                ))
+            }
         }
     }
 

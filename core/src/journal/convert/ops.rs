@@ -205,6 +205,7 @@ impl From<&HostOp> for DiskOp {
             HostOp::RegisterUndo { action } => DiskOp::RegisterUndo {
                 action: action.into(),
             },
+            HostOp::CheckFirewall => DiskOp::CheckFirewall,
             HostOp::NftTableExists { family, table } => DiskOp::NftTableExists {
                 family: (*family).into(),
                 table: table.to_string(),
@@ -321,6 +322,7 @@ impl From<DiskOp> for HostOp {
             DiskOp::RegisterUndo { action } => HostOp::RegisterUndo {
                 action: action.into(),
             },
+            DiskOp::CheckFirewall => HostOp::CheckFirewall,
             DiskOp::NftTableExists { family, table } => HostOp::NftTableExists {
                 family: family.into(),
                 table: table.into(),

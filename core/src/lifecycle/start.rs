@@ -1,0 +1,225 @@
+//! Starting jails: dependency order, journaled creation, rollback of a failed start.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use ioc_sdk::Hook;
+
+use super::session::unwind;
+use super::{
+    conflicts, dependency_order, interrupt, Failure, JailError, JailSpec, Lifecycle, Outcome,
+    Session, StartError,
+};
+use crate::journal::{Journal, Record};
+use crate::plugins::LoadedPlugin;
+use crate::runtime::JailState;
+use crate::snapshot::Snapshot;
+use crate::step::{HookPoint, Step, Undo};
+
+/// A run-dir or journal error, saying what was being done.
+pub(super) fn io(action: &'static str) -> impl FnOnce(std::io::Error) -> Failure {
+    move |source| Failure::Io { action, source }
+}
+
+impl Lifecycle<'_> {
+    /// Starts jails in dependency order after validating all of them. Nothing changes when
+    /// validation fails. A jail whose start fails is rolled back completely; the others go on.
+    pub fn start(&mut self, specs: Vec<JailSpec>) -> Vec<Result<(String, Outcome), JailError>> {
+        let specs = match self.order(specs) {
+            Ok(s) => s,
+            Err(e) => return vec![Err(e)],
+        };
+        let mut results = Vec::new();
+        let mut to_start = Vec::new();
+        for spec in specs {
+            match self.run.state(&spec.name) {
+                JailState::Running { jid } => {
+                    results.push(Ok((spec.name.clone(), Outcome::AlreadyRunning { jid })))
+                }
+                _ => to_start.push(spec),
+            }
+        }
+        let errors = self.validate(&to_start);
+        if !errors.is_empty() {
+            results.extend(errors.into_iter().map(Err));
+            return results;
+        }
+        for spec in &to_start {
+            if let Err(e) = interrupt::check() {
+                results.push(Err(JailError::new(&spec.name, Failure::NotStarted(e))));
+                continue;
+            }
+            results.push(
+                self.start_one(spec)
+                    .map(|jid| (spec.name.clone(), Outcome::Started { jid }))
+                    .map_err(|e| JailError::new(&spec.name, e)),
+            );
+        }
+        results
+    }
+
+    pub(super) fn order(&self, specs: Vec<JailSpec>) -> Result<Vec<JailSpec>, JailError> {
+        let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
+        let depends: BTreeMap<String, Vec<String>> = specs
+            .iter()
+            .map(|s| (s.name.clone(), s.depends.clone()))
+            .collect();
+        let order =
+            dependency_order(&names, &depends).map_err(|e| JailError::new(&names.join(","), e))?;
+        let mut by_name: BTreeMap<String, JailSpec> =
+            specs.into_iter().map(|s| (s.name.clone(), s)).collect();
+        Ok(order.iter().filter_map(|n| by_name.remove(n)).collect())
+    }
+
+    pub(super) fn start_one(&mut self, spec: &JailSpec) -> Result<u32, Failure> {
+        let _lock = self.run.lock_jail(&spec.name).map_err(io("lock"))?;
+        self.clean_leftovers(&spec.name)?;
+        let mode = self.mode_for(spec)?;
+        let addresses: Vec<IpAddr> = conflicts::static_addresses(&spec.network)
+            .into_iter()
+            .map(|(ip, _)| ip)
+            .collect();
+        let jid = self
+            .run
+            .allocate(&spec.name, &addresses)
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::AddrInUse => Failure::AddressClaimed(e),
+                _ => io("allocate a JID")(e),
+            })?;
+        let journal = match Journal::create(&self.run.journal_path(&spec.name)) {
+            Ok(j) => j,
+            Err(e) => {
+                let _ = self.release(&spec.name);
+                return Err(io("create journal")(e));
+            }
+        };
+        let mut s = Session::new(
+            spec.jail(jid, self.platform()),
+            spec.params_with_jid(jid),
+            journal,
+            self.faults,
+        );
+        let begun = s
+            .journal
+            .append(Record::Begin(Box::new(snapshot_of(spec, &mode.name, &s))));
+        // A signal during the last change still fails the start: it rolls back as a whole.
+        let result = begun
+            .map_err(io("write journal"))
+            .and_then(|_| self.run_start(spec, &mode, &mut s))
+            .and_then(|()| interrupt::check().map_err(Failure::from));
+        match result {
+            Ok(()) => {
+                s.journal
+                    .append(Record::Started)
+                    .map_err(io("write journal"))?;
+                Ok(jid)
+            }
+            Err(e) => Err(self.roll_back(&spec.name, s, e).into()),
+        }
+    }
+
+    /// Undoes a failed start; the error holds what failed and whether cleanup did too.
+    pub(super) fn roll_back(&mut self, name: &str, mut s: Session, cause: Failure) -> StartError {
+        let rollback = unwind(self.backend, self.plugins, &mut s, true, &mut |_, _| {
+            Vec::new()
+        });
+        let cleanup = if rollback.is_empty() {
+            let removed = s.journal.remove();
+            removed.and(self.release(name)).err()
+        } else {
+            None
+        };
+        StartError {
+            jail: name.to_string(),
+            cause: Box::new(cause),
+            rollback,
+            cleanup,
+        }
+    }
+
+    pub(super) fn release(&mut self, name: &str) -> std::io::Result<()> {
+        self.run.release(name)?;
+        self.backend.jail_released(&self.run)
+    }
+
+    /// A journal left by a crashed ioc (or a failed stop) is undone before a new start.
+    pub(super) fn clean_leftovers(&mut self, name: &str) -> Result<(), Failure> {
+        match self.run.state(name) {
+            JailState::Stopped => Ok(()),
+            JailState::Running { jid } => Err(Failure::AlreadyRunning { jid }),
+            state @ (JailState::Incomplete { .. } | JailState::Vanished { .. }) => {
+                let what = if matches!(state, JailState::Vanished { .. }) {
+                    "after the jail vanished (its namespaces are gone)"
+                } else {
+                    "after an interrupted start or stop"
+                };
+                tracing::info!(jail = name, "cleaning up {what}");
+                self.stop_locked(name, true)
+                    .map(drop)
+                    .map_err(|e| Failure::Leftovers(Box::new(e)))
+            }
+        }
+    }
+
+    /// The start itself, with `mode` as the jail's network mode.
+    pub(super) fn run_start(
+        &mut self,
+        spec: &JailSpec,
+        mode: &LoadedPlugin,
+        s: &mut Session,
+    ) -> Result<(), Failure> {
+        self.run_hook(
+            spec.hook(HookPoint::ExecPrestart),
+            HookPoint::ExecPrestart,
+            &spec.hook_env,
+            s,
+        )?;
+        self.call_mode(mode, Hook::PreStart, s)?;
+        let params = s.params.clone();
+        s.record(
+            Step::CreateJail(params.clone()),
+            Some(Undo::RemoveJail(params.clone())),
+        )
+        .and_then(|_| self.backend.create_jail(&params))
+        .map_err(|source| Failure::Host {
+            action: "create the jail",
+            source,
+        })?;
+        self.run_hook(
+            spec.hook(HookPoint::ExecCreated),
+            HookPoint::ExecCreated,
+            &spec.hook_env,
+            s,
+        )?;
+        self.call_mode(mode, Hook::Setup, s)?;
+        self.backend
+            .settle_addresses(&s.params)
+            .map_err(Failure::HostPlain)?;
+        for point in [HookPoint::ExecStart, HookPoint::ExecPoststart] {
+            self.run_hook(spec.hook(point), point, &spec.hook_env, s)?;
+        }
+        self.call_mode(mode, Hook::PostStart, s)
+    }
+}
+
+/// What the journal keeps of a start for its stop: `mode` is the mode's name (never `auto`,
+/// so the stop uses the mode the start used).
+pub(super) fn snapshot_of(spec: &JailSpec, mode: &str, s: &Session) -> Snapshot {
+    Snapshot {
+        jail: s.jail.clone(),
+        params: s.params.clone(),
+        mode: mode.to_string(),
+        stop_hooks: spec
+            .hooks
+            .iter()
+            .filter(|(p, _)| {
+                matches!(
+                    p,
+                    HookPoint::ExecPrestop | HookPoint::ExecStop | HookPoint::ExecPoststop
+                )
+            })
+            .cloned()
+            .collect(),
+        hook_env: spec.hook_env.clone(),
+    }
+}
