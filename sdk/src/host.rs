@@ -366,4 +366,28 @@ impl<'a> Host<'a> {
     pub fn check_firewall(&mut self) -> Result<(), HostError> {
         self.expect_done(HostOp::CheckFirewall)
     }
+
+    /// Has the host learn the port's run-time addresses into `sink` (see
+    /// [`HostOp::LearnAddresses`]). Returns the netfilter queue the learner listens on (Linux),
+    /// which the backend's rules must hand DHCP replies and router advertisements toward the
+    /// jail to; `None` where the platform learns without a queue.
+    pub fn learn_addresses(
+        &mut self,
+        port: &str,
+        mac: Mac,
+        learning: crate::PortLearning,
+        sink: crate::LearnSink,
+    ) -> Result<Option<u16>, HostError> {
+        match self.perform(HostOp::LearnAddresses {
+            port: port.into(),
+            mac,
+            dhcp4: learning.dhcp4,
+            slaac: learning.slaac,
+            sink,
+        })? {
+            HostReply::Number(n) => Ok(n.into_option().map(|q| q as u16)),
+            HostReply::Done => Ok(None),
+            other => Err(Self::unexpected("learn-addresses", other)),
+        }
+    }
 }

@@ -52,12 +52,13 @@ pub use ffi::{
 };
 pub use host::{Host, HostHandle, PairSpec};
 pub use ops::{
-    CommandOutput, EnvVar, HostError, HostErrorKind, HostOp, HostReply, NftFamily, Side, UndoAction,
+    CommandOutput, EnvVar, HostError, HostErrorKind, HostOp, HostReply, LearnSink, NftFamily, Side,
+    UndoAction,
 };
 pub use plugin::{Error, Firewall, NetworkMode, Result};
 pub use types::{
     solicited_node, Address, AddressKind, Cidr, Gateway, Ip, IpMode, Jail, Mac, Network,
-    NetworkSpec, Nic, Platform, PortPolicy,
+    NetworkSpec, Nic, Platform, PortLearning, PortPolicy,
 };
 
 /// The `tracing` crate plugins log with; its events reach ioc's log.

@@ -243,6 +243,64 @@ pub enum HostOp {
     /// [`HostOp::ProtectPort`] sends this from its `validate`, so a missing or broken firewall
     /// stops the start before anything changes (and shows in a dry run).
     CheckFirewall,
+    /// Learn the addresses a Secure VNET port may use at run time (DHCP leases, SLAAC
+    /// addresses) and keep them in `sink` for exactly as long as they are valid.
+    ///
+    /// The host watches what servers on the bridge's other ports send toward `port` for `mac`
+    /// (DHCP ACK/NAK for `dhcp4`, router advertisements for `slaac`), never what the jail
+    /// sends (except that a DHCP RELEASE from the jail drops its lease early), and adds each
+    /// address to the sink with the lease's or prefix's lifetime, follows renewals and
+    /// address changes, and removes it on expiry. On Linux the replies reach the jail only
+    /// after the sink holds the address: the backend's rules hand them to the learner through
+    /// the netfilter queue this op replies with (`Number(Some(queue))`), which fails closed
+    /// when no learner listens. Undone (the learner stopped) on stop or rollback.
+    LearnAddresses {
+        /// The host-side interface of the jail's pair.
+        port: RString,
+        /// The jail's MAC: only replies for it count.
+        mac: Mac,
+        /// Learn DHCPv4 leases.
+        dhcp4: bool,
+        /// Learn SLAAC addresses (EUI-64 of `mac` in each advertised prefix).
+        slaac: bool,
+        /// Where the learned addresses go.
+        sink: LearnSink,
+    },
+}
+
+/// Where [`HostOp::LearnAddresses`] keeps the addresses it learns: sets or tables the firewall
+/// backend's rules consult, so a new lease is an element update, not a rule rewrite.
+#[repr(u8)]
+#[derive(StableAbi, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LearnSink {
+    /// nftables sets with the `timeout` flag, in one table of the backend's.
+    NftSets {
+        /// The table's family.
+        family: NftFamily,
+        /// The table's name.
+        table: RString,
+        /// The set of IPv4 addresses (`type ipv4_addr; flags timeout`).
+        set4: RString,
+        /// The set of IPv6 addresses (`type ipv6_addr; flags timeout`).
+        set6: RString,
+    },
+    /// ipfw lookup tables (FreeBSD), by name.
+    IpfwTables {
+        /// The table of IPv4 addresses.
+        table4: RString,
+        /// The table of IPv6 addresses.
+        table6: RString,
+    },
+    /// pf tables in an anchor (FreeBSD).
+    PfTables {
+        /// The anchor holding the tables.
+        anchor: RString,
+        /// The table of IPv4 addresses.
+        table4: RString,
+        /// The table of IPv6 addresses.
+        table6: RString,
+    },
 }
 
 impl HostOp {
@@ -287,6 +345,7 @@ impl HostOp {
             HostOp::NftTableExists { .. } => "nft-table-exists",
             HostOp::NftChainExists { .. } => "nft-chain-exists",
             HostOp::CheckFirewall => "check-firewall",
+            HostOp::LearnAddresses { .. } => "learn-addresses",
         }
     }
 }

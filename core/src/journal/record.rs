@@ -243,6 +243,37 @@ pub(super) struct DiskPortPolicy {
     pub ipv4: Vec<IpAddr>,
     pub ipv6: Vec<IpAddr>,
     pub mtu: Option<u32>,
+    /// Absent in journals written before learned addresses existed.
+    #[serde(default)]
+    pub learn: DiskLearning,
+}
+
+/// `ioc_sdk::PortLearning`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub(super) struct DiskLearning {
+    pub dhcp4: bool,
+    pub slaac: bool,
+    pub dhcp_server: bool,
+}
+
+/// `ioc_sdk::LearnSink`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(super) enum DiskLearnSink {
+    #[serde(rename = "nft_sets")]
+    NftSets {
+        family: DiskNftFamily,
+        table: String,
+        set4: String,
+        set6: String,
+    },
+    #[serde(rename = "ipfw_tables")]
+    IpfwTables { table4: String, table6: String },
+    #[serde(rename = "pf_tables")]
+    PfTables {
+        anchor: String,
+        table4: String,
+        table6: String,
+    },
 }
 
 /// `ioc_sdk::UndoAction`.
@@ -329,6 +360,14 @@ pub(super) enum DiskOp {
     /// A query; never journaled, here so the conversion stays total.
     #[serde(rename = "check_firewall")]
     CheckFirewall,
+    #[serde(rename = "learn_addresses")]
+    LearnAddresses {
+        port: String,
+        mac: DiskMac,
+        dhcp4: bool,
+        slaac: bool,
+        sink: DiskLearnSink,
+    },
     #[serde(rename = "nft_table_exists")]
     NftTableExists {
         family: DiskNftFamily,

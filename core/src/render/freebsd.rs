@@ -220,6 +220,8 @@ pub fn op_commands(params: &JailParams, op: &HostOp) -> Vec<Command> {
         | HostOp::NftTableExists { .. }
         | HostOp::NftChainExists { .. } => vec![],
         HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } | HostOp::CheckFirewall => vec![],
+        // TODO(issue 11): the learner's command line.
+        HostOp::LearnAddresses { .. } => vec![],
         HostOp::CreatePair { .. } => create_pair(op, "epair0a"),
         HostOp::CreateBridge { name, mtu } => {
             let mut argv = ifc(&["bridge", "create", "name", name]);

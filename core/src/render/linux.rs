@@ -87,7 +87,9 @@ pub fn render(ctx: &mut RenderContext, params: &JailParams, step: &Step) -> Vec<
             | HostOp::ReadSysctl { .. }
             | HostOp::NftCheck { .. }
             | HostOp::NftTableExists { .. }
-            | HostOp::NftChainExists { .. } => {
+            | HostOp::NftChainExists { .. }
+            // TODO(issue 11): the learner's command line.
+            | HostOp::LearnAddresses { .. } => {
                 vec![]
             }
             HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } | HostOp::CheckFirewall => {

@@ -13,4 +13,4 @@ mod policy;
 pub use address::{solicited_node, Address, AddressKind, Cidr, Ip, Mac};
 pub use jail::{Jail, Platform};
 pub use network::{Gateway, IpMode, Network, NetworkSpec, Nic};
-pub use policy::PortPolicy;
+pub use policy::{PortLearning, PortPolicy};

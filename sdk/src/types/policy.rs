@@ -25,6 +25,32 @@ pub struct PortPolicy {
     ipv4: RVec<Ip>,
     ipv6: RVec<Ip>,
     mtu: ROption<u32>,
+    learn: PortLearning,
+}
+
+/// Addresses a Secure VNET port may use that are not known before the jail runs: learned by the
+/// host from what servers on the bridge's other ports send toward the jail's MAC, never from
+/// anything the jail sends (see [`HostOp::LearnAddresses`](crate::HostOp::LearnAddresses)).
+#[repr(C)]
+#[derive(StableAbi, Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortLearning {
+    /// The NIC takes its IPv4 address by DHCP (`ip4_addr="vnet0|dhcp"`): until it has a lease
+    /// the jail may send only DHCP client traffic, and then only from its leased address.
+    pub dhcp4: bool,
+    /// The NIC takes IPv6 addresses by SLAAC (`ip6_addr="vnet0|accept_rtadv"`): router
+    /// advertisements reach the jail, and it may use the EUI-64 address of its MAC in each
+    /// advertised prefix, for the prefix's valid lifetime.
+    pub slaac: bool,
+    /// The jail is the network's DHCP server (property `dhcp_server`): its port may send DHCP
+    /// server replies, which every other Secure VNET port drops.
+    pub dhcp_server: bool,
+}
+
+impl PortLearning {
+    /// True when the host must learn addresses for the port (DHCP or SLAAC).
+    pub fn any(&self) -> bool {
+        self.dhcp4 || self.slaac
+    }
 }
 
 impl PortPolicy {
@@ -58,7 +84,17 @@ impl PortPolicy {
             ipv4,
             ipv6,
             mtu: mtu.into(),
+            learn: PortLearning::default(),
         }
+    }
+    /// The same policy, with addresses learned at run time as `learn` says.
+    pub fn with_learning(mut self, learn: PortLearning) -> PortPolicy {
+        self.learn = learn;
+        self
+    }
+    /// What the host learns for this port, beyond its static addresses.
+    pub fn learning(&self) -> PortLearning {
+        self.learn
     }
     /// The jail's name, for rule comments and table names.
     pub fn jail(&self) -> &str {

@@ -528,6 +528,11 @@ impl Backend for LinuxHost {
                 let exists = self.nfnetlink()?.chain_exists(*family, table, chain);
                 exists.map(HostReply::Flag).map_err(nl_error)
             }
+            // TODO(issue 11): the address learner.
+            HostOp::LearnAddresses { .. } => Err(HostError::new(
+                HostErrorKind::Unsupported,
+                "learning addresses is not implemented yet",
+            )),
             HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } | HostOp::CheckFirewall => {
                 Err(HostError::new(
                     HostErrorKind::Unsupported,

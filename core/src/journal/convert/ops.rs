@@ -3,7 +3,9 @@
 use std::net::IpAddr;
 
 use abi_stable::std_types::{ROption, RString};
-use ioc_sdk::{EnvVar, HostOp, Mac, NftFamily, PortPolicy, Side, UndoAction};
+use ioc_sdk::{
+    EnvVar, HostOp, LearnSink, Mac, NftFamily, PortLearning, PortPolicy, Side, UndoAction,
+};
 
 use super::super::record::*;
 
@@ -37,6 +39,7 @@ impl From<&PortPolicy> for DiskPortPolicy {
             ipv4: p.ipv4().map(IpAddr::V4).collect(),
             ipv6: p.ipv6().map(IpAddr::V6).collect(),
             mtu: p.mtu(),
+            learn: p.learning().into(),
         }
     }
 }
@@ -53,6 +56,89 @@ impl From<DiskPortPolicy> for PortPolicy {
             p.ipv4.into_iter().chain(p.ipv6),
             p.mtu,
         )
+        .with_learning(p.learn.into())
+    }
+}
+
+impl From<PortLearning> for DiskLearning {
+    fn from(l: PortLearning) -> DiskLearning {
+        DiskLearning {
+            dhcp4: l.dhcp4,
+            slaac: l.slaac,
+            dhcp_server: l.dhcp_server,
+        }
+    }
+}
+
+impl From<DiskLearning> for PortLearning {
+    fn from(l: DiskLearning) -> PortLearning {
+        PortLearning {
+            dhcp4: l.dhcp4,
+            slaac: l.slaac,
+            dhcp_server: l.dhcp_server,
+        }
+    }
+}
+
+impl From<&LearnSink> for DiskLearnSink {
+    fn from(s: &LearnSink) -> DiskLearnSink {
+        match s {
+            LearnSink::NftSets {
+                family,
+                table,
+                set4,
+                set6,
+            } => DiskLearnSink::NftSets {
+                family: (*family).into(),
+                table: table.to_string(),
+                set4: set4.to_string(),
+                set6: set6.to_string(),
+            },
+            LearnSink::IpfwTables { table4, table6 } => DiskLearnSink::IpfwTables {
+                table4: table4.to_string(),
+                table6: table6.to_string(),
+            },
+            LearnSink::PfTables {
+                anchor,
+                table4,
+                table6,
+            } => DiskLearnSink::PfTables {
+                anchor: anchor.to_string(),
+                table4: table4.to_string(),
+                table6: table6.to_string(),
+            },
+        }
+    }
+}
+
+impl From<DiskLearnSink> for LearnSink {
+    fn from(s: DiskLearnSink) -> LearnSink {
+        match s {
+            DiskLearnSink::NftSets {
+                family,
+                table,
+                set4,
+                set6,
+            } => LearnSink::NftSets {
+                family: family.into(),
+                table: table.into(),
+                set4: set4.into(),
+                set6: set6.into(),
+            },
+            DiskLearnSink::IpfwTables { table4, table6 } => LearnSink::IpfwTables {
+                table4: table4.into(),
+                table6: table6.into(),
+            },
+            DiskLearnSink::PfTables {
+                anchor,
+                table4,
+                table6,
+            } => LearnSink::PfTables {
+                anchor: anchor.into(),
+                table4: table4.into(),
+                table6: table6.into(),
+            },
+        }
     }
 }
 
@@ -206,6 +292,19 @@ impl From<&HostOp> for DiskOp {
                 action: action.into(),
             },
             HostOp::CheckFirewall => DiskOp::CheckFirewall,
+            HostOp::LearnAddresses {
+                port,
+                mac,
+                dhcp4,
+                slaac,
+                sink,
+            } => DiskOp::LearnAddresses {
+                port: port.to_string(),
+                mac: (*mac).into(),
+                dhcp4: *dhcp4,
+                slaac: *slaac,
+                sink: sink.into(),
+            },
             HostOp::NftTableExists { family, table } => DiskOp::NftTableExists {
                 family: (*family).into(),
                 table: table.to_string(),
@@ -323,6 +422,19 @@ impl From<DiskOp> for HostOp {
                 action: action.into(),
             },
             DiskOp::CheckFirewall => HostOp::CheckFirewall,
+            DiskOp::LearnAddresses {
+                port,
+                mac,
+                dhcp4,
+                slaac,
+                sink,
+            } => HostOp::LearnAddresses {
+                port: port.into(),
+                mac: mac.into(),
+                dhcp4,
+                slaac,
+                sink: sink.into(),
+            },
             DiskOp::NftTableExists { family, table } => HostOp::NftTableExists {
                 family: family.into(),
                 table: table.into(),
