@@ -122,10 +122,8 @@ mod linux {
             *dst = src as libc::c_char;
         }
         // SAFETY: SIOCGIFHWADDR reads ifr_name and writes the ifreq we own.
-        check(
-            unsafe { libc::ioctl(fd.as_raw_fd(), libc::SIOCGIFHWADDR, &mut req) },
-            "SIOCGIFHWADDR",
-        )?;
+        let status = unsafe { libc::ioctl(fd.as_raw_fd(), libc::SIOCGIFHWADDR, &mut req) };
+        check(status, "SIOCGIFHWADDR")?;
         // SAFETY: the kernel filled in the hwaddr member of the union.
         let data = unsafe { req.ifr_ifru.ifru_hwaddr.sa_data };
         Ok(Mac(std::array::from_fn(|i| data[i] as u8)))
@@ -323,32 +321,28 @@ mod linux {
         let fd = packet_socket()?;
         let on: libc::c_int = 1;
         // SAFETY: setsockopt with a pointer to a live c_int of the size given.
-        check(
-            unsafe {
-                libc::setsockopt(
-                    fd.as_raw_fd(),
-                    libc::SOL_PACKET,
-                    libc::PACKET_AUXDATA,
-                    (&on as *const libc::c_int).cast(),
-                    size_of::<libc::c_int>() as libc::socklen_t,
-                )
-            },
-            "PACKET_AUXDATA",
-        )?;
+        let status = unsafe {
+            libc::setsockopt(
+                fd.as_raw_fd(),
+                libc::SOL_PACKET,
+                libc::PACKET_AUXDATA,
+                (&on as *const libc::c_int).cast(),
+                size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        check(status, "PACKET_AUXDATA")?;
         // Binding with ETH_P_ALL and the link starts the capture: from here on no frame of
         // this link is missed, and no frame of another link is seen.
         let at = link_address(ifindex(dev)?, libc::ETH_P_ALL as u16, None);
         // SAFETY: `at` is a live sockaddr_ll of the size given.
-        check(
-            unsafe {
-                libc::bind(
-                    fd.as_raw_fd(),
-                    (&at as *const libc::sockaddr_ll).cast(),
-                    size_of::<libc::sockaddr_ll>() as libc::socklen_t,
-                )
-            },
-            "bind",
-        )?;
+        let status = unsafe {
+            libc::bind(
+                fd.as_raw_fd(),
+                (&at as *const libc::sockaddr_ll).cast(),
+                size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+            )
+        };
+        check(status, "bind")?;
         eprintln!("listening on {dev}");
         let deadline = Instant::now() + window;
         let mut buf = vec![0u8; 65536];
