@@ -243,8 +243,9 @@ pub(super) struct DiskPortPolicy {
     pub ipv4: Vec<IpAddr>,
     pub ipv6: Vec<IpAddr>,
     pub mtu: Option<u32>,
-    /// Absent in journals written before learned addresses existed.
-    #[serde(default)]
+    /// Absent in journals written before learned addresses existed, and left out when nothing
+    /// is learned, so a static policy keeps format 1's exact shape.
+    #[serde(default, skip_serializing_if = "DiskLearning::is_none")]
     pub learn: DiskLearning,
 }
 
@@ -254,6 +255,12 @@ pub(super) struct DiskLearning {
     pub dhcp4: bool,
     pub slaac: bool,
     pub dhcp_server: bool,
+}
+
+impl DiskLearning {
+    fn is_none(&self) -> bool {
+        *self == DiskLearning::default()
+    }
 }
 
 /// `ioc_sdk::LearnSink`.
