@@ -49,6 +49,13 @@ fn io_error(what: &str, e: io::Error) -> HostError {
 /// name), in its own process group so a ^C to ioc does not end it, detached from ioc's
 /// standard streams, and records its pid. Returns the pid.
 pub fn spawn(cmd: &Command, jail_dir: &Path, port: &str) -> Result<u32, HostError> {
+    // The port names the pid file: it must stay a file name in the jail's run dir.
+    if port.is_empty() || port.starts_with('.') || port.contains('/') {
+        return Err(HostError::new(
+            HostErrorKind::Other,
+            format!("learn addresses: {port:?} is not an interface name"),
+        ));
+    }
     let exe = std::env::current_exe().map_err(|e| io_error("find ioc's own executable", e))?;
     let mut process = Process::new(exe);
     process
@@ -124,6 +131,16 @@ mod tests {
         let name = file.file_name().unwrap().to_str().unwrap();
         assert_eq!(port_of(name), Some("vnet0:5"));
         assert_eq!(port_of("journal"), None);
+    }
+
+    #[test]
+    fn a_port_that_is_no_file_name_is_refused_before_anything_starts() {
+        let dir = tempfile::tempdir().unwrap();
+        let cmd = Command::new(["ioc", "__learn"]);
+        for port in ["", "../x", "a/b", ".."] {
+            assert!(spawn(&cmd, dir.path(), port).is_err(), "{port}");
+        }
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     #[test]
