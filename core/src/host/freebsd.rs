@@ -20,8 +20,12 @@ use crate::render::{Command, RenderContext};
 use crate::runtime::RunDir;
 use crate::step::{HookPoint, JailParams, Step};
 
+mod learner;
+
 pub struct FreeBsdHost {
     render: RenderContext,
+    /// Where each jail's learners are recorded (see [`learner`]).
+    run: RunDir,
     /// IPv6 aliases added for each jail in this command, still to pass DAD (see [`dad`]).
     dad: DadWatch,
 }
@@ -30,6 +34,7 @@ impl FreeBsdHost {
     pub fn new(run: &RunDir) -> FreeBsdHost {
         FreeBsdHost {
             render: RenderContext::new(Platform::FreeBsd, run.path()),
+            run: run.clone(),
             dad: DadWatch::default(),
         }
     }
@@ -140,6 +145,8 @@ impl Backend for FreeBsdHost {
 
     fn remove_jail(&mut self, params: &JailParams, _force: bool) -> Result<(), HostError> {
         self.dad.take(&params.name);
+        // The learners serve the jail's ports only: they end with it.
+        learner::stop_all(&self.run.jail_dir(&params.name))?;
         // jail -r ends every process of the jail (SIGTERM, then SIGKILL) and removes it.
         match run_checked(&Command::new([fb::JAIL, "-r", &params.kernel_name()])) {
             Err(e) if e.kind != HostErrorKind::NotFound => Err(e),
@@ -193,6 +200,21 @@ impl Backend for FreeBsdHost {
                     process.envs(env.iter().map(|e| (e.key.as_str(), e.value.as_str())));
                 }
                 run(process, cmd.stdin.as_deref()).map(HostReply::Output)
+            }
+            HostOp::LearnAddresses { port, .. } => {
+                let cmd = fb::learn::learner_command(op)
+                    .into_iter()
+                    .flatten()
+                    .next()
+                    .ok_or_else(|| {
+                        HostError::new(
+                            HostErrorKind::Unsupported,
+                            "nftables sets do not exist on FreeBSD; the learner fills ipfw or pf tables there",
+                        )
+                    })?;
+                learner::spawn(&cmd, &self.run.jail_dir(&params.name), port)?;
+                // bpf only watches: there is no queue for the rules to hand replies to.
+                Ok(HostReply::Done)
             }
             HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } | HostOp::CheckFirewall => {
                 Err(HostError::new(

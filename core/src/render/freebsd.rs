@@ -7,6 +7,8 @@ use ioc_sdk::{Cidr, HostOp, IpMode, Mac, Side};
 use super::{Command, RenderContext};
 use crate::step::{JailParams, Step};
 
+pub mod learn;
+
 pub const IFCONFIG: &str = "/sbin/ifconfig";
 pub const JAIL: &str = "/usr/sbin/jail";
 pub const JEXEC: &str = "/usr/sbin/jexec";
@@ -220,8 +222,11 @@ pub fn op_commands(params: &JailParams, op: &HostOp) -> Vec<Command> {
         | HostOp::NftTableExists { .. }
         | HostOp::NftChainExists { .. } => vec![],
         HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } | HostOp::CheckFirewall => vec![],
-        // TODO(issue 11): the learner's command line.
-        HostOp::LearnAddresses { .. } => vec![],
+        // The learner's command line; an nftables sink has none here (the host refuses it).
+        HostOp::LearnAddresses { .. } => learn::learner_command(op)
+            .and_then(Result::ok)
+            .into_iter()
+            .collect(),
         HostOp::CreatePair { .. } => create_pair(op, "epair0a"),
         HostOp::CreateBridge { name, mtu } => {
             let mut argv = ifc(&["bridge", "create", "name", name]);

@@ -17,7 +17,13 @@
 //! ```
 //!
 //! and removal, in libioc's order: destroy `vnet0:5`, `vnet0:5:a`, `vnet0:5:net`, then
-//! `/sbin/ipfw -q delete 10005`. Every step goes on past pieces already gone, so removal also
+//! `/sbin/ipfw -q delete 10005`.
+//!
+//! A port that learns addresses (`ip4_addr="vnet0|dhcp"`, `ip6_addr="vnet0|accept_rtadv"`)
+//! also gets its tables, made before the rules (`/sbin/ipfw -q table ioc-5-vnet0-lease4 create
+//! type addr or-flush`), and its learner, started after the rules and before the bridges (see
+//! [`learn`]); removal destroys the tables after deleting the rules. The learner stops with
+//! the jail (the FreeBSD host ends it when it removes the jail) and when its port is gone. Every step goes on past pieces already gone, so removal also
 //! cleans up after an install that stopped halfway. See [`ioc_jail_bridge`] for why the second
 //! bridge is needed.
 //!
@@ -45,6 +51,7 @@
 //! Router advertisements and redirects from the jail are dropped; other ethertypes are dropped
 //! by the bridge itself (`net.link.bridge.pfil_onlyip`, on by default).
 
+pub mod learn;
 pub mod rules;
 
 use ioc_jail_bridge::{all_or_errors, require_sysctl, JailBridge};
@@ -67,6 +74,23 @@ fn number(policy: &PortPolicy) -> Result<u32> {
             policy.jid()
         ))
     })
+}
+
+/// `ipfw -q table NAME destroy`; a table already gone (ESRCH, "No such process") is not an
+/// error, so removal also cleans up after an install that stopped before creating it.
+fn destroy_table(host: &mut Host<'_>, table: &str) -> std::result::Result<(), String> {
+    let argv = [IPFW, "-q", "table", table, "destroy"];
+    match host.run(Side::Host, &argv, &[], None) {
+        Ok(out) if out.status == 0 => Ok(()),
+        Ok(out) if out.stderr.contains("No such") => Ok(()),
+        Ok(out) => Err(format!(
+            "`{}` exited with status {}: {}",
+            argv.join(" "),
+            out.status,
+            out.stderr.trim()
+        )),
+        Err(e) => Err(format!("{}: {e}", argv.join(" "))),
+    }
 }
 
 impl Firewall for Ipfw {
@@ -94,11 +118,22 @@ impl Firewall for Ipfw {
     fn install(&self, jail: &Jail, policy: &PortPolicy, host: &mut Host<'_>) -> Result<()> {
         let number = number(policy)?.to_string();
         let links = JailBridge::new(jail, policy);
+        let (learning, tables) = (policy.learning(), learn::Tables::of(policy));
         links.create_pair(host)?;
+        // The tables exist before the rules that name them, and the learner runs before any
+        // frame crosses (the bridges come last).
+        for table in learn::create_tables(&tables, learning) {
+            let mut argv = vec![IPFW, "-q"];
+            argv.extend(table.iter().map(String::as_str));
+            host.run_checked(Side::Host, &argv, None)?;
+        }
         for rule in rules::rules(policy, &links) {
             let mut argv = vec![IPFW, "-q", "add", &number];
             argv.extend(rule.iter().map(String::as_str));
             host.run_checked(Side::Host, &argv, None)?;
+        }
+        if learning.any() {
+            host.learn_addresses(policy.port(), policy.mac(), learning, tables.sink())?;
         }
         links.connect(host)
     }
@@ -121,6 +156,13 @@ impl Firewall for Ipfw {
                     )),
                     Err(e) => errors.push(format!("{IPFW} -q delete {number}: {e}")),
                 }
+            }
+        }
+        // After the rules: ipfw refuses to destroy a table a rule still names.
+        let tables = learn::Tables::of(policy);
+        for table in tables.used(policy.learning()) {
+            if let Err(e) = destroy_table(host, table) {
+                errors.push(e);
             }
         }
         all_or_errors(errors)

@@ -5,6 +5,8 @@ use std::net::{IpAddr, Ipv6Addr};
 use ioc_jail_bridge::JailBridge;
 use ioc_sdk::PortPolicy;
 
+use crate::learn::{self, Tables};
+
 /// libioc numbers a jail's rules 10000 + JID, so one `ipfw delete` removes them all.
 pub const RULE_OFFSET: u32 = 10000;
 /// 65535 is ipfw's default rule; numbers above it do not exist.
@@ -15,7 +17,7 @@ pub fn rule_number(jid: u32) -> Option<u32> {
     jid.checked_add(RULE_OFFSET).filter(|n| *n <= LAST_RULE)
 }
 
-fn words(list: &[&str]) -> Vec<String> {
+pub(crate) fn words(list: &[&str]) -> Vec<String> {
     list.iter().map(|w| w.to_string()).collect()
 }
 
@@ -29,20 +31,35 @@ fn words(list: &[&str]) -> Vec<String> {
 /// a static IPv6 address needs is let through (DAD and MLD from `::`, solicitations to its
 /// solicited-node groups). ARP is restricted to frames with the jail's MAC as source, and, toward
 /// the jail, to its MAC or broadcast.
+///
+/// A port that learns addresses (see [`learn`]) gets, per family and before every allow, the
+/// drop of DHCP server replies from the jail, and after the static allows the rules that
+/// consult the learned-address tables. SLAAC alone makes the IPv6 part active (its link-local
+/// address and neighbour discovery), DHCP alone the IPv4 and ARP parts. A port that learns
+/// nothing gets exactly the rules above.
 pub fn rules(policy: &PortPolicy, links: &JailBridge) -> Vec<Vec<String>> {
     let mac = policy.mac().to_string();
     let (b, p) = (links.inner.as_str(), links.port.as_str());
+    let learning = policy.learning();
+    let tables = Tables::of(policy);
     let mut v6: Vec<Ipv6Addr> = policy.ipv6().collect();
-    if !v6.is_empty() && !v6.contains(&policy.mac().link_local()) {
+    if (!v6.is_empty() || learning.slaac) && !v6.contains(&policy.mac().link_local()) {
         v6.push(policy.mac().link_local());
     }
     let v4: Vec<IpAddr> = policy.ipv4().map(IpAddr::V4).collect();
+    let has_ipv4 = !v4.is_empty() || learning.dhcp4;
     let mut out = Vec::new();
     for (family, addresses) in [
         ("ipv4", v4),
         ("ipv6", v6.iter().map(|a| IpAddr::V6(*a)).collect()),
     ] {
-        if family == "ipv6" && !addresses.is_empty() {
+        let v6_family = family == "ipv6";
+        let active = if v6_family {
+            !addresses.is_empty()
+        } else {
+            has_ipv4
+        };
+        if v6_family && active {
             out.push(words(&[
                 "deny",
                 "log",
@@ -59,6 +76,9 @@ pub fn rules(policy: &PortPolicy, links: &JailBridge) -> Vec<Vec<String>> {
                 "out",
             ]));
         }
+        if active {
+            out.extend(learn::server_replies(learning, v6_family, b));
+        }
         for a in &addresses {
             let a = a.to_string();
             out.push(words(&[
@@ -73,7 +93,13 @@ pub fn rules(policy: &PortPolicy, links: &JailBridge) -> Vec<Vec<String>> {
                 "allow", family, "from", "any", "to", &a, "via", p, "out",
             ]));
         }
-        if family == "ipv6" && !addresses.is_empty() {
+        if !v6_family && learning.dhcp4 {
+            out.extend(learn::dhcp4(&tables.table4, &mac, b, p));
+        }
+        if v6_family && learning.slaac {
+            out.extend(learn::slaac(&tables.table6, &mac, b, p));
+        }
+        if v6_family && active {
             out.extend(neighbour_discovery(&v6, &mac, b, p));
         }
         out.push(words(&[
@@ -83,7 +109,7 @@ pub fn rules(policy: &PortPolicy, links: &JailBridge) -> Vec<Vec<String>> {
             "deny", "log", family, "from", "any", "to", "any", "via", p, "out",
         ]));
     }
-    out.extend(arp(policy.ipv4().next().is_some(), &mac, b, p));
+    out.extend(arp(has_ipv4, &mac, b, p));
     out
 }
 
@@ -227,6 +253,74 @@ mod tests {
         assert!(!l
             .iter()
             .any(|r| r.contains("mac-type arp") && r.starts_with("allow")));
+    }
+
+    fn learning_lines(addresses: &[&str], dhcp4: bool, slaac: bool) -> Vec<String> {
+        let (links, policy) = links_and_policy(addresses);
+        let policy = policy.with_learning(ioc_sdk::PortLearning {
+            dhcp4,
+            slaac,
+            dhcp_server: false,
+        });
+        rules(&policy, &links).iter().map(|r| r.join(" ")).collect()
+    }
+
+    #[test]
+    fn dhcp_drops_server_replies_first_then_allows_the_client_and_the_lease_table() {
+        let l = learning_lines(&[], true, false);
+        let at = |needle: &str| {
+            l.iter()
+                .position(|r| r.starts_with(needle))
+                .unwrap_or_else(|| panic!("{needle} missing:\n{}", l.join("\n")))
+        };
+        assert_eq!(
+            l[0],
+            "deny log udp from any 67 to any layer2 via vnet0:5:b out"
+        );
+        assert!(at("allow udp from 0.0.0.0 68 to any 67 layer2 MAC any 02:ff:60:cb:49:49") > 0);
+        assert!(
+            at("allow ipv4 from table(ioc-5-vnet0-lease4) to any layer2 MAC any 02:ff:60:cb:49:49 via vnet0:5:b out")
+                < at("deny log ipv4 from any to any layer2 via vnet0:5:b out")
+        );
+        assert!(at("allow ipv4 from any to table(ioc-5-vnet0-lease4) via vnet0:5 out") > 0);
+        // ARP is open to the jail's MAC as for a static address; IPv6 stays closed.
+        assert!(at("allow ip from any to any layer2 mac-type arp MAC any 02:ff:60:cb:49:49") > 0);
+        assert!(!l.iter().any(|r| r.starts_with("allow ipv6")));
+        assert!(!l.iter().any(|r| r.contains("slaac6")));
+    }
+
+    #[test]
+    fn slaac_alone_opens_ipv6_for_the_link_local_the_table_and_router_advertisements() {
+        let l = learning_lines(&[], false, true);
+        let at = |needle: &str| {
+            l.iter()
+                .position(|r| r.starts_with(needle))
+                .unwrap_or_else(|| panic!("{needle} missing:\n{}", l.join("\n")))
+        };
+        assert!(at("deny log ipv6-icmp from any to any icmp6types 134,137") < at("allow ipv6"));
+        assert!(at("deny log udp from any 547 to any layer2 via vnet0:5:b out") < at("allow ipv6"));
+        assert!(at("allow ipv6 from fe80::ff:60ff:fecb:4949 to any layer2") > 0);
+        assert!(at("allow ipv6 from table(ioc-5-vnet0-slaac6) to any layer2 MAC any 02:ff:60:cb:49:49 via vnet0:5:b out") > 0);
+        assert!(at("allow ipv6-icmp from fe80::/10 to ff02::1 icmp6types 134 layer2 MAC 33:33:00:00:00:01 any via vnet0:5 out") > 0);
+        // No IPv4 at all, so no DHCP rule and no ARP.
+        assert!(!l
+            .iter()
+            .any(|r| r.contains(" 67 ") || r.starts_with("allow ipv4")));
+        assert!(!l
+            .iter()
+            .any(|r| r.contains("mac-type arp") && r.starts_with("allow")));
+    }
+
+    #[test]
+    fn a_dhcp_server_jail_keeps_its_server_replies() {
+        let (links, policy) = links_and_policy(&["10.23.42.2"]);
+        let policy = policy.with_learning(ioc_sdk::PortLearning {
+            dhcp4: true,
+            slaac: false,
+            dhcp_server: true,
+        });
+        let l: Vec<String> = rules(&policy, &links).iter().map(|r| r.join(" ")).collect();
+        assert!(!l.iter().any(|r| r.starts_with("deny log udp")), "{l:?}");
     }
 
     #[test]

@@ -49,17 +49,50 @@
 //! ICMPv6 type (router advertisements and redirects from the jail pass when sent from its
 //! link-local) and the neighbour-discovery body (NA target, link-layer options) are not checked,
 //! and `::` may be used for any IPv6 packet, not only DAD.
+//!
+//! # Learned addresses
+//!
+//! SLAAC (`ip6_addr="vnet0|accept_rtadv"`) works as with ipfw: the anchor declares a `slaac6`
+//! table, its rules let IPv6 from and to the addresses in it pass like static ones, and the
+//! host's learner (`ioc __learn ... --sink pf:ioc/myjail:vnet0:lease4,slaac6`, started after
+//! the rules are loaded and before the bridges) fills it with `pfctl -a ioc/myjail:vnet0 -t
+//! slaac6 -T add ADDR`. `-F all` on the anchor removes the table with the rules. As above,
+//! router advertisements from the jail are not dropped (pf cannot see the ICMPv6 type), and
+//! neither are DHCPv6 server replies from it (nor UDP ports at all).
+//!
+//! DHCP (`ip4_addr="vnet0|dhcp"`) is refused, by `check_ready` before anything changes: ether
+//! rules do not see UDP ports, so pf could neither hold a jail without a lease to DHCP client
+//! traffic (it would have to pass any IPv4 from `0.0.0.0`) nor drop the DHCP server replies of
+//! a rogue server in the jail. ipfw can; the error says so.
 
 pub mod rules;
 
 use ioc_jail_bridge::{all_or_errors, require_sysctl, JailBridge};
-use ioc_sdk::{Error, Firewall, Host, Jail, Platform, PortPolicy, Result, Side};
+use ioc_sdk::{AddressKind, Error, Firewall, Host, Jail, Platform, PortPolicy, Result, Side};
 
 pub const PFCTL: &str = "/sbin/pfctl";
 
 /// The pf firewall backend.
 #[derive(Default)]
 pub struct Pf;
+
+fn dhcp_refused(nic: &str) -> Error {
+    Error::new(format!(
+        "firewall=pf cannot filter DHCP on FreeBSD (property 'ip4_addr': {nic}|dhcp on a Secure VNET NIC): pf ether rules do not see UDP ports, so it could neither limit the jail to DHCP client traffic until it has a lease nor drop DHCP server replies from it; use firewall=ipfw"
+    ))
+}
+
+/// Refuses a Secure VNET NIC that takes its IPv4 address by DHCP (see the module docs).
+pub fn check_learning(jail: &Jail) -> Result<()> {
+    let net = jail.network();
+    let dhcp = net.addresses().find(|a| {
+        a.kind() == AddressKind::Dhcp && net.interface(a.nic()).is_some_and(|n| n.secure())
+    });
+    match dhcp {
+        Some(a) => Err(dhcp_refused(a.nic())),
+        None => Ok(()),
+    }
+}
 
 impl Firewall for Pf {
     fn check_ready(&self, jail: &Jail, host: &mut Host<'_>) -> Result<()> {
@@ -68,6 +101,7 @@ impl Firewall for Pf {
                 "pf ether rules exist only on FreeBSD 14 and later; use firewall=nftables on Linux",
             ));
         }
+        check_learning(jail)?;
         // The `net.pf` sysctl tree exists only while pf is loaded.
         host.read_sysctl("net.pf.request_maxcount").map_err(|_| {
             Error::new(
@@ -89,6 +123,11 @@ impl Firewall for Pf {
     }
 
     fn install(&self, jail: &Jail, policy: &PortPolicy, host: &mut Host<'_>) -> Result<()> {
+        let learning = policy.learning();
+        // check_ready refused this already; a caller that skipped it still changes nothing.
+        if learning.dhcp4 {
+            return Err(dhcp_refused(policy.nic()));
+        }
         let links = JailBridge::new(jail, policy);
         let anchor = rules::anchor(policy);
         links.create_pair(host)?;
@@ -97,6 +136,9 @@ impl Firewall for Pf {
             &[PFCTL, "-a", &anchor, "-f", "-"],
             Some(&rules::rules(policy, &links)),
         )?;
+        if learning.slaac {
+            host.learn_addresses(policy.port(), policy.mac(), learning, rules::sink(policy))?;
+        }
         links.connect(host)
     }
 

@@ -1,7 +1,7 @@
 //! The `secure-vnet` network mode (`interfaces="vnet0::bridge0"`): VNET whose ports only pass
 //! the jail's own MAC and addresses, enforced by the host's firewall backend.
 
-use ioc_sdk::{Error, Host, Jail, NetworkMode, Result};
+use ioc_sdk::{Host, Jail, NetworkMode, Result};
 use ioc_vnet_common::{setup, validate, Attach};
 
 #[derive(Default)]
@@ -10,18 +10,6 @@ pub struct SecureVnet;
 impl NetworkMode for SecureVnet {
     fn validate(&self, jail: &Jail, host: &mut Host<'_>) -> Result<()> {
         validate(jail, host, Attach::Firewall)?;
-        // A learned address cannot be whitelisted before it is known, and widening the filter
-        // to "any address" would defeat the mode: refuse instead.
-        if let Some(a) = jail.network().addresses().find(|a| a.cidr().is_none()) {
-            let (property, learned) = match a.kind() {
-                ioc_sdk::AddressKind::Dhcp => ("ip4_addr", "dhcp"),
-                _ => ("ip6_addr", "accept_rtadv"),
-            };
-            return Err(Error::new(format!(
-                "property '{property}': Secure VNET only whitelists static addresses; {}|{learned} is learned at run time (use a static address, or plain VNET)",
-                a.nic(),
-            )));
-        }
         // Every port goes to the firewall backend: it must be ready before anything changes.
         host.check_firewall()?;
         Ok(())

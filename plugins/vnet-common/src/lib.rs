@@ -8,7 +8,9 @@
 use std::collections::BTreeSet;
 
 use ioc_sdk::names::link_name;
-use ioc_sdk::{AddressKind, Error, Host, Jail, Nic, PairSpec, PortPolicy, Result, Side};
+use ioc_sdk::{
+    AddressKind, Error, Host, Jail, Nic, PairSpec, PortLearning, PortPolicy, Result, Side,
+};
 
 /// How a jail's port reaches its bridge.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,6 +108,22 @@ pub fn validate(jail: &Jail, host: &mut Host<'_>, attach: Attach) -> Result<()> 
     Ok(())
 }
 
+/// What the host must learn for a Secure VNET NIC: DHCP when it has a `dhcp` entry, SLAAC
+/// when it has `accept_rtadv`. No jail is a DHCP server yet.
+fn learning(jail: &Jail, nic: &Nic) -> PortLearning {
+    let kinds: Vec<AddressKind> = jail
+        .network()
+        .addresses()
+        .filter(|a| a.nic() == nic.name())
+        .map(|a| a.kind())
+        .collect();
+    PortLearning {
+        dhcp4: kinds.contains(&AddressKind::Dhcp),
+        slaac: kinds.contains(&AddressKind::AcceptRtadv),
+        dhcp_server: false,
+    }
+}
+
 /// Builds the jail's network: pairs, bridge or firewall, addresses in written order, loopback,
 /// default routes, then DHCP and router advertisements.
 pub fn setup(jail: &Jail, host: &mut Host<'_>, attach: Attach) -> Result<()> {
@@ -127,16 +145,19 @@ pub fn setup(jail: &Jail, host: &mut Host<'_>, attach: Attach) -> Result<()> {
         })?;
         match attach {
             Attach::Bridge => host.add_bridge_members(bridge, &[&host_if])?,
-            Attach::Firewall => host.protect_port(PortPolicy::new(
-                jail.name(),
-                jail.jid(),
-                nic.name(),
-                &host_if,
-                bridge,
-                nic.jail_mac(),
-                net.static_addresses(nic.name()).map(|c| c.ip()),
-                Some(mtu),
-            ))?,
+            Attach::Firewall => host.protect_port(
+                PortPolicy::new(
+                    jail.name(),
+                    jail.jid(),
+                    nic.name(),
+                    &host_if,
+                    bridge,
+                    nic.jail_mac(),
+                    net.static_addresses(nic.name()).map(|c| c.ip()),
+                    Some(mtu),
+                )
+                .with_learning(learning(jail, nic)),
+            )?,
         }
         host.move_to_jail(&peer)?;
         host.rename_link(Side::Jail, &peer, nic.name())?;
