@@ -533,3 +533,7 @@ fn comment_udata(comment: &str) -> Result<Vec<u8>, NlError> {
     out.push(0);
     Ok(out)
 }
+
+#[cfg(test)]
+#[path = "nft_batch_tests.rs"]
+mod tests;
