@@ -320,6 +320,38 @@ impl NftBatch {
         })
     }
 
+    /// Adds elements to a set (an existing element is kept).
+    pub fn add_elements(
+        &mut self,
+        family: NftFamily,
+        table: &str,
+        set: &str,
+        elements: Vec<NftElement>,
+    ) -> &mut NftBatch {
+        self.push(NftCommand::AddElements {
+            family,
+            table: table.into(),
+            set: set.into(),
+            elements: elements.into(),
+        })
+    }
+
+    /// Removes elements from a set; absent ones are fine.
+    pub fn delete_elements(
+        &mut self,
+        family: NftFamily,
+        table: &str,
+        set: &str,
+        elements: Vec<NftElement>,
+    ) -> &mut NftBatch {
+        self.push(NftCommand::DeleteElements {
+            family,
+            table: table.into(),
+            set: set.into(),
+            elements: elements.into(),
+        })
+    }
+
     /// Appends `rule` to `chain`.
     pub fn add_rule(
         &mut self,

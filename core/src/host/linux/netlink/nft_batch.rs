@@ -175,7 +175,14 @@ impl Encoder {
                 table,
                 set,
                 elements,
-            } => self.elements(index, NFT_MSG_DELSETELEM, *family, table, set, elements)?,
+            } => {
+                // As for tables: adding first (without timeouts) makes an absent or expired
+                // element no error, where a bare delete would abort the whole transaction.
+                let bare: Vec<NftElement> =
+                    elements.iter().map(|e| NftElement::raw(&e.key)).collect();
+                self.elements(index, NFT_MSG_NEWSETELEM, *family, table, set, &bare)?;
+                self.elements(index, NFT_MSG_DELSETELEM, *family, table, set, elements)?;
+            }
             NftCommand::AddRule {
                 family,
                 table,
