@@ -3,8 +3,8 @@
 use abi_stable::std_types::{ROption, RString};
 
 use super::{
-    NftBatch, NftCmpOp, NftCommand, NftDynsetOp, NftElement, NftExpr, NftHook, NftKeyType,
-    NftMetaKey, NftPayloadBase, NftSetFlags, NftVerdict,
+    NftBatch, NftCmpOp, NftCommand, NftDynsetOp, NftElement, NftExpr, NftHook, NftHookKind,
+    NftKeyType, NftMetaKey, NftPayloadBase, NftPolicy, NftSetFlags, NftVerdict,
 };
 use crate::ops::NftFamily;
 
@@ -367,5 +367,27 @@ impl NftBatch {
             exprs: rule.exprs.into(),
             comment: rule.comment.map(RString::from).into(),
         })
+    }
+}
+
+impl NftHook {
+    /// A `netdev` hook (`Ingress` or `Egress`) on `device`, at priority `filter` (0).
+    pub fn device(kind: NftHookKind, device: &str, policy: NftPolicy) -> NftHook {
+        NftHook {
+            kind,
+            device: ROption::RSome(device.into()),
+            priority: 0,
+            policy,
+        }
+    }
+}
+
+impl NftSetFlags {
+    /// Elements expire (`flags timeout`): sets a learner fills.
+    pub fn with_timeout() -> NftSetFlags {
+        NftSetFlags {
+            timeout: true,
+            ..NftSetFlags::default()
+        }
     }
 }
