@@ -221,6 +221,8 @@ pub fn op_commands(params: &JailParams, op: &HostOp) -> Vec<Command> {
         | HostOp::NftCheck { .. }
         | HostOp::NftTableExists { .. }
         | HostOp::NftChainExists { .. } => vec![],
+        // nftables does not exist on FreeBSD; the host refuses the op.
+        HostOp::NftCommit { .. } => vec![],
         HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } | HostOp::CheckFirewall => vec![],
         // The learner's command line; an nftables sink has none here (the host refuses it).
         HostOp::LearnAddresses { .. } => learn::learner_command(op)
