@@ -212,6 +212,7 @@ impl ResolvedJail {
                     self.name
                 ),
             })
+            .chain(super::nat::check(self))
             .collect();
         Error::collect(errors)
     }

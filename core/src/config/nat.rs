@@ -1,0 +1,114 @@
+//! The NAT mode's view of a jail's configuration ([`NatConfig`]) and the checks that
+//! single values cannot make ([`check`]), run with the other cross-property checks on every
+//! change and before every start.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use super::nat_properties::{NAT, NAT_BACKEND, NAT_FORWARDS, NAT_INTERFACE, NAT_PREFIX};
+use super::properties::{DEFAULTROUTER, INTERFACES, IP4_ADDR};
+use super::resolve::ResolvedJail;
+use super::syntax::{Forward, NatBackend, NatPrefix, Syntax};
+use crate::error::Error;
+
+/// The NAT properties of a jail with `nat=on`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NatConfig {
+    /// The range /30 blocks are taken from.
+    pub prefix: NatPrefix,
+    /// The uplink, `None` for the interface of the IPv4 default route.
+    pub interface: Option<String>,
+    /// The forwarded ports.
+    pub forwards: Vec<Forward>,
+    /// The firewall plugin that does the NAT, `None` for the host's `firewall`.
+    pub backend: Option<String>,
+    /// The jail address the user set (the second address of its /30), if any.
+    pub requested: Option<Ipv4Addr>,
+}
+
+/// The jail end of the /30 block holding `addr`: the block's second usable address.
+pub fn jail_end(addr: Ipv4Addr) -> Ipv4Addr {
+    Ipv4Addr::from((u32::from(addr) & !3) + 2)
+}
+
+/// The host end of the /30 block holding `addr`: the block's first usable address.
+pub fn host_end(addr: Ipv4Addr) -> Ipv4Addr {
+    Ipv4Addr::from((u32::from(addr) & !3) + 1)
+}
+
+impl ResolvedJail {
+    /// The jail's NAT configuration, `None` when `nat=off`.
+    pub fn nat(&self) -> Option<NatConfig> {
+        if !self.get(NAT).0 {
+            return None;
+        }
+        let requested = self.ip4_addr().iter().find_map(|a| match a.cidr()?.ip() {
+            IpAddr::V4(v4) => Some(v4),
+            IpAddr::V6(_) => None,
+        });
+        Some(NatConfig {
+            prefix: self.get(NAT_PREFIX),
+            interface: self.get(NAT_INTERFACE).0,
+            forwards: self.get(NAT_FORWARDS).0,
+            backend: match self.get(NAT_BACKEND) {
+                NatBackend::Firewall => None,
+                NatBackend::Named(name) => Some(name),
+            },
+            requested,
+        })
+    }
+}
+
+/// The cross-property checks of a NAT jail: no bridge or gateway of its own (the mode builds a
+/// routed pair and routes through its host end), and a user-set address inside `nat_prefix`
+/// at the jail end of a /30 block.
+pub fn check(jail: &ResolvedJail) -> Vec<Error> {
+    let Some(nat) = jail.nat() else {
+        return Vec::new();
+    };
+    let refuse = |property: &str, reason: String| Error::PropertyNotAllowed {
+        jail: jail.name().to_string(),
+        property: property.to_string(),
+        reason,
+    };
+    let mut errors = Vec::new();
+    if !jail.interfaces().0.is_empty() {
+        errors.push(refuse(
+            INTERFACES.name(),
+            format!(
+                "expected none with nat=on (the NAT mode builds a routed pair, no bridge) but \
+                 got {}",
+                jail.interfaces().print()
+            ),
+        ));
+    }
+    if jail.defaultrouter().is_some() {
+        errors.push(refuse(
+            DEFAULTROUTER.name(),
+            "expected none with nat=on (the jail's default route is the host end of its pair)"
+                .to_string(),
+        ));
+    }
+    let ip4 = jail.ip4_addr();
+    let statics: Vec<_> = ip4.iter().filter_map(|a| a.cidr()).collect();
+    if ip4.len() != statics.len() || statics.len() > 1 {
+        errors.push(refuse(
+            IP4_ADDR.name(),
+            "expected none (an address from nat_prefix) or one static address inside nat_prefix \
+             with nat=on"
+                .to_string(),
+        ));
+    } else if let Some(IpAddr::V4(addr)) = statics.first().map(|c| c.ip()) {
+        if !nat.prefix.contains(addr) || addr != jail_end(addr) {
+            errors.push(refuse(
+                IP4_ADDR.name(),
+                format!(
+                    "expected the jail end (second address) of a /30 inside nat_prefix {} such \
+                     as {} but got {addr}",
+                    nat.prefix.print(),
+                    jail_end(nat.prefix.network())
+                ),
+            ));
+        }
+    }
+    errors
+}
