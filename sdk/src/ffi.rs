@@ -58,12 +58,16 @@ pub enum NetworkShape {
     Vnet,
     /// `vnet=on` with at least one secure interface (`nic::bridge`).
     SecureVnet,
+    /// `nat=on`: behind the host's address, with or without VNET (issue 12).
+    Nat,
 }
 
 impl NetworkShape {
     /// The shape of `network`.
     pub fn of(network: &Network) -> NetworkShape {
-        if !network.vnet() {
+        if network.nat().is_some() {
+            NetworkShape::Nat
+        } else if !network.vnet() {
             NetworkShape::SharedIp
         } else if network.interfaces().iter().any(|n| n.secure()) {
             NetworkShape::SecureVnet
@@ -78,6 +82,7 @@ impl NetworkShape {
             NetworkShape::SharedIp => "vnet=off",
             NetworkShape::Vnet => "vnet=on with plain interfaces (nic:bridge)",
             NetworkShape::SecureVnet => "vnet=on with a secure interface (nic::bridge)",
+            NetworkShape::Nat => "nat=on",
         }
     }
 }

@@ -22,7 +22,16 @@ fn require_root(action: &str) -> Result<()> {
 /// Starts the selected jails (and the jails they depend on, first).
 pub fn start(store: &Store, run: &RunDir, filter: &Filter) -> Result<JailReport> {
     require_root("ioc start")?;
-    let specs = super::select_with_dependencies(store, filter)?;
+    let mut specs = super::select_with_dependencies(store, filter)?;
+    // NAT jails get their pool addresses first: a full pool fails before anything changes.
+    let names: Vec<String> = specs
+        .iter()
+        .filter(|s| s.properties.iter().any(|(k, v)| k == "nat" && v == "on"))
+        .map(|s| s.name.clone())
+        .collect();
+    if !names.is_empty() && !crate::pool::allocate_nat(store, &names)?.is_empty() {
+        specs = super::select_with_dependencies(store, filter)?;
+    }
     let mut registry = super::registry(store)?;
     registry.remember_auto_picks(run.path(), true);
     let mut backend = host::native(run);

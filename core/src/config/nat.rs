@@ -7,7 +7,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use super::nat_properties::{NAT, NAT_BACKEND, NAT_FORWARDS, NAT_INTERFACE, NAT_PREFIX};
 use super::properties::{DEFAULTROUTER, INTERFACES, IP4_ADDR};
 use super::resolve::ResolvedJail;
-use super::syntax::{Forward, NatBackend, NatPrefix, Syntax};
+use super::syntax::{Forward, Ip4Addrs, NatBackend, NatPrefix, Syntax};
+use super::value::Typed;
 use crate::error::Error;
 
 /// The NAT properties of a jail with `nat=on`.
@@ -21,8 +22,11 @@ pub struct NatConfig {
     pub forwards: Vec<Forward>,
     /// The firewall plugin that does the NAT, `None` for the host's `firewall`.
     pub backend: Option<String>,
-    /// The jail address the user set (the second address of its /30), if any.
-    pub requested: Option<Ipv4Addr>,
+    /// The jail's address (the second of its /30): the one the user set or the one kept from
+    /// the pool; `None` before the first start.
+    pub address: Option<Ipv4Addr>,
+    /// Whether the user set the address (`ip4_addr`) rather than the pool.
+    pub user_set: bool,
 }
 
 /// The jail end of the /30 block holding `addr`: the block's second usable address.
@@ -41,7 +45,7 @@ impl ResolvedJail {
         if !self.get(NAT).0 {
             return None;
         }
-        let requested = self.ip4_addr().iter().find_map(|a| match a.cidr()?.ip() {
+        let address = self.ip4_addr().iter().find_map(|a| match a.cidr()?.ip() {
             IpAddr::V4(v4) => Some(v4),
             IpAddr::V6(_) => None,
         });
@@ -53,8 +57,32 @@ impl ResolvedJail {
                 NatBackend::Firewall => None,
                 NatBackend::Named(name) => Some(name),
             },
-            requested,
+            address,
+            user_set: address.is_some() && address != self.pool_address,
         })
+    }
+}
+
+/// The NIC name of a NAT jail's pool address in `ip4_addr` (the jail end of its pair).
+pub const NAT_NIC: &str = "vnet0";
+
+impl ResolvedJail {
+    /// Shows the address kept for the jail in pool block `block` as its `ip4_addr`, when the
+    /// jail is NATed, set no address itself and the block is still inside its `nat_prefix`
+    /// (otherwise the next start allocates a new one).
+    pub fn with_pool_block(mut self, block: Ipv4Addr) -> ResolvedJail {
+        let fits = self
+            .nat()
+            .is_some_and(|nat| nat.address.is_none() && nat.prefix.contains(block));
+        if fits {
+            let address = jail_end(block);
+            let text = format!("{NAT_NIC}|{address}/30");
+            if let Ok(value) = Ip4Addrs::parse(&text) {
+                self.properties_mut().replace(IP4_ADDR.name(), value.wrap());
+                self.pool_address = Some(address);
+            }
+        }
+        self
     }
 }
 

@@ -1,0 +1,102 @@
+//! The NAT policy on top of the pool mechanism: each NAT jail holds one /30 of its
+//! `nat_prefix`; the host end of its pair is the block's first address, the jail end the
+//! second (iocage's layout).
+
+use std::net::Ipv4Addr;
+
+use ioc_sdk::{Nat, Network, PortForward, Protocol};
+
+use super::{allocate, Range, Request};
+use crate::config::nat::jail_end;
+use crate::config::syntax::Proto;
+use crate::config::{JailName, ResolvedJail};
+use crate::error::Result;
+use crate::store::Store;
+
+/// The size of a NAT jail's block.
+pub const NAT_BLOCK_LEN: u8 = 30;
+
+/// Gives every NAT jail among `names` its /30 (kept ones stay), all under one store lock and
+/// before any of them starts, so a full pool fails the start before anything changes.
+pub fn allocate_nat(store: &Store, names: &[String]) -> Result<Vec<(String, Ipv4Addr)>> {
+    let locked = store.lock()?;
+    let all = store.resolve_all()?;
+    // Addresses users set on NAT jails are theirs even before those jails first start.
+    let reserved: Vec<(String, Range)> = all
+        .iter()
+        .filter_map(|j| {
+            let nat = j.nat()?;
+            let address = nat.address.filter(|_| nat.user_set)?;
+            Some((
+                j.name().as_str().to_string(),
+                Range::block_of(address, NAT_BLOCK_LEN),
+            ))
+        })
+        .collect();
+    let mut given = Vec::new();
+    for jail in all
+        .iter()
+        .filter(|j| names.iter().any(|n| n == j.name().as_str()))
+    {
+        let Some(nat) = jail.nat() else { continue };
+        let name: &JailName = jail.name();
+        let block = allocate(
+            &locked,
+            &Request {
+                jail: name,
+                pool: Range {
+                    network: nat.prefix.network(),
+                    len: nat.prefix.prefix_len(),
+                },
+                block_len: NAT_BLOCK_LEN,
+                wanted: nat
+                    .address
+                    .filter(|_| nat.user_set)
+                    .map(|a| Range::block_of(a, NAT_BLOCK_LEN)),
+                reserved: &reserved,
+            },
+        )?;
+        given.push((name.as_str().to_string(), jail_end(block.network)));
+    }
+    Ok(given)
+}
+
+/// `network` with its NAT part when `jail` has `nat=on`. A jail that was never started has no
+/// block yet: a dry run shows the pool's first block, the real start allocates a free one.
+pub fn with_nat(jail: &ResolvedJail, network: Network) -> Network {
+    let Some(nat) = jail.nat() else {
+        return network;
+    };
+    let block = match nat.address {
+        Some(address) => Range::block_of(address, NAT_BLOCK_LEN).network,
+        None => nat.prefix.network(),
+    };
+    let uplink = nat.interface.clone().or_else(|| {
+        let found = super::uplink::default_route_interface();
+        if let Some(uplink) = &found {
+            tracing::warn!(
+                jail = jail.name().as_str(),
+                "nat_interface is none: NAT through {uplink}, the interface of the IPv4 \
+                 default route"
+            );
+        }
+        found
+    });
+    let forwards = nat
+        .forwards
+        .iter()
+        .map(|f| PortForward {
+            proto: match f.proto {
+                Proto::Tcp => Protocol::Tcp,
+                Proto::Udp => Protocol::Udp,
+            },
+            jail_port: f.jail.first,
+            host_port: f.host.first,
+            count: u16::try_from(f.jail.count()).unwrap_or(u16::MAX),
+        })
+        .collect();
+    let backend = nat
+        .backend
+        .unwrap_or_else(|| jail.firewall().as_str().to_string());
+    network.with_nat(Nat::new(block, uplink.as_deref(), forwards, &backend))
+}
