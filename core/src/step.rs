@@ -189,7 +189,7 @@ impl Undo {
                     stdin: None.into(),
                 }))
             }
-            Undo::RemovePolicy { .. } => None,
+            Undo::RemovePolicy { .. } | Undo::Plugin(UndoAction::RemoveNat { .. }) => None,
         }
     }
 }

@@ -13,7 +13,7 @@ use abi_stable::StableAbi;
 use crate::ops::{
     CommandOutput, EnvVar, HostError, HostErrorKind, HostOp, HostReply, NftFamily, Side, UndoAction,
 };
-use crate::types::{Cidr, Ip, Mac, PortPolicy};
+use crate::types::{Cidr, Ip, Mac, NatRequest, PortPolicy};
 
 /// The C-level form of a host: a context pointer and one function that performs an operation.
 ///
@@ -323,6 +323,11 @@ impl<'a> Host<'a> {
     /// Hands a port to the jail's firewall backend (see [`PortPolicy`]).
     pub fn protect_port(&mut self, policy: PortPolicy) -> Result<(), HostError> {
         self.expect_done(HostOp::ProtectPort { policy })
+    }
+
+    /// Hands the jail's NAT to its NAT backend (see [`HostOp::NatJail`]).
+    pub fn nat_jail(&mut self, request: NatRequest) -> Result<(), HostError> {
+        self.expect_done(HostOp::NatJail { request })
     }
 
     /// Runs `action` when the jail stops or this start is rolled back.

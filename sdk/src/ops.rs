@@ -10,7 +10,7 @@ use abi_stable::std_types::{ROption, RString, RVec};
 use abi_stable::StableAbi;
 use serde::{Deserialize, Serialize};
 
-use crate::types::{Cidr, Ip, Mac, PortPolicy};
+use crate::types::{Cidr, Ip, Mac, NatRequest, PortPolicy};
 
 /// Where an operation happens: in the host's network stack or inside the jail.
 #[repr(u8)]
@@ -56,6 +56,13 @@ pub enum UndoAction {
         side: Side,
         /// The program and its arguments; no shell is involved.
         argv: RVec<RString>,
+    },
+    /// Ask the NAT backend `request.nat.backend()` to remove the jail's NAT
+    /// ([`Firewall::remove_nat`](crate::Firewall::remove_nat)); journaled by ioc for
+    /// [`HostOp::NatJail`].
+    RemoveNat {
+        /// What [`HostOp::NatJail`] installed.
+        request: NatRequest,
     },
 }
 
@@ -266,6 +273,14 @@ pub enum HostOp {
         /// Where the learned addresses go.
         sink: LearnSink,
     },
+    /// NAT a jail behind the host's uplink address, with its port forwards: ioc hands the
+    /// request to the firewall plugin `request.nat.backend()`
+    /// ([`Firewall::install_nat`](crate::Firewall::install_nat)) and journals its removal, so
+    /// a stop, a failed start or the next command after a crash takes it back.
+    NatJail {
+        /// The jail's NAT and the host end of its pair.
+        request: NatRequest,
+    },
 }
 
 /// Where [`HostOp::LearnAddresses`] keeps the addresses it learns: sets or tables the firewall
@@ -346,6 +361,7 @@ impl HostOp {
             HostOp::NftChainExists { .. } => "nft-chain-exists",
             HostOp::CheckFirewall => "check-firewall",
             HostOp::LearnAddresses { .. } => "learn-addresses",
+            HostOp::NatJail { .. } => "nat-jail",
         }
     }
 }

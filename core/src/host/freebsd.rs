@@ -194,12 +194,13 @@ impl Backend for FreeBsdHost {
                 }
                 run(process, cmd.stdin.as_deref()).map(HostReply::Output)
             }
-            HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } | HostOp::CheckFirewall => {
-                Err(HostError::new(
-                    HostErrorKind::Unsupported,
-                    format!("{} is handled by the lifecycle, not the host", op.name()),
-                ))
-            }
+            HostOp::ProtectPort { .. }
+            | HostOp::RegisterUndo { .. }
+            | HostOp::CheckFirewall
+            | HostOp::NatJail { .. } => Err(HostError::new(
+                HostErrorKind::Unsupported,
+                format!("{} is handled by the lifecycle, not the host", op.name()),
+            )),
             HostOp::NftApply { .. }
             | HostOp::NftCheck { .. }
             | HostOp::NftTableExists { .. }

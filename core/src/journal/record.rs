@@ -13,6 +13,8 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::convert::DiskNatRequest;
+
 /// One line of a journal file.
 // Records live one at a time on their way to and from disk; boxing would only add allocations.
 #[allow(clippy::large_enum_variant)]
@@ -285,6 +287,8 @@ pub(super) enum DiskUndoAction {
     RemoveHostAlias { iface: String, address: DiskCidr },
     #[serde(rename = "run_command")]
     RunCommand { side: DiskSide, argv: Vec<String> },
+    #[serde(rename = "remove_nat")]
+    RemoveNat { request: DiskNatRequest },
 }
 
 /// `ioc_sdk::HostOp`: every variant, queries included (they are never journaled, but the
@@ -380,6 +384,8 @@ pub(super) enum DiskOp {
         table: String,
         chain: String,
     },
+    #[serde(rename = "nat_jail")]
+    NatJail { request: DiskNatRequest },
 }
 
 /// `crate::step::Undo`.

@@ -219,7 +219,10 @@ pub fn op_commands(params: &JailParams, op: &HostOp) -> Vec<Command> {
         | HostOp::NftCheck { .. }
         | HostOp::NftTableExists { .. }
         | HostOp::NftChainExists { .. } => vec![],
-        HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } | HostOp::CheckFirewall => vec![],
+        HostOp::ProtectPort { .. }
+        | HostOp::RegisterUndo { .. }
+        | HostOp::CheckFirewall
+        | HostOp::NatJail { .. } => vec![],
         // TODO(issue 11): the learner's command line.
         HostOp::LearnAddresses { .. } => vec![],
         HostOp::CreatePair { .. } => create_pair(op, "epair0a"),

@@ -13,6 +13,6 @@ mod policy;
 
 pub use address::{solicited_node, Address, AddressKind, Cidr, Ip, Mac};
 pub use jail::{Jail, Platform};
-pub use nat::{Nat, PortForward, Protocol};
+pub use nat::{Nat, NatRequest, PortForward, Protocol};
 pub use network::{Gateway, IpMode, Network, NetworkSpec, Nic};
 pub use policy::{PortLearning, PortPolicy};

@@ -104,3 +104,18 @@ impl Nat {
         &self.backend
     }
 }
+
+/// What a NAT backend is asked to do for one jail: its [`Nat`] and the host end of its pair
+/// (or, for a shared-IP NAT jail, the host interface holding its alias).
+#[repr(C)]
+#[derive(StableAbi, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NatRequest {
+    /// The jail's name, which names the backend's per-jail objects.
+    pub jail: RString,
+    /// The jail's JID at start (ipfw numbers its nat instance from it).
+    pub jid: u32,
+    /// The host-side interface the jail's traffic arrives on.
+    pub link: RString,
+    /// The jail's NAT.
+    pub nat: Nat,
+}

@@ -533,12 +533,13 @@ impl Backend for LinuxHost {
                 HostErrorKind::Unsupported,
                 "learning addresses is not implemented yet",
             )),
-            HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } | HostOp::CheckFirewall => {
-                Err(HostError::new(
-                    HostErrorKind::Unsupported,
-                    format!("{} is handled by the lifecycle, not the host", op.name()),
-                ))
-            }
+            HostOp::ProtectPort { .. }
+            | HostOp::RegisterUndo { .. }
+            | HostOp::CheckFirewall
+            | HostOp::NatJail { .. } => Err(HostError::new(
+                HostErrorKind::Unsupported,
+                format!("{} is handled by the lifecycle, not the host", op.name()),
+            )),
         }
     }
 

@@ -7,7 +7,10 @@
 //! - `ops.rs`: host operations and what plugins register.
 
 mod jail;
+mod nat;
 mod ops;
+
+pub(super) use nat::DiskNatRequest;
 
 use super::record::*;
 use super::Record;

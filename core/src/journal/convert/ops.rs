@@ -156,6 +156,9 @@ impl From<&UndoAction> for DiskUndoAction {
                 side: (*side).into(),
                 argv: strings(argv),
             },
+            UndoAction::RemoveNat { request } => DiskUndoAction::RemoveNat {
+                request: request.into(),
+            },
         }
     }
 }
@@ -171,6 +174,9 @@ impl From<DiskUndoAction> for UndoAction {
             DiskUndoAction::RunCommand { side, argv } => UndoAction::RunCommand {
                 side: side.into(),
                 argv: argv.into_iter().map(Into::into).collect(),
+            },
+            DiskUndoAction::RemoveNat { request } => UndoAction::RemoveNat {
+                request: request.into(),
             },
         }
     }
@@ -292,6 +298,9 @@ impl From<&HostOp> for DiskOp {
                 action: action.into(),
             },
             HostOp::CheckFirewall => DiskOp::CheckFirewall,
+            HostOp::NatJail { request } => DiskOp::NatJail {
+                request: request.into(),
+            },
             HostOp::LearnAddresses {
                 port,
                 mac,
@@ -422,6 +431,9 @@ impl From<DiskOp> for HostOp {
                 action: action.into(),
             },
             DiskOp::CheckFirewall => HostOp::CheckFirewall,
+            DiskOp::NatJail { request } => HostOp::NatJail {
+                request: request.into(),
+            },
             DiskOp::LearnAddresses {
                 port,
                 mac,
