@@ -73,7 +73,10 @@ pub fn with_nat(jail: &ResolvedJail, network: Network) -> Network {
     };
     let uplink = nat.interface.clone().or_else(|| {
         let found = super::uplink::default_route_interface();
-        if let Some(uplink) = &found {
+        if let Some(uplink) = found
+            .as_ref()
+            .filter(|_| first_warning(jail.name().as_str()))
+        {
             tracing::warn!(
                 jail = jail.name().as_str(),
                 "nat_interface is none: NAT through {uplink}, the interface of the IPv4 \
@@ -99,4 +102,15 @@ pub fn with_nat(jail: &ResolvedJail, network: Network) -> Network {
         .backend
         .unwrap_or_else(|| jail.firewall().as_str().to_string());
     network.with_nat(Nat::new(block, uplink.as_deref(), forwards, &backend))
+}
+
+/// Whether this process has not yet warned about `jail`'s uplink (a start resolves a jail's
+/// network more than once).
+fn first_warning(jail: &str) -> bool {
+    static WARNED: std::sync::Mutex<std::collections::BTreeSet<String>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    WARNED
+        .lock()
+        .map(|mut warned| warned.insert(jail.to_string()))
+        .unwrap_or(true)
 }

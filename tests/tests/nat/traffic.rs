@@ -1,0 +1,177 @@
+//! NAT jails end to end: a sandbox host whose `em0` (10.1.1.1/24, default route via the peer)
+//! leads to a peer namespace (10.1.1.2/24) that has no route to the NAT range, so every
+//! answer it gives a jail proves the jail's traffic left as the host's address. Needs root.
+
+use std::fs;
+use std::process::Stdio;
+
+use ioc_tests::netns::{answers_now, fetch_from, Background, HostNs};
+use ioc_tests::require_root;
+
+const IDLE: &[&str] = &["lo", "em0"];
+
+/// A host with `em0` and a peer behind it; the IPv4 default route goes out of `em0`.
+fn host_with_uplink() -> (HostNs, String) {
+    let mut host = HostNs::new();
+    let peer = host.add_uplink("em0", &["10.1.1.1/24"], &["10.1.1.2/24"]);
+    host.ip(["route", "add", "default", "via", "10.1.1.2"]);
+    (host, peer)
+}
+
+/// The sandbox host's nftables tables, one `table FAMILY NAME` per line.
+fn tables(host: &HostNs) -> String {
+    let out = host
+        .command("nft")
+        .args(["list", "tables"])
+        .output()
+        .expect("run nft");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn forwarding(host: &HostNs, link: &str) -> String {
+    let out = host
+        .command("sysctl")
+        .args(["-n", &format!("net/ipv4/conf/{link}/forwarding")])
+        .output()
+        .expect("run sysctl");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// busybox httpd inside the jail on port 80, serving `marker`.
+fn serve(host: &HostNs, jail: &str, marker: &str) -> Background {
+    let dir = host.dir().join(format!("www-{jail}"));
+    fs::create_dir_all(&dir).expect("create the served directory");
+    fs::write(dir.join("marker"), marker).expect("write the served file");
+    let mut command = host.ioc_command();
+    command
+        .args([
+            "exec", jail, "--", "busybox", "httpd", "-f", "-p", "80", "-h",
+        ])
+        .arg(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    Background::spawn(command)
+}
+
+#[test]
+fn the_worked_example_reaches_out_and_is_reached_through_its_forward() {
+    require_root!();
+    let (host, peer) = host_with_uplink();
+    host.ok([
+        "create",
+        "web",
+        "vnet=on",
+        "nat=on",
+        "nat_forwards=tcp(80:8080)",
+    ]);
+    assert_eq!(forwarding(&host, "em0"), "0");
+    let out = host.ioc(["start", "web"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "start failed: {err}");
+    assert!(err.contains("em0"), "no warning naming the uplink: {err}");
+    assert_eq!(
+        host.ok(["get", "ip4_addr", "web"]).trim(),
+        "vnet0|172.16.0.2/30"
+    );
+    assert_eq!(
+        host.jail_row("web")["ip4_addr"],
+        serde_json::json!(["vnet0|172.16.0.2/30"])
+    );
+    // The peer has no route to 172.16.0.0/16: an answer means the jail left as 10.1.1.1.
+    assert!(
+        host.pings("web", "10.1.1.2"),
+        "the jail cannot reach the peer"
+    );
+    assert!(tables(&host).contains("table ip ioc-nat-web"));
+    assert_eq!(forwarding(&host, "em0"), "1");
+    let mut server = serve(&host, "web", "nat works");
+    assert_eq!(fetch_from(&peer, "10.1.1.1").as_deref(), Some("nat works"));
+    host.ok(["stop", "web"]);
+    server.wait();
+    host.assert_clean(IDLE);
+    assert!(!tables(&host).contains("ioc-nat"), "{}", tables(&host));
+    assert_eq!(
+        forwarding(&host, "em0"),
+        "0",
+        "ioc switched forwarding on and must switch it off"
+    );
+    assert!(!answers_now(&peer, "172.16.0.2"));
+    // The address is kept across restarts, and released on destroy.
+    host.ok(["start", "web"]);
+    assert_eq!(
+        host.ok(["get", "ip4_addr", "web"]).trim(),
+        "vnet0|172.16.0.2/30"
+    );
+    host.ok(["stop", "web"]);
+    host.ok(["destroy", "-f", "web"]);
+    host.ok(["create", "next", "vnet=on", "nat=on"]);
+    host.ok(["start", "next"]);
+    assert_eq!(
+        host.ok(["get", "ip4_addr", "next"]).trim(),
+        "vnet0|172.16.0.2/30"
+    );
+    host.stop_and_check_clean("next", IDLE);
+}
+
+#[test]
+fn forwarding_the_admin_set_stays_on_after_the_stop() {
+    require_root!();
+    let (host, _peer) = host_with_uplink();
+    host.command("sysctl")
+        .args(["-qw", "net/ipv4/conf/em0/forwarding=1"])
+        .status()
+        .expect("run sysctl");
+    host.ok(["create", "a", "vnet=on", "nat=on"]);
+    host.ok(["create", "b", "vnet=on", "nat=on"]);
+    host.ok(["start", "a,b"]);
+    assert_eq!(
+        host.ok(["get", "ip4_addr", "b"]).trim(),
+        "vnet0|172.16.0.6/30"
+    );
+    assert!(host.pings("b", "10.1.1.2"));
+    host.stop_and_check_clean("a,b", IDLE);
+    assert_eq!(forwarding(&host, "em0"), "1");
+}
+
+#[test]
+fn a_full_pool_fails_before_anything_changes() {
+    require_root!();
+    let (host, _peer) = host_with_uplink();
+    for jail in ["a", "b"] {
+        host.ok([
+            "create",
+            jail,
+            "vnet=on",
+            "nat=on",
+            "nat_prefix=10.9.0.0/30",
+        ]);
+    }
+    host.ok(["start", "a"]);
+    let err = host.fails(["start", "b"]);
+    assert!(
+        err.contains("jail 'b': no free /30 left in 10.9.0.0/30"),
+        "{err}"
+    );
+    assert!(!host.running("b"));
+    host.stop_and_check_clean("a", IDLE);
+}
+
+#[test]
+fn a_failure_at_every_start_step_leaves_nothing() {
+    require_root!();
+    let (host, _peer) = host_with_uplink();
+    host.ok([
+        "create",
+        "web",
+        "vnet=on",
+        "nat=on",
+        "nat_forwards=tcp(80:8080)",
+    ]);
+    let steps = host.fail_at_every_step("web", IDLE, |_| {
+        assert!(!tables(&host).contains("ioc-nat"), "{}", tables(&host));
+        assert_eq!(forwarding(&host, "em0"), "0");
+    });
+    assert!(steps >= 8, "only {steps} steps");
+    host.stop_and_check_clean("web", IDLE);
+    assert!(!tables(&host).contains("ioc-nat"));
+}
