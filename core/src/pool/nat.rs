@@ -10,17 +10,24 @@ use super::{allocate, Range, Request};
 use crate::config::nat::jail_end;
 use crate::config::syntax::Proto;
 use crate::config::{JailName, ResolvedJail};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::Store;
 
 /// The size of a NAT jail's block.
 pub const NAT_BLOCK_LEN: u8 = 30;
 
 /// Gives every NAT jail among `names` its /30 (kept ones stay), all under one store lock and
-/// before any of them starts, so a full pool fails the start before anything changes.
-pub fn allocate_nat(store: &Store, names: &[String]) -> Result<Vec<(String, Ipv4Addr)>> {
+/// before any of them starts, so a full pool fails the start before anything changes. A jail
+/// forwarding a host port that a running jail (`running`) or another jail of this start
+/// already forwards is refused first, naming the other jail.
+pub fn allocate_nat(
+    store: &Store,
+    names: &[String],
+    running: &dyn Fn(&str) -> bool,
+) -> Result<Vec<(String, Ipv4Addr)>> {
     let locked = store.lock()?;
     let all = store.resolve_all()?;
+    check_forwards(&all, names, running)?;
     // Addresses users set on NAT jails are theirs even before those jails first start.
     let reserved: Vec<(String, Range)> = all
         .iter()
@@ -59,6 +66,53 @@ pub fn allocate_nat(store: &Store, names: &[String]) -> Result<Vec<(String, Ipv4
         given.push((name.as_str().to_string(), jail_end(block.network)));
     }
     Ok(given)
+}
+
+/// Refuses a host port forwarded twice: by a jail of this start and by a running jail or
+/// another jail of this start (same protocol, overlapping host ports).
+fn check_forwards(
+    all: &[ResolvedJail],
+    names: &[String],
+    running: &dyn Fn(&str) -> bool,
+) -> Result<()> {
+    let starting = |j: &ResolvedJail| names.iter().any(|n| n == j.name().as_str());
+    let holders: Vec<(&str, Vec<crate::config::syntax::Forward>)> = all
+        .iter()
+        .filter(|j| starting(j) || running(j.name().as_str()))
+        .filter_map(|j| Some((j.name().as_str(), j.nat()?.forwards)))
+        .collect();
+    let mut errors = Vec::new();
+    for (i, (jail, forwards)) in holders.iter().enumerate() {
+        if !names.iter().any(|n| n == jail) {
+            continue;
+        }
+        for f in forwards {
+            let clash = holders.iter().enumerate().find_map(|(k, (other, theirs))| {
+                let earlier = k < i || !names.iter().any(|n| n == other);
+                (k != i && earlier)
+                    .then(|| {
+                        theirs
+                            .iter()
+                            .find(|t| t.proto == f.proto && t.host.overlaps(&f.host))
+                            .map(|_| *other)
+                    })
+                    .flatten()
+            });
+            if let Some(other) = clash {
+                errors.push(Error::PropertyNotAllowed {
+                    jail: jail.to_string(),
+                    property: "nat_forwards".to_string(),
+                    reason: format!(
+                        "forwards host port {} {}, which jail '{other}' forwards already; \
+                         expected a host port no other NAT jail uses",
+                        f.proto.as_str(),
+                        f.host.first
+                    ),
+                });
+            }
+        }
+    }
+    Error::collect(errors)
 }
 
 /// `network` with its NAT part when `jail` has `nat=on`. A jail that was never started has no

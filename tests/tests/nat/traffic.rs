@@ -8,10 +8,10 @@ use std::process::Stdio;
 use ioc_tests::netns::{answers_now, fetch_from, Background, HostNs};
 use ioc_tests::require_root;
 
-const IDLE: &[&str] = &["lo", "em0"];
+pub const IDLE: &[&str] = &["lo", "em0"];
 
 /// A host with `em0` and a peer behind it; the IPv4 default route goes out of `em0`.
-fn host_with_uplink() -> (HostNs, String) {
+pub fn host_with_uplink() -> (HostNs, String) {
     let mut host = HostNs::new();
     let peer = host.add_uplink("em0", &["10.1.1.1/24"], &["10.1.1.2/24"]);
     host.ip(["route", "add", "default", "via", "10.1.1.2"]);
@@ -19,7 +19,7 @@ fn host_with_uplink() -> (HostNs, String) {
 }
 
 /// The sandbox host's nftables tables, one `table FAMILY NAME` per line.
-fn tables(host: &HostNs) -> String {
+pub fn tables(host: &HostNs) -> String {
     let out = host
         .command("nft")
         .args(["list", "tables"])
@@ -28,7 +28,7 @@ fn tables(host: &HostNs) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn forwarding(host: &HostNs, link: &str) -> String {
+pub fn forwarding(host: &HostNs, link: &str) -> String {
     let out = host
         .command("sysctl")
         .args(["-n", &format!("net/ipv4/conf/{link}/forwarding")])
@@ -38,7 +38,7 @@ fn forwarding(host: &HostNs, link: &str) -> String {
 }
 
 /// busybox httpd inside the jail on port 80, serving `marker`.
-fn serve(host: &HostNs, jail: &str, marker: &str) -> Background {
+pub fn serve(host: &HostNs, jail: &str, marker: &str) -> Background {
     let dir = host.dir().join(format!("www-{jail}"));
     fs::create_dir_all(&dir).expect("create the served directory");
     fs::write(dir.join("marker"), marker).expect("write the served file");
