@@ -50,10 +50,11 @@
 //! link-local) and the neighbour-discovery body (NA target, link-layer options) are not checked,
 //! and `::` may be used for any IPv6 packet, not only DAD.
 
+pub mod nat;
 pub mod rules;
 
 use ioc_jail_bridge::{all_or_errors, require_sysctl, JailBridge};
-use ioc_sdk::{Error, Firewall, Host, Jail, Platform, PortPolicy, Result, Side};
+use ioc_sdk::{Error, Firewall, Host, Jail, NatRequest, Platform, PortPolicy, Result, Side};
 
 pub const PFCTL: &str = "/sbin/pfctl";
 
@@ -108,6 +109,14 @@ impl Firewall for Pf {
             errors.push(e.to_string());
         }
         all_or_errors(errors)
+    }
+
+    fn install_nat(&self, jail: &Jail, request: &NatRequest, host: &mut Host<'_>) -> Result<()> {
+        nat::install(jail, request, host)
+    }
+
+    fn remove_nat(&self, jail: &Jail, request: &NatRequest, host: &mut Host<'_>) -> Result<()> {
+        nat::remove(jail, request, host)
     }
 }
 

@@ -3,6 +3,7 @@
 
 #[cfg(target_os = "linux")]
 mod lifecycle;
+mod plans;
 mod properties;
 #[cfg(target_os = "linux")]
 mod traffic;
