@@ -330,6 +330,12 @@ impl<'a> Host<'a> {
         self.expect_done(HostOp::NatJail { request })
     }
 
+    /// Holds IPv4 forwarding on for packets arriving on `link` while the jail runs (see
+    /// [`HostOp::EnableForwarding`]).
+    pub fn enable_forwarding(&mut self, link: &str) -> Result<(), HostError> {
+        self.expect_done(HostOp::EnableForwarding { link: link.into() })
+    }
+
     /// Runs `action` when the jail stops or this start is rolled back.
     pub fn register_undo(&mut self, action: UndoAction) -> Result<(), HostError> {
         self.expect_done(HostOp::RegisterUndo { action })

@@ -64,6 +64,11 @@ pub enum UndoAction {
         /// What [`HostOp::NatJail`] installed.
         request: NatRequest,
     },
+    /// [`HostOp::ReleaseForwarding`]; ioc journals it for [`HostOp::EnableForwarding`].
+    ReleaseForwarding {
+        /// The host interface.
+        link: RString,
+    },
 }
 
 /// One primitive. Queries (see [`HostOp::is_query`]) have no side effect and are never
@@ -281,6 +286,20 @@ pub enum HostOp {
         /// The jail's NAT and the host end of its pair.
         request: NatRequest,
     },
+    /// Hold IPv4 forwarding on for packets arriving on host interface `link` while the jail
+    /// runs (Linux: `net.ipv4.conf.<link>.forwarding`; FreeBSD: the host-wide
+    /// `net.inet.ip.forwarding`). ioc counts the jails holding a switch and, when the last one
+    /// stops, switches it back off only if ioc switched it on. Undone by
+    /// [`HostOp::ReleaseForwarding`].
+    EnableForwarding {
+        /// The host interface.
+        link: RString,
+    },
+    /// The undo of [`HostOp::EnableForwarding`]: the jail no longer holds the switch.
+    ReleaseForwarding {
+        /// The host interface.
+        link: RString,
+    },
 }
 
 /// Where [`HostOp::LearnAddresses`] keeps the addresses it learns: sets or tables the firewall
@@ -362,6 +381,8 @@ impl HostOp {
             HostOp::CheckFirewall => "check-firewall",
             HostOp::LearnAddresses { .. } => "learn-addresses",
             HostOp::NatJail { .. } => "nat-jail",
+            HostOp::EnableForwarding { .. } => "enable-forwarding",
+            HostOp::ReleaseForwarding { .. } => "release-forwarding",
         }
     }
 }

@@ -14,6 +14,7 @@ use ioc_sdk::{Cidr, HostError, HostErrorKind, HostOp, HostReply, Platform, Side}
 
 use super::dad::{self, Dad, DadWatch};
 use super::exec::{self, run};
+use super::forwarding;
 use super::Backend;
 use crate::render::freebsd::{self as fb, IFCONFIG, JEXEC};
 use crate::render::{Command, RenderContext};
@@ -32,6 +33,23 @@ impl FreeBsdHost {
             render: RenderContext::new(Platform::FreeBsd, run.path()),
             dad: DadWatch::default(),
         }
+    }
+}
+
+/// FreeBSD's forwarding switch through sysctl(8), for [`forwarding`].
+struct SysctlCommand;
+
+impl forwarding::Switch for SysctlCommand {
+    fn read(&mut self, key: &str) -> std::io::Result<String> {
+        run_checked(&Command::new(["/sbin/sysctl", "-n", key])).map_err(std::io::Error::other)
+    }
+    fn write(&mut self, key: &str, value: &str) -> std::io::Result<()> {
+        run_checked(&Command::new([
+            "/sbin/sysctl".to_string(),
+            format!("{key}={value}"),
+        ]))
+        .map(drop)
+        .map_err(std::io::Error::other)
     }
 }
 
@@ -193,6 +211,18 @@ impl Backend for FreeBsdHost {
                     process.envs(env.iter().map(|e| (e.key.as_str(), e.value.as_str())));
                 }
                 run(process, cmd.stdin.as_deref()).map(HostReply::Output)
+            }
+            HostOp::EnableForwarding { .. } | HostOp::ReleaseForwarding { .. } => {
+                let run_dir = self.render.run_dir.clone();
+                let key = forwarding::FREEBSD_KEY;
+                let result = if matches!(op, HostOp::EnableForwarding { .. }) {
+                    forwarding::hold(&run_dir, &params.name, key, &mut SysctlCommand)
+                } else {
+                    forwarding::release(&run_dir, &params.name, key, &mut SysctlCommand)
+                };
+                result
+                    .map(|()| HostReply::Done)
+                    .map_err(|e| HostError::new(HostErrorKind::Other, format!("{key}: {e}")))
             }
             HostOp::ProtectPort { .. }
             | HostOp::RegisterUndo { .. }

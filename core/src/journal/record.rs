@@ -289,6 +289,8 @@ pub(super) enum DiskUndoAction {
     RunCommand { side: DiskSide, argv: Vec<String> },
     #[serde(rename = "remove_nat")]
     RemoveNat { request: DiskNatRequest },
+    #[serde(rename = "release_forwarding")]
+    ReleaseForwarding { link: String },
 }
 
 /// `ioc_sdk::HostOp`: every variant, queries included (they are never journaled, but the
@@ -386,6 +388,10 @@ pub(super) enum DiskOp {
     },
     #[serde(rename = "nat_jail")]
     NatJail { request: DiskNatRequest },
+    #[serde(rename = "enable_forwarding")]
+    EnableForwarding { link: String },
+    #[serde(rename = "release_forwarding")]
+    ReleaseForwarding { link: String },
 }
 
 /// `crate::step::Undo`.

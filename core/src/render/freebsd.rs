@@ -223,6 +223,15 @@ pub fn op_commands(params: &JailParams, op: &HostOp) -> Vec<Command> {
         | HostOp::RegisterUndo { .. }
         | HostOp::CheckFirewall
         | HostOp::NatJail { .. } => vec![],
+        // Host-wide on FreeBSD; the release is conditional and shown as its effect.
+        HostOp::EnableForwarding { .. } => vec![Command::new([
+            "/sbin/sysctl".to_string(),
+            format!("{}=1", crate::host::forwarding::FREEBSD_KEY),
+        ])],
+        HostOp::ReleaseForwarding { .. } => vec![Command::new([
+            "/sbin/sysctl".to_string(),
+            format!("{}=0", crate::host::forwarding::FREEBSD_KEY),
+        ])],
         // TODO(issue 11): the learner's command line.
         HostOp::LearnAddresses { .. } => vec![],
         HostOp::CreatePair { .. } => create_pair(op, "epair0a"),

@@ -7,31 +7,22 @@
 //!   host itself) goes to the jail end of its pair;
 //! - postrouting (`srcnat`): the jail's /30 leaves through the uplink as the uplink's address.
 //!
-//! IPv4 forwarding is switched on for the jail's host end (which goes with the pair) and for
-//! the uplink. The uplink is shared: ioc switches it on only when it was off, leaves a marker
-//! table (`ip ioc-natfwd-<uplink>`) saying so, and the last NAT jail to stop switches it back
-//! off. Forwarding an admin switched on is never touched.
+//! IPv4 forwarding is the mode's (`Host::enable_forwarding`), not the backend's.
 //!
-//! The script goes through `Host::nft_apply`; it moves to the typed `Host::nft_commit` once
-//! that lands (issue 11, branch nft-ir).
+//! The script goes through `Host::nft_apply`; it moves to the typed `Host::nft_commit`
+//! (issue 11, branch nft-ir) once its IR has NAT base chains and the `fib`, `nat` and `masq`
+//! expressions.
 
 use std::fmt::Write as _;
 
-use ioc_sdk::{Error, Host, Jail, NatRequest, PortForward, Result, Side, UndoAction};
+use ioc_sdk::{Error, Host, Jail, NatRequest, PortForward, Result};
 
 /// The prefix of every table this module owns.
 pub const TABLE_PREFIX: &str = "ioc-nat-";
-/// The prefix of the marker tables of uplinks whose forwarding ioc switched on.
-const MARKER_PREFIX: &str = "ioc-natfwd-";
 
 /// The jail's NAT table.
 pub fn table(jail: &str) -> String {
     format!("{TABLE_PREFIX}{jail}")
-}
-
-/// The `net.ipv4.conf.<if>.forwarding` key in slash form (interface names may hold dots).
-fn forwarding_key(link: &str) -> String {
-    format!("net/ipv4/conf/{link}/forwarding")
 }
 
 fn dnat_rules(out: &mut String, jail_addr: std::net::Ipv4Addr, forward: &PortForward) {
@@ -95,26 +86,6 @@ pub fn remove_script(jail: &str) -> String {
     format!("table ip {name} {{}}\ndelete table ip {name}\n")
 }
 
-/// The shell command that switches the uplink's forwarding back off when ioc switched it on
-/// (the marker exists) and no other jail's NAT table remains. Registered as an undo by every
-/// NAT jail, since any of them may be the last to stop.
-fn restore_command(jail: &str, uplink: &str) -> String {
-    let own = table(jail);
-    let marker = format!("{MARKER_PREFIX}{uplink}");
-    format!(
-        "tables=$(nft list tables ip) || exit 0; \
-         echo \"$tables\" | grep -q ' {marker}$' || exit 0; \
-         echo \"$tables\" | grep ' {TABLE_PREFIX}' | grep -qv ' {own}$' && exit 0; \
-         sysctl -qw {key}=0 && nft delete table ip {marker}",
-        key = forwarding_key(uplink)
-    )
-}
-
-fn sysctl(host: &mut Host<'_>, key: &str) -> Result<String> {
-    let out = host.run_checked(Side::Host, &["sysctl", "-n", key], None)?;
-    Ok(out.stdout.trim().to_string())
-}
-
 /// Installs the jail's NAT; see the module documentation.
 pub fn install(_jail: &Jail, request: &NatRequest, host: &mut Host<'_>) -> Result<()> {
     let uplink = request.nat.uplink().ok_or_else(|| {
@@ -126,32 +97,7 @@ pub fn install(_jail: &Jail, request: &NatRequest, host: &mut Host<'_>) -> Resul
                 "install the NAT table of jail {}: {e}",
                 request.jail
             ))
-        })?;
-    host.run_checked(
-        Side::Host,
-        &[
-            "sysctl",
-            "-qw",
-            &format!("{}=1", forwarding_key(&request.link)),
-        ],
-        None,
-    )?;
-    host.register_undo(UndoAction::RunCommand {
-        side: Side::Host,
-        argv: ["/bin/sh", "-c", &restore_command(&request.jail, uplink)]
-            .iter()
-            .map(|a| (*a).into())
-            .collect(),
-    })?;
-    if sysctl(host, &forwarding_key(uplink))? != "1" {
-        host.nft_apply(&format!("table ip {MARKER_PREFIX}{uplink} {{}}\n"))?;
-        host.run_checked(
-            Side::Host,
-            &["sysctl", "-qw", &format!("{}=1", forwarding_key(uplink))],
-            None,
-        )?;
-    }
-    Ok(())
+        })
 }
 
 /// Removes the jail's NAT table.
@@ -227,13 +173,5 @@ mod tests {
         );
         assert!(script.contains("tcp dport 9000 dnat to 172.16.0.6:8000\n"));
         assert!(script.contains("tcp dport 9001 dnat to 172.16.0.6:8001\n"));
-    }
-
-    #[test]
-    fn the_restore_skips_while_another_nat_jail_runs() {
-        let cmd = restore_command("web", "up0");
-        assert!(cmd.contains("grep -q ' ioc-natfwd-up0$'"));
-        assert!(cmd.contains("grep -qv ' ioc-nat-web$' && exit 0"));
-        assert!(cmd.contains("sysctl -qw net/ipv4/conf/up0/forwarding=0"));
     }
 }

@@ -15,20 +15,16 @@
 //! rdr pass on "em0" inet proto tcp from any to ("em0") port 8080 -> 172.16.0.2 port 80
 //! ```
 //!
-//! IPv4 forwarding (`net.inet.ip.forwarding`, host-wide on FreeBSD) is switched on only when
-//! it was off, with a marker file saying ioc did it; the last NAT jail to stop switches it back.
+//! IPv4 forwarding (`net.inet.ip.forwarding`) is the mode's (`Host::enable_forwarding`).
 
 use std::fmt::Write as _;
 
-use ioc_sdk::{Error, Host, Jail, NatRequest, PortForward, Result, Side, UndoAction};
+use ioc_sdk::{Error, Host, Jail, NatRequest, PortForward, Result, Side};
 
 use crate::PFCTL;
 
 /// The parent anchor of every NAT jail's anchor.
 pub const PARENT: &str = "ioc-nat";
-/// Present while ioc holds `net.inet.ip.forwarding` on for NAT jails.
-const MARKER: &str = "/var/run/ioc-nat.forwarding";
-const SYSCTL: &str = "/sbin/sysctl";
 
 /// The jail's anchor.
 pub fn anchor(jail: &str) -> String {
@@ -73,18 +69,7 @@ pub fn rules(request: &NatRequest, uplink: &str) -> String {
     out
 }
 
-/// Switches forwarding back off when ioc switched it on and no other jail's NAT anchor is
-/// left (registered by every NAT jail: any may be the last to stop).
-fn restore_command(jail: &str) -> String {
-    format!(
-        "test -e {MARKER} || exit 0; \
-         {PFCTL} -a {PARENT} -s Anchors 2>/dev/null | grep -v '^ *{own}$' | grep -q . && exit 0; \
-         {SYSCTL} net.inet.ip.forwarding=0 && rm -f {MARKER}",
-        own = anchor(jail)
-    )
-}
-
-/// Loads the jail's anchor and switches forwarding on where needed.
+/// Loads the jail's anchor.
 pub fn install(_jail: &Jail, request: &NatRequest, host: &mut Host<'_>) -> Result<()> {
     let uplink = request.nat.uplink().ok_or_else(|| {
         Error::new("property 'nat_interface': no uplink known; expected an interface name")
@@ -95,18 +80,6 @@ pub fn install(_jail: &Jail, request: &NatRequest, host: &mut Host<'_>) -> Resul
         &[PFCTL, "-a", &anchor, "-f", "-"],
         Some(&rules(request, uplink)),
     )?;
-    host.register_undo(UndoAction::RunCommand {
-        side: Side::Host,
-        argv: ["/bin/sh", "-c", &restore_command(&request.jail)]
-            .iter()
-            .map(|a| (*a).into())
-            .collect(),
-    })?;
-    let on = host.run_checked(Side::Host, &[SYSCTL, "-n", "net.inet.ip.forwarding"], None)?;
-    if on.stdout.trim() != "1" {
-        host.run_checked(Side::Host, &["/usr/bin/touch", MARKER], None)?;
-        host.run_checked(Side::Host, &[SYSCTL, "net.inet.ip.forwarding=1"], None)?;
-    }
     Ok(())
 }
 

@@ -3,14 +3,18 @@
 //! With `vnet=on` the jail gets a routed pair and no bridge (iocage's layout): the host end
 //! takes the first address of the jail's /30 (allocated by ioc from `nat_prefix`, kept across
 //! restarts), the jail end the second, and the jail's default route points at the host end.
-//! The masquerade, the port forwards and the forwarding switches are the NAT backend's
-//! (`nat_backend`, by default the host's `firewall`), asked for with [`Host::nat_jail`].
+//! IPv4 forwarding is held on for the host end and the uplink ([`Host::enable_forwarding`]:
+//! ioc counts the holders and switches back off only what it switched on). The masquerade and
+//! the port forwards are the NAT backend's (`nat_backend`, by default the host's `firewall`),
+//! asked for with [`Host::nat_jail`].
 //! Everything is journaled by ioc, so stop, rollback and crash cleanup take it back.
 
 use std::net::IpAddr;
 
 use ioc_sdk::names::link_name;
-use ioc_sdk::{Cidr, Error, Host, Jail, Nat, NatRequest, NetworkMode, PairSpec, Result, Side};
+use ioc_sdk::{
+    Cidr, Error, Host, Jail, Nat, NatRequest, NetworkMode, PairSpec, Platform, Result, Side,
+};
 
 /// The jail-side name of the pair when `ip4_addr` names none (the pool address is `vnet0|...`).
 const DEFAULT_NIC: &str = "vnet0";
@@ -75,6 +79,14 @@ impl NetworkMode for NatMode {
         host.add_address(nic, Cidr::new(nat.jail_address(), 30))?;
         host.loopback_up()?;
         host.add_default_route(IpAddr::V4(nat.host_address()), Some(nic))?;
+        // Forwarding for packets from the jail (its host end) and back in (the uplink); on
+        // FreeBSD the switch is host-wide, so once is enough.
+        if jail.platform() == Platform::Linux {
+            host.enable_forwarding(&host_if)?;
+        }
+        if let Some(uplink) = nat.uplink() {
+            host.enable_forwarding(uplink)?;
+        }
         host.nat_jail(NatRequest {
             jail: jail.name().into(),
             jid: jail.jid(),

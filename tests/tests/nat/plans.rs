@@ -14,16 +14,14 @@ const START: &str = r#"# web (JID 1, freebsd)
 /usr/sbin/jexec ioc-web /sbin/ifconfig vnet0 inet 172.16.0.2/30
 /usr/sbin/jexec ioc-web /sbin/ifconfig lo0 localhost
 /usr/sbin/jexec ioc-web /sbin/route -q add default 172.16.0.1
-printf '%s\n' 'nat on "em0" inet from 172.16.0.0/30 to any -> ("em0")' 'rdr pass on "em0" inet proto tcp from any to ("em0") port 8080 -> 172.16.0.2 port 80' | /sbin/pfctl -a ioc-nat/web -f -
-/sbin/sysctl -n net.inet.ip.forwarding
-/usr/bin/touch /var/run/ioc-nat.forwarding
 /sbin/sysctl net.inet.ip.forwarding=1
+printf '%s\n' 'nat on "em0" inet from 172.16.0.0/30 to any -> ("em0")' 'rdr pass on "em0" inet proto tcp from any to ("em0") port 8080 -> 172.16.0.2 port 80' | /sbin/pfctl -a ioc-nat/web -f -
 "#;
 
 const STOP: &str = r#"# web (JID 1, freebsd)
 /usr/sbin/jail -r ioc-web
-/bin/sh -c 'test -e /var/run/ioc-nat.forwarding || exit 0; /sbin/pfctl -a ioc-nat -s Anchors 2>/dev/null | grep -v '\''^ *ioc-nat/web$'\'' | grep -q . && exit 0; /sbin/sysctl net.inet.ip.forwarding=0 && rm -f /var/run/ioc-nat.forwarding'
 /sbin/pfctl -a ioc-nat/web -F all
+/sbin/sysctl net.inet.ip.forwarding=0
 /sbin/ifconfig vnet0:1 inet 172.16.0.1/30 remove
 /sbin/ifconfig vnet0:1 destroy
 "#;

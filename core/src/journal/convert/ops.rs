@@ -159,6 +159,9 @@ impl From<&UndoAction> for DiskUndoAction {
             UndoAction::RemoveNat { request } => DiskUndoAction::RemoveNat {
                 request: request.into(),
             },
+            UndoAction::ReleaseForwarding { link } => DiskUndoAction::ReleaseForwarding {
+                link: link.to_string(),
+            },
         }
     }
 }
@@ -178,6 +181,9 @@ impl From<DiskUndoAction> for UndoAction {
             DiskUndoAction::RemoveNat { request } => UndoAction::RemoveNat {
                 request: request.into(),
             },
+            DiskUndoAction::ReleaseForwarding { link } => {
+                UndoAction::ReleaseForwarding { link: link.into() }
+            }
         }
     }
 }
@@ -300,6 +306,12 @@ impl From<&HostOp> for DiskOp {
             HostOp::CheckFirewall => DiskOp::CheckFirewall,
             HostOp::NatJail { request } => DiskOp::NatJail {
                 request: request.into(),
+            },
+            HostOp::EnableForwarding { link } => DiskOp::EnableForwarding {
+                link: link.to_string(),
+            },
+            HostOp::ReleaseForwarding { link } => DiskOp::ReleaseForwarding {
+                link: link.to_string(),
             },
             HostOp::LearnAddresses {
                 port,
@@ -434,6 +446,8 @@ impl From<DiskOp> for HostOp {
             DiskOp::NatJail { request } => HostOp::NatJail {
                 request: request.into(),
             },
+            DiskOp::EnableForwarding { link } => HostOp::EnableForwarding { link: link.into() },
+            DiskOp::ReleaseForwarding { link } => HostOp::ReleaseForwarding { link: link.into() },
             DiskOp::LearnAddresses {
                 port,
                 mac,
