@@ -8,7 +8,7 @@ use ioc_sdk::{Nat, Network, PortForward, Protocol};
 
 use super::{allocate, Range, Request};
 use crate::config::nat::jail_end;
-use crate::config::syntax::Proto;
+use crate::config::syntax::{Forward, Proto};
 use crate::config::{JailName, ResolvedJail};
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -75,30 +75,28 @@ fn check_forwards(
     names: &[String],
     running: &dyn Fn(&str) -> bool,
 ) -> Result<()> {
-    let starting = |j: &ResolvedJail| names.iter().any(|n| n == j.name().as_str());
-    let holders: Vec<(&str, Vec<crate::config::syntax::Forward>)> = all
+    let starting = |name: &str| names.iter().any(|n| n == name);
+    let forwards: Vec<(&str, Vec<Forward>)> = all
         .iter()
-        .filter(|j| starting(j) || running(j.name().as_str()))
         .filter_map(|j| Some((j.name().as_str(), j.nat()?.forwards)))
+        .filter(|(_, f)| !f.is_empty())
         .collect();
     let mut errors = Vec::new();
-    for (i, (jail, forwards)) in holders.iter().enumerate() {
-        if !names.iter().any(|n| n == jail) {
+    for (i, (jail, mine)) in forwards.iter().enumerate() {
+        if !starting(jail) {
             continue;
         }
-        for f in forwards {
-            let clash = holders.iter().enumerate().find_map(|(k, (other, theirs))| {
-                let earlier = k < i || !names.iter().any(|n| n == other);
-                (k != i && earlier)
-                    .then(|| {
-                        theirs
-                            .iter()
-                            .find(|t| t.proto == f.proto && t.host.overlaps(&f.host))
-                            .map(|_| *other)
-                    })
-                    .flatten()
+        for f in mine {
+            // Configured clashes first; only those jails' run state is read (a start stays
+            // cheap with many jails running).
+            let clash = forwards.iter().enumerate().find(|(k, (other, theirs))| {
+                *k != i
+                    && theirs
+                        .iter()
+                        .any(|t| t.proto == f.proto && t.host.overlaps(&f.host))
+                    && ((starting(other) && *k < i) || (!starting(other) && running(other)))
             });
-            if let Some(other) = clash {
+            if let Some((_, (other, _))) = clash {
                 errors.push(Error::PropertyNotAllowed {
                     jail: jail.to_string(),
                     property: "nat_forwards".to_string(),
