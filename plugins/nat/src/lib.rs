@@ -104,3 +104,6 @@ ioc_sdk::export_network_mode! {
     mode: NatMode,
     serves: [ioc_sdk::NetworkShape::Nat],
 }
+
+#[cfg(test)]
+mod tests;
