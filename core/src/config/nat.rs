@@ -66,6 +66,15 @@ impl ResolvedJail {
 /// The NIC name of a NAT jail's pool address in `ip4_addr` (the jail end of its pair).
 pub const NAT_NIC: &str = "vnet0";
 
+/// The host interface a shared-IP NAT jail's alias lives on (a loopback: the address is
+/// reached only through the NAT backend's forwards).
+pub fn shared_nic(platform: ioc_sdk::Platform) -> &'static str {
+    match platform {
+        ioc_sdk::Platform::Linux => "lo",
+        ioc_sdk::Platform::FreeBsd => "lo0",
+    }
+}
+
 impl ResolvedJail {
     /// Shows the address kept for the jail in pool block `block` as its `ip4_addr`, when the
     /// jail is NATed, set no address itself and the block is still inside its `nat_prefix`
@@ -76,7 +85,11 @@ impl ResolvedJail {
             .is_some_and(|nat| nat.address.is_none() && nat.prefix.contains(block));
         if fits {
             let address = jail_end(block);
-            let text = format!("{NAT_NIC}|{address}/30");
+            let text = if self.vnet() {
+                format!("{NAT_NIC}|{address}/30")
+            } else {
+                format!("{}|{address}/32", shared_nic(ioc_sdk::Platform::current()))
+            };
             if let Ok(value) = Ip4Addrs::parse(&text) {
                 self.properties_mut().replace(IP4_ADDR.name(), value.wrap());
                 self.pool_address = Some(address);

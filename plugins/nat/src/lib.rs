@@ -3,6 +3,7 @@
 //! With `vnet=on` the jail gets a routed pair and no bridge (iocage's layout): the host end
 //! takes the first address of the jail's /30 (allocated by ioc from `nat_prefix`, kept across
 //! restarts), the jail end the second, and the jail's default route points at the host end.
+//! With `vnet=off` the second address is an alias on the host's loopback ([`setup_shared`]).
 //! IPv4 forwarding is held on for the host end and the uplink ([`Host::enable_forwarding`]:
 //! ioc counts the holders and switches back off only what it switched on). The masquerade and
 //! the port forwards are the NAT backend's (`nat_backend`, by default the host's `firewall`),
@@ -41,12 +42,6 @@ fn nic_of(jail: &Jail) -> &str {
 impl NetworkMode for NatMode {
     fn validate(&self, jail: &Jail, host: &mut Host<'_>) -> Result<()> {
         let nat = nat_of(jail)?;
-        if !jail.network().vnet() {
-            return Err(Error::new(
-                "property 'vnet': NAT of shared-IP jails (vnet=off) is not implemented yet; \
-                 expected vnet=on with nat=on",
-            ));
-        }
         let Some(uplink) = nat.uplink() else {
             return Err(Error::new(
                 "property 'nat_interface': none is set and the host has no IPv4 default route; \
@@ -63,6 +58,9 @@ impl NetworkMode for NatMode {
 
     fn setup(&self, jail: &Jail, host: &mut Host<'_>) -> Result<()> {
         let nat = nat_of(jail)?;
+        if !jail.network().vnet() {
+            return setup_shared(jail, nat, host);
+        }
         let nic = nic_of(jail);
         let host_if = link_name(jail.platform(), nic, jail.jid(), &[]);
         let peer = link_name(jail.platform(), nic, jail.jid(), &["j"]);
@@ -96,6 +94,25 @@ impl NetworkMode for NatMode {
         ioc_sdk::tracing::debug!(jail = jail.name(), jid = jail.jid(), "NAT network ready");
         Ok(())
     }
+}
+
+/// A shared-IP NAT jail (`vnet=off`): its address is an alias on the host's loopback (the
+/// jail's `ip4.addr` on FreeBSD), masqueraded and forwarded to like a VNET NAT jail's. Its
+/// traffic never crosses a routed interface, so no forwarding switch is needed.
+fn setup_shared(jail: &Jail, nat: &Nat, host: &mut Host<'_>) -> Result<()> {
+    let loopback = match jail.platform() {
+        Platform::Linux => "lo",
+        Platform::FreeBsd => "lo0",
+    };
+    host.add_host_alias(loopback, Cidr::new(nat.jail_address(), 32))?;
+    host.nat_jail(NatRequest {
+        jail: jail.name().into(),
+        jid: jail.jid(),
+        link: loopback.into(),
+        nat: nat.clone(),
+    })?;
+    ioc_sdk::tracing::debug!(jail = jail.name(), "shared-IP NAT ready");
+    Ok(())
 }
 
 ioc_sdk::export_network_mode! {

@@ -71,7 +71,7 @@ fn on_freebsd_forwarding_is_asked_for_once() {
 }
 
 #[test]
-fn validate_refuses_shared_ip_a_missing_uplink_and_no_default_route() {
+fn validate_refuses_a_missing_uplink_and_no_default_route() {
     let mut host = RecordingHost::validating().with_link(Side::Host, "em0", 1500);
     NatMode
         .validate(&jail(true, Some("em0")).build(), &mut host.host())
@@ -83,7 +83,24 @@ fn validate_refuses_shared_ip_a_missing_uplink_and_no_default_route() {
             .unwrap_err()
             .to_string()
     };
-    assert!(err(jail(false, Some("em0")), &mut host).contains("not implemented yet"));
     assert!(err(jail(true, Some("em9")), &mut host).contains("the uplink em9 does not exist"));
     assert!(err(jail(true, None), &mut host).contains("no IPv4 default route"));
+}
+
+#[test]
+fn a_shared_ip_nat_jail_gets_a_loopback_alias_and_the_nat() {
+    let mut host = RecordingHost::new();
+    NatMode
+        .setup(&jail(false, Some("em0")).build(), &mut host.host())
+        .unwrap();
+    let names: Vec<&str> = host.ops().iter().map(HostOp::name).collect();
+    assert_eq!(names, ["add-host-alias", "nat-jail"]);
+    let aliases = host.ops_named("add-host-alias");
+    let [HostOp::AddHostAlias { iface, address }] = aliases.as_slice() else {
+        panic!("{aliases:?}");
+    };
+    assert_eq!(
+        (iface.as_str(), address.to_string()),
+        ("lo", "172.16.0.6/32".into())
+    );
 }

@@ -175,3 +175,39 @@ fn a_failure_at_every_start_step_leaves_nothing() {
     host.stop_and_check_clean("web", IDLE);
     assert!(!tables(&host).contains("ioc-nat"));
 }
+
+#[test]
+fn a_shared_ip_nat_jail_is_reached_through_its_forward_and_leaves_as_the_host() {
+    require_root!();
+    let (host, peer) = host_with_uplink();
+    host.ok([
+        "create",
+        "svc",
+        "vnet=off",
+        "nat=on",
+        "nat_forwards=tcp(80:8080)",
+    ]);
+    host.ok(["start", "svc"]);
+    assert_eq!(
+        host.ok(["get", "ip4_addr", "svc"]).trim(),
+        "lo|172.16.0.2/32"
+    );
+    assert!(host.addresses("lo").contains(&"172.16.0.2/32".to_string()));
+    // From its own address the jail reaches the peer, which has no route back to it.
+    let ping = host.exec(
+        "svc",
+        &["ping", "-c", "1", "-W", "2", "-I", "172.16.0.2", "10.1.1.2"],
+    );
+    assert!(
+        ping.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ping.stderr)
+    );
+    let mut server = serve(&host, "svc", "shared nat");
+    assert_eq!(fetch_from(&peer, "10.1.1.1").as_deref(), Some("shared nat"));
+    host.ok(["stop", "svc"]);
+    server.wait();
+    host.assert_clean(IDLE);
+    assert!(!host.addresses("lo").contains(&"172.16.0.2/32".to_string()));
+    assert!(!tables(&host).contains("ioc-nat"));
+}
