@@ -28,6 +28,7 @@ pub fn allocate_nat(
     let locked = store.lock()?;
     let all = store.resolve_all()?;
     check_forwards(&all, names, running)?;
+    warn_bound_ports(&all, names);
     // Addresses users set on NAT jails are theirs even before those jails first start.
     let reserved: Vec<(String, Range)> = all
         .iter()
@@ -111,6 +112,34 @@ fn check_forwards(
         }
     }
     Error::collect(errors)
+}
+
+/// Warns about each forward of a jail being started whose host port a host process already
+/// has bound: the forward takes the traffic from outside, the process keeps the host's own.
+fn warn_bound_ports(all: &[ResolvedJail], names: &[String]) {
+    let mut bound: [Option<Vec<u16>>; 2] = [None, None];
+    for jail in all
+        .iter()
+        .filter(|j| names.iter().any(|n| n == j.name().as_str()))
+    {
+        let Some(nat) = jail.nat() else { continue };
+        for f in &nat.forwards {
+            let udp = f.proto == Proto::Udp;
+            let ports =
+                bound[usize::from(udp)].get_or_insert_with(|| super::uplink::bound_ports(udp));
+            if let Some(port) = ports
+                .iter()
+                .find(|p| (f.host.first..=f.host.last).contains(p))
+            {
+                tracing::warn!(
+                    jail = jail.name().as_str(),
+                    "nat_forwards: host port {} {port} is already bound by a host process; \
+                     the forward takes the traffic from outside",
+                    f.proto.as_str()
+                );
+            }
+        }
+    }
 }
 
 /// `network` with its NAT part when `jail` has `nat=on`. A jail that was never started has no

@@ -211,3 +211,56 @@ fn a_shared_ip_nat_jail_is_reached_through_its_forward_and_leaves_as_the_host() 
     assert!(!host.addresses("lo").contains(&"172.16.0.2/32".to_string()));
     assert!(!tables(&host).contains("ioc-nat"));
 }
+
+/// One try of `http://10.1.1.1:8080/` from the peer, three seconds at most.
+fn reaches_forward_now(peer: &str) -> bool {
+    ioc_tests::netns::in_netns(peer, "timeout")
+        .args([
+            "3",
+            "busybox",
+            "wget",
+            "-q",
+            "-O",
+            "-",
+            "http://10.1.1.1:8080/marker",
+        ])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn a_host_port_in_use_is_a_warning_and_a_stop_closes_the_forward() {
+    require_root!();
+    let (host, peer) = host_with_uplink();
+    // A host process on port 8080 of the sandbox host.
+    let dir = host.dir().join("www-host");
+    fs::create_dir_all(&dir).expect("create the host's directory");
+    let mut listener = Background::spawn({
+        let mut command = host.command("busybox");
+        command
+            .args(["httpd", "-f", "-p", "127.0.0.1:8080", "-h"])
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        command
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    host.ok([
+        "create",
+        "web",
+        "vnet=on",
+        "nat=on",
+        "nat_forwards=tcp(80:8080)",
+    ]);
+    let out = host.ioc(["start", "web"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("host port tcp 8080 is already bound"), "{err}");
+    let mut server = serve(&host, "web", "forwarded");
+    assert_eq!(fetch_from(&peer, "10.1.1.1").as_deref(), Some("forwarded"));
+    host.ok(["stop", "web"]);
+    server.wait();
+    assert!(!reaches_forward_now(&peer), "the forward outlived the stop");
+    listener.kill9();
+    host.assert_clean(IDLE);
+}
