@@ -48,8 +48,25 @@ fn the_worked_example_with_pf_renders_nat_and_rdr_in_its_anchor() {
     );
 }
 
+const IPFW_NAT: &str = r#"/sbin/sysctl net.inet.ip.forwarding=1
+/sbin/ipfw -q nat 1 config if em0 same_ports reset port_range 40000-40249 redirect_port tcp 172.16.0.2:80 8080
+/sbin/ipfw -q add 20001 nat 1 ip4 from 172.16.0.0/30 to any out via em0
+/sbin/ipfw -q add 20001 nat 1 tcp from any to me 8080 in via em0
+/sbin/ipfw -q add 20001 nat 1 tcp from any to me 40000-40249 in via em0
+/sbin/ipfw -q add 20001 nat 1 udp from any to me 40000-40249 in via em0
+"#;
+
+const IPFW_STOP: &str = r#"# web (JID 1, freebsd)
+/usr/sbin/jail -r ioc-web
+/sbin/ipfw -q delete 20001
+/sbin/ipfw -q nat 1 delete
+/sbin/sysctl net.inet.ip.forwarding=0
+/sbin/ifconfig vnet0:1 inet 172.16.0.1/30 remove
+/sbin/ifconfig vnet0:1 destroy
+"#;
+
 #[test]
-fn a_backend_without_nat_is_refused_naming_one_that_has_it() {
+fn the_worked_example_with_ipfw_renders_an_in_kernel_nat_instance_numbered_by_the_jid() {
     let s = Sandbox::new();
     s.ok([
         "create",
@@ -58,13 +75,39 @@ fn a_backend_without_nat_is_refused_naming_one_that_has_it() {
         "nat=on",
         "nat_interface=em0",
         "nat_backend=ipfw",
+        "nat_forwards=tcp(80:8080)",
     ]);
-    let out = s.ioc(["start", "--dry-run", "--platform", "freebsd", "web"]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    let start = s.ok(["start", "--dry-run", "--platform", "freebsd", "web"]);
+    // The pair and routes are as with pf; the NAT part differs.
+    let pf_pair_end = START.find("/sbin/sysctl").unwrap();
+    assert_eq!(&start[..pf_pair_end], &START[..pf_pair_end]);
+    assert_eq!(&start[pf_pair_end..], IPFW_NAT);
+    assert_eq!(
+        s.ok(["stop", "--dry-run", "--platform", "freebsd", "web"]),
+        IPFW_STOP
+    );
+}
+
+#[test]
+fn a_shared_ip_nat_jail_for_freebsd_has_its_address_in_ip4_addr_and_on_lo0() {
+    let s = Sandbox::new();
+    s.ok([
+        "create",
+        "svc",
+        "vnet=off",
+        "nat=on",
+        "nat_interface=em0",
+        "nat_backend=pf",
+        "ip4_addr=lo0|172.16.0.6",
+    ]);
+    let start = s.ok(["start", "--dry-run", "--platform", "freebsd", "svc"]);
+    assert!(start.contains(" ip4=1 ip4.addr=172.16.0.6 "), "{start}");
     assert!(
-        err.contains("NAT is not supported by the firewall backend ipfw")
-            && err.contains("pf on FreeBSD"),
-        "{err}"
+        start.contains("/sbin/ifconfig lo0 inet 172.16.0.6/32 alias\n"),
+        "{start}"
+    );
+    assert!(
+        start.contains("'nat on \"em0\" inet from 172.16.0.4/30 to any -> (\"em0\")'"),
+        "{start}"
     );
 }
