@@ -111,7 +111,7 @@ pub trait Firewall: Send + Sync + 'static {
     fn install_nat(&self, _jail: &Jail, request: &NatRequest, _host: &mut Host<'_>) -> Result<()> {
         Err(Error::new(format!(
             "NAT is not supported by the firewall backend {}; set nat_backend to one that has \
-             it (nftables on Linux, pf on FreeBSD)",
+             it (nftables on Linux, pf or ipfw on FreeBSD)",
             request.nat.backend()
         )))
     }

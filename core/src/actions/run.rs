@@ -29,7 +29,8 @@ pub fn start(store: &Store, run: &RunDir, filter: &Filter) -> Result<JailReport>
         .filter(|s| s.properties.iter().any(|(k, v)| k == "nat" && v == "on"))
         .map(|s| s.name.clone())
         .collect();
-    let running = |name: &str| matches!(run.state(name), crate::runtime::JailState::Running { .. });
+    // A jail whose start is under way (or was interrupted) holds its forwards too.
+    let running = |name: &str| !matches!(run.state(name), crate::runtime::JailState::Stopped);
     if !names.is_empty() && !crate::pool::allocate_nat(store, &names, &running)?.is_empty() {
         specs = super::select_with_dependencies(store, filter)?;
     }
