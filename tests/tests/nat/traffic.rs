@@ -137,23 +137,25 @@ fn forwarding_the_admin_set_stays_on_after_the_stop() {
 fn a_full_pool_fails_before_anything_changes() {
     require_root!();
     let (host, _peer) = host_with_uplink();
-    for jail in ["a", "b"] {
+    // A /29 holds two /30 blocks.
+    for jail in ["a", "b", "c"] {
         host.ok([
             "create",
             jail,
             "vnet=on",
             "nat=on",
-            "nat_prefix=10.9.0.0/30",
+            "nat_prefix=10.9.0.0/29",
         ]);
     }
-    host.ok(["start", "a"]);
-    let err = host.fails(["start", "b"]);
+    host.ok(["start", "a,b"]);
+    let err = host.fails(["start", "c"]);
     assert!(
-        err.contains("jail 'b': no free /30 left in 10.9.0.0/30"),
+        err.contains("jail 'c': no free /30 left in 10.9.0.0/29"),
         "{err}"
     );
-    assert!(!host.running("b"));
-    host.stop_and_check_clean("a", IDLE);
+    assert!(!host.running("c"));
+    assert_eq!(host.ok(["get", "ip4_addr", "c"]).trim(), "none");
+    host.stop_and_check_clean("a,b", IDLE);
 }
 
 #[test]
@@ -263,4 +265,56 @@ fn a_host_port_in_use_is_a_warning_and_a_stop_closes_the_forward() {
     assert!(!reaches_forward_now(&peer), "the forward outlived the stop");
     listener.kill9();
     host.assert_clean(IDLE);
+}
+
+/// A python3 one-liner (busybox's nc here has no UDP): receive one datagram on `port` and
+/// print it, or send `text` to `address:port`.
+fn udp_script(receive: bool, address: &str, port: u16, text: &str) -> String {
+    let open = "import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)";
+    if receive {
+        format!("{open};s.bind(('0.0.0.0',{port}));print(s.recv(100).decode(),flush=True)")
+    } else {
+        format!("{open};s.sendto(b'{text}',('{address}',{port}))")
+    }
+}
+
+#[test]
+fn a_udp_forward_reaches_the_jail() {
+    require_root!();
+    if std::process::Command::new("python3")
+        .arg("-c")
+        .arg("pass")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped a_udp_forward_reaches_the_jail: needs python3 for UDP");
+        return;
+    }
+    let (host, peer) = host_with_uplink();
+    host.ok([
+        "create",
+        "dns",
+        "vnet=on",
+        "nat=on",
+        "nat_forwards=udp(5353:53)",
+    ]);
+    host.ok(["start", "dns"]);
+    let out_file = host.dir().join("udp-received");
+    let mut command = host.ioc_command();
+    command
+        .args(["exec", "dns", "--", "python3", "-c"])
+        .arg(udp_script(true, "", 5353, ""))
+        .stdout(fs::File::create(&out_file).expect("create the output file"))
+        .stderr(Stdio::null());
+    let mut listener = Background::spawn(command);
+    let arrived = ioc_tests::netns::eventually(std::time::Duration::from_secs(10), || {
+        let _ = ioc_tests::netns::in_netns(&peer, "python3")
+            .arg("-c")
+            .arg(udp_script(false, "10.1.1.1", 53, "over-udp"))
+            .output();
+        fs::read_to_string(&out_file).is_ok_and(|t| t.contains("over-udp"))
+    });
+    assert!(arrived, "the datagram never reached the jail");
+    listener.wait();
+    host.stop_and_check_clean("dns", IDLE);
 }
