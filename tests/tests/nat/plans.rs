@@ -111,3 +111,29 @@ fn a_shared_ip_nat_jail_for_freebsd_has_its_address_in_ip4_addr_and_on_lo0() {
         "{start}"
     );
 }
+
+#[test]
+fn a_nat_backend_that_is_missing_or_foreign_fails_before_anything_changes() {
+    let s = Sandbox::new();
+    s.ok([
+        "create",
+        "web",
+        "vnet=on",
+        "nat=on",
+        "nat_interface=em0",
+        "nat_backend=nftables",
+    ]);
+    let out = s.ioc(["start", "--dry-run", "--platform", "freebsd", "web"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("property 'nat_backend': firewall plugin 'nftables' does not support freebsd"),
+        "{err}"
+    );
+    s.ok(["set", "nat_backend=nosuch", "web"]);
+    let out = s.ioc(["start", "--dry-run", "--platform", "freebsd", "web"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("nosuch"), "{err}");
+    assert!(out.stdout.is_empty(), "a plan was printed: {err}");
+}
