@@ -21,7 +21,7 @@ struct Options {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: ioc-bench [--jails 1,50,200] [--modes vnet,secure-vnet] [--no-cni] [--ioc PATH]"
+        "usage: ioc-bench [--jails 1,50,200] [--modes vnet,secure-vnet,nat] [--no-cni] [--ioc PATH]"
     );
     std::process::exit(2)
 }
@@ -33,7 +33,7 @@ fn parse_options() -> Options {
         .unwrap_or_default();
     let mut o = Options {
         jails: vec![1, 50, 200],
-        modes: vec!["vnet".into(), "secure-vnet".into()],
+        modes: vec!["vnet".into(), "secure-vnet".into(), "nat".into()],
         cni: true,
         ioc: exe_dir.join("ioc"),
     };
@@ -170,6 +170,19 @@ fn bench_ioc(o: &Options, sandbox: &Sandbox, n: usize, mode: &str) -> Series {
     let separator = if mode == "secure-vnet" { "::" } else { ":" };
     let names: Vec<String> = (0..n).map(|i| format!("j{i}")).collect();
     for (i, name) in names.iter().enumerate() {
+        if mode == "nat" {
+            // A NAT jail behind bridge0 with one forward of its own; its address from the pool.
+            let forward = format!("nat_forwards=tcp(80:{})", 10000 + i);
+            run(&mut ioc(&[
+                "create",
+                name,
+                "vnet=on",
+                "nat=on",
+                "nat_interface=bridge0",
+                &forward,
+            ]));
+            continue;
+        }
         let addr = format!("ip4_addr=vnet0|10.23.{}.{}/16", 1 + i / 250, 1 + i % 250);
         let interfaces = format!("interfaces=vnet0{separator}bridge0");
         run(&mut ioc(&[
@@ -307,6 +320,19 @@ fn report(n: usize, series: &[Series]) {
         let p = median(&mut plain.start.clone()).as_secs_f64();
         let q = median(&mut secure.start.clone()).as_secs_f64();
         println!("secure-vnet start is {:.2}x plain vnet", q / p);
+    }
+    if let (Some(plain), Some(nat)) = (
+        series.iter().find(|s| s.label == "ioc vnet"),
+        series.iter().find(|s| s.label == "ioc nat"),
+    ) {
+        let ratio = |a: &[Duration], b: &[Duration]| {
+            median(&mut a.to_vec()).as_secs_f64() / median(&mut b.to_vec()).as_secs_f64()
+        };
+        println!(
+            "nat start is {:.2}x plain vnet, stop {:.2}x (aim: at most 1.5x)",
+            ratio(&nat.start, &plain.start),
+            ratio(&nat.stop, &plain.stop)
+        );
     }
 }
 

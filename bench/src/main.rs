@@ -3,7 +3,7 @@
 //! Run as root after a release build (`cargo build --workspace --release`):
 //!
 //! ```sh
-//! target/release/ioc-bench                     # N = 1, 50, 200; vnet and secure-vnet; CNI
+//! target/release/ioc-bench                     # N = 1, 50, 200; vnet, secure-vnet, nat; CNI
 //! target/release/ioc-bench --jails 1,50 --modes vnet --no-cni
 //! ```
 //!

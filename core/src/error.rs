@@ -93,6 +93,10 @@ pub enum Error {
     #[error(transparent)]
     Jail(Box<crate::lifecycle::JailError>),
 
+    /// An address pool could not give a jail a block (NAT, issue 12).
+    #[error(transparent)]
+    Pool(Box<crate::pool::PoolError>),
+
     /// `ioc exec` on a jail that is not running.
     #[error("jail '{0}': is not running; start it with `ioc start`")]
     JailNotRunning(String),

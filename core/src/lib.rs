@@ -20,6 +20,7 @@ pub mod host;
 pub mod journal;
 pub mod lifecycle;
 pub mod plugins;
+pub mod pool;
 pub mod render;
 pub mod runtime;
 pub mod snapshot;

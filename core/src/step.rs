@@ -154,6 +154,11 @@ impl Undo {
                 side: Side::Host,
                 name: name.to_string(),
             }),
+            HostOp::EnableForwarding { link } => {
+                Some(Undo::Plugin(UndoAction::ReleaseForwarding {
+                    link: link.clone(),
+                }))
+            }
             _ => None,
         }
     }
@@ -189,7 +194,10 @@ impl Undo {
                     stdin: None.into(),
                 }))
             }
-            Undo::RemovePolicy { .. } => None,
+            Undo::Plugin(UndoAction::ReleaseForwarding { link }) => {
+                Some(Step::Op(HostOp::ReleaseForwarding { link: link.clone() }))
+            }
+            Undo::RemovePolicy { .. } | Undo::Plugin(UndoAction::RemoveNat { .. }) => None,
         }
     }
 }

@@ -18,7 +18,7 @@ use abi_stable::{declare_root_module_statics, package_version_strings, StableAbi
 use crate::host::{Host, HostHandle};
 use crate::log;
 use crate::plugin::{Firewall, NetworkMode};
-use crate::types::{Jail, Network, Platform, PortPolicy};
+use crate::types::{Jail, NatRequest, Network, Platform, PortPolicy};
 
 /// What a plugin provides.
 #[repr(u8)]
@@ -58,12 +58,16 @@ pub enum NetworkShape {
     Vnet,
     /// `vnet=on` with at least one secure interface (`nic::bridge`).
     SecureVnet,
+    /// `nat=on`: behind the host's address, with or without VNET (issue 12).
+    Nat,
 }
 
 impl NetworkShape {
     /// The shape of `network`.
     pub fn of(network: &Network) -> NetworkShape {
-        if !network.vnet() {
+        if network.nat().is_some() {
+            NetworkShape::Nat
+        } else if !network.vnet() {
             NetworkShape::SharedIp
         } else if network.interfaces().iter().any(|n| n.secure()) {
             NetworkShape::SecureVnet
@@ -78,6 +82,7 @@ impl NetworkShape {
             NetworkShape::SharedIp => "vnet=off",
             NetworkShape::Vnet => "vnet=on with plain interfaces (nic:bridge)",
             NetworkShape::SecureVnet => "vnet=on with a secure interface (nic::bridge)",
+            NetworkShape::Nat => "nat=on",
         }
     }
 }
@@ -132,6 +137,10 @@ pub enum Hook {
     FirewallInstall(PortPolicy),
     /// [`Firewall::remove`] for this policy, on stop or rollback.
     FirewallRemove(PortPolicy),
+    /// [`Firewall::install_nat`] for this jail.
+    FirewallNat(NatRequest),
+    /// [`Firewall::remove_nat`] for this jail, on stop or rollback.
+    FirewallNatRemove(NatRequest),
 }
 
 impl Hook {
@@ -148,6 +157,8 @@ impl Hook {
             Hook::FirewallReady => "check_ready",
             Hook::FirewallInstall(_) => "install",
             Hook::FirewallRemove(_) => "remove",
+            Hook::FirewallNat(_) => "install_nat",
+            Hook::FirewallNatRemove(_) => "remove_nat",
         }
     }
 }
@@ -327,6 +338,8 @@ fn dispatch(hook: Hook, jail: &Jail, handle: HostHandle<'_>) -> Result<(), Strin
         (Instance::Firewall(f), Hook::FirewallReady) => f.check_ready(jail, host),
         (Instance::Firewall(f), Hook::FirewallInstall(p)) => f.install(jail, &p, host),
         (Instance::Firewall(f), Hook::FirewallRemove(p)) => f.remove(jail, &p, host),
+        (Instance::Firewall(f), Hook::FirewallNat(r)) => f.install_nat(jail, &r, host),
+        (Instance::Firewall(f), Hook::FirewallNatRemove(r)) => f.remove_nat(jail, &r, host),
         (inst, hook) => {
             return Err(format!(
                 "a {} plugin has no {} hook",

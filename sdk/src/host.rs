@@ -14,7 +14,7 @@ use crate::nft::NftBatch;
 use crate::ops::{
     CommandOutput, EnvVar, HostError, HostErrorKind, HostOp, HostReply, NftFamily, Side, UndoAction,
 };
-use crate::types::{Cidr, Ip, Mac, PortPolicy};
+use crate::types::{Cidr, Ip, Mac, NatRequest, PortPolicy};
 
 /// The C-level form of a host: a context pointer and one function that performs an operation.
 ///
@@ -331,6 +331,17 @@ impl<'a> Host<'a> {
     /// Hands a port to the jail's firewall backend (see [`PortPolicy`]).
     pub fn protect_port(&mut self, policy: PortPolicy) -> Result<(), HostError> {
         self.expect_done(HostOp::ProtectPort { policy })
+    }
+
+    /// Hands the jail's NAT to its NAT backend (see [`HostOp::NatJail`]).
+    pub fn nat_jail(&mut self, request: NatRequest) -> Result<(), HostError> {
+        self.expect_done(HostOp::NatJail { request })
+    }
+
+    /// Holds IPv4 forwarding on for packets arriving on `link` while the jail runs (see
+    /// [`HostOp::EnableForwarding`]).
+    pub fn enable_forwarding(&mut self, link: &str) -> Result<(), HostError> {
+        self.expect_done(HostOp::EnableForwarding { link: link.into() })
     }
 
     /// Runs `action` when the jail stops or this start is rolled back.

@@ -58,8 +58,8 @@ pub use ops::{
 };
 pub use plugin::{Error, Firewall, NetworkMode, Result};
 pub use types::{
-    solicited_node, Address, AddressKind, Cidr, Gateway, Ip, IpMode, Jail, Mac, Network,
-    NetworkSpec, Nic, Platform, PortLearning, PortPolicy,
+    solicited_node, Address, AddressKind, Cidr, Gateway, Ip, IpMode, Jail, Mac, Nat, NatRequest,
+    Network, NetworkSpec, Nic, Platform, PortForward, PortLearning, PortPolicy, Protocol,
 };
 
 /// The `tracing` crate plugins log with; its events reach ioc's log.

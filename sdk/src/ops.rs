@@ -11,7 +11,7 @@ use abi_stable::StableAbi;
 use serde::{Deserialize, Serialize};
 
 use crate::nft::NftBatch;
-use crate::types::{Cidr, Ip, Mac, PortPolicy};
+use crate::types::{Cidr, Ip, Mac, NatRequest, PortPolicy};
 
 /// Where an operation happens: in the host's network stack or inside the jail.
 #[repr(u8)]
@@ -57,6 +57,18 @@ pub enum UndoAction {
         side: Side,
         /// The program and its arguments; no shell is involved.
         argv: RVec<RString>,
+    },
+    /// Ask the NAT backend `request.nat.backend()` to remove the jail's NAT
+    /// ([`Firewall::remove_nat`](crate::Firewall::remove_nat)); journaled by ioc for
+    /// [`HostOp::NatJail`].
+    RemoveNat {
+        /// What [`HostOp::NatJail`] installed.
+        request: NatRequest,
+    },
+    /// [`HostOp::ReleaseForwarding`]; ioc journals it for [`HostOp::EnableForwarding`].
+    ReleaseForwarding {
+        /// The host interface.
+        link: RString,
     },
 }
 
@@ -274,6 +286,28 @@ pub enum HostOp {
         /// The commands, in order.
         batch: NftBatch,
     },
+    /// NAT a jail behind the host's uplink address, with its port forwards: ioc hands the
+    /// request to the firewall plugin `request.nat.backend()`
+    /// ([`Firewall::install_nat`](crate::Firewall::install_nat)) and journals its removal, so
+    /// a stop, a failed start or the next command after a crash takes it back.
+    NatJail {
+        /// The jail's NAT and the host end of its pair.
+        request: NatRequest,
+    },
+    /// Hold IPv4 forwarding on for packets arriving on host interface `link` while the jail
+    /// runs (Linux: `net.ipv4.conf.<link>.forwarding`; FreeBSD: the host-wide
+    /// `net.inet.ip.forwarding`). ioc counts the jails holding a switch and, when the last one
+    /// stops, switches it back off only if ioc switched it on. Undone by
+    /// [`HostOp::ReleaseForwarding`].
+    EnableForwarding {
+        /// The host interface.
+        link: RString,
+    },
+    /// The undo of [`HostOp::EnableForwarding`]: the jail no longer holds the switch.
+    ReleaseForwarding {
+        /// The host interface.
+        link: RString,
+    },
 }
 
 /// Where [`HostOp::LearnAddresses`] keeps the addresses it learns: sets or tables the firewall
@@ -355,6 +389,9 @@ impl HostOp {
             HostOp::CheckFirewall => "check-firewall",
             HostOp::LearnAddresses { .. } => "learn-addresses",
             HostOp::NftCommit { .. } => "nft-commit",
+            HostOp::NatJail { .. } => "nat-jail",
+            HostOp::EnableForwarding { .. } => "enable-forwarding",
+            HostOp::ReleaseForwarding { .. } => "release-forwarding",
         }
     }
 }

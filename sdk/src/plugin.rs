@@ -4,7 +4,7 @@ use std::fmt;
 
 use crate::host::Host;
 use crate::ops::HostError;
-use crate::types::{Jail, PortPolicy};
+use crate::types::{Jail, NatRequest, PortPolicy};
 
 /// A plugin's error: a message for the user. It should say what failed and what was expected;
 /// ioc adds the jail and plugin names.
@@ -106,4 +106,17 @@ pub trait Firewall: Send + Sync + 'static {
     fn install(&self, jail: &Jail, policy: &PortPolicy, host: &mut Host<'_>) -> Result<()>;
     /// Removes exactly what `install` made for this policy; goes on past pieces already gone.
     fn remove(&self, jail: &Jail, policy: &PortPolicy, host: &mut Host<'_>) -> Result<()>;
+    /// NATs the jail's block out of the uplink and forwards its ports (the optional NAT
+    /// capability, issue 12). A backend without it keeps this default, which refuses.
+    fn install_nat(&self, _jail: &Jail, request: &NatRequest, _host: &mut Host<'_>) -> Result<()> {
+        Err(Error::new(format!(
+            "NAT is not supported by the firewall backend {}; set nat_backend to one that has \
+             it (nftables on Linux, pf or ipfw on FreeBSD)",
+            request.nat.backend()
+        )))
+    }
+    /// Removes exactly what `install_nat` made for this jail; goes on past pieces already gone.
+    fn remove_nat(&self, _jail: &Jail, _request: &NatRequest, _host: &mut Host<'_>) -> Result<()> {
+        Ok(())
+    }
 }

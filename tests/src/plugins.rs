@@ -17,7 +17,15 @@ use std::sync::OnceLock;
 use crate::ioc_bin;
 
 /// The six plugins that ship with ioc, enabled by default.
-pub const SHIPPED: [&str; 6] = ["shared-ip", "vnet", "secure-vnet", "nftables", "ipfw", "pf"];
+pub const SHIPPED: [&str; 7] = [
+    "shared-ip",
+    "vnet",
+    "secure-vnet",
+    "nat",
+    "nftables",
+    "ipfw",
+    "pf",
+];
 
 /// `<target>/<profile>`: where `cargo build --workspace` put `ioc` and the cdylibs.
 pub fn build_dir() -> PathBuf {

@@ -22,7 +22,18 @@ fn require_root(action: &str) -> Result<()> {
 /// Starts the selected jails (and the jails they depend on, first).
 pub fn start(store: &Store, run: &RunDir, filter: &Filter) -> Result<JailReport> {
     require_root("ioc start")?;
-    let specs = super::select_with_dependencies(store, filter)?;
+    let mut specs = super::select_with_dependencies(store, filter)?;
+    // NAT jails get their pool addresses first: a full pool fails before anything changes.
+    let names: Vec<String> = specs
+        .iter()
+        .filter(|s| s.properties.iter().any(|(k, v)| k == "nat" && v == "on"))
+        .map(|s| s.name.clone())
+        .collect();
+    // A jail whose start is under way (or was interrupted) holds its forwards too.
+    let running = |name: &str| !matches!(run.state(name), crate::runtime::JailState::Stopped);
+    if !names.is_empty() && !crate::pool::allocate_nat(store, &names, &running)?.is_empty() {
+        specs = super::select_with_dependencies(store, filter)?;
+    }
     let mut registry = super::registry(store)?;
     registry.remember_auto_picks(run.path(), true);
     let mut backend = host::native(run);

@@ -11,6 +11,8 @@
 
 pub mod mac;
 pub mod names;
+pub mod nat;
+pub mod nat_properties;
 pub mod properties;
 pub mod registry;
 pub mod resolve;

@@ -56,7 +56,7 @@ properties! {
     DEPENDS: Filter = "depends", Fixed("none"), Jail,
         "Jails to start first: a filter such as jail-b,jail-c";
     NETWORK_PLUGIN: NetworkPlugin = "network_plugin", Fixed("auto"), Jail,
-        "Network mode plugin: auto (the enabled mode that serves the jail's vnet and interfaces: shared-ip, vnet or secure-vnet as shipped) or a plugin name";
+        "Network mode plugin: auto (the enabled mode that serves the jail's vnet, interfaces and nat: shared-ip, vnet, secure-vnet or nat as shipped) or a plugin name";
     FIREWALL: PluginName = "firewall", PerPlatform { linux: "nftables", freebsd: "ipfw" }, Host,
         "Firewall backend plugin for Secure VNET: nftables, ipfw, pf or another plugin's name";
 }

@@ -66,6 +66,11 @@ impl Resolved {
             .unwrap_or_default()
     }
 
+    /// Replaces the value of a declared property (a NAT jail's pool address as its `ip4_addr`).
+    pub(super) fn replace(&mut self, name: &'static str, value: Value) {
+        self.values.insert(name, value);
+    }
+
     /// The value of a declared property by name.
     pub fn value(&self, name: &str) -> Option<&Value> {
         self.values.get(name)
@@ -162,6 +167,8 @@ pub struct ResolvedJail {
     properties: Resolved,
     /// `<nic>_mac` keys set on the jail, by NIC.
     pinned_macs: BTreeMap<String, MacPair>,
+    /// The NAT address kept for the jail from its pool (see `config::nat`).
+    pub(super) pool_address: Option<std::net::Ipv4Addr>,
 }
 
 impl ResolvedJail {
@@ -178,6 +185,7 @@ impl ResolvedJail {
             name: name.clone(),
             properties: Resolved::layered(&[jail, defaults]),
             pinned_macs,
+            pool_address: None,
         }
     }
 
@@ -188,6 +196,10 @@ impl ResolvedJail {
     /// The resolved properties without the jail's identity.
     pub fn properties(&self) -> &Resolved {
         &self.properties
+    }
+
+    pub(super) fn properties_mut(&mut self) -> &mut Resolved {
+        &mut self.properties
     }
 
     /// The typed value of any declared property (`jail.get(VNET)`).
@@ -212,6 +224,7 @@ impl ResolvedJail {
                     self.name
                 ),
             })
+            .chain(super::nat::check(self))
             .collect();
         Error::collect(errors)
     }

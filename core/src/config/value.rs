@@ -4,6 +4,7 @@ use super::syntax::{
     Bit, Interfaces, Ip4Addrs, Ip6Addrs, JailIpMode, MacPair, MacPrefix, NetworkPlugin, OnOff,
     PluginName, ResolvConf, Router4, Router6, ShellCommand, Syntax, Text,
 };
+use super::syntax::{NatBackend, NatForwards, NatInterface, NatPrefix};
 use crate::filter::Filter;
 
 /// A syntax that can live inside a [`Value`]; implemented by the macro below for every variant.
@@ -69,6 +70,11 @@ values! {
     NetworkPlugin(NetworkPlugin),
     PluginName(PluginName),
     Text(Text),
+    // NAT (issue 12).
+    NatPrefix(NatPrefix),
+    NatInterface(NatInterface),
+    NatForwards(NatForwards),
+    NatBackend(NatBackend),
 }
 
 /// Parses `text` as `T` and wraps it; a [`super::registry::Property`]'s parser.

@@ -14,6 +14,7 @@ use ioc_sdk::{Cidr, HostError, HostErrorKind, HostOp, HostReply, Platform, Side}
 
 use super::dad::{self, Dad, DadWatch};
 use super::exec::{self, run};
+use super::forwarding;
 use super::Backend;
 use crate::render::freebsd::{self as fb, IFCONFIG, JEXEC};
 use crate::render::{Command, RenderContext};
@@ -37,6 +38,23 @@ impl FreeBsdHost {
             run: run.clone(),
             dad: DadWatch::default(),
         }
+    }
+}
+
+/// FreeBSD's forwarding switch through sysctl(8), for [`forwarding`].
+struct SysctlCommand;
+
+impl forwarding::Switch for SysctlCommand {
+    fn read(&mut self, key: &str) -> std::io::Result<String> {
+        run_checked(&Command::new(["/sbin/sysctl", "-n", key])).map_err(std::io::Error::other)
+    }
+    fn write(&mut self, key: &str, value: &str) -> std::io::Result<()> {
+        run_checked(&Command::new([
+            "/sbin/sysctl".to_string(),
+            format!("{key}={value}"),
+        ]))
+        .map(drop)
+        .map_err(std::io::Error::other)
     }
 }
 
@@ -216,12 +234,25 @@ impl Backend for FreeBsdHost {
                 // bpf only watches: there is no queue for the rules to hand replies to.
                 Ok(HostReply::Done)
             }
-            HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } | HostOp::CheckFirewall => {
-                Err(HostError::new(
-                    HostErrorKind::Unsupported,
-                    format!("{} is handled by the lifecycle, not the host", op.name()),
-                ))
+            HostOp::EnableForwarding { .. } | HostOp::ReleaseForwarding { .. } => {
+                let run_dir = self.render.run_dir.clone();
+                let key = forwarding::FREEBSD_KEY;
+                let result = if matches!(op, HostOp::EnableForwarding { .. }) {
+                    forwarding::hold(&run_dir, &params.name, key, &mut SysctlCommand)
+                } else {
+                    forwarding::release(&run_dir, &params.name, key, &mut SysctlCommand)
+                };
+                result
+                    .map(|()| HostReply::Done)
+                    .map_err(|e| HostError::new(HostErrorKind::Other, format!("{key}: {e}")))
             }
+            HostOp::ProtectPort { .. }
+            | HostOp::RegisterUndo { .. }
+            | HostOp::CheckFirewall
+            | HostOp::NatJail { .. } => Err(HostError::new(
+                HostErrorKind::Unsupported,
+                format!("{} is handled by the lifecycle, not the host", op.name()),
+            )),
             HostOp::NftApply { .. }
             | HostOp::NftCommit { .. }
             | HostOp::NftCheck { .. }

@@ -3,6 +3,7 @@
 mod backend;
 pub mod dad;
 pub mod exec;
+pub mod forwarding;
 pub mod freebsd;
 pub mod plan;
 

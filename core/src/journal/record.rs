@@ -14,6 +14,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 mod nft;
+use super::convert::DiskNatRequest;
 pub(super) use nft::*;
 
 /// One line of a journal file.
@@ -295,6 +296,10 @@ pub(super) enum DiskUndoAction {
     RemoveHostAlias { iface: String, address: DiskCidr },
     #[serde(rename = "run_command")]
     RunCommand { side: DiskSide, argv: Vec<String> },
+    #[serde(rename = "remove_nat")]
+    RemoveNat { request: DiskNatRequest },
+    #[serde(rename = "release_forwarding")]
+    ReleaseForwarding { link: String },
 }
 
 /// `ioc_sdk::HostOp`: every variant, queries included (they are never journaled, but the
@@ -392,6 +397,12 @@ pub(super) enum DiskOp {
     },
     #[serde(rename = "nft_commit")]
     NftCommit { batch: DiskNftBatch },
+    #[serde(rename = "nat_jail")]
+    NatJail { request: DiskNatRequest },
+    #[serde(rename = "enable_forwarding")]
+    EnableForwarding { link: String },
+    #[serde(rename = "release_forwarding")]
+    ReleaseForwarding { link: String },
 }
 
 /// `crate::step::Undo`.

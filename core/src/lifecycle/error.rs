@@ -65,6 +65,12 @@ pub enum Failure {
     Plugin(#[from] PluginError),
     #[error("network plugin '{plugin}' does not support {platform}")]
     ModeUnsupported { plugin: String, platform: Platform },
+    /// The NAT backend (`nat_backend`) does not run on this platform (issue 12).
+    #[error(
+        "property 'nat_backend': firewall plugin '{plugin}' does not support {platform}; \
+         expected nftables on Linux, pf or ipfw on FreeBSD"
+    )]
+    NatBackendUnsupported { plugin: String, platform: Platform },
     /// The jail's firewall backend, asked for by its mode, cannot protect its ports.
     #[error(transparent)]
     Firewall(FirewallError),

@@ -26,7 +26,7 @@ const HOOKS: [(Hook, HookPoint); 7] = [
 /// Builds the start description of `jail`. `all` is every configured jail, to resolve
 /// `depends` filters into names.
 pub fn spec_for(jail: &ResolvedJail, all: &[ResolvedJail]) -> JailSpec {
-    let network: Network = jail.network_spec().into();
+    let network: Network = crate::pool::with_nat(jail, jail.network_spec().into());
     let name = jail.name().as_str().to_string();
     let mode = match jail.network_plugin() {
         NetworkPlugin::Auto => ModeChoice::Auto,

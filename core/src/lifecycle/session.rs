@@ -4,7 +4,9 @@
 use std::collections::HashSet;
 use std::rc::Rc;
 
-use ioc_sdk::{Hook, HostError, HostErrorKind, HostOp, HostReply, Jail, PluginKind, Side};
+use ioc_sdk::{
+    Hook, HostError, HostErrorKind, HostOp, HostReply, Jail, PluginKind, Side, UndoAction,
+};
 
 use super::error::{Failure, UndoError};
 use super::faults::Faults;
@@ -114,6 +116,27 @@ pub fn perform(
                 )
                 .map_err(|e| {
                     HostError::new(HostErrorKind::Other, format!("firewall {name}: {e}"))
+                })?;
+            Ok(HostReply::Done)
+        }
+        HostOp::NatJail { request } => {
+            let name = request.nat.backend().to_string();
+            let firewall = firewall_plugin(registry, &name)?;
+            s.record(
+                Step::Op(op.clone()),
+                Some(Undo::Plugin(UndoAction::RemoveNat {
+                    request: request.clone(),
+                })),
+            )?;
+            let jail = s.jail.clone();
+            firewall
+                .call(
+                    Hook::FirewallNat(request.clone()),
+                    &jail,
+                    &mut |inner: &HostOp| perform(backend, registry, s, inner, Origin::Firewall),
+                )
+                .map_err(|e| {
+                    HostError::new(HostErrorKind::Other, format!("NAT backend {name}: {e}"))
                 })?;
             Ok(HostReply::Done)
         }
@@ -242,6 +265,20 @@ pub fn unwind(
                     )
                     .map_err(|e| {
                         HostError::new(HostErrorKind::Other, format!("firewall {name}: {e}"))
+                    })
+                })
+            }
+            Undo::Plugin(UndoAction::RemoveNat { request }) => {
+                let name = request.nat.backend().to_string();
+                let jail = s.jail.clone();
+                firewall_plugin(registry, &name).and_then(|fw| {
+                    fw.call(
+                        Hook::FirewallNatRemove(request.clone()),
+                        &jail,
+                        &mut |op: &HostOp| perform_undo(backend, s, op),
+                    )
+                    .map_err(|e| {
+                        HostError::new(HostErrorKind::Other, format!("NAT backend {name}: {e}"))
                     })
                 })
             }

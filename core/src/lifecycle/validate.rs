@@ -1,6 +1,6 @@
 //! Validation: everything checked for every selected jail before anything changes.
 
-use ioc_sdk::{Hook, HostError, HostOp, HostReply};
+use ioc_sdk::{Hook, HostError, HostOp, HostReply, PluginKind};
 
 use super::firewall::{firewall_ready, read_only};
 use super::{AddressBook, Failure, JailError, JailSpec, Lifecycle};
@@ -30,6 +30,16 @@ impl Lifecycle<'_> {
     /// the answer into a message of its own.
     fn validate_mode(&mut self, spec: &JailSpec) -> Result<(), Failure> {
         let mode = self.mode_for(spec)?;
+        if let Some(nat) = spec.network.nat() {
+            // The NAT backend is present, enabled and runs here, before anything changes.
+            let backend = self.plugins.get(nat.backend(), PluginKind::Firewall)?;
+            if !backend.supports(self.platform()) {
+                return Err(Failure::NatBackendUnsupported {
+                    plugin: nat.backend().to_string(),
+                    platform: self.platform(),
+                });
+            }
+        }
         let jail = spec.jail(0, self.platform());
         let params = spec.params_with_jid(0);
         let (backend, registry) = (&mut *self.backend, &mut *self.plugins);

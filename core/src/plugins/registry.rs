@@ -52,8 +52,15 @@ pub enum PluginError {
 
 /// Plugins that ship with ioc; enabled unless the admin disables them. Any other plugin must be
 /// enabled explicitly, because enabling one means running its code as root.
-pub const SHIPPED_PLUGINS: &[&str] =
-    &["shared-ip", "vnet", "secure-vnet", "nftables", "ipfw", "pf"];
+pub const SHIPPED_PLUGINS: &[&str] = &[
+    "shared-ip",
+    "vnet",
+    "secure-vnet",
+    "nat",
+    "nftables",
+    "ipfw",
+    "pf",
+];
 
 /// What `ioc plugins list` shows for one plugin.
 #[derive(Clone, Debug)]

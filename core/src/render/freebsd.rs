@@ -221,9 +221,21 @@ pub fn op_commands(params: &JailParams, op: &HostOp) -> Vec<Command> {
         | HostOp::NftCheck { .. }
         | HostOp::NftTableExists { .. }
         | HostOp::NftChainExists { .. } => vec![],
+        HostOp::ProtectPort { .. }
+        | HostOp::RegisterUndo { .. }
+        | HostOp::CheckFirewall
+        | HostOp::NatJail { .. } => vec![],
+        // Host-wide on FreeBSD; the release is conditional and shown as its effect.
+        HostOp::EnableForwarding { .. } => vec![Command::new([
+            "/sbin/sysctl".to_string(),
+            format!("{}=1", crate::host::forwarding::FREEBSD_KEY),
+        ])],
+        HostOp::ReleaseForwarding { .. } => vec![Command::new([
+            "/sbin/sysctl".to_string(),
+            format!("{}=0", crate::host::forwarding::FREEBSD_KEY),
+        ])],
         // nftables does not exist on FreeBSD; the host refuses the op.
         HostOp::NftCommit { .. } => vec![],
-        HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } | HostOp::CheckFirewall => vec![],
         // The learner's command line; an nftables sink has none here (the host refuses it).
         HostOp::LearnAddresses { .. } => learn::learner_command(op)
             .and_then(Result::ok)

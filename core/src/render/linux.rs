@@ -92,7 +92,21 @@ pub fn render(ctx: &mut RenderContext, params: &JailParams, step: &Step) -> Vec<
             | HostOp::LearnAddresses { .. } => {
                 vec![]
             }
-            HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } | HostOp::CheckFirewall => {
+            HostOp::EnableForwarding { link } => vec![Command::new([
+                "sysctl".to_string(),
+                "-qw".to_string(),
+                format!("{}=1", crate::host::forwarding::linux_key(link)),
+            ])],
+            // Conditional (the last holder, only what ioc switched on); shown as its effect.
+            HostOp::ReleaseForwarding { link } => vec![Command::new([
+                "sysctl".to_string(),
+                "-qw".to_string(),
+                format!("{}=0", crate::host::forwarding::linux_key(link)),
+            ])],
+            HostOp::ProtectPort { .. }
+            | HostOp::RegisterUndo { .. }
+            | HostOp::CheckFirewall
+            | HostOp::NatJail { .. } => {
                 vec![]
             }
             HostOp::CreatePair {

@@ -162,11 +162,8 @@ impl Store {
     /// One jail, resolved against the defaults.
     pub fn resolve(&self, name: &JailName) -> Result<ResolvedJail> {
         let defaults = self.defaults()?;
-        Ok(ResolvedJail::resolve(
-            name,
-            &self.jail_settings(name)?,
-            &defaults,
-        ))
+        let jail = ResolvedJail::resolve(name, &self.jail_settings(name)?, &defaults);
+        Ok(crate::pool::with_kept(self, jail))
     }
 
     /// Every jail, resolved, sorted by name.
@@ -175,11 +172,8 @@ impl Store {
         self.jail_names()?
             .iter()
             .map(|name| {
-                Ok(ResolvedJail::resolve(
-                    name,
-                    &self.jail_settings(name)?,
-                    &defaults,
-                ))
+                let jail = ResolvedJail::resolve(name, &self.jail_settings(name)?, &defaults);
+                Ok(crate::pool::with_kept(self, jail))
             })
             .collect()
     }

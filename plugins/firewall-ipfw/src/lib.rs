@@ -52,10 +52,11 @@
 //! by the bridge itself (`net.link.bridge.pfil_onlyip`, on by default).
 
 pub mod learn;
+pub mod nat;
 pub mod rules;
 
 use ioc_jail_bridge::{all_or_errors, require_sysctl, JailBridge};
-use ioc_sdk::{Error, Firewall, Host, Jail, Platform, PortPolicy, Result, Side};
+use ioc_sdk::{Error, Firewall, Host, Jail, NatRequest, Platform, PortPolicy, Result, Side};
 
 /// The ipfw binary, as libioc runs it.
 pub const IPFW: &str = "/sbin/ipfw";
@@ -166,6 +167,14 @@ impl Firewall for Ipfw {
             }
         }
         all_or_errors(errors)
+    }
+
+    fn install_nat(&self, jail: &Jail, request: &NatRequest, host: &mut Host<'_>) -> Result<()> {
+        nat::install(jail, request, host)
+    }
+
+    fn remove_nat(&self, jail: &Jail, request: &NatRequest, host: &mut Host<'_>) -> Result<()> {
+        nat::remove(jail, request, host)
     }
 }
 

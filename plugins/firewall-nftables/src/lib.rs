@@ -74,9 +74,10 @@
 //! delete, whose filter would vanish with the table while its port stays on the bridge. An
 //! empty table costs one failed map lookup per bridged frame.
 
+pub mod nat;
 pub mod script;
 
-use ioc_sdk::{Error, Firewall, Host, Jail, Platform, PortPolicy, Result};
+use ioc_sdk::{Error, Firewall, Host, Jail, NatRequest, Platform, PortPolicy, Result};
 
 /// The nftables firewall backend.
 #[derive(Default)]
@@ -127,6 +128,14 @@ impl Firewall for Nftables {
         let script = script::remove(port).map_err(|e| Error::new(e.to_string()))?;
         host.nft_apply(&script)
             .map_err(|e| Error::new(format!("remove the filter of port {port}: {e}")))
+    }
+
+    fn install_nat(&self, jail: &Jail, request: &NatRequest, host: &mut Host<'_>) -> Result<()> {
+        nat::install(jail, request, host)
+    }
+
+    fn remove_nat(&self, jail: &Jail, request: &NatRequest, host: &mut Host<'_>) -> Result<()> {
+        nat::remove(jail, request, host)
     }
 }
 

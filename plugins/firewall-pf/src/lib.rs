@@ -65,10 +65,13 @@
 //! traffic (it would have to pass any IPv4 from `0.0.0.0`) nor drop the DHCP server replies of
 //! a rogue server in the jail. ipfw can; the error says so.
 
+pub mod nat;
 pub mod rules;
 
 use ioc_jail_bridge::{all_or_errors, require_sysctl, JailBridge};
-use ioc_sdk::{AddressKind, Error, Firewall, Host, Jail, Platform, PortPolicy, Result, Side};
+use ioc_sdk::{
+    AddressKind, Error, Firewall, Host, Jail, NatRequest, Platform, PortPolicy, Result, Side,
+};
 
 pub const PFCTL: &str = "/sbin/pfctl";
 
@@ -150,6 +153,14 @@ impl Firewall for Pf {
             errors.push(e.to_string());
         }
         all_or_errors(errors)
+    }
+
+    fn install_nat(&self, jail: &Jail, request: &NatRequest, host: &mut Host<'_>) -> Result<()> {
+        nat::install(jail, request, host)
+    }
+
+    fn remove_nat(&self, jail: &Jail, request: &NatRequest, host: &mut Host<'_>) -> Result<()> {
+        nat::remove(jail, request, host)
     }
 }
 

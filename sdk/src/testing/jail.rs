@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use super::parse;
-use crate::types::{Address, AddressKind, Gateway, IpMode, Jail, Mac, NetworkSpec, Nic, Platform};
+use crate::types::{
+    Address, AddressKind, Gateway, IpMode, Jail, Mac, Nat, Network, NetworkSpec, Nic, Platform,
+};
 
 /// Builds the [`Jail`] ioc hands a plugin, with ioc's built-in defaults for everything a test
 /// does not state.
@@ -42,6 +44,7 @@ pub struct JailBuilder {
     macs: BTreeMap<String, (Mac, Mac)>,
     spec: NetworkSpec,
     properties: Vec<(String, String)>,
+    nat: Option<Nat>,
 }
 
 impl JailBuilder {
@@ -69,7 +72,14 @@ impl JailBuilder {
                 allow_raw_sockets: false,
             },
             properties: Vec::new(),
+            nat: None,
         }
+    }
+
+    /// The NAT part of the jail's network (`nat=on`), as ioc resolves it.
+    pub fn nat(mut self, nat: Nat) -> JailBuilder {
+        self.nat = Some(nat);
+        self
     }
 
     /// The JID the hook sees (interface names of VNET modes contain it).
@@ -228,11 +238,16 @@ impl JailBuilder {
             }
             .to_string()
         });
+        let network: Network = spec.into();
+        let network = match self.nat {
+            Some(nat) => network.with_nat(nat),
+            None => network,
+        };
         Jail::new(
             &self.name,
             self.jid,
             self.platform,
-            spec.into(),
+            network,
             &firewall,
             self.properties,
         )

@@ -7,10 +7,12 @@
 
 mod address;
 mod jail;
+mod nat;
 mod network;
 mod policy;
 
 pub use address::{solicited_node, Address, AddressKind, Cidr, Ip, Mac};
 pub use jail::{Jail, Platform};
+pub use nat::{Nat, NatRequest, PortForward, Protocol};
 pub use network::{Gateway, IpMode, Network, NetworkSpec, Nic};
 pub use policy::{PortLearning, PortPolicy};

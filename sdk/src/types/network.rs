@@ -7,6 +7,7 @@ use abi_stable::StableAbi;
 use serde::{Deserialize, Serialize};
 
 use super::address::{Address, Cidr, Ip, Mac};
+use super::nat::Nat;
 
 /// One `interfaces` pair: the jail's NIC, the host bridge it joins, and its MACs.
 #[repr(C)]
@@ -121,6 +122,9 @@ pub struct Network {
     ip4_saddrsel: bool,
     ip6_saddrsel: bool,
     allow_raw_sockets: bool,
+    /// Set for a NAT jail (`nat=on`); absent in journals written before NAT existed.
+    #[serde(default)]
+    nat: ROption<Nat>,
 }
 
 /// Everything needed to build a [`Network`]; a plain struct so core can fill it by name.
@@ -164,6 +168,7 @@ impl From<NetworkSpec> for Network {
             ip4_saddrsel: s.ip4_saddrsel,
             ip6_saddrsel: s.ip6_saddrsel,
             allow_raw_sockets: s.allow_raw_sockets,
+            nat: ROption::RNone,
         }
     }
 }
@@ -227,5 +232,14 @@ impl Network {
     /// The kernel param `allow.raw_sockets`: whether the jail may open raw sockets (ping).
     pub fn allow_raw_sockets(&self) -> bool {
         self.allow_raw_sockets
+    }
+    /// The NAT part of a NAT jail's network (`nat=on`).
+    pub fn nat(&self) -> Option<&Nat> {
+        self.nat.as_ref().into_option()
+    }
+    /// The network with `nat` as its NAT part (ioc sets it for `nat=on`).
+    pub fn with_nat(mut self, nat: Nat) -> Network {
+        self.nat = ROption::RSome(nat);
+        self
     }
 }

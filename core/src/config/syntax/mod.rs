@@ -12,6 +12,7 @@ mod address;
 mod choice;
 mod interfaces;
 mod mac;
+mod nat;
 mod resolver;
 mod switch;
 mod text;
@@ -22,6 +23,7 @@ pub use address::{AddressList, Family, Ip4Addrs, Ip6Addrs, Router, Router4, Rout
 pub use choice::{JailIpMode, NetworkPlugin, PluginName};
 pub use interfaces::{InterfacePair, Interfaces};
 pub use mac::{MacPair, MacPrefix};
+pub use nat::{Forward, NatBackend, NatForwards, NatInterface, NatPrefix, PortRange, Proto};
 pub use resolver::{ResolvConf, ResolvLine};
 pub use switch::{Bit, OnOff};
 pub use text::{ShellCommand, Text};

@@ -20,6 +20,7 @@ use super::netlink::{AddressInfo, Netlink, Nfnetlink, NlError};
 use super::netns;
 use crate::host::dad::{self, DadWatch};
 use crate::host::exec::{self, io_error, run};
+use crate::host::forwarding;
 use crate::host::Backend;
 use crate::runtime::RunDir;
 use crate::step::{HookPoint, JailParams};
@@ -537,12 +538,25 @@ impl Backend for LinuxHost {
                 HostErrorKind::Unsupported,
                 "learning addresses is not implemented yet",
             )),
-            HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } | HostOp::CheckFirewall => {
-                Err(HostError::new(
-                    HostErrorKind::Unsupported,
-                    format!("{} is handled by the lifecycle, not the host", op.name()),
-                ))
+            HostOp::EnableForwarding { link } => {
+                let key = forwarding::linux_key(link);
+                forwarding::hold(&self.run_dir, jail, &key, &mut forwarding::ProcSys)
+                    .map(|()| HostReply::Done)
+                    .map_err(|e| io_error(&format!("switch on {key}"), e))
             }
+            HostOp::ReleaseForwarding { link } => {
+                let key = forwarding::linux_key(link);
+                forwarding::release(&self.run_dir, jail, &key, &mut forwarding::ProcSys)
+                    .map(|()| HostReply::Done)
+                    .map_err(|e| io_error(&format!("release {key}"), e))
+            }
+            HostOp::ProtectPort { .. }
+            | HostOp::RegisterUndo { .. }
+            | HostOp::CheckFirewall
+            | HostOp::NatJail { .. } => Err(HostError::new(
+                HostErrorKind::Unsupported,
+                format!("{} is handled by the lifecycle, not the host", op.name()),
+            )),
         }
     }
 

@@ -7,8 +7,11 @@
 //! - `ops.rs`: host operations and what plugins register.
 
 mod jail;
+mod nat;
 mod nft;
 mod ops;
+
+pub(super) use nat::DiskNatRequest;
 
 use super::record::*;
 use super::Record;

@@ -156,6 +156,12 @@ impl From<&UndoAction> for DiskUndoAction {
                 side: (*side).into(),
                 argv: strings(argv),
             },
+            UndoAction::RemoveNat { request } => DiskUndoAction::RemoveNat {
+                request: request.into(),
+            },
+            UndoAction::ReleaseForwarding { link } => DiskUndoAction::ReleaseForwarding {
+                link: link.to_string(),
+            },
         }
     }
 }
@@ -172,6 +178,12 @@ impl From<DiskUndoAction> for UndoAction {
                 side: side.into(),
                 argv: argv.into_iter().map(Into::into).collect(),
             },
+            DiskUndoAction::RemoveNat { request } => UndoAction::RemoveNat {
+                request: request.into(),
+            },
+            DiskUndoAction::ReleaseForwarding { link } => {
+                UndoAction::ReleaseForwarding { link: link.into() }
+            }
         }
     }
 }
@@ -292,6 +304,15 @@ impl From<&HostOp> for DiskOp {
                 action: action.into(),
             },
             HostOp::CheckFirewall => DiskOp::CheckFirewall,
+            HostOp::NatJail { request } => DiskOp::NatJail {
+                request: request.into(),
+            },
+            HostOp::EnableForwarding { link } => DiskOp::EnableForwarding {
+                link: link.to_string(),
+            },
+            HostOp::ReleaseForwarding { link } => DiskOp::ReleaseForwarding {
+                link: link.to_string(),
+            },
             HostOp::LearnAddresses {
                 port,
                 mac,
@@ -425,6 +446,11 @@ impl From<DiskOp> for HostOp {
                 action: action.into(),
             },
             DiskOp::CheckFirewall => HostOp::CheckFirewall,
+            DiskOp::NatJail { request } => HostOp::NatJail {
+                request: request.into(),
+            },
+            DiskOp::EnableForwarding { link } => HostOp::EnableForwarding { link: link.into() },
+            DiskOp::ReleaseForwarding { link } => HostOp::ReleaseForwarding { link: link.into() },
             DiskOp::LearnAddresses {
                 port,
                 mac,

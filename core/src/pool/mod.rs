@@ -1,0 +1,326 @@
+//! Address pools: blocks of a private IPv4 range handed out to jails, unique among all jails of
+//! the host, kept across restarts and released when the jail is destroyed.
+//!
+//! Core owns the mechanism (this module); the NAT mode owns the policy (a /30 per jail from
+//! `nat_prefix`, the host end first, see [`crate::config::nat`]).
+//!
+//! Each jail's block is a small file in its own state directory, `jails/<name>/pool-block`, so
+//! a destroy (which removes the directory) releases it and a rename carries it along without any
+//! extra step. Allocation happens under the store lock, which every `ioc` process takes for a
+//! read-modify-write: two starts at the same moment see each other's blocks. The file is written
+//! atomically, so a SIGKILL leaves either no block or a whole one (which the jail then keeps).
+
+mod nat;
+mod uplink;
+
+pub use nat::{allocate_nat, with_nat, NAT_BLOCK_LEN};
+pub use uplink::default_route_interface;
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+use crate::config::{JailName, ResolvedJail};
+use crate::error::{Error, Result};
+use crate::store::fs::{read_state_file, write_atomic};
+use crate::store::{LockedStore, Store};
+
+/// The file holding a jail's block.
+pub const BLOCK_FILE: &str = "pool-block";
+
+/// An IPv4 range `network/len`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Range {
+    pub network: Ipv4Addr,
+    pub len: u8,
+}
+
+impl Range {
+    fn mask(len: u8) -> u32 {
+        u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0)
+    }
+
+    /// Whether `addr` lies in the range.
+    pub fn contains(&self, addr: Ipv4Addr) -> bool {
+        u32::from(addr) & Self::mask(self.len) == u32::from(self.network)
+    }
+
+    /// The block of length `len` holding `addr`.
+    pub fn block_of(addr: Ipv4Addr, len: u8) -> Range {
+        Range {
+            network: Ipv4Addr::from(u32::from(addr) & Self::mask(len)),
+            len,
+        }
+    }
+
+    fn parse(text: &str) -> Option<Range> {
+        let (addr, len) = text.trim().split_once('/')?;
+        let range = Range {
+            network: addr.parse().ok()?,
+            len: len.parse().ok().filter(|l| *l <= 32)?,
+        };
+        (Range::block_of(range.network, range.len) == range).then_some(range)
+    }
+}
+
+impl std::fmt::Display for Range {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.network, self.len)
+    }
+}
+
+/// Why a block could not be given to a jail.
+#[derive(Debug, thiserror::Error)]
+pub enum PoolError {
+    /// Every block of the range is held by another jail.
+    #[error(
+        "jail '{jail}': no free /{block_len} left in {pool} (held by {holders} jails); destroy a \
+         jail that holds one or choose a larger range"
+    )]
+    Full {
+        jail: String,
+        pool: Range,
+        block_len: u8,
+        holders: usize,
+    },
+    /// The requested block is another jail's.
+    #[error("jail '{jail}': the address block {block} is already held by jail '{other}'")]
+    Taken {
+        jail: String,
+        block: Range,
+        other: String,
+    },
+}
+
+/// The block `jail` holds, if any (a damaged file counts as none: the next allocation replaces
+/// it).
+pub fn kept(store: &LockedStore<'_>, jail: &JailName) -> Option<Range> {
+    kept_in(&store.jail_dir(jail))
+}
+
+fn kept_in(dir: &std::path::Path) -> Option<Range> {
+    read_state_file(&dir.join(BLOCK_FILE))
+        .ok()
+        .flatten()
+        .and_then(|text| Range::parse(&text))
+}
+
+/// `jail` with the NAT address it keeps from its pool shown as its `ip4_addr` (only NAT jails
+/// read their block file).
+pub fn with_kept(store: &Store, jail: ResolvedJail) -> ResolvedJail {
+    if jail.nat().is_none() {
+        return jail;
+    }
+    match kept_in(&store.jail_dir(jail.name())) {
+        Some(block) => jail.with_pool_block(block.network),
+        None => jail,
+    }
+}
+
+/// Every jail's kept block, by jail.
+fn holdings(store: &LockedStore<'_>) -> Result<BTreeMap<String, Range>> {
+    Ok(store
+        .jail_names()?
+        .into_iter()
+        .filter_map(|name| kept_in(&store.jail_dir(&name)).map(|b| (name.as_str().to_string(), b)))
+        .collect())
+}
+
+/// What a jail asks of a pool.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    pub jail: &'a JailName,
+    /// The range blocks come from.
+    pub pool: Range,
+    /// The length of one block (30 for NAT).
+    pub block_len: u8,
+    /// A block the user chose (from a set address), which must be free.
+    pub wanted: Option<Range>,
+    /// Blocks other jails have chosen but not yet been given (they were never started).
+    pub reserved: &'a [(String, Range)],
+}
+
+/// Gives `request.jail` a block: the one it keeps when that still fits the request, else the
+/// wanted one, else the lowest free one. Unchanged when the jail keeps a fitting block.
+pub fn allocate(store: &LockedStore<'_>, request: &Request<'_>) -> Result<Range> {
+    let name = request.jail.as_str();
+    let mut held = holdings(store)?;
+    let own = held.remove(name);
+    let fits = |b: &Range| {
+        b.len == request.block_len
+            && request.pool.contains(b.network)
+            && request.wanted.is_none_or(|w| w == *b)
+    };
+    if let Some(block) = own.filter(fits) {
+        return Ok(block);
+    }
+    let taken: BTreeMap<Range, &str> = held
+        .iter()
+        .map(|(j, b)| (*b, j.as_str()))
+        .chain(
+            request
+                .reserved
+                .iter()
+                .filter(|(j, _)| j != name)
+                .map(|(j, b)| (*b, j.as_str())),
+        )
+        .collect();
+    let block = match request.wanted {
+        Some(wanted) => match taken.get(&wanted) {
+            Some(other) => {
+                return Err(pool_error(PoolError::Taken {
+                    jail: name.to_string(),
+                    block: wanted,
+                    other: other.to_string(),
+                }))
+            }
+            None => wanted,
+        },
+        None => first_free(request, &taken).ok_or_else(|| {
+            pool_error(PoolError::Full {
+                jail: name.to_string(),
+                pool: request.pool,
+                block_len: request.block_len,
+                holders: taken.len(),
+            })
+        })?,
+    };
+    let dir = store.jail_dir(request.jail);
+    write_atomic(&dir, BLOCK_FILE, format!("{block}\n").as_bytes())?;
+    Ok(block)
+}
+
+/// The lowest block of the pool nobody holds.
+fn first_free(request: &Request<'_>, taken: &BTreeMap<Range, &str>) -> Option<Range> {
+    let size = 1u64 << (32 - request.block_len);
+    let start = u64::from(u32::from(request.pool.network));
+    let end = start + (1u64 << (32 - request.pool.len));
+    (start..end)
+        .step_by(usize::try_from(size).ok()?)
+        .map(|n| Range {
+            network: Ipv4Addr::from(u32::try_from(n).ok().unwrap_or(0)),
+            len: request.block_len,
+        })
+        .find(|b| !taken.contains_key(b))
+}
+
+fn pool_error(e: PoolError) -> Error {
+    Error::Pool(Box::new(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Settings;
+
+    fn range(text: &str) -> Range {
+        Range::parse(text).unwrap()
+    }
+
+    fn store_with(jails: &[&str]) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        {
+            let locked = store.lock().unwrap();
+            for j in jails {
+                locked
+                    .create_jail(&JailName::new(j).unwrap(), &Settings::default())
+                    .unwrap();
+            }
+        }
+        (dir, store)
+    }
+
+    fn take(store: &Store, jail: &str, pool: &str, wanted: Option<&str>) -> Result<Range> {
+        let name = JailName::new(jail).unwrap();
+        let locked = store.lock().unwrap();
+        allocate(
+            &locked,
+            &Request {
+                jail: &name,
+                pool: range(pool),
+                block_len: 30,
+                wanted: wanted.map(range),
+                reserved: &[],
+            },
+        )
+    }
+
+    #[test]
+    fn blocks_are_unique_kept_and_exhaust_with_a_clear_error() {
+        let (_dir, store) = store_with(&["a", "b", "c"]);
+        assert_eq!(
+            take(&store, "a", "10.9.0.0/29", None).unwrap(),
+            range("10.9.0.0/30")
+        );
+        assert_eq!(
+            take(&store, "b", "10.9.0.0/29", None).unwrap(),
+            range("10.9.0.4/30")
+        );
+        // Kept on the next start.
+        assert_eq!(
+            take(&store, "a", "10.9.0.0/29", None).unwrap(),
+            range("10.9.0.0/30")
+        );
+        let full = take(&store, "c", "10.9.0.0/29", None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            full.contains("jail 'c': no free /30 left in 10.9.0.0/29"),
+            "{full}"
+        );
+        assert!(!store
+            .jail_dir(&JailName::new("c").unwrap())
+            .join(BLOCK_FILE)
+            .exists());
+        // Destroy releases.
+        store
+            .lock()
+            .unwrap()
+            .destroy_jail(&JailName::new("a").unwrap())
+            .unwrap();
+        assert_eq!(
+            take(&store, "c", "10.9.0.0/29", None).unwrap(),
+            range("10.9.0.0/30")
+        );
+    }
+
+    #[test]
+    fn a_wanted_block_is_honoured_or_refused_naming_its_holder() {
+        let (_dir, store) = store_with(&["a", "b"]);
+        assert_eq!(
+            take(&store, "a", "172.16.0.0/16", Some("172.16.3.0/30")).unwrap(),
+            range("172.16.3.0/30")
+        );
+        let err = take(&store, "b", "172.16.0.0/16", Some("172.16.3.0/30"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("already held by jail 'a'"), "{err}");
+        // A jail leaving the pool's range gets a new block.
+        assert_eq!(
+            take(&store, "a", "10.0.0.0/24", None).unwrap(),
+            range("10.0.0.0/30")
+        );
+    }
+
+    #[test]
+    fn concurrent_allocations_never_share_a_block() {
+        let names: Vec<String> = (0..16).map(|i| format!("j{i}")).collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let (dir, _store) = store_with(&refs);
+        let root = dir.path().to_path_buf();
+        let threads: Vec<_> = names
+            .iter()
+            .cloned()
+            .map(|jail| {
+                let root = root.clone();
+                std::thread::spawn(move || {
+                    take(&Store::new(root), &jail, "172.16.0.0/16", None).unwrap()
+                })
+            })
+            .collect();
+        let mut blocks: Vec<Range> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        blocks.sort();
+        blocks.dedup();
+        assert_eq!(blocks.len(), 16, "two jails got the same block");
+    }
+}

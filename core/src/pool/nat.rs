@@ -1,0 +1,197 @@
+//! The NAT policy on top of the pool mechanism: each NAT jail holds one /30 of its
+//! `nat_prefix`; the host end of its pair is the block's first address, the jail end the
+//! second (iocage's layout).
+
+use std::net::Ipv4Addr;
+
+use ioc_sdk::{Nat, Network, PortForward, Protocol};
+
+use super::{allocate, Range, Request};
+use crate::config::nat::jail_end;
+use crate::config::syntax::{Forward, Proto};
+use crate::config::{JailName, ResolvedJail};
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+/// The size of a NAT jail's block.
+pub const NAT_BLOCK_LEN: u8 = 30;
+
+/// Gives every NAT jail among `names` its /30 (kept ones stay), all under one store lock and
+/// before any of them starts, so a full pool fails the start before anything changes. A jail
+/// forwarding a host port that a running jail (`running`) or another jail of this start
+/// already forwards is refused first, naming the other jail.
+pub fn allocate_nat(
+    store: &Store,
+    names: &[String],
+    running: &dyn Fn(&str) -> bool,
+) -> Result<Vec<(String, Ipv4Addr)>> {
+    let locked = store.lock()?;
+    let all = store.resolve_all()?;
+    check_forwards(&all, names, running)?;
+    warn_bound_ports(&all, names);
+    // Addresses users set on NAT jails are theirs even before those jails first start.
+    let reserved: Vec<(String, Range)> = all
+        .iter()
+        .filter_map(|j| {
+            let nat = j.nat()?;
+            let address = nat.address.filter(|_| nat.user_set)?;
+            Some((
+                j.name().as_str().to_string(),
+                Range::block_of(address, NAT_BLOCK_LEN),
+            ))
+        })
+        .collect();
+    let mut given = Vec::new();
+    for jail in all
+        .iter()
+        .filter(|j| names.iter().any(|n| n == j.name().as_str()))
+    {
+        let Some(nat) = jail.nat() else { continue };
+        let name: &JailName = jail.name();
+        let block = allocate(
+            &locked,
+            &Request {
+                jail: name,
+                pool: Range {
+                    network: nat.prefix.network(),
+                    len: nat.prefix.prefix_len(),
+                },
+                block_len: NAT_BLOCK_LEN,
+                wanted: nat
+                    .address
+                    .filter(|_| nat.user_set)
+                    .map(|a| Range::block_of(a, NAT_BLOCK_LEN)),
+                reserved: &reserved,
+            },
+        )?;
+        given.push((name.as_str().to_string(), jail_end(block.network)));
+    }
+    Ok(given)
+}
+
+/// Refuses a host port forwarded twice: by a jail of this start and by a running jail or
+/// another jail of this start (same protocol, overlapping host ports).
+fn check_forwards(
+    all: &[ResolvedJail],
+    names: &[String],
+    running: &dyn Fn(&str) -> bool,
+) -> Result<()> {
+    let starting = |name: &str| names.iter().any(|n| n == name);
+    let forwards: Vec<(&str, Vec<Forward>)> = all
+        .iter()
+        .filter_map(|j| Some((j.name().as_str(), j.nat()?.forwards)))
+        .filter(|(_, f)| !f.is_empty())
+        .collect();
+    let mut errors = Vec::new();
+    for (i, (jail, mine)) in forwards.iter().enumerate() {
+        if !starting(jail) {
+            continue;
+        }
+        for f in mine {
+            // Configured clashes first; only those jails' run state is read (a start stays
+            // cheap with many jails running).
+            let clash = forwards.iter().enumerate().find(|(k, (other, theirs))| {
+                *k != i
+                    && theirs
+                        .iter()
+                        .any(|t| t.proto == f.proto && t.host.overlaps(&f.host))
+                    && ((starting(other) && *k < i) || (!starting(other) && running(other)))
+            });
+            if let Some((_, (other, _))) = clash {
+                errors.push(Error::PropertyNotAllowed {
+                    jail: jail.to_string(),
+                    property: "nat_forwards".to_string(),
+                    reason: format!(
+                        "forwards host port {} {}, which jail '{other}' forwards already; \
+                         expected a host port no other NAT jail uses",
+                        f.proto.as_str(),
+                        f.host.first
+                    ),
+                });
+            }
+        }
+    }
+    Error::collect(errors)
+}
+
+/// Warns about each forward of a jail being started whose host port a host process already
+/// has bound: the forward takes the traffic from outside, the process keeps the host's own.
+fn warn_bound_ports(all: &[ResolvedJail], names: &[String]) {
+    let mut bound: [Option<Vec<u16>>; 2] = [None, None];
+    for jail in all
+        .iter()
+        .filter(|j| names.iter().any(|n| n == j.name().as_str()))
+    {
+        let Some(nat) = jail.nat() else { continue };
+        for f in &nat.forwards {
+            let udp = f.proto == Proto::Udp;
+            let ports =
+                bound[usize::from(udp)].get_or_insert_with(|| super::uplink::bound_ports(udp));
+            if let Some(port) = ports
+                .iter()
+                .find(|p| (f.host.first..=f.host.last).contains(p))
+            {
+                tracing::warn!(
+                    jail = jail.name().as_str(),
+                    "nat_forwards: host port {} {port} is already bound by a host process; \
+                     the forward takes the traffic from outside",
+                    f.proto.as_str()
+                );
+            }
+        }
+    }
+}
+
+/// `network` with its NAT part when `jail` has `nat=on`. A jail that was never started has no
+/// block yet: a dry run shows the pool's first block, the real start allocates a free one.
+pub fn with_nat(jail: &ResolvedJail, network: Network) -> Network {
+    let Some(nat) = jail.nat() else {
+        return network;
+    };
+    let block = match nat.address {
+        Some(address) => Range::block_of(address, NAT_BLOCK_LEN).network,
+        None => nat.prefix.network(),
+    };
+    let uplink = nat.interface.clone().or_else(|| {
+        let found = super::uplink::default_route_interface();
+        if let Some(uplink) = found
+            .as_ref()
+            .filter(|_| first_warning(jail.name().as_str()))
+        {
+            tracing::warn!(
+                jail = jail.name().as_str(),
+                "nat_interface is none: NAT through {uplink}, the interface of the IPv4 \
+                 default route"
+            );
+        }
+        found
+    });
+    let forwards = nat
+        .forwards
+        .iter()
+        .map(|f| PortForward {
+            proto: match f.proto {
+                Proto::Tcp => Protocol::Tcp,
+                Proto::Udp => Protocol::Udp,
+            },
+            jail_port: f.jail.first,
+            host_port: f.host.first,
+            count: u16::try_from(f.jail.count()).unwrap_or(u16::MAX),
+        })
+        .collect();
+    let backend = nat
+        .backend
+        .unwrap_or_else(|| jail.firewall().as_str().to_string());
+    network.with_nat(Nat::new(block, uplink.as_deref(), forwards, &backend))
+}
+
+/// Whether this process has not yet warned about `jail`'s uplink (a start resolves a jail's
+/// network more than once).
+fn first_warning(jail: &str) -> bool {
+    static WARNED: std::sync::Mutex<std::collections::BTreeSet<String>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    WARNED
+        .lock()
+        .map(|mut warned| warned.insert(jail.to_string()))
+        .unwrap_or(true)
+}

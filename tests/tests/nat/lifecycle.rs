@@ -1,0 +1,163 @@
+//! NAT jails side by side: hairpin and host-local forwards, the duplicate-forward refusal,
+//! two starts at the same moment, and SIGKILL at every step of a start. Needs root.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use ioc_tests::netns::{wait_for_line, HostNs};
+use ioc_tests::require_root;
+
+use crate::traffic::{forwarding, host_with_uplink, serve, tables, IDLE};
+
+/// `busybox wget` of `http://10.1.1.1:8080/marker` from inside `jail`, or from the host
+/// itself when `jail` is `None`; waits up to ten seconds for the server.
+fn fetch_via_host(host: &HostNs, jail: Option<&str>) -> Option<String> {
+    let url = "http://10.1.1.1:8080/marker";
+    let mut body = None;
+    ioc_tests::netns::eventually(Duration::from_secs(10), || {
+        let out = match jail {
+            Some(jail) => host.exec(
+                jail,
+                &["timeout", "3", "busybox", "wget", "-q", "-O", "-", url],
+            ),
+            None => host
+                .command("timeout")
+                .args(["3", "busybox", "wget", "-q", "-O", "-", url])
+                .output()
+                .expect("run wget"),
+        };
+        if out.status.success() {
+            body = Some(String::from_utf8_lossy(&out.stdout).into_owned());
+        }
+        body.is_some()
+    });
+    body
+}
+
+#[test]
+fn a_forward_is_reachable_from_other_jails_and_from_the_host() {
+    require_root!();
+    let (host, _peer) = host_with_uplink();
+    host.ok([
+        "create",
+        "web",
+        "vnet=on",
+        "nat=on",
+        "nat_forwards=tcp(80:8080)",
+    ]);
+    host.ok(["create", "client", "vnet=on", "nat=on"]);
+    host.ok(["start", "web,client"]);
+    let mut server = serve(&host, "web", "hairpin");
+    assert_eq!(
+        fetch_via_host(&host, Some("client")).as_deref(),
+        Some("hairpin")
+    );
+    assert_eq!(fetch_via_host(&host, None).as_deref(), Some("hairpin"));
+    host.stop_and_check_clean("web,client", IDLE);
+    server.wait();
+}
+
+#[test]
+fn a_host_port_forwarded_by_a_running_jail_is_refused_naming_it() {
+    require_root!();
+    let (host, _peer) = host_with_uplink();
+    host.ok([
+        "create",
+        "a",
+        "vnet=on",
+        "nat=on",
+        "nat_forwards=tcp(80:8080)",
+    ]);
+    host.ok([
+        "create",
+        "b",
+        "vnet=on",
+        "nat=on",
+        "nat_forwards=tcp(8000-8010:8075-8085)",
+    ]);
+    host.ok(["start", "a"]);
+    let err = host.fails(["start", "b"]);
+    assert!(err.contains("jail 'b'"), "{err}");
+    assert!(err.contains("which jail 'a' forwards already"), "{err}");
+    assert!(!host.running("b"));
+    // Nothing of b was made, not even its address.
+    assert_eq!(host.ok(["get", "ip4_addr", "b"]).trim(), "none");
+    host.stop_and_check_clean("a", IDLE);
+    host.ok(["start", "b"]);
+    host.stop_and_check_clean("b", IDLE);
+}
+
+#[test]
+fn two_starts_at_the_same_moment_get_different_addresses() {
+    require_root!();
+    let (host, _peer) = host_with_uplink();
+    let jails = ["j0", "j1", "j2", "j3"];
+    for jail in jails {
+        host.ok(["create", jail, "vnet=on", "nat=on"]);
+    }
+    let mut starts: Vec<_> = jails
+        .iter()
+        .map(|jail| {
+            let mut command = host.ioc_command();
+            command
+                .args(["start", jail])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped());
+            command.spawn().expect("spawn ioc start")
+        })
+        .collect();
+    for child in &mut starts {
+        assert!(child.wait().expect("wait for ioc").success());
+    }
+    let mut addresses: Vec<String> = jails
+        .iter()
+        .map(|jail| host.ok(["get", "ip4_addr", jail]).trim().to_string())
+        .collect();
+    addresses.sort();
+    addresses.dedup();
+    assert_eq!(addresses.len(), jails.len(), "{addresses:?}");
+    for jail in jails {
+        assert!(host.pings(jail, "10.1.1.2"), "{jail} cannot reach the peer");
+    }
+    host.stop_and_check_clean("j0,j1,j2,j3", IDLE);
+}
+
+#[test]
+fn sigkill_at_every_start_step_leaves_nothing_after_the_next_command() {
+    require_root!();
+    let (host, _peer) = host_with_uplink();
+    host.ok([
+        "create",
+        "web",
+        "vnet=on",
+        "nat=on",
+        "nat_forwards=tcp(80:8080)",
+    ]);
+    let mut step = 1;
+    loop {
+        let n = step.to_string();
+        let mut ioc = host.spawn_ioc(&["start", "web"], &[("IOC_FAULT_HANG_JOURNALED", &n)]);
+        let pipe = ioc.take_stderr().expect("stderr is piped");
+        let needle = format!("hanging after journaling step {n}");
+        if wait_for_line(pipe, &needle, Duration::from_secs(30)).is_err() {
+            ioc.wait();
+            assert!(host.running("web"), "the start at step {n} failed");
+            break;
+        }
+        ioc.kill9();
+        let out = host.ok(["stop", "web"]);
+        assert_eq!(out, "web: not running\n", "killed at step {step}");
+        host.assert_clean(IDLE);
+        assert!(
+            !tables(&host).contains("ioc-nat"),
+            "step {step}: {}",
+            tables(&host)
+        );
+        assert_eq!(forwarding(&host, "em0"), "0", "step {step}");
+        step += 1;
+    }
+    assert!(step > 8, "ioc hung at only {} steps", step - 1);
+    host.stop_and_check_clean("web", IDLE);
+    assert!(!tables(&host).contains("ioc-nat"));
+    assert_eq!(forwarding(&host, "em0"), "0");
+}
