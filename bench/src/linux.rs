@@ -190,17 +190,26 @@ fn bench_ioc(o: &Options, sandbox: &Sandbox, n: usize) -> Vec<Series> {
             let addr = format!("ip4_addr=vnet0|{net}.{}.{}/16", 1 + i / 250, 1 + i % 250);
             let interfaces = format!("interfaces=vnet0{separator}{bridge}");
             let router = format!("defaultrouter={net}.0.1");
-            run(&mut ioc(&["create", name, "vnet=on", &interfaces, &addr, &router]));
+            run(&mut ioc(&[
+                "create",
+                name,
+                "vnet=on",
+                &interfaces,
+                &addr,
+                &router,
+            ]));
         }
     }
-    // Jail i of each mode, in an order that alternates with i.
-    let order = |i: usize| -> Vec<usize> {
-        let mut modes: Vec<usize> = (0..o.modes.len()).collect();
-        if i % 2 == 1 {
-            modes.reverse();
-        }
-        modes
-    };
+    // (mode, jail) in the order they run: jail i of each mode, which mode first alternating.
+    let schedule: Vec<(usize, usize)> = (0..n)
+        .flat_map(|i| {
+            let mut modes: Vec<usize> = (0..o.modes.len()).collect();
+            if i % 2 == 1 {
+                modes.reverse();
+            }
+            modes.into_iter().map(move |m| (m, i))
+        })
+        .collect();
     let mut series: Vec<Series> = o
         .modes
         .iter()
@@ -210,15 +219,11 @@ fn bench_ioc(o: &Options, sandbox: &Sandbox, n: usize) -> Vec<Series> {
             stop: Vec::with_capacity(n),
         })
         .collect();
-    for i in 0..n {
-        for m in order(i) {
-            series[m].start.push(timed(&mut ioc(&["start", &names[m][i]])));
-        }
+    for &(m, i) in &schedule {
+        series[m].start.push(timed(&mut ioc(&["start", &names[m][i]])));
     }
-    for i in 0..n {
-        for m in order(i) {
-            series[m].stop.push(timed(&mut ioc(&["stop", &names[m][i]])));
-        }
+    for &(m, i) in &schedule {
+        series[m].stop.push(timed(&mut ioc(&["stop", &names[m][i]])));
     }
     series
 }
