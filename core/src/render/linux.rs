@@ -236,8 +236,9 @@ pub fn render(ctx: &mut RenderContext, params: &JailParams, step: &Step) -> Vec<
             HostOp::NftApply { script } => {
                 vec![Command::new(["nft", "-f", "-"]).with_stdin(script.as_str())]
             }
-            // TODO(nft-ir): the batch as nft text.
-            HostOp::NftCommit { .. } => vec![],
+            HostOp::NftCommit { batch } => {
+                vec![Command::new(["nft", "-f", "-"]).with_stdin(super::nft_text::batch(batch))]
+            }
         },
     }
 }

@@ -231,6 +231,20 @@ impl NftRule {
         self.verdict(NftVerdict::Drop)
     }
 
+    /// Ends by jumping to `chain` (which may return here).
+    pub fn jump(self, chain: &str) -> NftRule {
+        self.verdict(NftVerdict::Jump {
+            chain: chain.into(),
+        })
+    }
+
+    /// Ends by going to `chain` (no return).
+    pub fn goto(self, chain: &str) -> NftRule {
+        self.verdict(NftVerdict::Goto {
+            chain: chain.into(),
+        })
+    }
+
     /// Ends by handing the packet to netfilter queue `num`; dropped when nobody listens.
     pub fn queue(self, num: u16) -> NftRule {
         self.expr(NftExpr::Queue {

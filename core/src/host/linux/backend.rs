@@ -528,11 +528,10 @@ impl Backend for LinuxHost {
                 let exists = self.nfnetlink()?.chain_exists(*family, table, chain);
                 exists.map(HostReply::Flag).map_err(nl_error)
             }
-            // TODO(nft-ir): the nfnetlink batch encoder.
-            HostOp::NftCommit { .. } => Err(HostError::new(
-                HostErrorKind::Unsupported,
-                "nft-commit is not implemented yet",
-            )),
+            HostOp::NftCommit { batch } => {
+                let committed = self.nfnetlink()?.commit(batch);
+                committed.map(|()| HostReply::Done).map_err(nl_error)
+            }
             // TODO(issue 11): the address learner.
             HostOp::LearnAddresses { .. } => Err(HostError::new(
                 HostErrorKind::Unsupported,

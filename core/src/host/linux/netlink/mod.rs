@@ -8,6 +8,8 @@
 //! - `parse.rs`: reading rtnetlink's replies.
 //! - `nftables.rs`: whether an nf_tables table or chain exists, through [`Nfnetlink`] (a
 //!   `NETLINK_NETFILTER` socket).
+//! - `nft_batch.rs` (attributes in `nft_attr.rs`), `nft_commit.rs`: committing an
+//!   `ioc_sdk::nft` batch as one nfnetlink transaction ([`Nfnetlink::commit`]).
 //!
 //! Starting jails is the hot path, so each request is one `send` and, normally, one `recv`: no
 //! dump to look something up afterwards, no child process, no async runtime. Gets ask for no ACK
@@ -20,6 +22,9 @@
 mod address;
 mod error;
 mod link;
+mod nft_attr;
+mod nft_batch;
+mod nft_commit;
 mod nftables;
 mod parse;
 mod route;
