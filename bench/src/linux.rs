@@ -220,10 +220,14 @@ fn bench_ioc(o: &Options, sandbox: &Sandbox, n: usize) -> Vec<Series> {
         })
         .collect();
     for &(m, i) in &schedule {
-        series[m].start.push(timed(&mut ioc(&["start", &names[m][i]])));
+        series[m]
+            .start
+            .push(timed(&mut ioc(&["start", &names[m][i]])));
     }
     for &(m, i) in &schedule {
-        series[m].stop.push(timed(&mut ioc(&["stop", &names[m][i]])));
+        series[m]
+            .stop
+            .push(timed(&mut ioc(&["stop", &names[m][i]])));
     }
     series
 }

@@ -86,7 +86,7 @@ mod proto;
 mod to_jail;
 pub mod whitelist;
 
-use ioc_sdk::{Error, Firewall, Host, Jail, Platform, PortPolicy, Result};
+use ioc_sdk::{Error, Firewall, Host, HostErrorKind, Jail, Platform, PortPolicy, Result};
 
 use whitelist::Whitelist;
 
@@ -144,8 +144,16 @@ impl Firewall for Nftables {
         };
         let batch = layout::install(port, &Whitelist::new(policy, queue))
             .map_err(|e| Error::new(e.to_string()))?;
-        host.nft_commit(&batch)
-            .map_err(|e| Error::new(format!("install the filter of port {port}: {e}")))?;
+        host.nft_commit(&batch).map_err(|e| {
+            // The kernel names a missing expression type ENOENT, nothing more; the queue is
+            // the only one a learning port adds, and the one minimal kernels leave out.
+            let hint = if queue.is_some() && e.kind == HostErrorKind::NotFound {
+                " (learning addresses needs the kernel's nftables queue support: module nft_queue, CONFIG_NFT_QUEUE)"
+            } else {
+                ""
+            };
+            Error::new(format!("install the filter of port {port}: {e}{hint}"))
+        })?;
         // Filtering is in place before the port joins the bridge: no frame passes unfiltered.
         host.add_bridge_members(policy.bridge(), &[port])?;
         Ok(())

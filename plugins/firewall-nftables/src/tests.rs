@@ -569,3 +569,19 @@ fn readiness_asks_the_kernel_one_question_and_names_what_is_missing() {
         .is_err());
     let _ = layout::FAMILY;
 }
+
+#[test]
+fn a_kernel_without_queue_support_is_named_when_a_learning_port_fails() {
+    let mut host = RecordingHost::new()
+        .with_reply("learn-addresses", HostReply::Number(Some(3).into()))
+        .fail_on(
+            "nft-commit",
+            HostErrorKind::NotFound,
+            "No such file or directory",
+        );
+    let err = Nftables
+        .install(&jail(), &policy(&[], DHCP), &mut host.host())
+        .unwrap_err();
+    assert!(err.to_string().contains("CONFIG_NFT_QUEUE"), "{err}");
+    assert_eq!(host.names(), ["learn-addresses", "nft-commit"]);
+}
