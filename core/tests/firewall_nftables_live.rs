@@ -200,13 +200,16 @@ fn nftables_backend_filters_one_port_and_leaves_everything_else_alone() {
         call(Hook::FirewallInstall(dual.clone())).expect("install vnet0.5");
         let other = myjail_policy("vnet0.6", &["10.23.42.3"]);
         call(Hook::FirewallInstall(other.clone())).expect("install vnet0.6");
-        // Readiness asks one question; each install is one commit, then the bridge.
+        // Readiness asks one question; each install asks for a leftover of its table, commits
+        // the table, then joins the bridge.
         assert_eq!(
             *ops.borrow(),
             [
                 "nft-table-exists",
+                "nft-table-exists",
                 "nft-commit",
                 "add-bridge-members",
+                "nft-table-exists",
                 "nft-commit",
                 "add-bridge-members"
             ]

@@ -53,7 +53,7 @@ mod linux {
 
     fn install(i: u32) -> NftBatch {
         let p = policy(i);
-        layout::install(p.port(), &Whitelist::new(&p, None)).unwrap()
+        layout::install(p.port(), &Whitelist::new(&p, None), false).unwrap()
     }
 
     fn median(mut v: Vec<Duration>) -> f64 {

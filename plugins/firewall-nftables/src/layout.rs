@@ -56,14 +56,21 @@ pub fn learn_sink(table: &str) -> LearnSink {
     }
 }
 
-/// The whole filter of `port`, as one transaction: a table left by a crashed start (and the
-/// leases in it) goes first, then the table is made anew with its sets, its two base chains
-/// (policy drop) and their rules. The hooks only see the finished table: the kernel commits the
-/// transaction at once or not at all.
-pub fn install(port: &str, w: &Whitelist) -> Result<NftBatch, BadPortName> {
+/// The whole filter of `port`, as one transaction: the table with its sets, its two base
+/// chains (policy drop) and their rules. The hooks only see the finished table: the kernel
+/// commits the transaction at once or not at all.
+///
+/// With `replace`, a table of that name (only a crashed start can have left one, with leases
+/// that are no longer valid) is deleted first, in the same transaction. Only then: a deletion
+/// makes the kernel free the old objects after an RCU grace period, and the `ioc` process
+/// would sit that out when it closes its netfilter socket (several milliseconds per start).
+pub fn install(port: &str, w: &Whitelist, replace: bool) -> Result<NftBatch, BadPortName> {
     let table = table(port)?;
     let mut batch = NftBatch::new();
-    batch.delete_table(FAMILY, &table).add_table(FAMILY, &table);
+    if replace {
+        batch.delete_table(FAMILY, &table);
+    }
+    batch.add_table(FAMILY, &table);
     let timeout = NftSetFlags {
         timeout: true,
         ..NftSetFlags::default()

@@ -23,10 +23,10 @@
 //! rules of the port it crosses, whatever the number of jails.
 //!
 //! A start commits the whole table in one netlink transaction ([`ioc_sdk::Host::nft_commit`],
-//! no ruleset dump) before the port joins its bridge, so no frame ever crosses it unfiltered;
-//! the transaction first deletes a table of the same name, which only a crashed start can have
-//! left (with leases that are no longer valid). The commit touches no other jail's objects, so
-//! its cost does not grow with the number of jails. Learned addresses are set elements: a new
+//! no ruleset dump) before the port joins its bridge, so no frame ever crosses it unfiltered.
+//! It first asks whether a table of that name exists (one request for that name); only a
+//! crashed start can have left one, with leases that are no longer valid, and the transaction
+//! then deletes it first. The commit touches no other jail's objects. Learned addresses are set elements: a new
 //! lease is an element update by the learner, not a rule change.
 //!
 //! # The whitelist
@@ -118,8 +118,8 @@ impl Firewall for Nftables {
             })
     }
 
-    /// Starts the port's learner when it learns addresses, then commits its table, then joins
-    /// the port to its bridge.
+    /// Starts the port's learner when it learns addresses, then commits its table (replacing a
+    /// leftover), then joins the port to its bridge.
     ///
     /// The learner comes first because the rules name its queue. It only writes to the sets
     /// when a queued packet arrives, and none can before the table exists and the port is on
@@ -142,7 +142,12 @@ impl Firewall for Nftables {
         } else {
             None
         };
-        let batch = layout::install(port, &Whitelist::new(policy, queue))
+        // A query the host cannot answer counts as "there is one": the delete costs a wait,
+        // never a wrong filter.
+        let leftover = host
+            .nft_table_exists(layout::FAMILY, &table)
+            .unwrap_or(true);
+        let batch = layout::install(port, &Whitelist::new(policy, queue), leftover)
             .map_err(|e| Error::new(e.to_string()))?;
         host.nft_commit(&batch).map_err(|e| {
             // The kernel names a missing expression type ENOENT, nothing more; the queue is

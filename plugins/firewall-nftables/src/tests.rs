@@ -177,7 +177,7 @@ fn seed_jail_gets_exactly_this_filter() {
 fn the_batch_replaces_the_ports_table_whole_and_names_no_other() {
     let p = policy(&["10.23.42.2", "2001:db8::2"], STATIC);
     let w = Whitelist::new(&p, None);
-    let batch = install("vnet0.5", &w).unwrap();
+    let batch = install("vnet0.5", &w, true).unwrap();
     let netdev = NftFamily::Netdev;
     let name = "ioc-vnet0.5";
     let c = &batch.commands;
@@ -261,6 +261,11 @@ fn the_batch_replaces_the_ports_table_whole_and_names_no_other() {
     );
     assert_eq!(batch_chain(&batch, "from"), chain(&w, "from"));
     assert_eq!(batch_chain(&batch, "to"), chain(&w, "to"));
+    // Without a leftover, nothing is deleted (a deletion costs the start a wait).
+    assert_eq!(
+        install("vnet0.5", &w, false).unwrap().commands[..],
+        batch.commands[1..]
+    );
 
     assert_eq!(
         remove("vnet0.5").unwrap().commands,
@@ -464,13 +469,32 @@ fn jail() -> ioc_sdk::Jail {
     JailBuilder::new("myjail").platform(Platform::Linux).build()
 }
 
+/// A host on which no table of ioc exists yet.
+fn fresh_host() -> RecordingHost {
+    RecordingHost::new().with_reply("nft-table-exists", HostReply::Flag(false))
+}
+
 #[test]
 fn a_static_port_is_committed_then_joins_its_bridge() {
-    let mut host = RecordingHost::new();
-    Nftables
-        .install(&jail(), &policy(&["10.23.42.2"], STATIC), &mut host.host())
-        .unwrap();
-    assert_eq!(host.names(), ["nft-commit", "add-bridge-members"]);
+    let mut host = fresh_host();
+    let p = policy(&["10.23.42.2"], STATIC);
+    Nftables.install(&jail(), &p, &mut host.host()).unwrap();
+    assert_eq!(
+        host.ops()[..2],
+        [
+            HostOp::NftTableExists {
+                family: NftFamily::Netdev,
+                table: "ioc-vnet0.5".into()
+            },
+            HostOp::NftCommit {
+                batch: install("vnet0.5", &Whitelist::new(&p, None), false).unwrap()
+            }
+        ]
+    );
+    assert_eq!(
+        host.names(),
+        ["nft-table-exists", "nft-commit", "add-bridge-members"]
+    );
     host.clear();
     Nftables
         .remove(&jail(), &policy(&["10.23.42.2"], STATIC), &mut host.host())
@@ -490,13 +514,17 @@ fn a_learning_port_starts_its_learner_first_and_queues_to_it() {
         slaac: true,
         dhcp_server: false,
     };
-    let mut host =
-        RecordingHost::new().with_reply("learn-addresses", HostReply::Number(Some(42).into()));
+    let mut host = fresh_host().with_reply("learn-addresses", HostReply::Number(Some(42).into()));
     let p = policy(&[], learning);
     Nftables.install(&jail(), &p, &mut host.host()).unwrap();
     assert_eq!(
         host.names(),
-        ["learn-addresses", "nft-commit", "add-bridge-members"]
+        [
+            "learn-addresses",
+            "nft-table-exists",
+            "nft-commit",
+            "add-bridge-members"
+        ]
     );
     let ops = host.ops();
     assert_eq!(
@@ -515,12 +543,12 @@ fn a_learning_port_starts_its_learner_first_and_queues_to_it() {
         }
     );
     assert_eq!(
-        ops[1],
+        ops[2],
         HostOp::NftCommit {
-            batch: install("vnet0.5", &Whitelist::new(&p, Some(42))).unwrap()
+            batch: install("vnet0.5", &Whitelist::new(&p, Some(42)), false).unwrap()
         }
     );
-    let HostOp::NftCommit { batch } = &ops[1] else {
+    let HostOp::NftCommit { batch } = &ops[2] else {
         unreachable!()
     };
     assert_eq!(
@@ -572,7 +600,7 @@ fn readiness_asks_the_kernel_one_question_and_names_what_is_missing() {
 
 #[test]
 fn a_kernel_without_queue_support_is_named_when_a_learning_port_fails() {
-    let mut host = RecordingHost::new()
+    let mut host = fresh_host()
         .with_reply("learn-addresses", HostReply::Number(Some(3).into()))
         .fail_on(
             "nft-commit",
@@ -583,5 +611,27 @@ fn a_kernel_without_queue_support_is_named_when_a_learning_port_fails() {
         .install(&jail(), &policy(&[], DHCP), &mut host.host())
         .unwrap_err();
     assert!(err.to_string().contains("CONFIG_NFT_QUEUE"), "{err}");
-    assert_eq!(host.names(), ["learn-addresses", "nft-commit"]);
+    assert_eq!(
+        host.names(),
+        ["learn-addresses", "nft-table-exists", "nft-commit"]
+    );
+}
+
+#[test]
+fn a_leftover_table_is_replaced_in_the_same_commit() {
+    let p = policy(&["10.23.42.2"], STATIC);
+    for answer in [
+        RecordingHost::new().with_reply("nft-table-exists", HostReply::Flag(true)),
+        // Unanswerable: assume a leftover; the delete costs a wait, never a wrong filter.
+        RecordingHost::new().fail_on("nft-table-exists", HostErrorKind::Other, "no"),
+    ] {
+        let mut host = answer;
+        Nftables.install(&jail(), &p, &mut host.host()).unwrap();
+        assert_eq!(
+            host.ops_named("nft-commit"),
+            [HostOp::NftCommit {
+                batch: install("vnet0.5", &Whitelist::new(&p, None), true).unwrap()
+            }]
+        );
+    }
 }

@@ -153,10 +153,13 @@ fn every_variant_commits_and_its_plan_text_replays_to_the_same_table() {
     ];
     let queues = in_private_netns(kernel_has_queues);
     for (p, queue) in variants {
-        let mut batch = layout::install(p.port(), &Whitelist::new(&p, queue)).unwrap();
+        let w = Whitelist::new(&p, queue);
+        let mut batch = layout::install(p.port(), &w, false).unwrap();
+        let mut replace = layout::install(p.port(), &w, true).unwrap();
         if queue.is_some() && !queues {
             eprintln!("note: this kernel has no nftables queue (CONFIG_NFT_QUEUE): the rules of {p:?} are committed with `accept` for `queue`");
             batch = without_queues(batch);
+            replace = without_queues(replace);
         }
         let committed = in_private_netns(|| {
             let mut host = LinuxHost::new(&RunDir::new(run.path()));
@@ -169,11 +172,11 @@ fn every_variant_commits_and_its_plan_text_replays_to_the_same_table() {
             );
             assert!(matches!(reply, Ok(HostReply::Done)), "{p:?}: {reply:?}");
             let listed = nft(&["list", "table", "netdev", "ioc-vnet0.5"], None);
-            // A second start replaces the table, a removal deletes it, twice is fine.
+            // A start after a crash replaces the table, a removal deletes it, twice is fine.
             host.perform(
                 &params,
                 &HostOp::NftCommit {
-                    batch: batch.clone(),
+                    batch: replace.clone(),
                 },
             )
             .expect("commit again");
