@@ -343,6 +343,19 @@ fn deleting_a_table_twice_is_fine_and_errors_name_the_command() {
     in_private_netns(|| {
         veth("vnet0.6", "peer0");
         commit(&representative("ioc-vnet0.6", "vnet0.6"));
+        let gone = Ipv4Addr::new(192, 0, 2, 99);
+        let mut del = NftBatch::new();
+        del.delete_elements(
+            Netdev,
+            "ioc-vnet0.6",
+            "allowed4",
+            vec![NftElement::ipv4(V4), NftElement::ipv4(gone)],
+        );
+        commit(&del);
+        commit(&del);
+        let listed = list(Netdev, "ioc-vnet0.6");
+        assert!(!listed.contains("10.23.42.2 }"), "{listed}");
+        assert!(!listed.contains("192.0.2.99"), "{listed}");
         commit(&delete("ioc-vnet0.6"));
         commit(&delete("ioc-vnet0.6"));
         let err = sh(&["nft", "list", "tables"], None);

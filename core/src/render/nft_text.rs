@@ -15,8 +15,8 @@ use ioc_sdk::nft::{
 };
 use ioc_sdk::NftFamily;
 
-/// The whole batch, one command per line (a `DeleteTable` is two: add, then delete, which
-/// makes it idempotent for nft as for the kernel).
+/// The whole batch, one command per line (a `DeleteTable` or `DeleteElements` is two: add,
+/// then delete, which makes it idempotent for nft as for the kernel).
 pub fn batch(batch: &NftBatch) -> String {
     let mut out = String::new();
     let mut keys = Keys::default();
@@ -27,7 +27,8 @@ pub fn batch(batch: &NftBatch) -> String {
     out
 }
 
-/// One command, for messages: its first line, without the newline.
+/// One command, for messages: its last line (the delete itself, for a delete), without the
+/// newline.
 pub fn command(command: &NftCommand) -> String {
     let mut keys = Keys::default();
     keys.learn(command);
@@ -115,9 +116,18 @@ fn render(command: &NftCommand, keys: &Keys) -> String {
             table,
             set,
             elements,
-        } => s.push_str(&elements_line(
-            "delete", *family, table, set, elements, keys,
-        )),
+        } => {
+            for verb in ["add", "delete"] {
+                s.push_str(&elements_line(
+                    verb,
+                    *family,
+                    table,
+                    set,
+                    &bare(elements),
+                    keys,
+                ));
+            }
+        }
         NftCommand::AddRule {
             family,
             table,
@@ -137,6 +147,11 @@ fn render(command: &NftCommand, keys: &Keys) -> String {
         }
     }
     s
+}
+
+/// Elements without their timeouts: what a delete adds first.
+fn bare(elements: &[NftElement]) -> Vec<NftElement> {
+    elements.iter().map(|e| NftElement::raw(&e.key)).collect()
 }
 
 fn hook_text(hook: &NftHook) -> String {

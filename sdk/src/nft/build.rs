@@ -3,8 +3,8 @@
 use abi_stable::std_types::{ROption, RString};
 
 use super::{
-    NftBatch, NftCmpOp, NftCommand, NftDynsetOp, NftElement, NftExpr, NftHook, NftKeyType,
-    NftMetaKey, NftPayloadBase, NftSetFlags, NftVerdict,
+    NftBatch, NftCmpOp, NftCommand, NftDynsetOp, NftElement, NftExpr, NftHook, NftHookKind,
+    NftKeyType, NftMetaKey, NftPayloadBase, NftPolicy, NftSetFlags, NftVerdict,
 };
 use crate::ops::NftFamily;
 
@@ -320,6 +320,38 @@ impl NftBatch {
         })
     }
 
+    /// Adds elements to a set (an existing element is kept).
+    pub fn add_elements(
+        &mut self,
+        family: NftFamily,
+        table: &str,
+        set: &str,
+        elements: Vec<NftElement>,
+    ) -> &mut NftBatch {
+        self.push(NftCommand::AddElements {
+            family,
+            table: table.into(),
+            set: set.into(),
+            elements: elements.into(),
+        })
+    }
+
+    /// Removes elements from a set; absent ones are fine.
+    pub fn delete_elements(
+        &mut self,
+        family: NftFamily,
+        table: &str,
+        set: &str,
+        elements: Vec<NftElement>,
+    ) -> &mut NftBatch {
+        self.push(NftCommand::DeleteElements {
+            family,
+            table: table.into(),
+            set: set.into(),
+            elements: elements.into(),
+        })
+    }
+
     /// Appends `rule` to `chain`.
     pub fn add_rule(
         &mut self,
@@ -335,5 +367,27 @@ impl NftBatch {
             exprs: rule.exprs.into(),
             comment: rule.comment.map(RString::from).into(),
         })
+    }
+}
+
+impl NftHook {
+    /// A `netdev` hook (`Ingress` or `Egress`) on `device`, at priority `filter` (0).
+    pub fn device(kind: NftHookKind, device: &str, policy: NftPolicy) -> NftHook {
+        NftHook {
+            kind,
+            device: ROption::RSome(device.into()),
+            priority: 0,
+            policy,
+        }
+    }
+}
+
+impl NftSetFlags {
+    /// Elements expire (`flags timeout`): sets a learner fills.
+    pub fn with_timeout() -> NftSetFlags {
+        NftSetFlags {
+            timeout: true,
+            ..NftSetFlags::default()
+        }
     }
 }

@@ -96,7 +96,7 @@ pub enum NftCommand {
         /// The elements to add.
         elements: RVec<NftElement>,
     },
-    /// Remove elements from a set; each must be there.
+    /// Remove elements from a set; an absent (or expired) element is not an error.
     DeleteElements {
         /// The table's family.
         family: NftFamily,
@@ -230,7 +230,8 @@ impl NftKeyType {
 pub struct NftSetFlags {
     /// Elements may expire (`timeout`).
     pub timeout: bool,
-    /// Elements are ranges (`interval`).
+    /// Elements are ranges (`interval`): for sets filled by nft itself; this IR has no way
+    /// to give a range element yet.
     pub interval: bool,
     /// Rules may add or update elements (`dynamic`), needed by [`NftExpr::Dynset`].
     pub dynamic: bool,

@@ -393,3 +393,95 @@ impl From<DiskNftExpr> for NftExpr {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use ioc_sdk::nft::{NftField, NftRule};
+    use ioc_sdk::{HostOp, NftFamily};
+
+    use crate::journal::{format, Record};
+    use crate::step::Step;
+
+    use super::*;
+
+    /// A batch using every command and expression survives the journal, and its line is
+    /// ioc's own form (snake_case names, no sdk layout).
+    #[test]
+    fn an_nft_commit_survives_the_round_trip() {
+        let fam = NftFamily::Netdev;
+        let mut batch = NftBatch::new();
+        batch
+            .add_table(fam, "t")
+            .delete_table(fam, "old")
+            .add_chain(
+                fam,
+                "t",
+                "from",
+                Some(NftHook {
+                    kind: NftHookKind::Egress,
+                    device: Some("vnet0".into()).into(),
+                    priority: -5,
+                    policy: NftPolicy::Drop,
+                }),
+            )
+            .add_set(
+                fam,
+                "t",
+                "s",
+                NftKeyType::Ipv4Addr,
+                NftSetFlags {
+                    timeout: true,
+                    interval: false,
+                    dynamic: true,
+                },
+                vec![NftElement::port(1).with_timeout_ms(9)],
+            )
+            .push(NftCommand::AddElements {
+                family: fam,
+                table: "t".into(),
+                set: "s".into(),
+                elements: vec![NftElement::ifname("x")].into(),
+            })
+            .push(NftCommand::DeleteElements {
+                family: fam,
+                table: "t".into(),
+                set: "s".into(),
+                elements: vec![NftElement::ipv4([1, 2, 3, 4].into())].into(),
+            })
+            .add_rule(
+                fam,
+                "t",
+                "from",
+                NftRule::new()
+                    .meta_eq(NftMetaKey::Oifname, b"x")
+                    .cmp(NftCmpOp::Lte, &[1])
+                    .range(NftField::TH_DPORT, &[0, 1], &[0, 2])
+                    .masked_eq(NftField::IP_SADDR, &[255, 0, 0, 0], &[10, 0, 0, 0])
+                    .not_in(NftField::IP_SADDR, "s")
+                    .update_set(NftField::IP_SADDR, "s", Some(5))
+                    .expr(NftExpr::Queue {
+                        num: 1,
+                        total: 2,
+                        bypass: true,
+                        fanout: false,
+                    })
+                    .counter()
+                    .log("p")
+                    .goto("from")
+                    .comment("c"),
+            );
+        let record = Record::Step {
+            step: Step::Op(HostOp::NftCommit { batch }),
+            undo: None,
+        };
+        let line = format::record_line(&record);
+        let text = std::str::from_utf8(&line).unwrap();
+        for name in ["\"nft_commit\"", "\"add_rule\"", "\"dynset\"", "\"goto\""] {
+            assert!(text.contains(name), "{name} missing: {text}");
+        }
+        let parsed = format::parse(text, Path::new("j")).unwrap();
+        assert_eq!(parsed.records, vec![record]);
+    }
+}

@@ -8,7 +8,8 @@
 //! - `parse.rs`: reading rtnetlink's replies.
 //! - `nftables.rs`: whether an nf_tables table or chain exists, through [`Nfnetlink`] (a
 //!   `NETLINK_NETFILTER` socket).
-//! - `nft_batch.rs` (attributes in `nft_attr.rs`), `nft_commit.rs`: committing an
+//! - `nft_batch.rs` (attributes in `nft_attr.rs`, rule checks in `nft_check.rs`),
+//!   `nft_commit.rs`: committing an
 //!   `ioc_sdk::nft` batch as one nfnetlink transaction ([`Nfnetlink::commit`]).
 //!
 //! Starting jails is the hot path, so each request is one `send` and, normally, one `recv`: no
@@ -24,6 +25,7 @@ mod error;
 mod link;
 mod nft_attr;
 mod nft_batch;
+mod nft_check;
 mod nft_commit;
 mod nftables;
 mod parse;

@@ -25,6 +25,7 @@ use libc::{
 use netlink_packet_core::{NetlinkSerializable, NLM_F_APPEND, NLM_F_CREATE};
 
 use super::nft_attr::{nfta, Attrs};
+use super::nft_check::check_rule;
 use super::nftables::{message_type, nfproto, NFGENMSG_LEN};
 use super::NlError;
 
@@ -174,7 +175,14 @@ impl Encoder {
                 table,
                 set,
                 elements,
-            } => self.elements(index, NFT_MSG_DELSETELEM, *family, table, set, elements)?,
+            } => {
+                // As for tables: adding first (without timeouts) makes an absent or expired
+                // element no error, where a bare delete would abort the whole transaction.
+                let bare: Vec<NftElement> =
+                    elements.iter().map(|e| NftElement::raw(&e.key)).collect();
+                self.elements(index, NFT_MSG_NEWSETELEM, *family, table, set, &bare)?;
+                self.elements(index, NFT_MSG_DELSETELEM, *family, table, set, elements)?;
+            }
             NftCommand::AddRule {
                 family,
                 table,
@@ -182,21 +190,17 @@ impl Encoder {
                 exprs,
                 comment,
             } => {
+                let set_key = |set: &str| self.set(*family, table, set).map(|s| s.1);
+                check_rule(exprs, &set_key).map_err(|e| {
+                    NlError::invalid(format!("nftables: rule in {family} {table} {chain}: {e}"))
+                })?;
                 let mut a = Attrs::new();
                 a.str(nfta::RULE_TABLE, table).str(nfta::RULE_CHAIN, chain);
-                let mut failed = None;
                 a.nest(nfta::RULE_EXPRESSIONS, |list| {
                     for expr in exprs.iter() {
-                        if let Err(e) = self.expr(list, *family, table, expr) {
-                            failed.get_or_insert(e);
-                        }
+                        self.expr(list, *family, table, expr);
                     }
                 });
-                if let Some(e) = failed {
-                    return Err(NlError::invalid(format!(
-                        "nftables: rule in {family} {table} {chain}: {e}"
-                    )));
-                }
                 if let Some(comment) = comment.as_ref().into_option() {
                     a.put(nfta::RULE_USERDATA, &comment_udata(comment)?);
                 }
@@ -268,16 +272,10 @@ impl Encoder {
         Ok(())
     }
 
-    /// Appends one expression (`NFTA_LIST_ELEM { NFTA_EXPR_NAME, NFTA_EXPR_DATA }`).
-    fn expr(
-        &self,
-        list: &mut Attrs,
-        family: NftFamily,
-        table: &str,
-        expr: &NftExpr,
-    ) -> Result<(), String> {
+    /// Appends one expression (`NFTA_LIST_ELEM { NFTA_EXPR_NAME, NFTA_EXPR_DATA }`) of a rule
+    /// that `check_rule` accepted.
+    fn expr(&self, list: &mut Attrs, family: NftFamily, table: &str, expr: &NftExpr) {
         let reg = NFT_REG_1 as u32;
-        let mut result = Ok(());
         list.nest(nfta::LIST_ELEM, |e| {
             let (name, data): (&str, Attrs) = match expr {
                 NftExpr::Payload { base, offset, len } => {
@@ -302,9 +300,6 @@ impl Encoder {
                     ("cmp", d)
                 }
                 NftExpr::Range { invert, from, to } => {
-                    if from.len() != to.len() {
-                        result = Err("range bounds of different lengths".to_string());
-                    }
                     let op = if *invert { NFT_RANGE_NEQ } else { NFT_RANGE_EQ };
                     let mut d = Attrs::new();
                     d.be32(nfta::RANGE_SREG, reg)
@@ -314,9 +309,6 @@ impl Encoder {
                     ("range", d)
                 }
                 NftExpr::Bitwise { mask, xor } => {
-                    if mask.len() != xor.len() {
-                        result = Err("bitwise mask and xor of different lengths".to_string());
-                    }
                     let mut d = Attrs::new();
                     d.be32(nfta::BITWISE_SREG, reg)
                         .be32(nfta::BITWISE_DREG, reg)
@@ -400,7 +392,6 @@ impl Encoder {
                 });
             }
         });
-        result
     }
 }
 
@@ -533,3 +524,7 @@ fn comment_udata(comment: &str) -> Result<Vec<u8>, NlError> {
     out.push(0);
     Ok(out)
 }
+
+#[cfg(test)]
+#[path = "nft_batch_tests.rs"]
+mod tests;
