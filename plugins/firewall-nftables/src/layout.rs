@@ -71,10 +71,7 @@ pub fn install(port: &str, w: &Whitelist, replace: bool) -> Result<NftBatch, Bad
         batch.delete_table(FAMILY, &table);
     }
     batch.add_table(FAMILY, &table);
-    let timeout = NftSetFlags {
-        timeout: true,
-        ..NftSetFlags::default()
-    };
+    let timeout = NftSetFlags::with_timeout();
     let sets = [
         (
             ALLOWED4,
@@ -99,12 +96,7 @@ pub fn install(port: &str, w: &Whitelist, replace: bool) -> Result<NftBatch, Bad
         (TO, NftHookKind::Egress, to_jail::rules(w)),
     ];
     for (chain, kind, rules) in chains {
-        let hook = NftHook {
-            kind,
-            device: Some(port.into()).into(),
-            priority: 0,
-            policy: NftPolicy::Drop,
-        };
+        let hook = NftHook::device(kind, port, NftPolicy::Drop);
         batch.add_chain(FAMILY, &table, chain, Some(hook));
         for rule in rules {
             batch.add_rule(FAMILY, &table, chain, rule);
