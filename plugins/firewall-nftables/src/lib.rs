@@ -26,8 +26,8 @@
 //! no ruleset dump) before the port joins its bridge, so no frame ever crosses it unfiltered.
 //! It first asks whether a table of that name exists (one request for that name); only a
 //! crashed start can have left one, with leases that are no longer valid, and the transaction
-//! then deletes it first. The commit touches no other jail's objects. Learned addresses are set elements: a new
-//! lease is an element update by the learner, not a rule change.
+//! then deletes it first. The commit touches no other jail's objects. Learned addresses are
+//! set elements: a new lease is an element update by the learner, not a rule change.
 //!
 //! # The whitelist
 //!
