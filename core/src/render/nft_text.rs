@@ -350,10 +350,16 @@ fn rule_text(exprs: &[NftExpr]) -> String {
                 words.push(q);
             }
             NftExpr::Counter => words.push("counter".into()),
-            NftExpr::Log { prefix } => words.push(match prefix.as_ref().into_option() {
-                Some(p) => format!("log prefix {}", string(p)),
-                None => "log".into(),
-            }),
+            NftExpr::Log { prefix, group } => {
+                let mut log = "log".to_string();
+                if let Some(p) = prefix.as_ref().into_option() {
+                    let _ = write!(log, " prefix {}", string(p));
+                }
+                if let Some(g) = group.into_option() {
+                    let _ = write!(log, " group {g}");
+                }
+                words.push(log);
+            }
         }
     }
     words.join(" ")

@@ -39,15 +39,19 @@ fn ipv4(w: &Whitelist) -> Vec<NftRule> {
         // DHCP server replies: only the network's DHCP server may send them.
         rules.push(udp_sport(NftRule::new().ipv4(), DHCP_SERVER).drop());
     }
-    if let Some(queue) = w.dhcp4_queue() {
+    if let Some(group) = w.dhcp4_group() {
         let client = |rule: NftRule| {
             udp_sport(rule, DHCP_CLIENT).eq(NftField::TH_DPORT, &DHCP_SERVER.to_be_bytes())
         };
         // DISCOVER and REQUEST before a lease, from 0.0.0.0.
         rules.push(client(NftRule::new().ipv4().eq(NftField::IP_SADDR, &[0; 4])).accept());
-        // From the leased address (renewals, RELEASE): through the learner, which drops the
-        // lease on a RELEASE and lets every message pass.
-        rules.push(client(NftRule::new().ipv4().lookup(NftField::IP_SADDR, LEASE4)).queue(queue));
+        // From the leased address (renewals, RELEASE): copied to the learner, which drops the
+        // lease on a RELEASE.
+        rules.push(
+            client(NftRule::new().ipv4().lookup(NftField::IP_SADDR, LEASE4))
+                .log_group(group)
+                .accept(),
+        );
     }
     for set in v4_sets(w) {
         rules.push(

@@ -58,19 +58,23 @@
 //! Frames **toward the jail** pass only when they carry no VLAN tag and:
 //!
 //! - IPv4: addressed to `J` and to an address in `A4` or `L4`. With DHCP, replies (UDP 67 to
-//!   68) to `J` or broadcast whose `chaddr` is `J` go to the learner, which puts the lease in
-//!   `L4` and only then lets the reply pass;
+//!   68) to `J` or broadcast whose `chaddr` is `J` pass; the kernel puts the address a reply
+//!   hands out into `L4` before it passes, for a provisional minute, and copies the reply to
+//!   the learner, which gives the address the lease's own lifetime or drops it on a NAK;
 //! - ARP: addressed to `J` or broadcast, with a target IP in `A4` or `L4`;
 //! - IPv6: with SLAAC, router advertisements to all nodes or to `LL` (without extension
-//!   headers) go to the learner, which puts the jail's address in each advertised prefix in
-//!   `S6` and then lets them pass; every other router advertisement is dropped. Otherwise
+//!   headers) pass, copied to the learner, which puts the jail's address in each advertised
+//!   prefix into `S6` with the prefix's valid lifetime; every other router advertisement is
+//!   dropped. Otherwise
 //!   addressed to `J` and to one of `A6`+`LL`+`S6`; or NS, NA and MLD queries sent to
 //!   all-nodes (`ff02::1`) or to the solicited-node group of one of `A6`+`LL` (`S6` shares
 //!   `LL`'s group), each with its matching `33:33:..` group MAC;
 //! - nothing else.
 //!
-//! Packets for the learner wait on its netfilter queue with no bypass: without a learner they
-//! are dropped, never let through unlearned. A jail without IPv4 addresses and without DHCP
+//! The learner gets its copies through `log group N` (nfnetlink_log), not a netfilter queue:
+//! kernels built without `CONFIG_NFT_QUEUE` (this project's CI among them) still learn, and
+//! a reply never waits for a process. Without a learner the filter fails closed: a DHCP lease
+//! lives a minute and is never renewed, a SLAAC address is never allowed. A jail without IPv4 addresses and without DHCP
 //! gets no IPv4 and no ARP at all; without IPv6 addresses and without SLAAC, no IPv6 at all,
 //! not even link-local.
 //!
@@ -124,22 +128,21 @@ impl Firewall for Nftables {
     /// Starts the port's learner when it learns addresses, then commits its table (replacing a
     /// leftover), then joins the port to its bridge.
     ///
-    /// The learner comes first because the rules name its queue. It only writes to the sets
-    /// when a queued packet arrives, and none can before the table exists and the port is on
-    /// the bridge, so the sets are always there when it needs them; and every DHCP reply or
-    /// router advertisement meets the queue rule, so none reaches the jail unlearned.
+    /// The learner comes first because the rules name its log group. It only writes to the
+    /// sets when a copied packet arrives, and none can before the table exists and the port is
+    /// on the bridge, so the sets are always there when it needs them.
     fn install(&self, _jail: &Jail, policy: &PortPolicy, host: &mut Host<'_>) -> Result<()> {
         let port = policy.port();
         let table = layout::table(port).map_err(|e| Error::new(e.to_string()))?;
         let learning = policy.learning();
-        let queue = if learning.any() {
+        let group = if learning.any() {
             let sink = layout::learn_sink(&table);
-            let queue = host
+            let group = host
                 .learn_addresses(port, policy.mac(), learning, sink)
                 .map_err(|e| Error::new(format!("learn the addresses of port {port}: {e}")))?;
-            Some(queue.ok_or_else(|| {
+            Some(group.ok_or_else(|| {
                 Error::new(format!(
-                    "learn the addresses of port {port}: the host named no netfilter queue for its learner"
+                    "learn the addresses of port {port}: the host named no log group for its learner"
                 ))
             })?)
         } else {
@@ -150,13 +153,13 @@ impl Firewall for Nftables {
         let leftover = host
             .nft_table_exists(layout::FAMILY, &table)
             .unwrap_or(true);
-        let batch = layout::install(port, &Whitelist::new(policy, queue), leftover)
+        let batch = layout::install(port, &Whitelist::new(policy, group), leftover)
             .map_err(|e| Error::new(e.to_string()))?;
         host.nft_commit(&batch).map_err(|e| {
-            // The kernel names a missing expression type ENOENT, nothing more; the queue is
-            // the only one a learning port adds, and the one minimal kernels leave out.
-            let hint = if queue.is_some() && e.kind == HostErrorKind::NotFound {
-                " (learning addresses needs the kernel's nftables queue support: module nft_queue, CONFIG_NFT_QUEUE)"
+            // The kernel names a missing expression type ENOENT, nothing more; `log` and
+            // `dynset` are the ones only a learning port adds.
+            let hint = if group.is_some() && e.kind == HostErrorKind::NotFound {
+                " (learning addresses needs the kernel's nftables log and dynset support: CONFIG_NFT_LOG, CONFIG_NETFILTER_NETLINK_LOG)"
             } else {
                 ""
             };

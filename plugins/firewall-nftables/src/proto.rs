@@ -58,6 +58,15 @@ pub const ND_OPTION_MAC: NftField = NftField::new(NftPayloadBase::Th, 26, 6);
 /// secs, flags (4), ciaddr, yiaddr, siaddr, giaddr (16); the first 6 bytes of 16 for Ethernet.
 pub const DHCP_CHADDR: NftField = NftField::new(NftPayloadBase::Th, 36, 6);
 
+/// The address a DHCP reply hands out (BOOTP `yiaddr`, 16 bytes into the message, after the
+/// 8-byte UDP header).
+pub const DHCP_YIADDR: NftField = NftField::new(NftPayloadBase::Th, 24, 4);
+
+/// How long `lease4` holds an address the kernel learned from a reply before the learner
+/// sets the lease's own lifetime: long enough for the learner to act, short enough that an
+/// address nothing vouches for soon stops working.
+pub const PROVISIONAL_LEASE_MS: u64 = 60_000;
+
 /// ND option types (RFC 4861, RFC 7527): source and target link-layer address, DAD nonce.
 pub const OPT_SOURCE_LL: u8 = 1;
 /// Target link-layer address option.

@@ -29,17 +29,32 @@ fn unicast_or_broadcast(w: &Whitelist) -> [Mac; 2] {
 fn ipv4(w: &Whitelist) -> Vec<NftRule> {
     let mut rules = Vec::new();
     let mut sets = vec![ALLOWED4];
-    if let Some(queue) = w.dhcp4_queue() {
-        // DHCP replies for the jail's MAC, unicast or broadcast: the learner notes the lease,
-        // then lets the reply pass, so the jail never holds an address the filter refuses.
+    if let Some(group) = w.dhcp4_group() {
+        // DHCP replies for the jail's MAC, unicast or broadcast. The kernel itself adds the
+        // address a reply hands out (`yiaddr`) to `lease4` before the reply passes, so the jail
+        // never holds an address the filter refuses; with a provisional lifetime only, because
+        // the lease time sits in an option at no fixed place. The learner, which gets a copy
+        // through `log group`, reads the whole reply and gives the address the lease's own
+        // lifetime (or drops it on a NAK). Without a learner a lease lives
+        // PROVISIONAL_LEASE_MS and is never renewed: the filter fails closed.
         for dst in unicast_or_broadcast(w) {
-            let reply = udp_sport(
-                NftRule::new().eq(NftField::ETHER_DADDR, &dst.0).ipv4(),
-                DHCP_SERVER,
-            )
-            .eq(NftField::TH_DPORT, &DHCP_CLIENT.to_be_bytes())
-            .eq(DHCP_CHADDR, &w.mac.0);
-            rules.push(reply.queue(queue));
+            let reply = || {
+                udp_sport(
+                    NftRule::new().eq(NftField::ETHER_DADDR, &dst.0).ipv4(),
+                    DHCP_SERVER,
+                )
+                .eq(NftField::TH_DPORT, &DHCP_CLIENT.to_be_bytes())
+                .eq(DHCP_CHADDR, &w.mac.0)
+            };
+            rules.push(
+                reply()
+                    .ne(DHCP_YIADDR, &[0; 4])
+                    .add_to_set(DHCP_YIADDR, LEASE4, Some(PROVISIONAL_LEASE_MS))
+                    .log_group(group)
+                    .accept(),
+            );
+            // NAKs and answers that hand out no address: the learner still hears them.
+            rules.push(reply().log_group(group).accept());
         }
         sets.push(LEASE4);
     }
@@ -59,10 +74,13 @@ fn ipv4(w: &Whitelist) -> Vec<NftRule> {
 /// IPv6: the jail's unicast addresses, and ND and MLD queries to its groups.
 fn ipv6(w: &Whitelist) -> Vec<NftRule> {
     let mut rules = Vec::new();
-    if let Some(queue) = w.slaac_queue() {
+    if let Some(group) = w.slaac_group() {
         // Router advertisements, to all nodes or to the jail's link-local (an answer to its
-        // solicitation): the learner adds the jail's address in each advertised prefix, then
-        // lets the advertisement pass. Read at fixed offsets by the learner, so only without
+        // solicitation): the learner, which gets a copy through `log group`, adds the jail's
+        // address in each advertised prefix to `slaac6`. The prefix sits in an option at no
+        // fixed place, so the kernel cannot add it first: the jail's first packets from a new
+        // SLAAC address may be dropped until the learner has added it (it has within
+        // milliseconds, before the jail's duplicate address detection ends). Only without
         // extension headers.
         let link_local = w.mac.link_local();
         for (mac, dst) in [
@@ -76,7 +94,7 @@ fn ipv6(w: &Whitelist) -> Vec<NftRule> {
                 .eq(NftField::IP6_NEXTHDR, &[ICMPV6])
                 .l4proto(ICMPV6)
                 .eq(NftField::ICMP_TYPE, &[ND_RA]);
-            rules.push(ra.queue(queue));
+            rules.push(ra.log_group(group).accept());
         }
     }
     // Any other router advertisement stays out: a jail without SLAAC has static addresses

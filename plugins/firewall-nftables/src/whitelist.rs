@@ -17,14 +17,14 @@ pub struct Whitelist {
     pub v6: Vec<Ipv6Addr>,
     /// What the host learns for it (DHCP leases into `lease4`, SLAAC addresses into `slaac6`).
     pub learning: PortLearning,
-    /// The netfilter queue of the port's learner, when it learns anything.
-    pub queue: Option<u16>,
+    /// The nfnetlink_log group the port's learner listens on, when it learns anything.
+    pub group: Option<u16>,
 }
 
 impl Whitelist {
-    /// The whitelist of `policy`; `queue` is where DHCP replies and router advertisements go
-    /// to be learned (see [`ioc_sdk::Host::learn_addresses`]).
-    pub fn new(policy: &PortPolicy, queue: Option<u16>) -> Whitelist {
+    /// The whitelist of `policy`; `group` is where copies of DHCP replies and router
+    /// advertisements go to be learned (see [`ioc_sdk::Host::learn_addresses`]).
+    pub fn new(policy: &PortPolicy, group: Option<u16>) -> Whitelist {
         let learning = policy.learning();
         let mut v4: Vec<Ipv4Addr> = Vec::new();
         for a in policy.ipv4() {
@@ -47,7 +47,7 @@ impl Whitelist {
             v4,
             v6,
             learning,
-            queue,
+            group,
         }
     }
 
@@ -61,14 +61,14 @@ impl Whitelist {
         !self.v6.is_empty()
     }
 
-    /// The learner's queue when the port learns DHCP leases.
-    pub fn dhcp4_queue(&self) -> Option<u16> {
-        self.queue.filter(|_| self.learning.dhcp4)
+    /// The learner's log group when the port learns DHCP leases.
+    pub fn dhcp4_group(&self) -> Option<u16> {
+        self.group.filter(|_| self.learning.dhcp4)
     }
 
-    /// The learner's queue when the port learns SLAAC addresses.
-    pub fn slaac_queue(&self) -> Option<u16> {
-        self.queue.filter(|_| self.learning.slaac)
+    /// The learner's log group when the port learns SLAAC addresses.
+    pub fn slaac_group(&self) -> Option<u16> {
+        self.group.filter(|_| self.learning.slaac)
     }
 
     /// The interface identifier (low 64 bits) of the jail's EUI-64 addresses: its link-local
@@ -158,10 +158,10 @@ mod tests {
             ["fe80::ff:60ff:fecb:4949".parse::<Ipv6Addr>().unwrap()]
         );
         assert_eq!(
-            (learns.dhcp4_queue(), learns.slaac_queue()),
+            (learns.dhcp4_group(), learns.slaac_group()),
             (Some(7), Some(7))
         );
         let static_only = Whitelist::new(&policy(&["10.0.0.1"], PortLearning::default()), Some(7));
-        assert_eq!(static_only.dhcp4_queue(), None);
+        assert_eq!(static_only.dhcp4_group(), None);
     }
 }

@@ -22,7 +22,6 @@ use ioc_core::runtime::RunDir;
 use ioc_core::step::JailParams;
 use ioc_plugin_nftables::layout;
 use ioc_plugin_nftables::whitelist::Whitelist;
-use ioc_sdk::nft::{NftBatch, NftCommand, NftExpr, NftVerdict};
 use ioc_sdk::{HostOp, HostReply, PortLearning, PortPolicy};
 
 fn skip_reason() -> Option<String> {
@@ -88,44 +87,6 @@ fn policy(addresses: &[&str], learning: PortLearning) -> PortPolicy {
     .with_learning(learning)
 }
 
-/// Whether the kernel has the nftables `queue` expression (module `nft_queue`), which rules
-/// handing packets to a learner need; minimal kernels leave it out.
-fn kernel_has_queues() -> bool {
-    Command::new("nft")
-        .args(["-f", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .and_then(|mut child| {
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(b"table netdev probe { chain c { queue num 0; } }\n")?;
-            child.wait()
-        })
-        .map(|status| status.success())
-        .unwrap_or(false)
-}
-
-/// The batch with every `queue` statement replaced by `accept`, for a kernel without queues:
-/// everything else in the rules is still checked.
-fn without_queues(mut batch: NftBatch) -> NftBatch {
-    for command in batch.commands.iter_mut() {
-        if let NftCommand::AddRule { exprs, .. } = command {
-            for e in exprs.iter_mut() {
-                if matches!(e, NftExpr::Queue { .. }) {
-                    *e = NftExpr::Verdict {
-                        verdict: NftVerdict::Accept,
-                    };
-                }
-            }
-        }
-    }
-    batch
-}
-
 #[test]
 fn every_variant_commits_and_its_plan_text_replays_to_the_same_table() {
     if skip::skip_unless_ci(skip_reason()) {
@@ -151,16 +112,10 @@ fn every_variant_commits_and_its_plan_text_replays_to_the_same_table() {
         (policy(&["10.23.42.2", "2001:db8::2"], server), None),
         (policy(&[], PortLearning::default()), None),
     ];
-    let queues = in_private_netns(kernel_has_queues);
-    for (p, queue) in variants {
-        let w = Whitelist::new(&p, queue);
-        let mut batch = layout::install(p.port(), &w, false).unwrap();
-        let mut replace = layout::install(p.port(), &w, true).unwrap();
-        if queue.is_some() && !queues {
-            eprintln!("note: this kernel has no nftables queue (CONFIG_NFT_QUEUE): the rules of {p:?} are committed with `accept` for `queue`");
-            batch = without_queues(batch);
-            replace = without_queues(replace);
-        }
+    for (p, group) in variants {
+        let w = Whitelist::new(&p, group);
+        let batch = layout::install(p.port(), &w, false).unwrap();
+        let replace = layout::install(p.port(), &w, true).unwrap();
         let committed = in_private_netns(|| {
             let mut host = LinuxHost::new(&RunDir::new(run.path()));
             let params = JailParams::unknown("myjail");
@@ -210,8 +165,12 @@ fn every_variant_commits_and_its_plan_text_replays_to_the_same_table() {
             through_nft(&committed),
             "{p:?}"
         );
-        if queue.is_some() && queues {
-            assert!(committed.contains("queue"), "{committed}");
+        if let Some(group) = group {
+            assert!(
+                committed.contains(&format!("log group {group}")),
+                "{committed}"
+            );
+            assert!(committed.contains("add @lease4"), "{committed}");
         }
     }
 }

@@ -204,6 +204,25 @@ impl NftRule {
     pub fn log(self, prefix: &str) -> NftRule {
         self.expr(NftExpr::Log {
             prefix: ROption::RSome(prefix.into()),
+            group: ROption::RNone,
+        })
+    }
+
+    /// Copies the packet to nfnetlink_log group `group` (`log group N`) and goes on: the
+    /// listener sees it, nothing waits for it.
+    pub fn log_group(self, group: u16) -> NftRule {
+        self.expr(NftExpr::Log {
+            prefix: ROption::RNone,
+            group: ROption::RSome(group),
+        })
+    }
+
+    /// Adds the field's value to `set` unless present (`add @set { FIELD timeout T }`).
+    pub fn add_to_set(self, field: NftField, set: &str, timeout_ms: Option<u64>) -> NftRule {
+        self.load(field).expr(NftExpr::Dynset {
+            op: NftDynsetOp::Add,
+            set: set.into(),
+            timeout_ms: timeout_ms.into(),
         })
     }
 

@@ -527,9 +527,13 @@ pub enum NftExpr {
     },
     /// Count packets and bytes.
     Counter,
-    /// Log the packet to the kernel log.
+    /// Log the packet: to the kernel log, or, with `group`, as a copy to the nfnetlink_log
+    /// group a userspace listener bound (`log group N`), which is how the host's address
+    /// learner sees DHCP replies and router advertisements without holding them.
     Log {
         /// The prefix of the log line.
         prefix: ROption<RString>,
+        /// The nfnetlink_log group to copy the packet to, instead of the kernel log.
+        group: ROption<u16>,
     },
 }

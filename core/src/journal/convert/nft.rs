@@ -330,8 +330,9 @@ impl From<&NftExpr> for DiskNftExpr {
                 fanout: *fanout,
             },
             NftExpr::Counter => DiskNftExpr::Counter,
-            NftExpr::Log { prefix } => DiskNftExpr::Log {
+            NftExpr::Log { prefix, group } => DiskNftExpr::Log {
                 prefix: prefix.as_ref().map(s).into_option(),
+                group: group.into_option(),
             },
         }
     }
@@ -387,8 +388,9 @@ impl From<DiskNftExpr> for NftExpr {
                 fanout,
             },
             DiskNftExpr::Counter => NftExpr::Counter,
-            DiskNftExpr::Log { prefix } => NftExpr::Log {
+            DiskNftExpr::Log { prefix, group } => NftExpr::Log {
                 prefix: prefix.map(RString::from).into(),
+                group: group.into(),
             },
         }
     }

@@ -237,5 +237,9 @@ pub(in crate::journal) enum DiskNftExpr {
     #[serde(rename = "counter")]
     Counter,
     #[serde(rename = "log")]
-    Log { prefix: Option<String> },
+    Log {
+        prefix: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        group: Option<u16>,
+    },
 }

@@ -46,7 +46,7 @@ fn a_static_port_is_committed_then_joins_its_bridge() {
 }
 
 #[test]
-fn a_learning_port_starts_its_learner_first_and_queues_to_it() {
+fn a_learning_port_starts_its_learner_first_and_logs_to_it() {
     let learning = PortLearning {
         dhcp4: true,
         slaac: true,
@@ -92,19 +92,19 @@ fn a_learning_port_starts_its_learner_first_and_queues_to_it() {
     assert_eq!(
         batch_chain(batch, "to")
             .iter()
-            .filter(|r| r.ends_with("queue num 42"))
+            .filter(|r| r.ends_with("log group 42 accept"))
             .count(),
-        4
+        6
     );
 }
 
 #[test]
-fn a_learning_port_without_a_queue_is_refused_before_any_rule() {
+fn a_learning_port_without_a_log_group_is_refused_before_any_rule() {
     let mut host = RecordingHost::new().with_reply("learn-addresses", HostReply::Done);
     let err = Nftables
         .install(&jail(), &policy(&[], DHCP), &mut host.host())
         .unwrap_err();
-    assert!(err.to_string().contains("no netfilter queue"), "{err}");
+    assert!(err.to_string().contains("no log group"), "{err}");
     assert_eq!(host.names(), ["learn-addresses"]);
 }
 
@@ -137,7 +137,7 @@ fn readiness_asks_the_kernel_one_question_and_names_what_is_missing() {
 }
 
 #[test]
-fn a_kernel_without_queue_support_is_named_when_a_learning_port_fails() {
+fn a_kernel_without_log_support_is_named_when_a_learning_port_fails() {
     let mut host = fresh_host()
         .with_reply("learn-addresses", HostReply::Number(Some(3).into()))
         .fail_on(
@@ -148,7 +148,7 @@ fn a_kernel_without_queue_support_is_named_when_a_learning_port_fails() {
     let err = Nftables
         .install(&jail(), &policy(&[], DHCP), &mut host.host())
         .unwrap_err();
-    assert!(err.to_string().contains("CONFIG_NFT_QUEUE"), "{err}");
+    assert!(err.to_string().contains("CONFIG_NFT_LOG"), "{err}");
     assert_eq!(
         host.names(),
         ["learn-addresses", "nft-table-exists", "nft-commit"]

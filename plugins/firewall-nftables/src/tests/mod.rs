@@ -114,10 +114,19 @@ fn words(exprs: &[NftExpr]) -> String {
                 }
                 .into(),
             ),
-            NftExpr::Queue { num, bypass, .. } => {
-                assert!(!bypass, "queues never bypass: no learner, no pass");
-                out.push(format!("queue num {num}"))
+            NftExpr::Log { prefix, group } => {
+                assert!(prefix.is_none(), "the filter logs only to the learner");
+                out.push(format!("log group {}", group.unwrap()))
             }
+            NftExpr::Dynset {
+                op,
+                set,
+                timeout_ms,
+            } => out.push(format!(
+                "{} @{set} {{ {loaded} timeout {}ms }}",
+                op.as_str(),
+                timeout_ms.unwrap()
+            )),
             other => panic!("unexpected expression {other:?}"),
         }
     }
@@ -359,7 +368,7 @@ fn dhcp_client_traffic_passes_and_replies_and_releases_go_through_the_learner() 
         [
             "meta protocol 0x0800 meta l4proto 17 th sport 0x0043 drop".to_string(),
             format!("meta protocol 0x0800 ip saddr 0.0.0.0 {client} accept"),
-            format!("meta protocol 0x0800 ip saddr @lease4 {client} queue num 7"),
+            format!("meta protocol 0x0800 ip saddr @lease4 {client} log group 7 accept"),
             "meta protocol 0x0800 ip saddr @allowed4 accept".into(),
             "meta protocol 0x0800 ip saddr @lease4 accept".into(),
             "meta protocol 0x0806 arp htype 0x0001 arp ptype 0x0800 arp hlen 6 arp plen 4 arp operation 0x0001-0x0002 arp saddr ether 02:ff:60:cb:49:49 arp saddr ip @allowed4 accept".into(),
@@ -368,15 +377,20 @@ fn dhcp_client_traffic_passes_and_replies_and_releases_go_through_the_learner() 
     );
     let to = chain(&w, "to");
     for dst in [MAC, "ff:ff:ff:ff:ff:ff"] {
-        let reply = format!("ether daddr {dst} meta protocol 0x0800 meta l4proto 17 th sport 0x0043 th dport 0x0044 @th,288,48 {MAC} queue num 7");
+        let reply = format!("ether daddr {dst} meta protocol 0x0800 meta l4proto 17 th sport 0x0043 th dport 0x0044 @th,288,48 {MAC}");
+        let learned = format!(
+            "{reply} @th,192,32 != 0.0.0.0 add @lease4 {{ @th,192,32 timeout 60000ms }} log group 7 accept"
+        );
         let at = to
             .iter()
-            .position(|r| *r == reply)
-            .unwrap_or_else(|| panic!("{reply}:\n{}", to.join("\n")));
-        // Before anything that could accept the reply unlearned.
+            .position(|r| *r == learned)
+            .unwrap_or_else(|| panic!("{learned}:\n{}", to.join("\n")));
+        // The kernel learns the address before anything could accept the reply unlearned.
         assert!(to[..at]
             .iter()
-            .all(|r| r.ends_with("drop") || r.contains("queue")));
+            .all(|r| r.ends_with("drop") || r.contains("log group")));
+        // A reply that hands out no address (a NAK) still reaches the learner.
+        assert_eq!(to[at + 1], format!("{reply} log group 7 accept"));
     }
     assert!(to.contains(&format!(
         "ether daddr {MAC} meta protocol 0x0800 ip daddr @lease4 accept"
@@ -427,7 +441,7 @@ fn slaac_learns_from_advertisements_and_allows_the_learned_addresses() {
         .iter()
         .any(|r| r.contains("ip6 saddr ::") && r.ends_with("icmp type 133 accept")));
     let to = chain(&w, "to");
-    let ra = "meta protocol 0x86dd ip6 nexthdr 58 meta l4proto 58 icmp type 134 queue num 9";
+    let ra = "meta protocol 0x86dd ip6 nexthdr 58 meta l4proto 58 icmp type 134 log group 9 accept";
     assert_eq!(
         to[2..5],
         [

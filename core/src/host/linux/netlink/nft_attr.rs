@@ -88,6 +88,7 @@ pub(super) mod nfta {
     pub const META_DREG: u16 = 1;
     pub const META_KEY: u16 = 2;
 
+    pub const LOG_GROUP: u16 = 1;
     pub const LOG_PREFIX: u16 = 2;
 
     pub const QUEUE_NUM: u16 = 1;

@@ -376,8 +376,11 @@ impl Encoder {
                     ("queue", d)
                 }
                 NftExpr::Counter => ("counter", Attrs::new()),
-                NftExpr::Log { prefix } => {
+                NftExpr::Log { prefix, group } => {
                     let mut d = Attrs::new();
+                    if let Some(group) = group.into_option() {
+                        d.be16(nfta::LOG_GROUP, group);
+                    }
                     if let Some(prefix) = prefix.as_ref().into_option() {
                         d.str(nfta::LOG_PREFIX, prefix);
                     }
