@@ -55,6 +55,9 @@ fn lines(text: &str) -> Vec<String> {
 }
 
 #[test]
+/// libioc's rules, preceded by one of ioc's own: no Secure VNET jail but the network's DHCP
+/// server (`dhcp_server=on`) may send DHCP server replies, which libioc let through from the
+/// jail's own address.
 fn ipfw_start_and_stop_match_libioc_for_myjail() {
     let ipfw = load("ioc_plugin_ipfw");
     let policy = myjail_policy("vnet0:5", &["10.23.42.2"]);
@@ -67,6 +70,7 @@ fn ipfw_start_and_stop_match_libioc_for_myjail() {
 /sbin/ifconfig epair create up
 /sbin/ifconfig epair1a mtu 1500 name vnet0:5:a up
 /sbin/ifconfig epair1b mtu 1500 name vnet0:5:b up
+/sbin/ipfw -q add 10005 deny log udp from any 67 to any layer2 via vnet0:5:b out
 /sbin/ipfw -q add 10005 allow ipv4 from 10.23.42.2 to any layer2 MAC any 02:ff:60:cb:49:49 via vnet0:5:b out
 /sbin/ipfw -q add 10005 allow ipv4 from any to 10.23.42.2 layer2 MAC 02:ff:60:cb:49:49 any via vnet0:5 out
 /sbin/ipfw -q add 10005 allow ipv4 from any to 10.23.42.2 via vnet0:5 out

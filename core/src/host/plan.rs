@@ -36,6 +36,9 @@ impl PlanHost {
     }
 }
 
+/// The learner log group a plan shows (a real start picks a free one).
+pub const PLANNED_LEARNER_GROUP: u32 = 1;
+
 /// The MTU assumed for a bridge nothing can be asked about.
 pub const ASSUMED_MTU: u32 = 1500;
 
@@ -68,6 +71,8 @@ impl Backend for PlanHost {
             // port's table created, with no leftover of a crashed start to delete first).
             HostOp::NftTableExists { .. } | HostOp::NftChainExists { .. } => HostReply::Flag(false),
             HostOp::AddHostAlias { .. } => HostReply::Flag(true),
+            // The log group a learner would listen on; a plan starts none.
+            HostOp::LearnAddresses { .. } => HostReply::Number(Some(PLANNED_LEARNER_GROUP).into()),
             HostOp::RunCommand { .. } => HostReply::Output(CommandOutput {
                 status: 0,
                 stdout: "".into(),

@@ -70,10 +70,10 @@ pub fn create_tables(tables: &Tables, learning: PortLearning) -> Vec<Vec<String>
 }
 
 /// From the jail, first in its family: DHCP (`sport` 67) or DHCPv6 (`sport` 547) server replies
-/// are dropped on a learning port unless the jail is the network's DHCP server, so no jail can
-/// hand another a lease. `None` where nothing is to be dropped.
+/// are dropped on every Secure VNET port unless the jail is the network's DHCP server, so no
+/// jail, static or learning, can hand another a lease. `None` where nothing is to be dropped.
 pub fn server_replies(learning: PortLearning, v6: bool, b: &str) -> Option<Vec<String>> {
-    if !learning.any() || learning.dhcp_server {
+    if learning.dhcp_server {
         return None;
     }
     let port = if v6 { "547" } else { "67" };
@@ -202,7 +202,7 @@ mod tests {
     }
 
     #[test]
-    fn server_replies_are_dropped_on_learning_ports_unless_the_jail_serves_dhcp() {
+    fn server_replies_are_dropped_on_every_port_unless_the_jail_serves_dhcp() {
         assert_eq!(
             server_replies(learning(true, false), false, "b").map(|r| r.join(" ")),
             Some("deny log udp from any 67 to any layer2 via b out".into())
@@ -211,7 +211,10 @@ mod tests {
             server_replies(learning(false, true), true, "b").map(|r| r.join(" ")),
             Some("deny log udp from any 547 to any layer2 via b out".into())
         );
-        assert_eq!(server_replies(learning(false, false), false, "b"), None);
+        assert_eq!(
+            server_replies(learning(false, false), false, "b").map(|r| r.join(" ")),
+            Some("deny log udp from any 67 to any layer2 via b out".into())
+        );
         let server = PortLearning {
             dhcp_server: true,
             ..learning(true, false)

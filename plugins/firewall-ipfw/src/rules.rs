@@ -220,6 +220,7 @@ mod tests {
         assert_eq!(
             lines(&["10.23.42.2"]),
             [
+                "deny log udp from any 67 to any layer2 via vnet0:5:b out",
                 "allow ipv4 from 10.23.42.2 to any layer2 MAC any 02:ff:60:cb:49:49 via vnet0:5:b out",
                 "allow ipv4 from any to 10.23.42.2 layer2 MAC 02:ff:60:cb:49:49 any via vnet0:5 out",
                 "allow ipv4 from any to 10.23.42.2 via vnet0:5 out",
