@@ -68,6 +68,10 @@ impl Backend for PlanHost {
             // shared skeleton with the port's rules, not the port's rules alone).
             HostOp::NftTableExists { .. } | HostOp::NftChainExists { .. } => HostReply::Flag(false),
             HostOp::AddHostAlias { .. } => HostReply::Flag(true),
+            // The queue a Linux learner starts from; FreeBSD's learns without one.
+            HostOp::LearnAddresses { port, .. } if self.platform == Platform::Linux => {
+                HostReply::Number(Some(u32::from(crate::learner::first_queue(port))).into())
+            }
             HostOp::RunCommand { .. } => HostReply::Output(CommandOutput {
                 status: 0,
                 stdout: "".into(),

@@ -82,6 +82,10 @@ pub(super) struct DiskNetwork {
     pub ip4_saddrsel: bool,
     pub ip6_saddrsel: bool,
     pub allow_raw_sockets: bool,
+    /// Journals written before `dhcp_server` existed read as off; off is not written, so
+    /// those journals read and write the same.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dhcp_server: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -243,8 +247,9 @@ pub(super) struct DiskPortPolicy {
     pub ipv4: Vec<IpAddr>,
     pub ipv6: Vec<IpAddr>,
     pub mtu: Option<u32>,
-    /// Absent in journals written before learned addresses existed.
-    #[serde(default)]
+    /// Absent in journals written before learned addresses existed, and not written when
+    /// nothing is learned, so those journals read and write the same.
+    #[serde(default, skip_serializing_if = "DiskLearning::is_off")]
     pub learn: DiskLearning,
 }
 
@@ -254,6 +259,12 @@ pub(super) struct DiskLearning {
     pub dhcp4: bool,
     pub slaac: bool,
     pub dhcp_server: bool,
+}
+
+impl DiskLearning {
+    fn is_off(&self) -> bool {
+        *self == DiskLearning::default()
+    }
 }
 
 /// `ioc_sdk::LearnSink`.
@@ -398,6 +409,8 @@ pub(super) enum DiskUndo {
     },
     #[serde(rename = "plugin")]
     Plugin(DiskUndoAction),
+    #[serde(rename = "stop_learner")]
+    StopLearner { port: String },
 }
 
 /// `ioc_sdk::NftFamily`, named as nft writes it.

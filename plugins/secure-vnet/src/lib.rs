@@ -1,7 +1,8 @@
 //! The `secure-vnet` network mode (`interfaces="vnet0::bridge0"`): VNET whose ports only pass
-//! the jail's own MAC and addresses, enforced by the host's firewall backend.
+//! the jail's own MAC and addresses, enforced by the host's firewall backend. Addresses taken by
+//! DHCP or SLAAC are learned by the host at run time and pass for as long as they are valid.
 
-use ioc_sdk::{Error, Host, Jail, NetworkMode, Result};
+use ioc_sdk::{Host, Jail, NetworkMode, Result};
 use ioc_vnet_common::{setup, validate, Attach};
 
 #[derive(Default)]
@@ -9,19 +10,10 @@ pub struct SecureVnet;
 
 impl NetworkMode for SecureVnet {
     fn validate(&self, jail: &Jail, host: &mut Host<'_>) -> Result<()> {
+        // DHCP leases and SLAAC addresses are learned by the host from the servers' replies
+        // toward the port (`PortPolicy::learning`), never from the jail: they are no reason
+        // to refuse, the firewall backend says whether it can learn them.
         validate(jail, host, Attach::Firewall)?;
-        // A learned address cannot be whitelisted before it is known, and widening the filter
-        // to "any address" would defeat the mode: refuse instead.
-        if let Some(a) = jail.network().addresses().find(|a| a.cidr().is_none()) {
-            let (property, learned) = match a.kind() {
-                ioc_sdk::AddressKind::Dhcp => ("ip4_addr", "dhcp"),
-                _ => ("ip6_addr", "accept_rtadv"),
-            };
-            return Err(Error::new(format!(
-                "property '{property}': Secure VNET only whitelists static addresses; {}|{learned} is learned at run time (use a static address, or plain VNET)",
-                a.nic(),
-            )));
-        }
         // Every port goes to the firewall backend: it must be ready before anything changes.
         host.check_firewall()?;
         Ok(())

@@ -8,7 +8,9 @@
 use std::collections::BTreeSet;
 
 use ioc_sdk::names::link_name;
-use ioc_sdk::{AddressKind, Error, Host, Jail, Nic, PairSpec, PortPolicy, Result, Side};
+use ioc_sdk::{
+    AddressKind, Error, Host, Jail, Network, Nic, PairSpec, PortLearning, PortPolicy, Result, Side,
+};
 
 /// How a jail's port reaches its bridge.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,16 +129,19 @@ pub fn setup(jail: &Jail, host: &mut Host<'_>, attach: Attach) -> Result<()> {
         })?;
         match attach {
             Attach::Bridge => host.add_bridge_members(bridge, &[&host_if])?,
-            Attach::Firewall => host.protect_port(PortPolicy::new(
-                jail.name(),
-                jail.jid(),
-                nic.name(),
-                &host_if,
-                bridge,
-                nic.jail_mac(),
-                net.static_addresses(nic.name()).map(|c| c.ip()),
-                Some(mtu),
-            ))?,
+            Attach::Firewall => host.protect_port(
+                PortPolicy::new(
+                    jail.name(),
+                    jail.jid(),
+                    nic.name(),
+                    &host_if,
+                    bridge,
+                    nic.jail_mac(),
+                    net.static_addresses(nic.name()).map(|c| c.ip()),
+                    Some(mtu),
+                )
+                .with_learning(learning(net, nic.name())),
+            )?,
         }
         host.move_to_jail(&peer)?;
         host.rename_link(Side::Jail, &peer, nic.name())?;
@@ -163,6 +168,23 @@ pub fn setup(jail: &Jail, host: &mut Host<'_>, attach: Attach) -> Result<()> {
     }
     ioc_sdk::tracing::debug!(jail = jail.name(), jid = jail.jid(), "network ready");
     Ok(())
+}
+
+/// What the host learns for a Secure VNET port: a DHCP lease when the NIC takes its IPv4
+/// address by DHCP, SLAAC addresses when it accepts router advertisements. The jail itself
+/// runs its DHCP client and takes RAs exactly as on plain VNET; the host only watches the
+/// servers' replies to let the learned addresses through.
+pub fn learning(net: &Network, nic: &str) -> PortLearning {
+    let kinds: Vec<AddressKind> = net
+        .addresses()
+        .filter(|a| a.nic() == nic)
+        .map(|a| a.kind())
+        .collect();
+    PortLearning {
+        dhcp4: kinds.contains(&AddressKind::Dhcp),
+        slaac: kinds.contains(&AddressKind::AcceptRtadv),
+        dhcp_server: net.dhcp_server(),
+    }
 }
 
 #[cfg(test)]

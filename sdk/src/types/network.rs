@@ -121,6 +121,7 @@ pub struct Network {
     ip4_saddrsel: bool,
     ip6_saddrsel: bool,
     allow_raw_sockets: bool,
+    dhcp_server: bool,
 }
 
 /// Everything needed to build a [`Network`]; a plain struct so core can fill it by name.
@@ -148,6 +149,8 @@ pub struct NetworkSpec {
     pub ip6_saddrsel: bool,
     /// The kernel param `allow.raw_sockets`.
     pub allow_raw_sockets: bool,
+    /// `dhcp_server`: the jail is its network's DHCP server.
+    pub dhcp_server: bool,
 }
 
 impl From<NetworkSpec> for Network {
@@ -164,6 +167,7 @@ impl From<NetworkSpec> for Network {
             ip4_saddrsel: s.ip4_saddrsel,
             ip6_saddrsel: s.ip6_saddrsel,
             allow_raw_sockets: s.allow_raw_sockets,
+            dhcp_server: s.dhcp_server,
         }
     }
 }
@@ -227,5 +231,10 @@ impl Network {
     /// The kernel param `allow.raw_sockets`: whether the jail may open raw sockets (ping).
     pub fn allow_raw_sockets(&self) -> bool {
         self.allow_raw_sockets
+    }
+    /// `dhcp_server`: the jail is its network's DHCP server, so its Secure VNET ports let its
+    /// DHCP server replies out ([`PortLearning::dhcp_server`](crate::PortLearning)).
+    pub fn dhcp_server(&self) -> bool {
+        self.dhcp_server
     }
 }

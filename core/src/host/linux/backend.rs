@@ -528,11 +528,21 @@ impl Backend for LinuxHost {
                 let exists = self.nfnetlink()?.chain_exists(*family, table, chain);
                 exists.map(HostReply::Flag).map_err(nl_error)
             }
-            // TODO(issue 11): the address learner.
-            HostOp::LearnAddresses { .. } => Err(HostError::new(
-                HostErrorKind::Unsupported,
-                "learning addresses is not implemented yet",
-            )),
+            HostOp::LearnAddresses {
+                port,
+                mac,
+                dhcp4,
+                slaac,
+                sink,
+            } => super::learn::start(&super::learn::LearnRequest {
+                jail_dir: RunDir::new(&self.run_dir).jail_dir(jail),
+                port,
+                mac: *mac,
+                dhcp4: *dhcp4,
+                slaac: *slaac,
+                sink,
+            })
+            .map(|queue| HostReply::Number(Some(u32::from(queue)).into())),
             HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } | HostOp::CheckFirewall => {
                 Err(HostError::new(
                     HostErrorKind::Unsupported,
@@ -540,6 +550,10 @@ impl Backend for LinuxHost {
                 ))
             }
         }
+    }
+
+    fn stop_learner(&mut self, params: &JailParams, port: &str) -> Result<(), HostError> {
+        super::learn::stop(&RunDir::new(&self.run_dir).jail_dir(&params.name), port)
     }
 
     fn host_has_address(&mut self, iface: &str, address: &Cidr) -> Result<bool, HostError> {

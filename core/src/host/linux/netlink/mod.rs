@@ -8,6 +8,8 @@
 //! - `parse.rs`: reading rtnetlink's replies.
 //! - `nftables.rs`: whether an nf_tables table or chain exists, through [`Nfnetlink`] (a
 //!   `NETLINK_NETFILTER` socket).
+//! - `nft_elements.rs`: adding and removing set elements (with timeouts) in one nfnetlink
+//!   batch, over the same socket.
 //!
 //! Starting jails is the hot path, so each request is one `send` and, normally, one `recv`: no
 //! dump to look something up afterwards, no child process, no async runtime. Gets ask for no ACK
@@ -20,6 +22,7 @@
 mod address;
 mod error;
 mod link;
+mod nft_elements;
 mod nftables;
 mod parse;
 mod route;
@@ -35,6 +38,7 @@ pub use crate::host::dad::Dad;
 pub use address::AddressInfo;
 pub use error::NlError;
 pub use link::LinkInfo;
+pub use nft_elements::{ElementChange, SetElements};
 pub use nftables::Nfnetlink;
 pub use route::RouteInfo;
 pub use socket::NlSocket;

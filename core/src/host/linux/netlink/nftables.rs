@@ -27,11 +27,11 @@ const NFTA_CHAIN_TABLE: u16 = 1;
 const NFTA_CHAIN_NAME: u16 = 3;
 
 /// The size of `struct nfgenmsg`, the header of every nfnetlink message.
-const NFGENMSG_LEN: usize = 4;
+pub(super) const NFGENMSG_LEN: usize = 4;
 
 /// One `NFNETLINK_NETFILTER` socket in one network namespace, for nf_tables queries.
 pub struct Nfnetlink {
-    socket: NlSocket,
+    pub(super) socket: NlSocket,
 }
 
 impl Nfnetlink {
@@ -98,7 +98,7 @@ impl Nfnetlink {
 }
 
 /// The `NFPROTO_*` number of a family.
-fn nfproto(family: NftFamily) -> u8 {
+pub(super) fn nfproto(family: NftFamily) -> u8 {
     let number = match family {
         NftFamily::Ip => NFPROTO_IPV4,
         NftFamily::Ip6 => NFPROTO_IPV6,
@@ -111,7 +111,7 @@ fn nfproto(family: NftFamily) -> u8 {
 }
 
 /// The netlink message type of an nf_tables message (`NFT_MSG_*`).
-fn message_type(message: c_int) -> u16 {
+pub(super) fn message_type(message: c_int) -> u16 {
     (NFNL_SUBSYS_NFTABLES << 8 | message) as u16
 }
 
