@@ -4,7 +4,7 @@ use std::ffi::CString;
 use std::io;
 use std::time::{Duration, Instant};
 
-use super::nfqueue::{self, NfQueue, Queued};
+use super::nfqueue::{self, Kind, NfQueue, Queued};
 use super::state::{additions_only, Learned};
 use super::{dhcp, frame, ra, LearnConfig};
 use crate::host::linux::netlink::{Nfnetlink, NlError, SetElements};
@@ -32,23 +32,26 @@ pub enum LearnError {
 /// (`Ok`) or something fails for good.
 pub fn run(config: &LearnConfig, ready: impl FnOnce(u16)) -> Result<(), LearnError> {
     let index = ifindex(&config.port).ok_or_else(|| LearnError::NoPort(config.port.clone()))?;
-    let mut queue = bind_free(config.queue)?;
+    let mut sockets = bind_free(config.queue)?;
+    let number = sockets[0].queue();
     let mut nft = Nfnetlink::open()?;
-    ready(queue.queue());
+    ready(number);
     let mut learned = Learned::default();
     let mut checked = Instant::now();
     loop {
-        let number = queue.queue();
-        queue
-            .receive(PORT_CHECK, |packet| {
-                if let Err(e) = learn(config, &mut nft, &mut learned, packet) {
-                    tracing::warn!(port = %config.port, "learning from a packet: {e}");
-                }
-            })
-            .map_err(|source| LearnError::Queue {
-                queue: number,
-                source,
-            })?;
+        let queue_error = |source| LearnError::Queue {
+            queue: number,
+            source,
+        };
+        for socket in wait(&sockets, PORT_CHECK).map_err(queue_error)? {
+            sockets[socket]
+                .receive_ready(|packet| {
+                    if let Err(e) = learn(config, &mut nft, &mut learned, packet) {
+                        tracing::warn!(port = %config.port, "learning from a packet: {e}");
+                    }
+                })
+                .map_err(queue_error)?;
+        }
         if checked.elapsed() >= PORT_CHECK {
             if ifindex(&config.port) != Some(index) {
                 tracing::info!(port = %config.port, "port is gone, learner exits");
@@ -57,6 +60,26 @@ pub fn run(config: &LearnConfig, ready: impl FnOnce(u16)) -> Result<(), LearnErr
             checked = Instant::now();
         }
     }
+}
+
+/// Waits up to `timeout` for any of `sockets` to be readable; returns which are.
+fn wait(sockets: &[NfQueue; 2], timeout: Duration) -> io::Result<Vec<usize>> {
+    let mut fds = sockets.each_ref().map(|s| libc::pollfd {
+        fd: s.fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    });
+    let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
+    // SAFETY: `fds` is an array of valid pollfds, its length passed with it.
+    if unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) } < 0 {
+        let e = io::Error::last_os_error();
+        return if e.kind() == io::ErrorKind::Interrupted {
+            Ok(Vec::new())
+        } else {
+            Err(e)
+        };
+    }
+    Ok((0..fds.len()).filter(|&i| fds[i].revents != 0).collect())
 }
 
 /// Leaves the spawning command's session (the learner outlives it; a terminal's signals must
@@ -76,12 +99,15 @@ pub fn announce_ready(queue: u16) {
     unsafe { libc::dup2(2, 1) };
 }
 
-/// Binds the first free queue from `first` on.
-fn bind_free(first: u16) -> Result<NfQueue, LearnError> {
+/// Binds the first number from `first` on that is free both as a queue and as a log group:
+/// the port's rules may hand packets to either (see `nfqueue.rs`).
+pub(super) fn bind_free(first: u16) -> Result<[NfQueue; 2], LearnError> {
     for offset in 0..QUEUE_ATTEMPTS {
         let queue = first.wrapping_add(offset);
-        match NfQueue::bind(queue) {
-            Ok(bound) => return Ok(bound),
+        let bound = NfQueue::bind(Kind::Queue, queue)
+            .and_then(|q| NfQueue::bind(Kind::Log, queue).map(|l| [q, l]));
+        match bound {
+            Ok(sockets) => return Ok(sockets),
             Err(e) if nfqueue::is_taken(&e) => continue,
             Err(source) => return Err(LearnError::Queue { queue, source }),
         }

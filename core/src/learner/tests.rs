@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use ioc_sdk::{Mac, NftFamily};
 
 use super::frame::build::{ethernet, icmp6, udp4};
-use super::nfqueue::NfQueue;
+use super::nfqueue::{Kind, NfQueue};
 use super::run::changes;
 use super::state::Learned;
 use super::{dhcp, ra, LearnConfig, Sink};
@@ -181,24 +181,29 @@ fn frame_to_jail(packet: &[u8]) -> Vec<u8> {
     f
 }
 
-/// What the kernel hands the queue on the netdev hooks: ingress starts at the network header,
-/// egress at the Ethernet header (the learner reads both, see `frame.rs`).
-#[test]
-fn netdev_hooks_queue_packets_from_the_network_or_link_header() {
-    if !can_unshare("netdev_hooks_queue_packets_from_the_network_or_link_header") {
+/// What the kernel hands the queue (or log group) on the netdev hooks: ingress starts at the
+/// network header, egress at the Ethernet header (the learner reads both, see `frame.rs`).
+fn netdev_hooks_hand_over(test: &str, port: &str, kind: Kind, verb: &str) {
+    if !can_unshare(test) {
         return;
     }
     in_new_netns(|| {
-        if !has_nft_queue("netdev_hooks_queue_packets_from_the_network_or_link_header") {
+        if kind == Kind::Queue && !has_nft_queue(test) {
             return;
         }
         let mut nl = Netlink::open().unwrap();
-        let (index, peer) = veth(&mut nl, "lq0");
-        let mut queue = NfQueue::bind(4242).unwrap();
-        nft("table netdev t {
-              chain in { type filter hook ingress device \"lq0\" priority 0; udp dport 68 queue num 4242; }
-              chain out { type filter hook egress device \"lq0\" priority 0; udp dport 68 queue num 4242; }
-            }");
+        let (index, peer) = veth(&mut nl, port);
+        let mut queue = NfQueue::bind(kind, 4242).unwrap();
+        nft(&format!(
+            "table netdev t {{
+               chain in {{
+                 type filter hook ingress device \"{port}\" priority 0; udp dport 68 {verb} 4242
+               }}
+               chain out {{
+                 type filter hook egress device \"{port}\" priority 0; udp dport 68 {verb} 4242
+               }}
+             }}"
+        ));
         let ack = ack_packet(Ipv4Addr::new(192, 0, 2, 9), 60);
         send_frame(peer, &frame_to_jail(&ack));
         send_frame(index, &frame_to_jail(&ack));
@@ -212,72 +217,128 @@ fn netdev_hooks_queue_packets_from_the_network_or_link_header() {
                 .unwrap();
         }
         seen.sort();
-        assert_eq!(seen.len(), 2, "both packets queued");
+        assert_eq!(seen.len(), 2, "both packets handed over");
         assert_eq!((seen[0].0, &seen[0].1), (0, &ack), "ingress: the IP packet");
+        let frame = frame_to_jail(&ack);
         assert_eq!(
             (seen[1].0, &seen[1].1[..]),
-            (1, &frame_to_jail(&ack)[..]),
+            (1, &frame[..]),
             "egress: the frame"
         );
-        // The queue is ours: a second bind of it is refused as taken.
-        let e = NfQueue::bind(4242).err().expect("queue taken");
+        // The number is ours: a second bind of it is refused as taken.
+        let e = NfQueue::bind(kind, 4242).err().expect("taken");
         assert!(super::nfqueue::is_taken(&e), "{e}");
     });
 }
 
-/// The learner binds a queue, learns a lease from an ACK toward the port into the set with the
-/// lease's timeout, lets the ACK through, and exits when its port is deleted.
 #[test]
-fn the_learner_fills_the_set_and_exits_with_its_port() {
-    if !can_unshare("the_learner_fills_the_set_and_exits_with_its_port") {
+fn netdev_hooks_queue_packets_from_the_network_or_link_header() {
+    let test = "netdev_hooks_queue_packets_from_the_network_or_link_header";
+    netdev_hooks_hand_over(test, "lq0", Kind::Queue, "queue num");
+}
+
+#[test]
+fn netdev_hooks_log_packets_from_the_network_or_link_header() {
+    let test = "netdev_hooks_log_packets_from_the_network_or_link_header";
+    netdev_hooks_hand_over(test, "lq1", Kind::Log, "log group");
+}
+
+/// The learner binds a queue and log group, learns a lease from an ACK toward the port into
+/// the set with the lease's timeout, follows a change of address, and exits when its port is
+/// deleted; `verb` is how the rule hands it the packet (`queue num` or `log group`).
+fn the_learner_fills_the_set(test: &str, port: &str, verb: &str) {
+    if !can_unshare(test) {
         return;
     }
     in_new_netns(|| {
-        if !has_nft_queue("the_learner_fills_the_set_and_exits_with_its_port") {
+        if verb.starts_with("queue") && !has_nft_queue(test) {
             return;
         }
         let mut nl = Netlink::open().unwrap();
-        let (index, _peer) = veth(&mut nl, "lp0");
-        let config = config("lp0", super::first_queue("lp0"));
+        let (index, _peer) = veth(&mut nl, port);
+        let config = config(port, super::first_queue(port));
         let (tx, rx) = mpsc::channel();
         std::thread::scope(|scope| {
             let learner = scope.spawn(|| super::run(&config, |q| tx.send(q).unwrap()));
             // Whatever fails below, the port goes, so the learner ends and the scope can too.
-            let _port = DeleteOnDrop(index);
+            let port_guard = DeleteOnDrop(index);
             let queue = rx.recv_timeout(Duration::from_secs(5)).expect("ready");
             nft(&format!(
-                "table netdev ioc-lp0 {{
+                "table netdev ioc-{port} {{
                    set lease4 {{ type ipv4_addr; flags timeout; }}
                    set slaac6 {{ type ipv6_addr; flags timeout; }}
-                   chain to {{ type filter hook egress device \"lp0\" priority 0;
-                              udp sport 67 udp dport 68 queue num {queue}; }}
+                   chain to {{
+                     type filter hook egress device \"{port}\" priority 0;
+                     udp sport 67 udp dport 68 {verb} {queue}
+                   }}
                  }}"
             ));
-            let lease = Ipv4Addr::new(192, 0, 2, 77);
-            send_frame(index, &frame_to_jail(&ack_packet(lease, 3600)));
-            let deadline = Instant::now() + Duration::from_secs(5);
-            let mut listed = String::new();
-            while Instant::now() < deadline && !listed.contains("192.0.2.77") {
-                std::thread::sleep(Duration::from_millis(50));
-                listed = nft("list set netdev ioc-lp0 lease4");
-            }
+            let list = || nft(&format!("list set netdev ioc-{port} lease4"));
+            let wait_for = |what: &str| {
+                let deadline = Instant::now() + Duration::from_secs(5);
+                let mut listed = list();
+                while Instant::now() < deadline && !listed.contains(what) {
+                    std::thread::sleep(Duration::from_millis(50));
+                    listed = list();
+                }
+                listed
+            };
+            send_frame(
+                index,
+                &frame_to_jail(&ack_packet(Ipv4Addr::new(192, 0, 2, 77), 3600)),
+            );
+            let listed = wait_for("192.0.2.77");
             assert!(listed.contains("192.0.2.77 timeout 1h"), "{listed}");
-            // A renewal to another address replaces it.
+            // A new lease for another address replaces it.
             send_frame(
                 index,
                 &frame_to_jail(&ack_packet(Ipv4Addr::new(192, 0, 2, 78), 60)),
             );
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline && !listed.contains("192.0.2.78") {
-                std::thread::sleep(Duration::from_millis(50));
-                listed = nft("list set netdev ioc-lp0 lease4");
-            }
+            let listed = wait_for("192.0.2.78");
             assert!(listed.contains("192.0.2.78 timeout 1m"), "{listed}");
             assert!(!listed.contains("192.0.2.77"), "{listed}");
-            drop(_port);
+            // An ACK for another MAC changes nothing.
+            let mut other = ack_packet(Ipv4Addr::new(192, 0, 2, 79), 60);
+            other[28 + 28 + 5] ^= 1;
+            send_frame(index, &frame_to_jail(&other));
+            std::thread::sleep(Duration::from_millis(300));
+            assert!(!list().contains("192.0.2.79"));
+            drop(port_guard);
             let started = Instant::now();
             learner.join().unwrap().expect("learner ends cleanly");
             assert!(started.elapsed() < Duration::from_secs(4));
         });
+    });
+}
+
+#[test]
+fn the_learner_fills_the_set_from_queued_replies() {
+    the_learner_fills_the_set(
+        "the_learner_fills_the_set_from_queued_replies",
+        "lp0",
+        "queue num",
+    );
+}
+
+#[test]
+fn the_learner_fills_the_set_from_logged_replies() {
+    the_learner_fills_the_set(
+        "the_learner_fills_the_set_from_logged_replies",
+        "lp1",
+        "log group",
+    );
+}
+
+/// A number taken as a queue or as a log group by someone else is skipped.
+#[test]
+fn the_learner_skips_numbers_taken_as_queue_or_log_group() {
+    if !can_unshare("the_learner_skips_numbers_taken_as_queue_or_log_group") {
+        return;
+    }
+    in_new_netns(|| {
+        let _queue = NfQueue::bind(Kind::Queue, 5000).unwrap();
+        let _log = NfQueue::bind(Kind::Log, 5001).unwrap();
+        let sockets = super::run::bind_free(5000).unwrap();
+        assert_eq!(sockets.each_ref().map(|s| s.queue()), [5002, 5002]);
     });
 }
