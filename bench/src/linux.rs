@@ -21,7 +21,7 @@ struct Options {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: ioc-bench [--jails 1,50,200] [--modes vnet,secure-vnet] [--no-cni] [--ioc PATH]"
+        "usage: ioc-bench [--jails 1,50,200,1000] [--modes vnet,secure-vnet] [--no-cni] [--ioc PATH]"
     );
     std::process::exit(2)
 }
@@ -32,7 +32,7 @@ fn parse_options() -> Options {
         .and_then(|p| p.parent().map(Path::to_path_buf))
         .unwrap_or_default();
     let mut o = Options {
-        jails: vec![1, 50, 200],
+        jails: vec![1, 50, 200, 1000],
         modes: vec!["vnet".into(), "secure-vnet".into()],
         cni: true,
         ioc: exe_dir.join("ioc"),
@@ -156,10 +156,23 @@ fn timed(cmd: &mut Command) -> Duration {
     begin.elapsed()
 }
 
-/// Creates N jails, then times each start and each stop.
-fn bench_ioc(o: &Options, sandbox: &Sandbox, n: usize, mode: &str) -> Series {
-    let root = sandbox.dir.join(format!("root-{mode}-{n}"));
-    let run_dir = sandbox.dir.join(format!("run-{mode}-{n}"));
+/// The bridge of the `m`-th mode, and its IPv4 /16 (`10.23.0.0/16` for the first mode,
+/// `10.24.0.0/16` for the second, ...): each mode's jails have a bridge of their own, so
+/// neither mode's ports weigh on the other's.
+fn mode_bridge(m: usize) -> (String, String) {
+    (format!("bridge{m}"), format!("10.{}", 23 + m))
+}
+
+/// Creates N jails per mode (each mode on its own bridge), then times every start, the modes
+/// interleaved (jail i of every mode, then jail i + 1 ...; which mode goes first alternates),
+/// then every stop, interleaved the same way. Interleaving puts both modes under the same
+/// load: on a shared machine, noise hits them alike and their ratio stays meaningful.
+///
+/// All jails share one ioc root, so their JIDs (and with them their port names) are distinct,
+/// and the i-th start of either mode runs with i - 1 jails of each mode already running.
+fn bench_ioc(o: &Options, sandbox: &Sandbox, n: usize) -> Vec<Series> {
+    let root = sandbox.dir.join(format!("root-{n}"));
+    let run_dir = sandbox.dir.join(format!("run-{n}"));
     let ioc = |args: &[&str]| {
         let mut cmd = Command::new(&o.ioc);
         cmd.args(args)
@@ -167,33 +180,56 @@ fn bench_ioc(o: &Options, sandbox: &Sandbox, n: usize, mode: &str) -> Series {
             .env("IOC_RUN_DIR", &run_dir);
         cmd
     };
-    let separator = if mode == "secure-vnet" { "::" } else { ":" };
-    let names: Vec<String> = (0..n).map(|i| format!("j{i}")).collect();
-    for (i, name) in names.iter().enumerate() {
-        let addr = format!("ip4_addr=vnet0|10.23.{}.{}/16", 1 + i / 250, 1 + i % 250);
-        let interfaces = format!("interfaces=vnet0{separator}bridge0");
-        run(&mut ioc(&[
-            "create",
-            name,
-            "vnet=on",
-            &interfaces,
-            &addr,
-            "defaultrouter=10.23.0.1",
-        ]));
-    }
-    let start = names
-        .iter()
-        .map(|j| timed(&mut ioc(&["start", j])))
+    let names: Vec<Vec<String>> = (0..o.modes.len())
+        .map(|m| (0..n).map(|i| format!("m{m}j{i}")).collect())
         .collect();
-    let stop = names
-        .iter()
-        .map(|j| timed(&mut ioc(&["stop", j])))
-        .collect();
-    Series {
-        label: format!("ioc {mode}"),
-        start,
-        stop,
+    for (m, mode) in o.modes.iter().enumerate() {
+        let separator = if mode == "secure-vnet" { "::" } else { ":" };
+        let (bridge, net) = mode_bridge(m);
+        for (i, name) in names[m].iter().enumerate() {
+            let addr = format!("ip4_addr=vnet0|{net}.{}.{}/16", 1 + i / 250, 1 + i % 250);
+            let interfaces = format!("interfaces=vnet0{separator}{bridge}");
+            let router = format!("defaultrouter={net}.0.1");
+            run(&mut ioc(&[
+                "create",
+                name,
+                "vnet=on",
+                &interfaces,
+                &addr,
+                &router,
+            ]));
+        }
     }
+    // (mode, jail) in the order they run: jail i of each mode, which mode first alternating.
+    let schedule: Vec<(usize, usize)> = (0..n)
+        .flat_map(|i| {
+            let mut modes: Vec<usize> = (0..o.modes.len()).collect();
+            if i % 2 == 1 {
+                modes.reverse();
+            }
+            modes.into_iter().map(move |m| (m, i))
+        })
+        .collect();
+    let mut series: Vec<Series> = o
+        .modes
+        .iter()
+        .map(|mode| Series {
+            label: format!("ioc {mode}"),
+            start: Vec::with_capacity(n),
+            stop: Vec::with_capacity(n),
+        })
+        .collect();
+    for &(m, i) in &schedule {
+        series[m]
+            .start
+            .push(timed(&mut ioc(&["start", &names[m][i]])));
+    }
+    for &(m, i) in &schedule {
+        series[m]
+            .stop
+            .push(timed(&mut ioc(&["stop", &names[m][i]])));
+    }
+    series
 }
 
 /// Attaches N fresh namespaces with the CNI bridge plugin, then detaches them. Returns the
@@ -304,9 +340,14 @@ fn report(n: usize, series: &[Series]) {
         series.iter().find(|s| s.label == "ioc vnet"),
         series.iter().find(|s| s.label == "ioc secure-vnet"),
     ) {
-        let p = median(&mut plain.start.clone()).as_secs_f64();
-        let q = median(&mut secure.start.clone()).as_secs_f64();
-        println!("secure-vnet start is {:.2}x plain vnet", q / p);
+        let med = |v: &[Duration]| median(&mut v.to_vec()).as_secs_f64();
+        let (first, last) = ends(&secure.start);
+        println!(
+            "secure-vnet / plain vnet: start {:.2}x (aim <= 1.3), stop {:.2}x (aim <= 1.0); secure last/first tenth {:.2} (aim <= 1.1)",
+            med(&secure.start) / med(&plain.start),
+            med(&secure.stop) / med(&plain.stop),
+            last.as_secs_f64() / first.as_secs_f64().max(1e-9)
+        );
     }
 }
 
@@ -330,18 +371,14 @@ pub fn main() {
         );
     }
     let sandbox = Sandbox::new();
-    sandbox.bridge("bridge0", "10.23.0.1/16");
+    for m in 0..o.modes.len() {
+        let (bridge, net) = mode_bridge(m);
+        sandbox.bridge(&bridge, &format!("{net}.0.1/16"));
+    }
     sandbox.enter();
     for &n in &o.jails {
-        let mut series: Vec<Series> = o
-            .modes
-            .iter()
-            .map(|m| {
-                let s = bench_ioc(&o, &sandbox, n, m);
-                settle(n);
-                s
-            })
-            .collect();
+        let mut series = bench_ioc(&o, &sandbox, n);
+        settle(n * o.modes.len());
         if cni {
             let (attach, with_netns) = bench_cni(&sandbox, n);
             series.push(attach);

@@ -106,8 +106,21 @@ fn admin_tables() -> String {
         + &sh(&["nft", "list", "table", "bridge", "filter"], None)
 }
 
-fn ioc_table() -> String {
-    sh(&["nft", "list", "table", "bridge", "ioc"], None)
+/// The tables of ioc in the calling thread's namespace (`netdev ioc-*`), by name.
+fn ioc_tables() -> Vec<String> {
+    sh(&["nft", "list", "tables"], None)
+        .lines()
+        .filter_map(|l| l.strip_prefix("table netdev ioc-"))
+        .map(|port| format!("ioc-{port}"))
+        .collect()
+}
+
+/// One port's table, as `nft` lists it.
+fn port_table(port: &str) -> String {
+    sh(
+        &["nft", "list", "table", "netdev", &format!("ioc-{port}")],
+        None,
+    )
 }
 
 /// The typed nftables queries ask the kernel for that one table or chain: present, missing
@@ -187,56 +200,50 @@ fn nftables_backend_filters_one_port_and_leaves_everything_else_alone() {
         call(Hook::FirewallInstall(dual.clone())).expect("install vnet0.5");
         let other = myjail_policy("vnet0.6", &["10.23.42.3"]);
         call(Hook::FirewallInstall(other.clone())).expect("install vnet0.6");
-        // Readiness and each install first ask for the skeleton's base chains (one query each;
-        // the first answers "no" in a fresh namespace, which ends the asking). Without a
-        // skeleton, readiness checks one and the install applies it with the port; with it,
-        // the install applies only the port's part.
+        // Readiness asks one question; each install asks for a leftover of its table, commits
+        // the table, then joins the bridge.
         assert_eq!(
             *ops.borrow(),
             [
-                "nft-chain-exists",
-                "nft-check",
-                "nft-chain-exists",
-                "nft-apply",
+                "nft-table-exists",
+                "nft-table-exists",
+                "nft-commit",
                 "add-bridge-members",
-                "nft-chain-exists",
-                "nft-chain-exists",
-                "nft-apply",
+                "nft-table-exists",
+                "nft-commit",
                 "add-bridge-members"
             ]
         );
 
-        let table = ioc_table();
+        assert_eq!(ioc_tables(), ["ioc-vnet0.5", "ioc-vnet0.6"]);
+        let table = port_table("vnet0.5");
         for needle in [
-            "chain from-vnet0.5 {",
-            "chain to-vnet0.5 {",
-            "\"vnet0.5\" : goto from-vnet0.5",
-            "\"vnet0.5\" : goto to-vnet0.5",
-            "chain from-vnet0.6 {",
-            "ip6 saddr != 2001:db8::2 ip6 saddr != fe80::ff:60ff:fecb:4949 ip6 saddr != :: drop",
+            "chain from {",
+            "type filter hook ingress device \"vnet0.5\" priority filter; policy drop;",
+            "chain to {",
+            "type filter hook egress device \"vnet0.5\" priority filter; policy drop;",
+            "ip6 saddr != @allowed6 ip6 saddr != :: drop",
+            "elements = { 10.23.42.2 }",
+            "elements = { 2001:db8::2,",
         ] {
             assert!(table.contains(needle), "{needle} missing from\n{table}");
         }
+        assert!(port_table("vnet0.6").contains("elements = { 10.23.42.3 }"));
         for port in ["vnet0.5", "vnet0.6"] {
             let link = sh(&["ip", "-o", "link", "show", port], None);
             assert!(link.contains("master bridge0"), "{link}");
         }
 
-        // Installing again (a restart after a crash) replaces the port's rules, never piles
-        // them up, and the dispatch rules stay single.
+        // Installing again (a restart after a crash) replaces the port's table, never piles
+        // rules up.
         call(Hook::FirewallInstall(dual.clone())).expect("install vnet0.5 again");
-        assert_eq!(ioc_table(), table);
-        assert_eq!(table.matches("vmap @from_port").count(), 1, "{table}");
+        assert_eq!(port_table("vnet0.5"), table);
 
         call(Hook::FirewallRemove(dual.clone())).expect("remove vnet0.5");
-        let table = ioc_table();
-        assert!(!table.contains("vnet0.5"), "vnet0.5 left traces:\n{table}");
-        assert!(table.contains("chain from-vnet0.6 {"), "{table}");
+        assert_eq!(ioc_tables(), ["ioc-vnet0.6"]);
         call(Hook::FirewallRemove(dual.clone())).expect("remove vnet0.5 twice");
         call(Hook::FirewallRemove(other.clone())).expect("remove vnet0.6");
-        let table = ioc_table();
-        assert!(!table.contains("vnet0."), "ports left traces:\n{table}");
-        assert!(!table.contains("elements"), "{table}");
+        assert_eq!(ioc_tables(), Vec::<String>::new());
 
         assert_eq!(
             admin_tables(),
@@ -255,8 +262,7 @@ fn nftables_removal_succeeds_when_install_never_ran() {
         let policy = myjail_policy("vnet0.5", &["10.23.42.2"]);
         on_linux(&plugin, run.path(), Hook::FirewallRemove(policy))
             .expect("removing what was never installed is not an error");
-        let table = ioc_table();
-        assert!(!table.contains("vnet0.5"), "{table}");
+        assert_eq!(ioc_tables(), Vec::<String>::new());
     });
 }
 

@@ -10,6 +10,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use abi_stable::std_types::{RResult, RString, RVec};
 use abi_stable::StableAbi;
 
+use crate::nft::NftBatch;
 use crate::ops::{
     CommandOutput, EnvVar, HostError, HostErrorKind, HostOp, HostReply, NftFamily, Side, UndoAction,
 };
@@ -310,6 +311,13 @@ impl<'a> Host<'a> {
     pub fn nft_apply(&mut self, script: &str) -> Result<(), HostError> {
         self.expect_done(HostOp::NftApply {
             script: script.into(),
+        })
+    }
+
+    /// Applies an nftables batch as one transaction (Linux), without reading the ruleset.
+    pub fn nft_commit(&mut self, batch: &NftBatch) -> Result<(), HostError> {
+        self.expect_done(HostOp::NftCommit {
+            batch: batch.clone(),
         })
     }
 

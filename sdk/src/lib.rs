@@ -40,6 +40,7 @@ mod ffi;
 mod host;
 mod log;
 pub mod names;
+pub mod nft;
 mod ops;
 mod plugin;
 #[cfg(feature = "testing")]

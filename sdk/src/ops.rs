@@ -10,6 +10,7 @@ use abi_stable::std_types::{ROption, RString, RVec};
 use abi_stable::StableAbi;
 use serde::{Deserialize, Serialize};
 
+use crate::nft::NftBatch;
 use crate::types::{Cidr, Ip, Mac, PortPolicy};
 
 /// Where an operation happens: in the host's network stack or inside the jail.
@@ -266,6 +267,13 @@ pub enum HostOp {
         /// Where the learned addresses go.
         sink: LearnSink,
     },
+    /// Apply an nftables batch atomically, as one transaction (Linux): the typed counterpart
+    /// of [`HostOp::NftApply`], sent to the kernel without reading the ruleset. Undone, like
+    /// `NftApply`, by the backend's own removal (a batch that deletes its table).
+    NftCommit {
+        /// The commands, in order.
+        batch: NftBatch,
+    },
 }
 
 /// Where [`HostOp::LearnAddresses`] keeps the addresses it learns: sets or tables the firewall
@@ -346,6 +354,7 @@ impl HostOp {
             HostOp::NftChainExists { .. } => "nft-chain-exists",
             HostOp::CheckFirewall => "check-firewall",
             HostOp::LearnAddresses { .. } => "learn-addresses",
+            HostOp::NftCommit { .. } => "nft-commit",
         }
     }
 }

@@ -201,6 +201,7 @@ impl Backend for FreeBsdHost {
                 ))
             }
             HostOp::NftApply { .. }
+            | HostOp::NftCommit { .. }
             | HostOp::NftCheck { .. }
             | HostOp::NftTableExists { .. }
             | HostOp::NftChainExists { .. } => Err(HostError::new(

@@ -65,7 +65,7 @@ impl Backend for PlanHost {
             HostOp::ReadSysctl { .. } => HostReply::Text("1".into()),
             // A plan reads no ruleset: every table and chain counts as absent, so the plan
             // shows the steps that work on a fresh host (for Secure VNET on nftables: the
-            // shared skeleton with the port's rules, not the port's rules alone).
+            // port's table created, with no leftover of a crashed start to delete first).
             HostOp::NftTableExists { .. } | HostOp::NftChainExists { .. } => HostReply::Flag(false),
             HostOp::AddHostAlias { .. } => HostReply::Flag(true),
             // The queue a Linux learner starts from; FreeBSD's learns without one.

@@ -13,6 +13,9 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+mod nft;
+pub(super) use nft::*;
+
 /// One line of a journal file.
 // Records live one at a time on their way to and from disk; boxing would only add allocations.
 #[allow(clippy::large_enum_variant)]
@@ -391,6 +394,8 @@ pub(super) enum DiskOp {
         table: String,
         chain: String,
     },
+    #[serde(rename = "nft_commit")]
+    NftCommit { batch: DiskNftBatch },
 }
 
 /// `crate::step::Undo`.

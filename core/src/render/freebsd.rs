@@ -219,6 +219,8 @@ pub fn op_commands(params: &JailParams, op: &HostOp) -> Vec<Command> {
         | HostOp::NftCheck { .. }
         | HostOp::NftTableExists { .. }
         | HostOp::NftChainExists { .. } => vec![],
+        // nftables does not exist on FreeBSD; the host refuses the op.
+        HostOp::NftCommit { .. } => vec![],
         HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } | HostOp::CheckFirewall => vec![],
         // TODO(issue 11): the learner's command line.
         HostOp::LearnAddresses { .. } => vec![],

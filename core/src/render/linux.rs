@@ -243,6 +243,10 @@ pub fn render(ctx: &mut RenderContext, params: &JailParams, step: &Step) -> Vec<
             HostOp::NftApply { script } => {
                 vec![Command::new(["nft", "-f", "-"]).with_stdin(script.as_str())]
             }
+            HostOp::NftCommit { batch } if batch.commands.is_empty() => vec![],
+            HostOp::NftCommit { batch } => {
+                vec![Command::new(["nft", "-f", "-"]).with_stdin(super::nft_text::batch(batch))]
+            }
         },
     }
 }

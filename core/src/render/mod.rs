@@ -6,6 +6,7 @@
 
 pub mod freebsd;
 pub mod linux;
+pub mod nft_text;
 
 use std::collections::HashSet;
 use std::path::PathBuf;

@@ -1,121 +1,164 @@
 //! The `nftables` firewall backend (Linux): Secure VNET's layer-2 whitelist as nftables rules
-//! in the `bridge` family, one pair of chains per jail port.
+//! in the `netdev` family, one table per jail port.
 //!
 //! # Layout
 //!
-//! Everything lives in one table ioc owns, `table bridge ioc`; no other table is ever flushed,
-//! listed or rewritten.
+//! Each Secure VNET port gets a table of its own, named after it; ioc never lists, flushes or
+//! rewrites any other table, and finds its own by name.
 //!
 //! ```text
-//! map from_port { type ifname : verdict }      "vnet0.5" : goto from-vnet0.5, ...
-//! map to_port   { type ifname : verdict }      "vnet0.5" : goto to-vnet0.5, ...
-//! chain prerouting  { hook prerouting  ...; iifname vmap @from_port }   frames from a port
-//! chain postrouting { hook postrouting ...; oifname vmap @to_port }     frames out of a port
-//! chain from-vnet0.5 { ... }   chain to-vnet0.5 { ... }                 one pair per jail port
+//! table netdev ioc-vnet0.5 {
+//!     set allowed4 { type ipv4_addr; }                  the jail's static IPv4 addresses
+//!     set allowed6 { type ipv6_addr; }                  its static IPv6 addresses + EUI-64 link-local
+//!     set lease4   { type ipv4_addr; flags timeout; }   its DHCP lease (the learner's)
+//!     set slaac6   { type ipv6_addr; flags timeout; }   its SLAAC addresses (the learner's)
+//!     chain from { type filter hook ingress device "vnet0.5" priority 0; policy drop; ... }
+//!     chain to   { type filter hook egress  device "vnet0.5" priority 0; policy drop; ... }
+//! }
 //! ```
 //!
-//! A frame costs one hash lookup per direction, whatever the number of jails, and ports that
-//! belong to no Secure VNET jail miss the map and pass untouched. Starting a jail adds its two
-//! chains and two map elements in one atomic transaction; stopping it deletes exactly those. No
-//! step reads or rewrites another jail's rules.
+//! `from` sees what the jail sends before the bridge does anything with it (so a spoofed frame
+//! is dropped before the bridge can learn its source MAC on the jail's port); `to` sees what
+//! the bridge, or the host, sends out of the port toward the jail. A frame only ever meets the
+//! rules of the port it crosses, whatever the number of jails.
 //!
-//! The table, maps and base chains (the skeleton) are made by the first start in a network
-//! namespace, and by any start that finds a base chain missing; other starts ask whether the two
-//! base chains exist (one query each) and leave them alone. That matters for speed: any change to an existing base chain
-//! makes the kernel wait for an RCU grace period, which ioc would sit out on every start (see
-//! [`script::probes`]). A start that only adds costs no wait.
-//!
-//! One cost does grow with the ruleset: before a transaction that adds rules or elements,
-//! libnftables (1.0.6) lists the chains and sets of the whole ruleset (names and types, not
-//! rules) to resolve references. That is about 2 µs per chain, so the jails' rules use no
-//! anonymous sets, which would each add a set to that list: with them, the 200th jail's start
-//! took 35 ms instead of under 2.
-//!
-//! Filtering from the jail happens at `prerouting`, before the bridge learns the frame's source
-//! MAC: a spoofed frame is dropped before it can move another host's MAC onto the jail's port.
+//! A start commits the whole table in one netlink transaction ([`ioc_sdk::Host::nft_commit`],
+//! no ruleset dump) before the port joins its bridge, so no frame ever crosses it unfiltered.
+//! It first asks whether a table of that name exists (one request for that name); only a
+//! crashed start can have left one, with leases that are no longer valid, and the transaction
+//! then deletes it first. The commit touches no other jail's objects. Learned addresses are
+//! set elements: a new lease is an element update by the learner, not a rule change.
 //!
 //! # The whitelist
 //!
-//! With `J` the jail's MAC, `A4`/`A6` its static addresses and `LL` the link-local address its
-//! kernel derives from `J` (modified EUI-64), frames **from the jail** pass only when:
+//! With `J` the jail's MAC, `A4`/`A6` its static addresses, `L4` its DHCP lease (`lease4`),
+//! `S6` its SLAAC addresses (`slaac6`) and `LL` the link-local address its kernel derives from
+//! `J` (modified EUI-64), frames **from the jail** pass only when:
 //!
 //! - the Ethernet source is `J` (everything else is dropped first), and the frame carries no
 //!   802.1Q/802.1ad VLAN tag;
-//! - IPv4: the source is in `A4`;
-//! - ARP (Ethernet/IPv4 only, request or reply): sender MAC `J` and sender IP in `A4`;
-//! - IPv6: router advertisements and redirects are dropped whatever their source. Neighbour
-//!   solicitations come from `A6`+`LL` and carry, if any option, a source link-layer option of
-//!   `J`; duplicate-address-detection solicitations come from `::`, target one of `A6`+`LL` and
-//!   carry no option or only a DAD nonce. Neighbour advertisements come from `A6`+`LL`, target one
-//!   of `A6`+`LL`, and carry no option or a target link-layer option of `J`. Any other NS/NA
-//!   (more options, extension headers) is dropped. MLD reports may come from `::` (the kernel
-//!   sends them before its link-local address is usable); anything else must come from `A6`+`LL`;
+//! - IPv4: DHCP server replies (UDP source port 67) are dropped unless the jail is the
+//!   network's DHCP server (`dhcp_server`). With DHCP, client messages (UDP 68 to 67) from
+//!   `0.0.0.0` pass, and those from `L4` go through the learner (which ends the lease on a
+//!   RELEASE) and pass. Otherwise the source is in `A4` or `L4`;
+//! - ARP (Ethernet/IPv4 only, request or reply): sender MAC `J` and sender IP in `A4` or `L4`;
+//! - IPv6: router advertisements and redirects are dropped whatever their source, and so are
+//!   DHCPv6 server replies (UDP source port 547) unless `dhcp_server`. Neighbour solicitations
+//!   come from `A6`+`LL`+`S6` and carry, if any option, a source link-layer option of `J`;
+//!   duplicate-address-detection solicitations come from `::`, target one of the jail's own
+//!   addresses and carry no option or only a DAD nonce. Neighbour advertisements target one of
+//!   its own addresses and carry no option or a target link-layer option of `J`. "Own" is
+//!   `A6`+`LL`, and with SLAAC any address with the interface identifier of `J` (nft cannot
+//!   look a raw ND target up in a typed set; such an address is by construction the jail's).
+//!   Any other NS/NA (more options, extension headers) is dropped. MLD reports (and with
+//!   SLAAC, router solicitations) may come from `::` (the kernel sends them before its
+//!   link-local address is usable); anything else must come from `A6`+`LL`+`S6`;
 //! - nothing else: other ethertypes (VLAN tags included) are dropped.
 //!
 //! Frames **toward the jail** pass only when they carry no VLAN tag and:
 //!
-//! - IPv4: addressed to `J` and to an address in `A4`;
-//! - ARP: addressed to `J` or broadcast, with a target IP in `A4`;
-//! - IPv6: addressed to `J` and to one of `A6`+`LL`; or NS, NA and MLD queries sent to all-nodes
-//!   (`ff02::1`) or to the solicited-node group of one of `A6`+`LL`, each with its matching
-//!   `33:33:..` group MAC. Router advertisements are not let in: the jail's addresses are static
-//!   (Secure VNET refuses `accept_rtadv`), and a SLAAC address it could not use would only
-//!   shadow its real ones;
+//! - IPv4: addressed to `J` and to an address in `A4` or `L4`. With DHCP, replies (UDP 67 to
+//!   68) to `J` or broadcast whose `chaddr` is `J` go to the learner, which puts the lease in
+//!   `L4` and only then lets the reply pass;
+//! - ARP: addressed to `J` or broadcast, with a target IP in `A4` or `L4`;
+//! - IPv6: with SLAAC, router advertisements to all nodes or to `LL` (without extension
+//!   headers) go to the learner, which puts the jail's address in each advertised prefix in
+//!   `S6` and then lets them pass; every other router advertisement is dropped. Otherwise
+//!   addressed to `J` and to one of `A6`+`LL`+`S6`; or NS, NA and MLD queries sent to
+//!   all-nodes (`ff02::1`) or to the solicited-node group of one of `A6`+`LL` (`S6` shares
+//!   `LL`'s group), each with its matching `33:33:..` group MAC;
 //! - nothing else.
 //!
-//! A jail without IPv4 addresses gets no IPv4 and no ARP at all; without IPv6 addresses, no IPv6
-//! at all, not even link-local.
+//! Packets for the learner wait on its netfilter queue with no bypass: without a learner they
+//! are dropped, never let through unlearned. A jail without IPv4 addresses and without DHCP
+//! gets no IPv4 and no ARP at all; without IPv6 addresses and without SLAAC, no IPv6 at all,
+//! not even link-local.
 //!
 //! # Removal
 //!
-//! Removal deletes the port's map elements and chains in one transaction that succeeds whether or
-//! not they exist (see [`script::remove`]). The table itself stays, even when no jail uses it:
-//! telling "empty" needs a read, and another ioc may add a jail between that read and the
-//! delete, whose filter would vanish with the table while its port stays on the bridge. An
-//! empty table costs one failed map lookup per bridged frame.
+//! Removal deletes the port's table in one message, which succeeds whether or not the table
+//! exists, so it is safe after a failed start and safe twice. Nothing else is left: there is
+//! no shared table.
 
-pub mod script;
+mod from_jail;
+pub mod layout;
+mod proto;
+mod to_jail;
+pub mod whitelist;
 
-use ioc_sdk::{Error, Firewall, Host, Jail, Platform, PortPolicy, Result};
+use ioc_sdk::{Error, Firewall, Host, HostErrorKind, Jail, Platform, PortPolicy, Result};
+
+use whitelist::Whitelist;
 
 /// The nftables firewall backend.
 #[derive(Default)]
 pub struct Nftables;
 
+/// The table [`Firewall::check_ready`] asks about: a name no port has (ports have at least one
+/// character), so the answer is always "no" where nf_tables works.
+const READY_PROBE: &str = "ioc-";
+
 impl Firewall for Nftables {
-    /// Asks for the skeleton's base chains, which exist once a start has put them in place; else
-    /// has the kernel check the skeleton (table, maps, base chains on bridge hooks) without
-    /// applying it. That fails when nftables is missing or the kernel has no bridge family; it
-    /// also costs a wait for the kernel (see [`script::probes`]), so only the first start pays.
+    /// Asks the kernel whether a table exists, one netlink request that fails when nf_tables
+    /// cannot be used (no nf_tables in the kernel, no permission). A kernel with nf_tables but
+    /// without the `netdev` family or its egress hook (before Linux 5.16) refuses the first
+    /// start's commit instead, before the port joins its bridge.
     fn check_ready(&self, jail: &Jail, host: &mut Host<'_>) -> Result<()> {
         if jail.platform() != Platform::Linux {
             return Err(Error::new(
                 "nftables exists only on Linux; use firewall=ipfw or firewall=pf on FreeBSD",
             ));
         }
-        if skeleton_in_place(host) {
-            return Ok(());
-        }
-        host.nft_check(&script::skeleton()).map_err(|e| {
-            Error::new(format!(
-                "nftables cannot filter bridge ports on this host: {e} (ioc needs the nftables package, with libnftables1, and a kernel with nf_tables bridge support, CONFIG_NF_TABLES_BRIDGE)"
-            ))
-        })
+        host.nft_table_exists(layout::FAMILY, READY_PROBE)
+            .map(|_| ())
+            .map_err(|e| {
+                Error::new(format!(
+                    "nftables cannot filter ports on this host: {e} (ioc needs a kernel with nf_tables and its netdev family, CONFIG_NF_TABLES_NETDEV, Linux 5.16 or later)"
+                ))
+            })
     }
 
-    /// The port's chains and map elements, with the skeleton only where it is missing: a
-    /// start that re-asserted the skeleton would make ioc wait for the kernel (see
-    /// [`script::probes`]).
+    /// Starts the port's learner when it learns addresses, then commits its table (replacing a
+    /// leftover), then joins the port to its bridge.
+    ///
+    /// The learner comes first because the rules name its queue. It only writes to the sets
+    /// when a queued packet arrives, and none can before the table exists and the port is on
+    /// the bridge, so the sets are always there when it needs them; and every DHCP reply or
+    /// router advertisement meets the queue rule, so none reaches the jail unlearned.
     fn install(&self, _jail: &Jail, policy: &PortPolicy, host: &mut Host<'_>) -> Result<()> {
         let port = policy.port();
-        let script = if skeleton_in_place(host) {
-            script::install_port(policy)
+        let table = layout::table(port).map_err(|e| Error::new(e.to_string()))?;
+        let learning = policy.learning();
+        let queue = if learning.any() {
+            let sink = layout::learn_sink(&table);
+            let queue = host
+                .learn_addresses(port, policy.mac(), learning, sink)
+                .map_err(|e| Error::new(format!("learn the addresses of port {port}: {e}")))?;
+            Some(queue.ok_or_else(|| {
+                Error::new(format!(
+                    "learn the addresses of port {port}: the host named no netfilter queue for its learner"
+                ))
+            })?)
         } else {
-            script::install(policy)
-        }
-        .map_err(|e| Error::new(e.to_string()))?;
-        host.nft_apply(&script)
-            .map_err(|e| Error::new(format!("install the filter of port {port}: {e}")))?;
+            None
+        };
+        // A query the host cannot answer counts as "there is one": the delete costs a wait,
+        // never a wrong filter.
+        let leftover = host
+            .nft_table_exists(layout::FAMILY, &table)
+            .unwrap_or(true);
+        let batch = layout::install(port, &Whitelist::new(policy, queue), leftover)
+            .map_err(|e| Error::new(e.to_string()))?;
+        host.nft_commit(&batch).map_err(|e| {
+            // The kernel names a missing expression type ENOENT, nothing more; the queue is
+            // the only one a learning port adds, and the one minimal kernels leave out.
+            let hint = if queue.is_some() && e.kind == HostErrorKind::NotFound {
+                " (learning addresses needs the kernel's nftables queue support: module nft_queue, CONFIG_NFT_QUEUE)"
+            } else {
+                ""
+            };
+            Error::new(format!("install the filter of port {port}: {e}{hint}"))
+        })?;
         // Filtering is in place before the port joins the bridge: no frame passes unfiltered.
         host.add_bridge_members(policy.bridge(), &[port])?;
         Ok(())
@@ -124,88 +167,18 @@ impl Firewall for Nftables {
     /// The port itself is the network mode's and goes with it; this removes only the filter.
     fn remove(&self, _jail: &Jail, policy: &PortPolicy, host: &mut Host<'_>) -> Result<()> {
         let port = policy.port();
-        let script = script::remove(port).map_err(|e| Error::new(e.to_string()))?;
-        host.nft_apply(&script)
+        let batch = layout::remove(port).map_err(|e| Error::new(e.to_string()))?;
+        host.nft_commit(&batch)
             .map_err(|e| Error::new(format!("remove the filter of port {port}: {e}")))
     }
 }
 
-/// Whether the skeleton's base chains exist (a cheap query each, see [`script::probes`]). A
-/// query the host cannot answer counts as "no": the skeleton is then checked or applied whole,
-/// and nftables' own message says what is wrong.
-fn skeleton_in_place(host: &mut Host<'_>) -> bool {
-    script::probes().iter().all(
-        |p| match host.nft_chain_exists(p.family, p.table, p.chain) {
-            Ok(exists) => exists,
-            Err(e) => {
-                ioc_sdk::tracing::debug!(
-                    "nftables: cannot tell whether chain {} {} {} exists: {e}",
-                    p.family,
-                    p.table,
-                    p.chain
-                );
-                false
-            }
-        },
-    )
-}
-
 ioc_sdk::export_firewall! {
     name: "nftables",
-    description: "nftables bridge-family filter (Linux)",
+    description: "nftables per-port netdev filter (Linux)",
     backend: Nftables,
     platforms: [Platform::Linux],
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use ioc_sdk::{HostError, HostErrorKind, HostHandle, HostOp, HostReply, NftFamily};
-
-    /// Runs `skeleton_in_place` against a host that answers chain queries with `answer`, and
-    /// returns its verdict and the chains it asked about.
-    fn probe(
-        answer: impl Fn(&str) -> Result<bool, HostError>,
-    ) -> (bool, Vec<(NftFamily, String, String)>) {
-        let mut asked = Vec::new();
-        let mut perform = |op: &HostOp| match op {
-            HostOp::NftChainExists {
-                family,
-                table,
-                chain,
-            } => {
-                asked.push((*family, table.to_string(), chain.to_string()));
-                answer(chain).map(HostReply::Flag)
-            }
-            other => panic!("unexpected {}", other.name()),
-        };
-        let in_place = skeleton_in_place(&mut Host::from_handle(HostHandle::new(&mut perform)));
-        (in_place, asked)
-    }
-
-    fn chain(name: &str) -> (NftFamily, String, String) {
-        (NftFamily::Bridge, "ioc".into(), name.into())
-    }
-
-    #[test]
-    fn the_skeleton_is_in_place_when_both_base_chains_exist() {
-        let (in_place, asked) = probe(|_| Ok(true));
-        assert!(in_place);
-        assert_eq!(asked, [chain("prerouting"), chain("postrouting")]);
-    }
-
-    #[test]
-    fn the_first_missing_chain_ends_the_probing() {
-        let (in_place, asked) = probe(|c| Ok(c != "prerouting"));
-        assert!(!in_place);
-        assert_eq!(asked, [chain("prerouting")]);
-        let (in_place, _) = probe(|c| Ok(c != "postrouting"));
-        assert!(!in_place);
-    }
-
-    #[test]
-    fn a_query_the_host_cannot_answer_counts_as_missing() {
-        let (in_place, _) = probe(|_| Err(HostError::new(HostErrorKind::PermissionDenied, "no")));
-        assert!(!in_place);
-    }
-}
+mod tests;

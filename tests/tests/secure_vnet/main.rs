@@ -100,14 +100,24 @@ fn nft(host: &HostNs, args: &[&str], stdin: Option<&str>) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// ioc's own table, as `nft` lists it (empty when it does not exist).
-fn ioc_table(host: &HostNs) -> String {
-    let out = host
-        .command("nft")
-        .args(["list", "table", "bridge", "ioc"])
-        .output()
-        .expect("run nft");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+/// ioc's tables in the sandbox, `ioc-<port>` in the `netdev` family, by name.
+fn ioc_tables(host: &HostNs) -> Vec<String> {
+    nft(host, &["list", "tables"], None)
+        .lines()
+        .filter_map(|l| l.strip_prefix("table netdev "))
+        .filter(|name| name.starts_with("ioc-"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The table of one port, with rule handles (`nft -a`): equal listings mean nothing in it was
+/// replaced, added or removed.
+fn port_table(host: &HostNs, port: &str) -> String {
+    nft(
+        host,
+        &["-a", "list", "table", "netdev", &format!("ioc-{port}")],
+        None,
+    )
 }
 
 /// What a refused start must leave as it was: links, the whole ruleset, runtime state.

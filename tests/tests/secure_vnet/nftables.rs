@@ -1,15 +1,17 @@
 //! The nftables rules: an administrator's tables are never touched, a stop removes exactly
-//! its jail's rules, the skeleton is built once (and rebuilt when damaged), and swapping the
-//! firewall backend applies to later starts only.
+//! its jail's table, a start touches no other jail's table and replaces a leftover of its own
+//! port, and swapping the firewall backend applies to later starts only.
 
-use ioc_tests::netns::HostNs;
+use std::time::Duration;
+
+use ioc_tests::netns::{wait_for_line, HostNs};
 use ioc_tests::require_root;
 use serde_json::Value;
 
-use crate::{create_jail, host_state, ioc_table, nft, secure_host};
+use crate::{create_jail, host_state, ioc_tables, nft, port_table, secure_host};
 
-/// Tables an administrator keeps in the same kernel: hooks ioc also uses, a set, and a table
-/// with ioc's name in another family.
+/// Tables an administrator keeps in the same kernel: hooks ioc also uses (a netdev one on the
+/// bridge among them), a set, and a table with ioc's name in another family.
 const ADMIN_RULES: &str = "
 table inet admin {
     chain c { type filter hook input priority 0; policy accept; counter; }
@@ -22,15 +24,23 @@ table bridge admin2 {
 table ip ioc {
     chain x { counter; }
 }
+table netdev admin3 {
+    chain inbound { type filter hook ingress device \"bridge0\" priority -10; policy accept; counter; }
+}
 ";
 
 /// The administrator's tables, with rule handles and without counters (which traffic moves):
 /// equal listings mean no rule was added, removed or rewritten.
 fn admin_tables(host: &HostNs) -> String {
-    [["inet", "admin"], ["bridge", "admin2"], ["ip", "ioc"]]
-        .iter()
-        .map(|[family, table]| nft(host, &["-a", "-s", "list", "table", family, table], None))
-        .collect()
+    [
+        ["inet", "admin"],
+        ["bridge", "admin2"],
+        ["ip", "ioc"],
+        ["netdev", "admin3"],
+    ]
+    .iter()
+    .map(|[family, table]| nft(host, &["-a", "-s", "list", "table", family, table], None))
+    .collect()
 }
 
 #[test]
@@ -48,31 +58,25 @@ fn admin_tables_survive_start_and_stop_and_stop_removes_exactly_the_jails_rules(
         before,
         "start changed the admin's tables"
     );
-    let table = ioc_table(&host);
+    assert_eq!(ioc_tables(&host), ["ioc-vnet0.1", "ioc-vnet0.2"]);
     for port in ["vnet0.1", "vnet0.2"] {
-        assert!(table.contains(&format!("chain from-{port} {{")), "{table}");
+        let table = port_table(&host, port);
+        assert!(table.contains("chain from {"), "{table}");
         assert!(
-            table.contains(&format!("\"{port}\" : goto to-{port}")),
+            table.contains(&format!("hook egress device \"{port}\"")),
             "{table}"
         );
     }
 
-    // Stopping one jail removes its chains and map elements, and nothing of the other's.
+    // Stopping one jail removes its table, and nothing of the other's.
+    let other = port_table(&host, "vnet0.2");
     host.ok(["stop", "myjail"]);
-    let table = ioc_table(&host);
-    assert!(
-        !table.contains("vnet0.1"),
-        "myjail's rules are left:\n{table}"
-    );
-    assert!(table.contains("chain from-vnet0.2 {"), "{table}");
-    assert!(table.contains("\"vnet0.2\" : goto from-vnet0.2"), "{table}");
+    assert_eq!(ioc_tables(&host), ["ioc-vnet0.2"]);
+    assert_eq!(port_table(&host, "vnet0.2"), other);
     host.assert_pings("otherjail", &["10.23.42.1"]);
 
     host.ok(["stop", "otherjail"]);
-    let table = ioc_table(&host);
-    for gone in ["vnet0.", "chain from-", "chain to-", "elements"] {
-        assert!(!table.contains(gone), "{gone} is left:\n{table}");
-    }
+    assert_eq!(ioc_tables(&host), Vec::<String>::new());
     assert_eq!(
         admin_tables(&host),
         before,
@@ -98,7 +102,7 @@ fn swapping_the_firewall_applies_to_later_starts_and_the_installer_removes_its_r
     create_jail(&host, "plainjail", "vnet0:bridge0", 4);
     assert_eq!(active_firewalls(&host), ["nftables"]);
     host.ok(["start", "myjail"]);
-    assert!(ioc_table(&host).contains("chain from-vnet0.1 {"));
+    assert_eq!(ioc_tables(&host), ["ioc-vnet0.1"]);
 
     for backend in ["pf", "ipfw"] {
         host.ok(["set", &format!("firewall={backend}"), "defaults"]);
@@ -124,67 +128,55 @@ fn swapping_the_firewall_applies_to_later_starts_and_the_installer_removes_its_r
     // myjail's filter goes with it, removed by nftables, which installed it, although the
     // setting now names ipfw.
     host.ok(["stop", "myjail"]);
-    assert!(
-        !ioc_table(&host).contains("vnet0.1"),
-        "{}",
-        ioc_table(&host)
-    );
+    assert_eq!(ioc_tables(&host), Vec::<String>::new());
     host.assert_clean(&["lo", "bridge0"]);
 
     host.ok(["set", "firewall=nftables", "defaults"]);
     assert_eq!(active_firewalls(&host), ["nftables"]);
     host.ok(["start", "secure2"]);
     host.assert_pings("secure2", &["10.23.42.1"]);
-    assert!(ioc_table(&host).contains("chain from-vnet0.1 {"));
+    assert_eq!(ioc_tables(&host), ["ioc-vnet0.1"]);
     host.ok(["stop", "secure2"]);
-    assert!(!ioc_table(&host).contains("vnet0.1"));
+    assert_eq!(ioc_tables(&host), Vec::<String>::new());
     host.assert_clean(&["lo", "bridge0"]);
 }
 
-/// The two base chains of ioc's table, with rule handles: equal listings mean the dispatch
-/// rules were neither replaced nor added to.
-fn base_chains(host: &HostNs) -> String {
-    ["prerouting", "postrouting"]
-        .iter()
-        .map(|chain| nft(host, &["-a", "list", "chain", "bridge", "ioc", chain], None))
-        .collect()
-}
-
 #[test]
-fn later_starts_leave_the_skeleton_alone_and_a_damaged_one_is_rebuilt() {
+fn a_start_touches_no_other_jails_table_and_replaces_a_leftover_of_its_port() {
     require_root!();
     let host = secure_host(&[("myjail", 2), ("otherjail", 6), ("third", 7)]);
     host.ok(["start", "myjail"]);
-    let skeleton = base_chains(&host);
+    let first = port_table(&host, "vnet0.1");
     host.ok(["start", "otherjail"]);
     assert_eq!(
-        base_chains(&host),
-        skeleton,
-        "a later start rewrote the dispatch rules"
+        port_table(&host, "vnet0.1"),
+        first,
+        "a later start rewrote another jail's table"
     );
 
-    // Someone deletes a base chain: the next start puts it back, with one dispatch rule, and
-    // the running jails are filtered again.
+    // A table a crashed start left for the next port, with a lease that is no longer valid
+    // and no rule: the start replaces it whole, and the old lease is gone with it.
     nft(
         &host,
         &["-f", "-"],
-        Some("flush chain bridge ioc prerouting\ndelete chain bridge ioc prerouting\n"),
+        Some(
+            "table netdev ioc-vnet0.3 {
+                set lease4 { type ipv4_addr; flags timeout; elements = { 10.23.42.99 timeout 1h } }
+                chain from { type filter hook ingress device \"vnet0.3\" priority 0; policy accept; }
+            }\n",
+        ),
     );
     host.ok(["start", "third"]);
-    let table = ioc_table(&host);
-    assert_eq!(
-        table.matches("iifname vmap @from_port").count(),
-        1,
-        "{table}"
-    );
-    assert_eq!(table.matches("oifname vmap @to_port").count(), 1, "{table}");
+    let table = port_table(&host, "vnet0.3");
+    assert!(!table.contains("10.23.42.99"), "{table}");
+    assert!(table.contains("policy drop"), "{table}");
     host.assert_pings("third", &["10.23.42.1"]);
     host.exec_ok(
-        "myjail",
+        "third",
         &["ip", "addr", "add", "10.23.42.99/24", "dev", "vnet0"],
     );
     let spoofed = host.exec(
-        "myjail",
+        "third",
         &[
             "ping",
             "-c",
@@ -196,8 +188,51 @@ fn later_starts_leave_the_skeleton_alone_and_a_damaged_one_is_rebuilt() {
             "10.23.42.1",
         ],
     );
-    assert!(!spoofed.status.success(), "a changed source passed again");
+    assert!(
+        !spoofed.status.success(),
+        "the stale lease let a source pass"
+    );
 
     host.ok(["stop", "myjail,otherjail,third"]);
+    assert_eq!(ioc_tables(&host), Vec::<String>::new());
+    host.assert_clean(&["lo", "bridge0"]);
+}
+
+/// A start that fails at any step, or is killed (SIGKILL) at any step and then stopped, leaves
+/// no table of ioc behind, and neither does a stop.
+#[test]
+fn no_table_is_left_after_a_failed_or_killed_start() {
+    require_root!();
+    let host = secure_host(&[("myjail", 2)]);
+    let failed = host.fail_at_every_step("myjail", &["lo", "bridge0"], |step| {
+        assert_eq!(ioc_tables(&host), Vec::<String>::new(), "failed at {step}");
+    });
+    assert!(failed >= 8, "only {failed} steps failed");
+    host.ok(["stop", "myjail"]);
+    assert_eq!(ioc_tables(&host), Vec::<String>::new());
+
+    for step in 1.. {
+        let n = step.to_string();
+        let mut ioc = host.spawn_ioc(&["start", "myjail"], &[("IOC_FAULT_HANG_STEP", &n)]);
+        let pipe = ioc.take_stderr().expect("stderr is piped");
+        let hung = wait_for_line(
+            pipe,
+            &format!("hanging before step {n}"),
+            Duration::from_secs(30),
+        );
+        if hung.is_err() {
+            // Past the last step: the start went through.
+            while !ioc.exited() {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            assert!(host.running("myjail"), "start at step {n} failed: {hung:?}");
+            break;
+        }
+        ioc.kill9();
+        host.ok(["stop", "myjail"]);
+        assert_eq!(ioc_tables(&host), Vec::<String>::new(), "killed at {step}");
+    }
+    host.ok(["stop", "myjail"]);
+    assert_eq!(ioc_tables(&host), Vec::<String>::new());
     host.assert_clean(&["lo", "bridge0"]);
 }

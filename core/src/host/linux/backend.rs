@@ -528,6 +528,10 @@ impl Backend for LinuxHost {
                 let exists = self.nfnetlink()?.chain_exists(*family, table, chain);
                 exists.map(HostReply::Flag).map_err(nl_error)
             }
+            HostOp::NftCommit { batch } => {
+                let committed = self.nfnetlink()?.commit(batch);
+                committed.map(|()| HostReply::Done).map_err(nl_error)
+            }
             HostOp::LearnAddresses {
                 port,
                 mac,

@@ -7,6 +7,7 @@
 //! - `ops.rs`: host operations and what plugins register.
 
 mod jail;
+mod nft;
 mod ops;
 
 use super::record::*;

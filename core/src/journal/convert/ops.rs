@@ -318,6 +318,9 @@ impl From<&HostOp> for DiskOp {
                 table: table.to_string(),
                 chain: chain.to_string(),
             },
+            HostOp::NftCommit { batch } => DiskOp::NftCommit {
+                batch: batch.into(),
+            },
         }
     }
 }
@@ -447,6 +450,9 @@ impl From<DiskOp> for HostOp {
                 family: family.into(),
                 table: table.into(),
                 chain: chain.into(),
+            },
+            DiskOp::NftCommit { batch } => HostOp::NftCommit {
+                batch: batch.into(),
             },
         }
     }

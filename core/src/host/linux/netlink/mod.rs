@@ -8,6 +8,9 @@
 //! - `parse.rs`: reading rtnetlink's replies.
 //! - `nftables.rs`: whether an nf_tables table or chain exists, through [`Nfnetlink`] (a
 //!   `NETLINK_NETFILTER` socket).
+//! - `nft_batch.rs` (attributes in `nft_attr.rs`, rule checks in `nft_check.rs`),
+//!   `nft_commit.rs`: committing an
+//!   `ioc_sdk::nft` batch as one nfnetlink transaction ([`Nfnetlink::commit`]).
 //! - `nft_elements.rs`: adding and removing set elements (with timeouts) in one nfnetlink
 //!   batch, over the same socket.
 //!
@@ -22,6 +25,10 @@
 mod address;
 mod error;
 mod link;
+mod nft_attr;
+mod nft_batch;
+mod nft_check;
+mod nft_commit;
 mod nft_elements;
 mod nftables;
 mod parse;

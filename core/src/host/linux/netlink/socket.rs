@@ -233,6 +233,51 @@ impl NlSocket {
         }
     }
 
+    /// Sends a transaction (nfnetlink batch) in one datagram and reads until the answer to
+    /// request `answered` (the one sent with `NLM_F_ACK`). The kernel answers any other request
+    /// only when it fails; the first failure is the result, its context `context(index)` for
+    /// the failed request. A failure of a request before `answered` that ends the transaction
+    /// early (a refused batch begin) ends the reading too.
+    pub(super) fn transaction<M: NetlinkSerializable>(
+        &mut self,
+        requests: impl IntoIterator<Item = (M, u16)>,
+        answered: usize,
+        context: &dyn Fn(usize) -> String,
+    ) -> Result<(), NlError> {
+        let (first, last) = self.send(requests)?;
+        let target = first.wrapping_add(answered as u32);
+        let whole = || context(usize::MAX);
+        let mut first_error = None;
+        loop {
+            let len = self.recv(&whole)?;
+            let mut rest = &self.recv_buf[..len];
+            while !rest.is_empty() {
+                let packet =
+                    NetlinkBuffer::new_checked(rest).map_err(|e| NlError::protocol(&whole, e))?;
+                let (kind, flags, seq) = (
+                    packet.message_type(),
+                    packet.flags(),
+                    packet.sequence_number(),
+                );
+                let payload = packet.payload();
+                rest = &rest[align(packet.length() as usize).min(rest.len())..];
+                let index = seq.wrapping_sub(first) as usize;
+                if seq.wrapping_sub(first) > last.wrapping_sub(first) || kind != NLMSG_ERROR {
+                    continue;
+                }
+                let code = error_code(payload, kind, &whole)?;
+                let failed = code != 0;
+                if failed {
+                    let here = || context(index);
+                    first_error.get_or_insert(kernel_error(code, payload, kind, flags, &here));
+                }
+                if seq == target || (failed && index == 0) {
+                    return first_error.map_or(Ok(()), Err);
+                }
+            }
+        }
+    }
+
     /// Encodes requests with consecutive sequence numbers into one datagram, sends it, and
     /// returns the sequence numbers of the first and the last.
     fn send<M: NetlinkSerializable>(
