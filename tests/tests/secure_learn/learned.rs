@@ -1,0 +1,214 @@
+//! DHCP leases and SLAAC addresses under the filter, and what a start leaves behind.
+
+use std::time::{Duration, Instant};
+
+use ioc_tests::netns::{wait_for_line, HostNs};
+use ioc_tests::require_root;
+
+use crate::{
+    assert_nothing_left, create_jail, dhcp_server, has_nft_queue, ioc_tables, learners, nft,
+    sandbox,
+};
+
+/// The jail's IPv4 or IPv6 addresses on vnet0 (`-4`/`-6`), as `ADDRESS/PREFIX`.
+fn jail_addresses(host: &HostNs, jail: &str, family: &str) -> Vec<String> {
+    let out = host.exec(jail, &["ip", "-o", family, "addr", "show", "dev", "vnet0"]);
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            l.split_whitespace()
+                .skip_while(|w| !w.starts_with("inet"))
+                .nth(1)
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// Waits up to 20 s for an address of the jail that `pick` accepts.
+fn wait_address(host: &HostNs, jail: &str, family: &str, pick: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let addresses = jail_addresses(host, jail, family);
+        if let Some(a) = addresses.iter().find(|a| pick(a)) {
+            return a.split('/').next().unwrap_or_default().to_string();
+        }
+        assert!(Instant::now() < deadline, "no such address: {addresses:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Whether the jail reaches `target` with pings from `source`.
+fn pings_from(host: &HostNs, jail: &str, source: &str, target: &str) -> bool {
+    let out = host.exec(jail, &["ping", "-c", "2", "-W", "1", "-I", source, target]);
+    out.status.success()
+}
+
+/// A learning jail's start: on a kernel with the queue expression it runs with its learner and
+/// table, and its stop removes both; without it, the start fails and removes both. Either
+/// way nothing is left.
+#[test]
+fn a_learning_start_and_its_stop_or_failure_leave_nothing() {
+    require_root!();
+    let mut host = sandbox();
+    let Some(_server) = dhcp_server(&mut host, 60) else {
+        return;
+    };
+    create_jail(&host, "myjail", "vnet0|dhcp", "vnet0|accept_rtadv", &[]);
+    if !has_nft_queue(&host) {
+        let err = host.fails(["start", "myjail"]);
+        assert!(err.contains("CONFIG_NFT_QUEUE"), "stderr: {err}");
+        assert_nothing_left(&host);
+        return;
+    }
+    host.ok(["start", "myjail"]);
+    assert_eq!(learners(&host).len(), 1, "one learner for the port");
+    assert_eq!(ioc_tables(&host).len(), 1, "one table for the port");
+    host.stop_and_check_clean("myjail", crate::IDLE);
+    assert_nothing_left(&host);
+}
+
+/// A start killed (SIGKILL) at every step, then stopped: whatever step the learner was
+/// started in, the stop ends it (found by its pid and start time), and nothing is left.
+#[test]
+fn sigkill_of_a_learning_start_then_stop_leaves_no_learner() {
+    require_root!();
+    let mut host = sandbox();
+    let Some(_server) = dhcp_server(&mut host, 60) else {
+        return;
+    };
+    create_jail(&host, "myjail", "vnet0|dhcp", "vnet0|accept_rtadv", &[]);
+    let mut killed_with_learner = 0;
+    for step in 1..60 {
+        let n = step.to_string();
+        let mut ioc = host.spawn_ioc(&["start", "myjail"], &[("IOC_FAULT_HANG_STEP", &n)]);
+        let pipe = ioc.take_stderr().expect("stderr is piped");
+        let hung = wait_for_line(
+            pipe,
+            &format!("hanging before step {n}"),
+            Duration::from_secs(30),
+        );
+        if hung.is_err() {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while !ioc.exited() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            assert!(ioc.exited(), "ioc neither hung nor ended at step {n}");
+            if host.running("myjail") {
+                host.ok(["stop", "myjail"]);
+            }
+            assert_nothing_left(&host);
+            assert!(
+                killed_with_learner > 0,
+                "never killed with a learner running"
+            );
+            eprintln!(
+                "start ended at step {n}; killed {killed_with_learner} time(s) with a learner"
+            );
+            return;
+        }
+        if !learners(&host).is_empty() {
+            killed_with_learner += 1;
+        }
+        ioc.kill9();
+        host.ok(["stop", "myjail"]);
+        assert_nothing_left(&host);
+    }
+    panic!("the start never ended");
+}
+
+/// The secure DHCP jail gets its lease from the LAN's server and talks from it; from any
+/// other address it cannot (the control: the same ping from the lease passes). The lease is
+/// in the port's `lease4` set with its lifetime, and gone after the stop.
+#[test]
+fn a_secure_dhcp_jail_talks_from_its_lease_only() {
+    require_root!();
+    let mut host = sandbox();
+    if !has_nft_queue(&host) {
+        eprintln!("skipped: the kernel has no nftables queue expression (CONFIG_NFT_QUEUE)");
+        return;
+    }
+    let Some(_server) = dhcp_server(&mut host, 120) else {
+        return;
+    };
+    create_jail(&host, "myjail", "vnet0|dhcp", "none", &[]);
+    host.ok(["start", "myjail"]);
+    let lease = wait_address(&host, "myjail", "-4", |a| a.starts_with("10.23.42.1"));
+    assert!(
+        pings_from(&host, "myjail", &lease, "10.23.42.254"),
+        "the lease talks"
+    );
+    let tables = ioc_tables(&host);
+    let table = tables[0].split_whitespace().last().unwrap().to_string();
+    let set = nft(&host, &["list", "set", "netdev", &table, "lease4"], None).unwrap();
+    assert!(set.contains(&lease), "{set}");
+    assert!(set.contains("timeout 2m"), "{set}");
+    // Another address of the same subnet: blocked exactly as a static jail's would be.
+    host.exec_ok(
+        "myjail",
+        &["ip", "addr", "add", "10.23.42.120/24", "dev", "vnet0"],
+    );
+    assert!(
+        !pings_from(&host, "myjail", "10.23.42.120", "10.23.42.254"),
+        "spoofed source passed"
+    );
+    assert!(
+        pings_from(&host, "myjail", &lease, "10.23.42.254"),
+        "control"
+    );
+    host.stop_and_check_clean("myjail", crate::IDLE);
+    assert_nothing_left(&host);
+}
+
+/// SLAAC: the jail may use the EUI-64 address of its MAC in the advertised prefix; another
+/// address in the prefix (a privacy address, say) is blocked.
+#[test]
+fn slaac_passes_the_eui64_address_only() {
+    require_root!();
+    let mut host = sandbox();
+    if !has_nft_queue(&host) {
+        eprintln!("skipped: the kernel has no nftables queue expression (CONFIG_NFT_QUEUE)");
+        return;
+    }
+    let Some(_server) = dhcp_server(&mut host, 60) else {
+        return;
+    };
+    create_jail(
+        &host,
+        "myjail",
+        "vnet0|10.23.42.2/24",
+        "vnet0|accept_rtadv",
+        &[],
+    );
+    host.ok(["start", "myjail"]);
+    let prefix: std::net::Ipv6Addr = "fd00:23::".parse().unwrap();
+    host.advertise_prefix("bridge0", prefix);
+    let eui64 = wait_address(&host, "myjail", "-6", |a| {
+        a.starts_with("fd00:23:") && a.contains("ff:fe")
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !pings_from(&host, "myjail", &eui64, "fd00:23::1") {
+        assert!(
+            Instant::now() < deadline,
+            "the EUI-64 address {eui64} never talked"
+        );
+    }
+    host.exec_ok(
+        "myjail",
+        &[
+            "ip",
+            "addr",
+            "add",
+            "fd00:23::dead/64",
+            "dev",
+            "vnet0",
+            "nodad",
+        ],
+    );
+    assert!(
+        !pings_from(&host, "myjail", "fd00:23::dead", "fd00:23::1"),
+        "other address passed"
+    );
+    assert!(pings_from(&host, "myjail", &eui64, "fd00:23::1"), "control");
+    host.stop_and_check_clean("myjail", crate::IDLE);
+    assert_nothing_left(&host);
+}
