@@ -212,3 +212,104 @@ fn slaac_passes_the_eui64_address_only() {
     host.stop_and_check_clean("myjail", crate::IDLE);
     assert_nothing_left(&host);
 }
+
+/// A lease the jail stops renewing leaves the port's set when it expires, and with it the
+/// jail's right to use the address.
+#[test]
+fn an_expired_lease_is_blocked_again() {
+    require_root!();
+    let mut host = sandbox();
+    if !has_nft_queue(&host) {
+        eprintln!("skipped: the kernel has no nftables queue expression (CONFIG_NFT_QUEUE)");
+        return;
+    }
+    let Some(_server) = dhcp_server(&mut host, 10) else {
+        return;
+    };
+    create_jail(&host, "myjail", "vnet0|dhcp", "none", &[]);
+    host.ok(["start", "myjail"]);
+    let lease = wait_address(&host, "myjail", "-4", |a| a.starts_with("10.23.42.1"));
+    assert!(
+        pings_from(&host, "myjail", &lease, "10.23.42.254"),
+        "the lease talks"
+    );
+    // No more renewals: the client goes, the address stays configured in the jail.
+    host.exec("myjail", &["pkill", "-9", "dhclient"]);
+    let table = ioc_tables(&host)[0]
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .to_string();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while nft(&host, &["list", "set", "netdev", &table, "lease4"], None)
+        .unwrap()
+        .contains(&lease)
+    {
+        assert!(Instant::now() < deadline, "the lease never expired");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert!(
+        !pings_from(&host, "myjail", &lease, "10.23.42.254"),
+        "expired lease passed"
+    );
+    host.stop_and_check_clean("myjail", crate::IDLE);
+    assert_nothing_left(&host);
+}
+
+/// A DHCP server in a Secure VNET jail cannot hand a lease to another jail: its replies are
+/// dropped at its own port (and the other jail's learner never sees them). The control: with
+/// `dhcp_server=on` the same server does hand out its lease.
+#[test]
+fn a_rogue_dhcp_server_in_a_secure_jail_leases_nothing() {
+    require_root!();
+    let mut host = sandbox();
+    if !has_nft_queue(&host) {
+        eprintln!("skipped: the kernel has no nftables queue expression (CONFIG_NFT_QUEUE)");
+        return;
+    }
+    // The LAN's own server leases 10.23.42.100-110 and is the one the victim must use.
+    let Some(_server) = dhcp_server(&mut host, 120) else {
+        return;
+    };
+    let config = host.dir().join("rogue.conf");
+    std::fs::write(
+        &config,
+        format!(
+            "start 10.23.42.200\nend 10.23.42.210\ninterface vnet0\nlease_file {}\npidfile {}\n\
+             option subnet 255.255.255.0\noption lease 120\n",
+            host.dir().join("rogue.leases").display(),
+            host.dir().join("rogue.pid").display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(host.dir().join("rogue.leases"), b"").unwrap();
+    for (rogue, server) in [("rogue", "off"), ("trusted", "on")] {
+        let n = if server == "on" { "3" } else { "2" };
+        create_jail(
+            &host,
+            rogue,
+            &format!("vnet0|10.23.42.{n}/24"),
+            "none",
+            &[&format!("dhcp_server={server}")],
+        );
+        host.ok(["start", rogue]);
+        // busybox udhcpd without -f puts itself in the background.
+        host.exec_ok(rogue, &["busybox", "udhcpd", &config.display().to_string()]);
+        create_jail(&host, "victim", "vnet0|dhcp", "none", &[]);
+        host.ok(["start", "victim"]);
+        let lease = wait_address(&host, "victim", "-4", |a| a.starts_with("10.23.42."));
+        let from_rogue = lease.starts_with("10.23.42.2");
+        if server == "off" {
+            assert!(!from_rogue, "the rogue server leased {lease}");
+        }
+        host.ok(["stop", "victim"]);
+        host.ok(["destroy", "victim"]);
+        host.ok(["stop", rogue]);
+        // The control needs the trusted server to win at least once over the LAN's: not
+        // asserted (two servers race), only reported.
+        if server == "on" {
+            eprintln!("with dhcp_server=on the victim leased {lease}");
+        }
+    }
+    assert_nothing_left(&host);
+}
