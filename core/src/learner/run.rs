@@ -122,6 +122,13 @@ fn learn(
     learned: &mut Learned,
     packet: &Queued<'_>,
 ) -> Result<(), NlError> {
+    tracing::debug!(
+        port = %config.port,
+        hook = packet.hook,
+        "packet of {} bytes: {:02x?}",
+        packet.payload.len(),
+        &packet.payload[..packet.payload.len().min(64)]
+    );
     let changes = changes(config, learned, packet.payload, Instant::now());
     apply(nft, &changes)
 }

@@ -16,6 +16,7 @@
 #![cfg(target_os = "linux")]
 
 mod learned;
+mod learner;
 
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
