@@ -313,3 +313,32 @@ fn a_rogue_dhcp_server_in_a_secure_jail_leases_nothing() {
     }
     assert_nothing_left(&host);
 }
+
+/// The Linux dry run shows the learner's command line before the port's rules, which name its
+/// queue; the learner is hidden from the help.
+#[test]
+fn the_dry_run_shows_the_learner_and_the_help_hides_it() {
+    require_root!();
+    let host = sandbox();
+    create_jail(&host, "myjail", "vnet0|dhcp", "vnet0|accept_rtadv", &[]);
+    let plan = host.ok(["start", "--dry-run", "--platform", "linux", "myjail"]);
+    let learner = plan
+        .lines()
+        .position(|l| l.starts_with("ioc __learn --port vnet0.1 "))
+        .unwrap_or_else(|| panic!("no learner in the plan:\n{plan}"));
+    let line = plan.lines().nth(learner).unwrap();
+    assert!(
+        line.contains("--table ioc-vnet0.1 --set4 lease4 --set6 slaac6 --dhcp4 --slaac"),
+        "{line}"
+    );
+    let table = plan
+        .lines()
+        .position(|l| l.contains("ioc-vnet0.1"))
+        .unwrap();
+    assert!(
+        learner <= table,
+        "the learner comes before the rules:\n{plan}"
+    );
+    let help = host.ok(["--help"]);
+    assert!(!help.contains("learn"), "{help}");
+}
