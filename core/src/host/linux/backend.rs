@@ -532,21 +532,9 @@ impl Backend for LinuxHost {
                 let committed = self.nfnetlink()?.commit(batch);
                 committed.map(|()| HostReply::Done).map_err(nl_error)
             }
-            HostOp::LearnAddresses {
-                port,
-                mac,
-                dhcp4,
-                slaac,
-                sink,
-            } => super::learn::start(&super::learn::LearnRequest {
-                jail_dir: RunDir::new(&self.run_dir).jail_dir(jail),
-                port,
-                mac: *mac,
-                dhcp4: *dhcp4,
-                slaac: *slaac,
-                sink,
-            })
-            .map(|queue| HostReply::Number(Some(u32::from(queue)).into())),
+            HostOp::LearnAddresses { .. } => {
+                super::learn::perform(RunDir::new(&self.run_dir).jail_dir(jail), op)
+            }
             HostOp::ProtectPort { .. } | HostOp::RegisterUndo { .. } | HostOp::CheckFirewall => {
                 Err(HostError::new(
                     HostErrorKind::Unsupported,

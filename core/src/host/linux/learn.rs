@@ -16,7 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use ioc_sdk::{HostError, HostErrorKind, LearnSink, Mac};
+use ioc_sdk::{HostError, HostErrorKind, HostOp, HostReply, LearnSink, Mac};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
@@ -51,6 +51,30 @@ fn failed(port: &str, message: impl std::fmt::Display) -> HostError {
         HostErrorKind::Other,
         format!("address learner for {port}: {message}"),
     )
+}
+
+/// Carries out [`HostOp::LearnAddresses`] for the jail whose runtime dir is `jail_dir`:
+/// replies with the learner's queue.
+pub fn perform(jail_dir: PathBuf, op: &HostOp) -> Result<HostReply, HostError> {
+    let HostOp::LearnAddresses {
+        port,
+        mac,
+        dhcp4,
+        slaac,
+        sink,
+    } = op
+    else {
+        return Err(failed("?", format!("not a learner request: {}", op.name())));
+    };
+    let request = LearnRequest {
+        jail_dir,
+        port,
+        mac: *mac,
+        dhcp4: *dhcp4,
+        slaac: *slaac,
+        sink,
+    };
+    start(&request).map(|queue| HostReply::Number(Some(u32::from(queue)).into()))
 }
 
 /// Starts a learner and returns the queue it listens on.
