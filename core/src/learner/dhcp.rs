@@ -68,7 +68,8 @@ pub fn parse(udp: &Udp4<'_>, mac: Mac) -> Option<DhcpEvent> {
             let address = Ipv4Addr::from(array::<4>(m, 16)?);
             // An ACK to an INFORM grants nothing: no address, no lease time.
             let seconds = options.lease_time?;
-            if address.is_unspecified() || address.is_broadcast() || address.is_multicast() {
+            let unusable = address.is_unspecified() || address.is_broadcast();
+            if unusable || address.is_multicast() || address.is_loopback() {
                 return None;
             }
             Some(DhcpEvent::Ack {

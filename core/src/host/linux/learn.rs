@@ -11,6 +11,7 @@
 use std::fs;
 use std::io::{self, BufRead, BufReader, Read};
 use std::os::fd::AsRawFd;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
@@ -110,7 +111,10 @@ pub fn start(request: &LearnRequest<'_>) -> Result<u16, HostError> {
         .map_err(|e| io_error("open the learner's log", e))?;
     let exe = std::env::current_exe().map_err(|e| io_error("find ioc's own executable", e))?;
     let argv = learner::command_line(port, request.mac, &sink, request.dhcp4, request.slaac);
+    // Its own process group from the start (the learner then makes itself a session): a
+    // Ctrl-C meant for this ioc command must not reach it.
     let mut child = Command::new(exe)
+        .process_group(0)
         .arg("-v")
         .args(&argv)
         .env_remove("IOC_LOG")
