@@ -11,8 +11,9 @@
 //! Every test needs root (it says so when skipped, and fails under `CI=true`).
 //!
 //! Written without a kernel that has `CONFIG_NFT_QUEUE` at hand: the tests that need it
-//! (lease and SLAAC traffic, expiry, the rogue server) have not run yet; the failed-start and
-//! SIGKILL tests have.
+//! (lease and SLAAC traffic, expiry, the rogue server) have passed only with the backend's
+//! `queue num N` rules swapped, locally, for `log group N` + `accept` (which the learner also
+//! reads); the failed-start, SIGKILL, dry-run and learner-alone tests run everywhere.
 #![cfg(target_os = "linux")]
 
 mod learned;
