@@ -10,6 +10,7 @@
 //! - [`lifecycle`]: starting and stopping jails with journal and rollback.
 //! - [`step`], [`journal`], [`snapshot`]: what a start changes, recorded before it happens.
 //! - [`host`]: the platform hosts that carry the changes out (Linux, FreeBSD, plan).
+//! - [`learner`]: the address learner of Secure VNET ports (`ioc __learn`).
 //! - [`render`]: steps as the command lines a platform would run (dry runs, FreeBSD).
 
 pub mod actions;
@@ -18,6 +19,7 @@ pub mod error;
 pub mod filter;
 pub mod host;
 pub mod journal;
+pub mod learner;
 pub mod lifecycle;
 pub mod plugins;
 pub mod pool;

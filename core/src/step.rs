@@ -136,6 +136,13 @@ pub enum Undo {
     },
     /// An action a plugin registered.
     Plugin(UndoAction),
+    /// Stops the address learner of host-side interface `port` (see
+    /// [`HostOp::LearnAddresses`]). Journaled before the learner starts; the host finds it by
+    /// what it recorded in the jail's runtime dir (pid and start time, so a recycled pid is
+    /// never signalled), and a learner already gone is no error.
+    StopLearner {
+        port: String,
+    },
 }
 
 impl Undo {
@@ -143,9 +150,13 @@ impl Undo {
     ///
     /// Changes inside the jail (addresses, routes, renames, moves) vanish with it, and a pair
     /// is destroyed through its host end, so only these need undoing. Host aliases and firewall
-    /// policies are decided by the lifecycle (they depend on the answer or the backend).
+    /// policies are decided by the lifecycle (they depend on the answer or the backend). A
+    /// learner is a process on the host, stopped whoever asked for it.
     pub fn for_op(op: &HostOp) -> Option<Undo> {
         match op {
+            HostOp::LearnAddresses { port, .. } => Some(Undo::StopLearner {
+                port: port.to_string(),
+            }),
             HostOp::CreatePair { host, .. } => Some(Undo::DestroyLink {
                 side: Side::Host,
                 name: host.to_string(),
@@ -197,7 +208,9 @@ impl Undo {
             Undo::Plugin(UndoAction::ReleaseForwarding { link }) => {
                 Some(Step::Op(HostOp::ReleaseForwarding { link: link.clone() }))
             }
-            Undo::RemovePolicy { .. } | Undo::Plugin(UndoAction::RemoveNat { .. }) => None,
+            Undo::RemovePolicy { .. }
+            | Undo::StopLearner { .. }
+            | Undo::Plugin(UndoAction::RemoveNat { .. }) => None,
         }
     }
 }

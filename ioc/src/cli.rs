@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{
-    create, destroy, exec, get, help, list, plugins, rename, restart, set, start, stop,
+    create, destroy, exec, get, help, learn, list, plugins, rename, restart, set, start, stop,
 };
 
 #[derive(Debug, Parser)]
@@ -69,4 +69,7 @@ pub enum Command {
     Plugins(plugins::PluginsArgs),
     /// Help on a command or a topic (`ioc help properties`)
     Help(help::HelpArgs),
+    /// The address learner of one Secure VNET port (started by ioc itself)
+    #[command(name = "__learn", hide = true)]
+    Learn(learn::LearnArgs),
 }

@@ -18,6 +18,9 @@ fn main() -> ExitCode {
     // clap prints its own usage errors (exit 2) and --help/--version (exit 0).
     let cli = Cli::parse();
     logging::init(cli.global.verbose, cli.global.quiet);
+    if let cli::Command::Learn(args) = &cli.command {
+        return commands::learn::main(args);
+    }
     let context = Context::new(&cli.global);
     let mut out = io::BufWriter::new(io::stdout().lock());
     let result = commands::run(&cli.command, &context, &mut out)

@@ -458,6 +458,7 @@ mod tests {
                 ip4_saddrsel: true,
                 ip6_saddrsel: true,
                 allow_raw_sockets: false,
+                dhcp_server: false,
             }
             .into()
         };

@@ -37,6 +37,8 @@ properties! {
         "Kernel ip6.saddrsel jail param of non-VNET jails: 0 or 1";
     ALLOW_RAW_SOCKETS: Bit = "allow_raw_sockets", Fixed("0"), Jail,
         "Kernel allow.raw_sockets jail param: 0 or 1";
+    DHCP_SERVER: OnOff = "dhcp_server", Fixed("off"), Jail,
+        "The jail is its network's DHCP server: on lets its DHCP server replies out of Secure VNET ports, which drop them otherwise (on or off)";
     RESOLVER: ResolvConf = "resolver", Fixed("/etc/resolv.conf"), Jail,
         "The jail's resolv.conf: /etc/resolv.conf (copy the host's), none (leave alone) or ;-separated lines";
     EXEC_PRESTART: ShellCommand = "exec_prestart", Fixed("none"), Jail,

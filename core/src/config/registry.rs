@@ -286,6 +286,7 @@ mod tests {
             "ip4_saddrsel",
             "ip6_saddrsel",
             "allow_raw_sockets",
+            "dhcp_server",
             "resolver",
             "exec_prestart",
             "exec_created",

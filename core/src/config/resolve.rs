@@ -279,6 +279,11 @@ impl ResolvedJail {
         self.get(ALLOW_RAW_SOCKETS).0
     }
 
+    /// `dhcp_server`: the jail is its network's DHCP server.
+    pub fn dhcp_server(&self) -> bool {
+        self.get(DHCP_SERVER).0
+    }
+
     pub fn resolver(&self) -> ResolvConf {
         self.get(RESOLVER)
     }
@@ -339,6 +344,7 @@ impl ResolvedJail {
             ip4_saddrsel: self.ip4_saddrsel(),
             ip6_saddrsel: self.ip6_saddrsel(),
             allow_raw_sockets: self.allow_raw_sockets(),
+            dhcp_server: self.dhcp_server(),
         }
     }
 

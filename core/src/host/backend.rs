@@ -30,6 +30,13 @@ pub trait Backend {
         Ok(())
     }
 
+    /// Stops the address learner [`HostOp::LearnAddresses`] started for host-side interface
+    /// `port` of the jail, if it still runs (undo of that op, on stop, rollback and crash
+    /// recovery). Hosts without learner processes have nothing to stop.
+    fn stop_learner(&mut self, _params: &JailParams, _port: &str) -> Result<(), HostError> {
+        Ok(())
+    }
+
     /// Does the host interface already hold this address? Decides whether a shared-IP alias is
     /// ioc's to remove later.
     fn host_has_address(&mut self, iface: &str, address: &Cidr) -> Result<bool, HostError>;

@@ -36,9 +36,6 @@ impl PlanHost {
     }
 }
 
-/// The learner log group a plan shows (a real start picks a free one).
-pub const PLANNED_LEARNER_GROUP: u32 = 1;
-
 /// The MTU assumed for a bridge nothing can be asked about.
 pub const ASSUMED_MTU: u32 = 1500;
 
@@ -71,8 +68,10 @@ impl Backend for PlanHost {
             // port's table created, with no leftover of a crashed start to delete first).
             HostOp::NftTableExists { .. } | HostOp::NftChainExists { .. } => HostReply::Flag(false),
             HostOp::AddHostAlias { .. } => HostReply::Flag(true),
-            // The log group a learner would listen on; a plan starts none.
-            HostOp::LearnAddresses { .. } => HostReply::Number(Some(PLANNED_LEARNER_GROUP).into()),
+            // The queue a Linux learner starts from; FreeBSD's learns without one.
+            HostOp::LearnAddresses { port, .. } if self.platform == Platform::Linux => {
+                HostReply::Number(Some(u32::from(crate::learner::first_queue(port))).into())
+            }
             HostOp::RunCommand { .. } => HostReply::Output(CommandOutput {
                 status: 0,
                 stdout: "".into(),

@@ -86,6 +86,10 @@ pub(super) struct DiskNetwork {
     pub ip4_saddrsel: bool,
     pub ip6_saddrsel: bool,
     pub allow_raw_sockets: bool,
+    /// Journals written before `dhcp_server` existed read as off; off is not written, so
+    /// those journals read and write the same.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dhcp_server: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -421,6 +425,8 @@ pub(super) enum DiskUndo {
     },
     #[serde(rename = "plugin")]
     Plugin(DiskUndoAction),
+    #[serde(rename = "stop_learner")]
+    StopLearner { port: String },
 }
 
 /// `ioc_sdk::NftFamily`, named as nft writes it.

@@ -250,3 +250,31 @@ fn plugin_undo_actions_survive_the_round_trip() {
     let parsed = format::parse(std::str::from_utf8(&line).unwrap(), Path::new("j")).unwrap();
     assert_eq!(parsed.records, vec![record]);
 }
+
+#[test]
+fn a_learner_and_its_undo_survive_the_round_trip() {
+    let op = HostOp::LearnAddresses {
+        port: "vnet0.5".into(),
+        mac: ioc_sdk::Mac([2, 0, 0, 0, 0, 5]),
+        dhcp4: true,
+        slaac: false,
+        sink: ioc_sdk::LearnSink::NftSets {
+            family: ioc_sdk::NftFamily::Netdev,
+            table: "ioc-vnet0.5".into(),
+            set4: "lease4".into(),
+            set6: "slaac6".into(),
+        },
+    };
+    let record = Record::Step {
+        undo: Undo::for_op(&op),
+        step: Step::Op(op),
+    };
+    let line = format::record_line(&record);
+    let text = std::str::from_utf8(&line).unwrap();
+    assert!(
+        text.contains("\"stop_learner\":{\"port\":\"vnet0.5\"}"),
+        "{text}"
+    );
+    let parsed = format::parse(text, Path::new("j")).unwrap();
+    assert_eq!(parsed.records, vec![record]);
+}

@@ -221,6 +221,8 @@ pub enum UndoError {
     },
     #[error("remove jail: {0}")]
     RemoveJail(HostError),
+    #[error("stop the address learner of {port}: {source}")]
+    StopLearner { port: String, source: HostError },
 }
 
 /// Displays errors joined by "; ".

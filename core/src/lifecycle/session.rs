@@ -159,7 +159,10 @@ pub fn perform(
             }
         }
         _ => {
-            let undo = if origin == Origin::Mode {
+            // A firewall backend's own pieces are its `remove`'s to take back, but a learner it
+            // asked for is a process: always stopped by its own undo.
+            let learner = matches!(op, HostOp::LearnAddresses { .. });
+            let undo = if origin == Origin::Mode || learner {
                 Undo::for_op(op)
             } else {
                 None
@@ -252,6 +255,7 @@ pub fn unwind(
     for (index, undo) in pending.iter().rev() {
         let result = match undo {
             Undo::RemoveJail(_) => continue,
+            Undo::StopLearner { port } => backend.stop_learner(&s.params, port),
             Undo::RemovePolicy {
                 backend: name,
                 policy,
@@ -316,5 +320,9 @@ fn undo_error(undo: &Undo, source: HostError) -> UndoError {
             source,
         },
         Undo::RemoveJail(_) => UndoError::RemoveJail(source),
+        Undo::StopLearner { port } => UndoError::StopLearner {
+            port: port.clone(),
+            source,
+        },
     }
 }

@@ -6,7 +6,7 @@
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use ioc_sdk::{Cidr, HostOp, Mac, Side};
+use ioc_sdk::{Cidr, HostOp, LearnSink, Mac, Side};
 
 use super::{Command, RenderContext};
 use crate::step::{JailParams, Step, LINUX_JAIL_NET_SYSCTLS};
@@ -87,11 +87,18 @@ pub fn render(ctx: &mut RenderContext, params: &JailParams, step: &Step) -> Vec<
             | HostOp::ReadSysctl { .. }
             | HostOp::NftCheck { .. }
             | HostOp::NftTableExists { .. }
-            | HostOp::NftChainExists { .. }
-            // TODO(issue 11): the learner's command line.
-            | HostOp::LearnAddresses { .. } => {
+            | HostOp::NftChainExists { .. } => {
                 vec![]
             }
+            HostOp::LearnAddresses {
+                port,
+                mac,
+                dhcp4,
+                slaac,
+                sink,
+            } => learner(port, *mac, *dhcp4, *slaac, sink)
+                .into_iter()
+                .collect(),
             HostOp::EnableForwarding { link } => vec![Command::new([
                 "sysctl".to_string(),
                 "-qw".to_string(),
@@ -287,4 +294,27 @@ fn create_jail(run_dir: &Path, p: &JailParams) -> Command {
     }
     argv.extend(["/bin/sh".into(), "-c".into(), script]);
     Command { argv, stdin: None }
+}
+
+/// The learner's command line (it runs in the background until its port is gone; the host
+/// waits for its `ready QUEUE` line). Linux learns into nftables sets only.
+fn learner(port: &str, mac: Mac, dhcp4: bool, slaac: bool, sink: &LearnSink) -> Option<Command> {
+    let LearnSink::NftSets {
+        family,
+        table,
+        set4,
+        set6,
+    } = sink
+    else {
+        return None;
+    };
+    let sink = crate::learner::Sink {
+        family: *family,
+        table: table.to_string(),
+        set4: set4.to_string(),
+        set6: set6.to_string(),
+    };
+    let mut argv = vec!["ioc".to_string()];
+    argv.extend(crate::learner::command_line(port, mac, &sink, dhcp4, slaac));
+    Some(Command::new(argv))
 }

@@ -58,6 +58,7 @@ pub fn myjail(platform: Platform, firewall: &str) -> Jail {
         ip4_saddrsel: true,
         ip6_saddrsel: true,
         allow_raw_sockets: false,
+        dhcp_server: false,
     };
     Jail::new("myjail", 5, platform, spec.into(), firewall, [])
 }

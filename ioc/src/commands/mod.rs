@@ -6,6 +6,7 @@ pub mod destroy;
 pub mod exec;
 pub mod get;
 pub mod help;
+pub mod learn;
 pub mod list;
 pub mod plan;
 pub mod plugins;
@@ -92,5 +93,7 @@ pub fn run(command: &Command, context: &Context, out: &mut dyn Write) -> Command
         Command::Restart(args) => restart::run(args, context, out),
         Command::Exec(args) => exec::run(args, context),
         Command::Plugins(args) => plugins::run(args, context, out),
+        // Handled by `main` before anything else: it needs no store.
+        Command::Learn(_) => Ok(()),
     }
 }

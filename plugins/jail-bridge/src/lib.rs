@@ -149,6 +149,7 @@ pub mod fixtures {
             ip4_saddrsel: true,
             ip6_saddrsel: true,
             allow_raw_sockets: false,
+            dhcp_server: false,
         };
         let jail = Jail::new("myjail", 5, Platform::FreeBsd, spec.into(), firewall, []);
         (JailBridge::new(&jail, &policy), policy)

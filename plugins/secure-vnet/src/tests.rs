@@ -1,7 +1,7 @@
 //! The `secure-vnet` mode through its `NetworkMode` hooks, with the sdk's recording host.
 
 use ioc_sdk::testing::{JailBuilder, RecordingHost};
-use ioc_sdk::{HostOp, NetworkMode};
+use ioc_sdk::{HostOp, NetworkMode, PortLearning};
 
 use super::SecureVnet;
 
@@ -66,6 +66,53 @@ fn validate_accepts_static_addresses_and_changes_nothing() {
         .validate(&jail().build(), &mut host.host())
         .unwrap();
     assert!(host.changes().is_empty());
+}
+
+#[test]
+fn learned_addresses_become_the_ports_learning_and_the_jail_still_runs_its_clients() {
+    let jail = jail()
+        .ip4_addr("vnet0|dhcp")
+        .ip6_addr("vnet0|accept_rtadv")
+        .build();
+    let mut check = RecordingHost::validating().with_bridge("bridge0");
+    SecureVnet.validate(&jail, &mut check.host()).unwrap();
+    let mut host = RecordingHost::new().with_link(ioc_sdk::Side::Host, "bridge0", 1500);
+    SecureVnet.setup(&jail, &mut host.host()).unwrap();
+    let ports = host.ops_named("protect-port");
+    let [HostOp::ProtectPort { policy }] = ports.as_slice() else {
+        panic!("expected one protect-port, got {ports:?}");
+    };
+    assert_eq!(
+        policy.learning(),
+        PortLearning {
+            dhcp4: true,
+            slaac: true,
+            dhcp_server: false
+        }
+    );
+    assert_eq!(policy.ipv4().count() + policy.ipv6().count(), 0);
+    // Exactly as plain VNET: the jail's own DHCP client and RA handling.
+    assert_eq!(host.ops_named("start-dhcp").len(), 1);
+    assert_eq!(host.ops_named("accept-rtadv").len(), 1);
+}
+
+#[test]
+fn dhcp_server_reaches_the_ports_learning() {
+    let jail = jail().dhcp_server(true).build();
+    let mut host = RecordingHost::new().with_link(ioc_sdk::Side::Host, "bridge0", 1500);
+    SecureVnet.setup(&jail, &mut host.host()).unwrap();
+    let ports = host.ops_named("protect-port");
+    let [HostOp::ProtectPort { policy }] = ports.as_slice() else {
+        panic!("expected one protect-port, got {ports:?}");
+    };
+    assert_eq!(
+        policy.learning(),
+        PortLearning {
+            dhcp4: false,
+            slaac: false,
+            dhcp_server: true
+        }
+    );
 }
 
 #[test]

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use ioc_sdk::names::link_name;
 use ioc_sdk::{
-    AddressKind, Error, Host, Jail, Nic, PairSpec, PortLearning, PortPolicy, Result, Side,
+    AddressKind, Error, Host, Jail, Network, Nic, PairSpec, PortLearning, PortPolicy, Result, Side,
 };
 
 /// How a jail's port reaches its bridge.
@@ -108,22 +108,6 @@ pub fn validate(jail: &Jail, host: &mut Host<'_>, attach: Attach) -> Result<()> 
     Ok(())
 }
 
-/// What the host must learn for a Secure VNET NIC: DHCP when it has a `dhcp` entry, SLAAC
-/// when it has `accept_rtadv`. No jail is a DHCP server yet.
-fn learning(jail: &Jail, nic: &Nic) -> PortLearning {
-    let kinds: Vec<AddressKind> = jail
-        .network()
-        .addresses()
-        .filter(|a| a.nic() == nic.name())
-        .map(|a| a.kind())
-        .collect();
-    PortLearning {
-        dhcp4: kinds.contains(&AddressKind::Dhcp),
-        slaac: kinds.contains(&AddressKind::AcceptRtadv),
-        dhcp_server: false,
-    }
-}
-
 /// Builds the jail's network: pairs, bridge or firewall, addresses in written order, loopback,
 /// default routes, then DHCP and router advertisements.
 pub fn setup(jail: &Jail, host: &mut Host<'_>, attach: Attach) -> Result<()> {
@@ -156,7 +140,7 @@ pub fn setup(jail: &Jail, host: &mut Host<'_>, attach: Attach) -> Result<()> {
                     net.static_addresses(nic.name()).map(|c| c.ip()),
                     Some(mtu),
                 )
-                .with_learning(learning(jail, nic)),
+                .with_learning(learning(net, nic.name())),
             )?,
         }
         host.move_to_jail(&peer)?;
@@ -184,6 +168,23 @@ pub fn setup(jail: &Jail, host: &mut Host<'_>, attach: Attach) -> Result<()> {
     }
     ioc_sdk::tracing::debug!(jail = jail.name(), jid = jail.jid(), "network ready");
     Ok(())
+}
+
+/// What the host learns for a Secure VNET port: a DHCP lease when the NIC takes its IPv4
+/// address by DHCP, SLAAC addresses when it accepts router advertisements. The jail itself
+/// runs its DHCP client and takes RAs exactly as on plain VNET; the host only watches the
+/// servers' replies to let the learned addresses through.
+pub fn learning(net: &Network, nic: &str) -> PortLearning {
+    let kinds: Vec<AddressKind> = net
+        .addresses()
+        .filter(|a| a.nic() == nic)
+        .map(|a| a.kind())
+        .collect();
+    PortLearning {
+        dhcp4: kinds.contains(&AddressKind::Dhcp),
+        slaac: kinds.contains(&AddressKind::AcceptRtadv),
+        dhcp_server: net.dhcp_server(),
+    }
 }
 
 #[cfg(test)]

@@ -226,3 +226,32 @@ fn setup_refuses_a_bridge_that_vanished_since_validation() {
     assert_eq!(err.to_string(), "VNET bridge bridge0 does not exist");
     assert!(host.changes().is_empty());
 }
+
+#[test]
+fn a_port_learns_what_its_nic_takes_at_run_time_and_the_jails_dhcp_server_role() {
+    let jail = ioc_sdk::testing::JailBuilder::new("jail-a")
+        .vnet(true)
+        .interfaces("vnet0::bridge0,vnet1::bridge0")
+        .ip4_addr("vnet0|dhcp,vnet1|10.0.0.2/24")
+        .ip6_addr("vnet1|accept_rtadv")
+        .dhcp_server(true)
+        .build();
+    let net = jail.network();
+    let learn = |nic| crate::learning(net, nic);
+    assert_eq!(
+        (
+            learn("vnet0").dhcp4,
+            learn("vnet0").slaac,
+            learn("vnet0").dhcp_server
+        ),
+        (true, false, true)
+    );
+    assert_eq!(
+        (
+            learn("vnet1").dhcp4,
+            learn("vnet1").slaac,
+            learn("vnet1").dhcp_server
+        ),
+        (false, true, true)
+    );
+}

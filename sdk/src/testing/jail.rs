@@ -70,6 +70,7 @@ impl JailBuilder {
                 ip4_saddrsel: true,
                 ip6_saddrsel: true,
                 allow_raw_sockets: false,
+                dhcp_server: false,
             },
             properties: Vec::new(),
             nat: None,
@@ -204,6 +205,12 @@ impl JailBuilder {
     /// The kernel param `allow.raw_sockets`.
     pub fn allow_raw_sockets(mut self, on: bool) -> JailBuilder {
         self.spec.allow_raw_sockets = on;
+        self
+    }
+
+    /// `dhcp_server`: the jail is its network's DHCP server.
+    pub fn dhcp_server(mut self, on: bool) -> JailBuilder {
+        self.spec.dhcp_server = on;
         self
     }
 

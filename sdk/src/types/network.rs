@@ -125,6 +125,9 @@ pub struct Network {
     /// Set for a NAT jail (`nat=on`); absent in journals written before NAT existed.
     #[serde(default)]
     nat: ROption<Nat>,
+    /// `dhcp_server`: the jail is its network's DHCP server.
+    #[serde(default)]
+    dhcp_server: bool,
 }
 
 /// Everything needed to build a [`Network`]; a plain struct so core can fill it by name.
@@ -152,6 +155,8 @@ pub struct NetworkSpec {
     pub ip6_saddrsel: bool,
     /// The kernel param `allow.raw_sockets`.
     pub allow_raw_sockets: bool,
+    /// `dhcp_server`: the jail is its network's DHCP server.
+    pub dhcp_server: bool,
 }
 
 impl From<NetworkSpec> for Network {
@@ -169,6 +174,7 @@ impl From<NetworkSpec> for Network {
             ip6_saddrsel: s.ip6_saddrsel,
             allow_raw_sockets: s.allow_raw_sockets,
             nat: ROption::RNone,
+            dhcp_server: s.dhcp_server,
         }
     }
 }
@@ -241,5 +247,10 @@ impl Network {
     pub fn with_nat(mut self, nat: Nat) -> Network {
         self.nat = ROption::RSome(nat);
         self
+    }
+    /// `dhcp_server`: the jail is its network's DHCP server, so its Secure VNET ports let its
+    /// DHCP server replies out ([`PortLearning::dhcp_server`](crate::PortLearning)).
+    pub fn dhcp_server(&self) -> bool {
+        self.dhcp_server
     }
 }

@@ -533,11 +533,9 @@ impl Backend for LinuxHost {
                 let committed = self.nfnetlink()?.commit(batch);
                 committed.map(|()| HostReply::Done).map_err(nl_error)
             }
-            // TODO(issue 11): the address learner.
-            HostOp::LearnAddresses { .. } => Err(HostError::new(
-                HostErrorKind::Unsupported,
-                "learning addresses is not implemented yet",
-            )),
+            HostOp::LearnAddresses { .. } => {
+                super::learn::perform(RunDir::new(&self.run_dir).jail_dir(jail), op)
+            }
             HostOp::EnableForwarding { link } => {
                 let key = forwarding::linux_key(link);
                 forwarding::hold(&self.run_dir, jail, &key, &mut forwarding::ProcSys)
@@ -558,6 +556,10 @@ impl Backend for LinuxHost {
                 format!("{} is handled by the lifecycle, not the host", op.name()),
             )),
         }
+    }
+
+    fn stop_learner(&mut self, params: &JailParams, port: &str) -> Result<(), HostError> {
+        super::learn::stop(&RunDir::new(&self.run_dir).jail_dir(&params.name), port)
     }
 
     fn host_has_address(&mut self, iface: &str, address: &Cidr) -> Result<bool, HostError> {

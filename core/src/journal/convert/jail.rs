@@ -93,6 +93,7 @@ impl From<&Network> for DiskNetwork {
             ip4_saddrsel: n.ip4_saddrsel(),
             ip6_saddrsel: n.ip6_saddrsel(),
             allow_raw_sockets: n.allow_raw_sockets(),
+            dhcp_server: n.dhcp_server(),
         }
     }
 }
@@ -111,6 +112,7 @@ impl From<DiskNetwork> for Network {
             ip4_saddrsel: n.ip4_saddrsel,
             ip6_saddrsel: n.ip6_saddrsel,
             allow_raw_sockets: n.allow_raw_sockets,
+            dhcp_server: n.dhcp_server,
         }
         .into()
     }

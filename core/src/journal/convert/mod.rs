@@ -92,6 +92,7 @@ impl From<&Undo> for DiskUndo {
                 policy: policy.into(),
             },
             Undo::Plugin(a) => DiskUndo::Plugin(a.into()),
+            Undo::StopLearner { port } => DiskUndo::StopLearner { port: port.clone() },
         }
     }
 }
@@ -113,6 +114,7 @@ impl From<DiskUndo> for Undo {
                 policy: policy.into(),
             },
             DiskUndo::Plugin(a) => Undo::Plugin(a.into()),
+            DiskUndo::StopLearner { port } => Undo::StopLearner { port },
         }
     }
 }

@@ -11,6 +11,8 @@
 //! - `nft_batch.rs` (attributes in `nft_attr.rs`, rule checks in `nft_check.rs`),
 //!   `nft_commit.rs`: committing an
 //!   `ioc_sdk::nft` batch as one nfnetlink transaction ([`Nfnetlink::commit`]).
+//! - `nft_elements.rs`: adding and removing set elements (with timeouts) in one nfnetlink
+//!   batch, over the same socket.
 //!
 //! Starting jails is the hot path, so each request is one `send` and, normally, one `recv`: no
 //! dump to look something up afterwards, no child process, no async runtime. Gets ask for no ACK
@@ -27,6 +29,7 @@ mod nft_attr;
 mod nft_batch;
 mod nft_check;
 mod nft_commit;
+mod nft_elements;
 mod nftables;
 mod parse;
 mod route;
@@ -42,6 +45,7 @@ pub use crate::host::dad::Dad;
 pub use address::AddressInfo;
 pub use error::NlError;
 pub use link::LinkInfo;
+pub use nft_elements::{ElementChange, SetElements};
 pub use nftables::Nfnetlink;
 pub use route::RouteInfo;
 pub use socket::NlSocket;

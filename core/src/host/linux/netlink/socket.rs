@@ -142,6 +142,51 @@ impl NlSocket {
         on_reply: &mut OnReply<'_>,
     ) -> Result<bool, NlError> {
         let (first, last) = self.send(requests)?;
+        self.replies(first, last, until, false, context, on_reply)
+    }
+
+    /// Sends `messages` as one nfnetlink batch, framed by `begin` and `end`, each message with
+    /// `NLM_F_ACK`, and waits for the answer to the last message: the kernel applies all of them
+    /// or none. The frame itself is not answered (kernels before 6.10 ignore its ACK flag),
+    /// except with the error that refuses the whole batch (no permission, say).
+    pub(super) fn batch<M: NetlinkSerializable>(
+        &mut self,
+        begin: M,
+        messages: impl IntoIterator<Item = M>,
+        end: M,
+        context: &dyn Fn() -> String,
+    ) -> Result<(), NlError> {
+        let requests = std::iter::once((begin, 0))
+            .chain(messages.into_iter().map(|m| (m, NLM_F_ACK)))
+            .chain(std::iter::once((end, 0)));
+        let (first, last) = self.send(requests)?;
+        let last_message = last.wrapping_sub(1);
+        if last_message == first {
+            return Ok(());
+        }
+        self.replies(
+            first,
+            last_message,
+            Until::Ack,
+            true,
+            context,
+            &mut |_, _| Ok(()),
+        )
+        .map(drop)
+    }
+
+    /// Reads the replies to requests `first..=last` until the end of `last` (see
+    /// [`NlSocket::exchange`]). With `batch`, an error for `first` (the batch's opening frame)
+    /// ends them too: the kernel then answers nothing else.
+    fn replies(
+        &mut self,
+        first: u32,
+        last: u32,
+        until: Until,
+        batch: bool,
+        context: &dyn Fn() -> String,
+        on_reply: &mut OnReply<'_>,
+    ) -> Result<bool, NlError> {
         let mut first_error = None;
         let mut interrupted = false;
         loop {
@@ -168,7 +213,7 @@ impl NlSocket {
                             first_error
                                 .get_or_insert(kernel_error(code, payload, kind, flags, context));
                         }
-                        seq == last
+                        seq == last || (batch && code != 0 && seq == first)
                     }
                     NLMSG_OVERRUN => {
                         return Err(NlError::protocol(context, "kernel reports overrun"))
