@@ -260,6 +260,7 @@ fn learning_jail(firewall: &str, dhcp4: bool) -> (ioc_sdk::Jail, ioc_sdk::PortPo
         ip4_saddrsel: true,
         ip6_saddrsel: true,
         allow_raw_sockets: false,
+        dhcp_server: false,
     };
     let jail = ioc_sdk::Jail::new("myjail", 5, Platform::FreeBsd, spec.into(), firewall, []);
     let policy = myjail_policy("vnet0:5", &[]).with_learning(PortLearning {
