@@ -117,7 +117,6 @@ fn check_forwards(
 /// Warns about each forward of a jail being started whose host port a host process already
 /// has bound: the forward takes the traffic from outside, the process keeps the host's own.
 fn warn_bound_ports(all: &[ResolvedJail], names: &[String]) {
-    let mut bound: [Option<Vec<u16>>; 2] = [None, None];
     for jail in all
         .iter()
         .filter(|j| names.iter().any(|n| n == j.name().as_str()))
@@ -125,11 +124,8 @@ fn warn_bound_ports(all: &[ResolvedJail], names: &[String]) {
         let Some(nat) = jail.nat() else { continue };
         for f in &nat.forwards {
             let udp = f.proto == Proto::Udp;
-            let ports =
-                bound[usize::from(udp)].get_or_insert_with(|| super::uplink::bound_ports(udp));
-            if let Some(port) = ports
-                .iter()
-                .find(|p| (f.host.first..=f.host.last).contains(p))
+            if let Some(port) =
+                (f.host.first..=f.host.last).find(|p| super::uplink::port_bound(udp, *p))
             {
                 tracing::warn!(
                     jail = jail.name().as_str(),
