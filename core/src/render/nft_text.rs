@@ -69,6 +69,9 @@ fn render(command: &NftCommand, keys: &Keys) -> String {
         NftCommand::AddTable { family, name } => {
             let _ = writeln!(s, "add table {family} {}", id(name));
         }
+        NftCommand::CreateTable { family, name } => {
+            let _ = writeln!(s, "create table {family} {}", id(name));
+        }
         NftCommand::DeleteTable { family, name } => {
             let _ = writeln!(s, "add table {family} {}", id(name));
             let _ = writeln!(s, "delete table {family} {}", id(name));

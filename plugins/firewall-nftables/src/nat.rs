@@ -69,13 +69,18 @@ fn dnat_rules(jail_addr: Ipv4Addr, forward: &PortForward) -> Vec<NftRule> {
         .collect()
 }
 
-/// The batch that (re)creates the jail's table from scratch, atomically.
-pub fn install_batch(request: &NatRequest, uplink: &str) -> Result<NftBatch> {
+/// The batch that creates the jail's table, atomically: a new table (the batch fails if it
+/// exists), or with `replace` one that replaces whatever table of that name there is.
+pub fn install_batch(request: &NatRequest, uplink: &str, replace: bool) -> Result<NftBatch> {
     let nat = &request.nat;
     let name = table(&request.jail);
     let ip = NftFamily::Ip;
     let mut b = NftBatch::new();
-    b.delete_table(ip, &name).add_table(ip, &name);
+    if replace {
+        b.delete_table(ip, &name).add_table(ip, &name);
+    } else {
+        b.create_table(ip, &name);
+    }
     for (chain, hook) in [
         ("prerouting", NftHook::nat(NftHookKind::Prerouting, DSTNAT)),
         ("output", NftHook::nat(NftHookKind::Output, DSTNAT)),
@@ -128,11 +133,24 @@ pub fn remove_batch(jail: &str) -> NftBatch {
 }
 
 /// Installs the jail's NAT; see the module documentation.
+///
+/// The table is normally absent (a stop, a failed start and crash recovery delete it), so the
+/// first batch creates it; only if that fails (a table left by something else) does a second
+/// batch replace it, and its error is the one reported. Deleting unconditionally would cost
+/// every start an RCU grace period (see [`NftCommand::CreateTable`]).
+///
+/// [`NftCommand::CreateTable`]: ioc_sdk::nft::NftCommand::CreateTable
 pub fn install(_jail: &Jail, request: &NatRequest, host: &mut Host<'_>) -> Result<()> {
     let uplink = request.nat.uplink().ok_or_else(|| {
         Error::new("property 'nat_interface': no uplink known; expected an interface name")
     })?;
-    host.nft_commit(&install_batch(request, uplink)?)
+    if host
+        .nft_commit(&install_batch(request, uplink, false)?)
+        .is_ok()
+    {
+        return Ok(());
+    }
+    host.nft_commit(&install_batch(request, uplink, true)?)
         .map_err(|e| {
             Error::new(format!(
                 "install the NAT table of jail {}: {e}",
@@ -157,7 +175,7 @@ mod tests {
     use ioc_sdk::{Nat, Protocol};
 
     fn render(request: &NatRequest, uplink: &str) -> String {
-        ioc_core::render::nft_text::batch(&install_batch(request, uplink).unwrap())
+        ioc_core::render::nft_text::batch(&install_batch(request, uplink, true).unwrap())
     }
 
     fn request(forwards: Vec<PortForward>) -> NatRequest {

@@ -209,7 +209,8 @@ fn the_nat_table_commits_and_its_plan_text_replays_to_the_same_table() {
             "nftables",
         ),
     };
-    let batch = nat::install_batch(&request, "up0").unwrap();
+    let batch = nat::install_batch(&request, "up0", false).unwrap();
+    let replace = nat::install_batch(&request, "up0", true).unwrap();
     let remove = nat::remove_batch("web");
     let list = || nft(&["list", "table", "ip", "ioc-nat-web"], None);
     let committed = in_private_netns(|| {
@@ -226,18 +227,29 @@ fn the_nat_table_commits_and_its_plan_text_replays_to_the_same_table() {
         };
         commit(&mut host, &batch);
         let listed = list();
-        commit(&mut host, &batch);
+        // A second plain install finds the table and fails whole; a replacing one succeeds.
+        let again = host.perform(
+            &params,
+            &HostOp::NftCommit {
+                batch: batch.clone(),
+            },
+        );
+        assert!(again.is_err(), "{again:?}");
+        assert_eq!(list(), listed);
+        commit(&mut host, &replace);
         assert_eq!(list(), listed);
         commit(&mut host, &remove);
         commit(&mut host, &remove);
         assert_eq!(nft(&["list", "tables"], None), "");
         listed
     });
-    let replayed = in_private_netns(|| {
-        nft(&["-f", "-"], Some(&nft_text::batch(&batch)));
-        list()
-    });
-    assert_eq!(committed, replayed);
+    for batch in [&batch, &replace] {
+        let replayed = in_private_netns(|| {
+            nft(&["-f", "-"], Some(&nft_text::batch(batch)));
+            list()
+        });
+        assert_eq!(committed, replayed);
+    }
     for line in [
         "type nat hook prerouting priority dstnat; policy accept;",
         "type nat hook output priority -100; policy accept;",

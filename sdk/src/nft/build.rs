@@ -336,6 +336,14 @@ impl NftBatch {
         })
     }
 
+    /// Creates a table that must not exist yet (else the batch fails).
+    pub fn create_table(&mut self, family: NftFamily, name: &str) -> &mut NftBatch {
+        self.push(NftCommand::CreateTable {
+            family,
+            name: name.into(),
+        })
+    }
+
     /// Deletes a table; absent is fine.
     pub fn delete_table(&mut self, family: NftFamily, name: &str) -> &mut NftBatch {
         self.push(NftCommand::DeleteTable {

@@ -55,6 +55,16 @@ pub enum NftCommand {
         /// The table's name.
         name: RString,
     },
+    /// Create a table that does not exist yet: the whole batch fails when it does (`create
+    /// table`). Cheaper than [`NftCommand::DeleteTable`] then [`NftCommand::AddTable`] for a
+    /// table that is usually absent: a delete makes the kernel free the old objects after an
+    /// RCU grace period, which the closing netlink socket waits for (10-20 ms).
+    CreateTable {
+        /// The table's family.
+        family: NftFamily,
+        /// The table's name.
+        name: RString,
+    },
     /// Delete a table with everything in it; an absent table is not an error.
     DeleteTable {
         /// The table's family.

@@ -106,6 +106,10 @@ impl From<&NftCommand> for DiskNftCommand {
                 family: (*family).into(),
                 name: s(name),
             },
+            NftCommand::CreateTable { family, name } => DiskNftCommand::CreateTable {
+                family: (*family).into(),
+                name: s(name),
+            },
             NftCommand::DeleteTable { family, name } => DiskNftCommand::DeleteTable {
                 family: (*family).into(),
                 name: s(name),
@@ -189,6 +193,10 @@ impl From<DiskNftCommand> for NftCommand {
     fn from(c: DiskNftCommand) -> NftCommand {
         match c {
             DiskNftCommand::AddTable { family, name } => NftCommand::AddTable {
+                family: family.into(),
+                name: name.into(),
+            },
+            DiskNftCommand::CreateTable { family, name } => NftCommand::CreateTable {
                 family: family.into(),
                 name: name.into(),
             },
@@ -470,6 +478,7 @@ mod tests {
         batch
             .add_table(fam, "t")
             .delete_table(fam, "old")
+            .create_table(fam, "new")
             .add_chain(
                 fam,
                 "t",

@@ -16,6 +16,8 @@ pub(in crate::journal) struct DiskNftBatch {
 pub(in crate::journal) enum DiskNftCommand {
     #[serde(rename = "add_table")]
     AddTable { family: DiskNftFamily, name: String },
+    #[serde(rename = "create_table")]
+    CreateTable { family: DiskNftFamily, name: String },
     #[serde(rename = "delete_table")]
     DeleteTable { family: DiskNftFamily, name: String },
     #[serde(rename = "add_chain")]

@@ -23,7 +23,7 @@ use libc::{
     NFT_REG_VERDICT, NFT_RETURN, NFT_SET_EVAL, NFT_SET_INTERVAL, NFT_SET_TIMEOUT, NF_ACCEPT,
     NF_DROP,
 };
-use netlink_packet_core::{NetlinkSerializable, NLM_F_APPEND, NLM_F_CREATE};
+use netlink_packet_core::{NetlinkSerializable, NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL};
 
 use super::nft_attr::{nfta, Attrs};
 use super::nft_check::check_rule;
@@ -121,6 +121,13 @@ impl Encoder {
             NftCommand::AddTable { family, name } => {
                 self.table(index, NFT_MSG_NEWTABLE, NLM_F_CREATE, *family, name)
             }
+            NftCommand::CreateTable { family, name } => self.table(
+                index,
+                NFT_MSG_NEWTABLE,
+                NLM_F_CREATE | NLM_F_EXCL,
+                *family,
+                name,
+            ),
             NftCommand::DeleteTable { family, name } => {
                 // Adding first makes the delete idempotent on every kernel (DESTROYTABLE
                 // needs 6.3): an absent table is created and deleted in the same transaction.
