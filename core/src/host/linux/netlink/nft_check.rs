@@ -111,4 +111,26 @@ mod tests {
             "expression 2 (key of set allowed6) has 4 bytes for a load of 16"
         );
     }
+
+    #[test]
+    fn nat_statements_need_an_address_and_ordered_ports() {
+        use ioc_sdk::nft::NftNatKind;
+        let nat = |addr: Vec<u8>, first, last| {
+            NftRule::new().expr(NftExpr::Nat {
+                kind: NftNatKind::Dnat,
+                addr: addr.into(),
+                ports: Some(NftPortRange { first, last }).into(),
+            })
+        };
+        assert!(check(NftRule::new().to_local_address().masquerade()).is_ok());
+        assert!(check(nat(vec![10, 0, 0, 2], 80, 80)).is_ok());
+        assert_eq!(
+            check(nat(vec![10, 0, 0], 80, 80)).unwrap_err(),
+            "expression 1 (nat) has an address of 3 bytes (4 or 16)"
+        );
+        assert_eq!(
+            check(nat(vec![10, 0, 0, 2], 90, 80)).unwrap_err(),
+            "expression 1 has the port range 90-80 (first above last)"
+        );
+    }
 }
