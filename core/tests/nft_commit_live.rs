@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 use ioc_core::host::linux::netlink::Nfnetlink;
 use ioc_core::render::nft_text;
 use ioc_sdk::nft::{
-    NftBatch, NftCmpOp, NftCommand, NftElement, NftExpr, NftField, NftHook, NftHookKind,
-    NftKeyType, NftMetaKey, NftPolicy, NftRule, NftSetFlags, NftVerdict,
+    NftBatch, NftChainType, NftCmpOp, NftCommand, NftElement, NftExpr, NftField, NftHook,
+    NftHookKind, NftKeyType, NftMetaKey, NftPolicy, NftRule, NftSetFlags, NftVerdict,
 };
 use ioc_sdk::NftFamily::Netdev;
 use ioc_sdk::{Mac, NftFamily};
@@ -108,6 +108,7 @@ fn hook(kind: NftHookKind, device: &str) -> Option<NftHook> {
         device: Some(device.into()).into(),
         priority: 0,
         policy: NftPolicy::Drop,
+        chain_type: NftChainType::Filter,
     })
 }
 

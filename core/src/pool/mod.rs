@@ -10,6 +10,7 @@
 //! read-modify-write: two starts at the same moment see each other's blocks. The file is written
 //! atomically, so a SIGKILL leaves either no block or a whole one (which the jail then keeps).
 
+mod index;
 mod nat;
 mod uplink;
 

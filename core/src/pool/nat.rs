@@ -6,9 +6,10 @@ use std::net::Ipv4Addr;
 
 use ioc_sdk::{Nat, Network, PortForward, Protocol};
 
+use super::index::NatSummary;
 use super::{allocate, Range, Request};
 use crate::config::nat::jail_end;
-use crate::config::syntax::{Forward, Proto};
+use crate::config::syntax::{PortRange, Proto};
 use crate::config::{JailName, ResolvedJail};
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -26,26 +27,26 @@ pub fn allocate_nat(
     running: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<(String, Ipv4Addr)>> {
     let locked = store.lock()?;
-    let all = store.resolve_all()?;
-    check_forwards(&all, names, running)?;
-    warn_bound_ports(&all, names);
-    // Addresses users set on NAT jails are theirs even before those jails first start.
-    let reserved: Vec<(String, Range)> = all
+    // Every jail's forwards and chosen address, from the cache (see `index.rs`); only the
+    // jails being started are resolved in full.
+    let summaries = super::index::summaries(&locked)?;
+    check_forwards(&summaries, names, running)?;
+    let starting: Vec<ResolvedJail> = summaries
         .iter()
-        .filter_map(|j| {
-            let nat = j.nat()?;
-            let address = nat.address.filter(|_| nat.user_set)?;
-            Some((
-                j.name().as_str().to_string(),
-                Range::block_of(address, NAT_BLOCK_LEN),
-            ))
+        .filter(|(name, summary)| summary.is_some() && names.iter().any(|n| n == name))
+        .map(|(name, _)| JailName::new(name).and_then(|name| locked.resolve(&name)))
+        .collect::<Result<_>>()?;
+    warn_bound_ports(&starting);
+    // Addresses users set on NAT jails are theirs even before those jails first start.
+    let reserved: Vec<(String, Range)> = summaries
+        .iter()
+        .filter_map(|(name, summary)| {
+            let address = summary.as_ref()?.user_address?;
+            Some((name.clone(), Range::block_of(address, NAT_BLOCK_LEN)))
         })
         .collect();
     let mut given = Vec::new();
-    for jail in all
-        .iter()
-        .filter(|j| names.iter().any(|n| n == j.name().as_str()))
-    {
+    for jail in &starting {
         let Some(nat) = jail.nat() else { continue };
         let name: &JailName = jail.name();
         let block = allocate(
@@ -72,29 +73,27 @@ pub fn allocate_nat(
 /// Refuses a host port forwarded twice: by a jail of this start and by a running jail or
 /// another jail of this start (same protocol, overlapping host ports).
 fn check_forwards(
-    all: &[ResolvedJail],
+    all: &[(String, Option<NatSummary>)],
     names: &[String],
     running: &dyn Fn(&str) -> bool,
 ) -> Result<()> {
     let starting = |name: &str| names.iter().any(|n| n == name);
-    let forwards: Vec<(&str, Vec<Forward>)> = all
+    let forwards: Vec<(&str, Vec<(Proto, PortRange)>)> = all
         .iter()
-        .filter_map(|j| Some((j.name().as_str(), j.nat()?.forwards)))
-        .filter(|(_, f)| !f.is_empty())
+        .filter_map(|(name, s)| Some((name.as_str(), s.as_ref()?.forwards().collect())))
+        .filter(|(_, f): &(&str, Vec<_>)| !f.is_empty())
         .collect();
     let mut errors = Vec::new();
     for (i, (jail, mine)) in forwards.iter().enumerate() {
         if !starting(jail) {
             continue;
         }
-        for f in mine {
+        for (proto, host) in mine {
             // Configured clashes first; only those jails' run state is read (a start stays
             // cheap with many jails running).
             let clash = forwards.iter().enumerate().find(|(k, (other, theirs))| {
                 *k != i
-                    && theirs
-                        .iter()
-                        .any(|t| t.proto == f.proto && t.host.overlaps(&f.host))
+                    && theirs.iter().any(|(p, h)| p == proto && h.overlaps(host))
                     && ((starting(other) && *k < i) || (!starting(other) && running(other)))
             });
             if let Some((_, (other, _))) = clash {
@@ -104,8 +103,8 @@ fn check_forwards(
                     reason: format!(
                         "forwards host port {} {}, which jail '{other}' forwards already; \
                          expected a host port no other NAT jail uses",
-                        f.proto.as_str(),
-                        f.host.first
+                        proto.as_str(),
+                        host.first
                     ),
                 });
             }
@@ -116,20 +115,13 @@ fn check_forwards(
 
 /// Warns about each forward of a jail being started whose host port a host process already
 /// has bound: the forward takes the traffic from outside, the process keeps the host's own.
-fn warn_bound_ports(all: &[ResolvedJail], names: &[String]) {
-    let mut bound: [Option<Vec<u16>>; 2] = [None, None];
-    for jail in all
-        .iter()
-        .filter(|j| names.iter().any(|n| n == j.name().as_str()))
-    {
+fn warn_bound_ports(starting: &[ResolvedJail]) {
+    for jail in starting {
         let Some(nat) = jail.nat() else { continue };
         for f in &nat.forwards {
             let udp = f.proto == Proto::Udp;
-            let ports =
-                bound[usize::from(udp)].get_or_insert_with(|| super::uplink::bound_ports(udp));
-            if let Some(port) = ports
-                .iter()
-                .find(|p| (f.host.first..=f.host.last).contains(p))
+            if let Some(port) =
+                (f.host.first..=f.host.last).find(|p| super::uplink::port_bound(udp, *p))
             {
                 tracing::warn!(
                     jail = jail.name().as_str(),

@@ -10,8 +10,8 @@ use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use ioc_sdk::nft::{
-    NftBatch, NftCommand, NftDynsetOp, NftElement, NftExpr, NftHook, NftKeyType, NftMetaKey,
-    NftPayloadBase, NftPolicy, NftSetFlags, NftVerdict,
+    NftBatch, NftCommand, NftDynsetOp, NftElement, NftExpr, NftFibFlags, NftFibResult, NftHook,
+    NftKeyType, NftMetaKey, NftPayloadBase, NftPolicy, NftPortRange, NftSetFlags, NftVerdict,
 };
 use ioc_sdk::NftFamily;
 
@@ -68,6 +68,9 @@ fn render(command: &NftCommand, keys: &Keys) -> String {
     match command {
         NftCommand::AddTable { family, name } => {
             let _ = writeln!(s, "add table {family} {}", id(name));
+        }
+        NftCommand::CreateTable { family, name } => {
+            let _ = writeln!(s, "create table {family} {}", id(name));
         }
         NftCommand::DeleteTable { family, name } => {
             let _ = writeln!(s, "add table {family} {}", id(name));
@@ -136,7 +139,7 @@ fn render(command: &NftCommand, keys: &Keys) -> String {
             comment,
         } => {
             let _ = write!(s, "add rule {family} {} {}", id(table), id(chain));
-            let body = rule_text(exprs);
+            let body = rule_text(*family, exprs);
             if !body.is_empty() {
                 let _ = write!(s, " {body}");
             }
@@ -164,7 +167,8 @@ fn hook_text(hook: &NftHook) -> String {
         NftPolicy::Drop => "drop",
     };
     format!(
-        " {{ type filter hook {}{device} priority {}; policy {policy}; }}",
+        " {{ type {} hook {}{device} priority {}; policy {policy}; }}",
+        hook.chain_type.as_str(),
         hook.kind.as_str(),
         hook.priority
     )
@@ -259,10 +263,11 @@ enum Loaded {
     Nothing,
     Payload(NftPayloadBase, u32, u32),
     Meta(NftMetaKey),
+    Fib(NftFibResult, NftFibFlags),
 }
 
 /// A rule's expressions as nft statements (see the module documentation).
-fn rule_text(exprs: &[NftExpr]) -> String {
+fn rule_text(family: NftFamily, exprs: &[NftExpr]) -> String {
     let mut words: Vec<String> = Vec::new();
     let mut loaded = Loaded::Nothing;
     let mut mask = String::new();
@@ -275,6 +280,20 @@ fn rule_text(exprs: &[NftExpr]) -> String {
             NftExpr::Meta { key } => {
                 loaded = Loaded::Meta(*key);
                 mask.clear();
+            }
+            NftExpr::Fib { result, flags } => {
+                loaded = Loaded::Fib(*result, *flags);
+                mask.clear();
+            }
+            NftExpr::Nat { kind, addr, ports } => {
+                words.push(nat_text(family, kind.as_str(), addr, ports.into_option()));
+            }
+            NftExpr::Masq { ports } => {
+                let mut m = String::from("masquerade");
+                if let Some(p) = ports.into_option() {
+                    let _ = write!(m, " to :{}", ports_text(p));
+                }
+                words.push(m);
             }
             NftExpr::Bitwise { mask: m, xor } => {
                 let _ = write!(mask, " & {}", hex(m));
@@ -372,7 +391,69 @@ fn raw_left(loaded: Loaded) -> String {
             format!("@{},{},{}", base.as_str(), offset * 8, len * 8)
         }
         Loaded::Meta(key) => format!("meta {}", key.as_str()),
+        Loaded::Fib(result, flags) => {
+            let mut f = String::from(if flags.saddr { "saddr" } else { "daddr" });
+            if flags.iif {
+                f.push_str(" . iif");
+            }
+            if flags.oif {
+                f.push_str(" . oif");
+            }
+            format!("fib {f} {}", result.as_str())
+        }
     }
+}
+
+/// `dnat to 172.16.0.6:80`; in an `inet` table nft wants the address family (`dnat ip to`).
+fn nat_text(family: NftFamily, kind: &str, addr: &[u8], ports: Option<NftPortRange>) -> String {
+    let (name, addr) = match <[u8; 4]>::try_from(addr) {
+        Ok(a) => ("ip", Ipv4Addr::from(a).to_string()),
+        Err(_) => {
+            let a: [u8; 16] = addr.try_into().unwrap_or_default();
+            ("ip6", Ipv6Addr::from(a).to_string())
+        }
+    };
+    let mut out = String::from(kind);
+    if family == NftFamily::Inet {
+        let _ = write!(out, " {name}");
+    }
+    match (ports, name) {
+        (Some(p), "ip6") => {
+            let _ = write!(out, " to [{addr}]:{}", ports_text(p));
+        }
+        (Some(p), _) => {
+            let _ = write!(out, " to {addr}:{}", ports_text(p));
+        }
+        (None, _) => {
+            let _ = write!(out, " to {addr}");
+        }
+    }
+    out
+}
+
+fn ports_text(p: NftPortRange) -> String {
+    if p.first == p.last {
+        p.first.to_string()
+    } else {
+        format!("{}-{}", p.first, p.last)
+    }
+}
+
+/// The name nft gives an address type (`RTN_*`), for `fib ... type`.
+fn addrtype(data: &[u8]) -> Option<&'static str> {
+    let n = u32::from_ne_bytes(data.try_into().ok()?);
+    const NAMES: [&str; 9] = [
+        "unspec",
+        "unicast",
+        "local",
+        "broadcast",
+        "anycast",
+        "multicast",
+        "blackhole",
+        "unreachable",
+        "prohibit",
+    ];
+    NAMES.get(n as usize).copied()
 }
 
 /// The named field nft types like a set's key, where there is one.
@@ -395,6 +476,12 @@ fn typed_left(loaded: Loaded) -> String {
 /// A constant compared with what is loaded.
 fn value(loaded: Loaded, data: &[u8]) -> String {
     match loaded {
+        Loaded::Fib(NftFibResult::Type, _) if addrtype(data).is_some() => {
+            addrtype(data).unwrap_or_default().to_string()
+        }
+        Loaded::Fib(NftFibResult::Oif, _) if data.len() == 4 => {
+            u32::from_ne_bytes([data[0], data[1], data[2], data[3]]).to_string()
+        }
         Loaded::Meta(NftMetaKey::Iifname | NftMetaKey::Oifname) => string(&c_string(data)),
         Loaded::Meta(NftMetaKey::Nfproto | NftMetaKey::L4proto | NftMetaKey::Pkttype)
             if data.len() == 1 =>

@@ -3,8 +3,8 @@
 use std::net::Ipv4Addr;
 
 use ioc_sdk::nft::{
-    NftBatch, NftCommand, NftElement, NftExpr, NftField, NftHook, NftHookKind, NftKeyType,
-    NftMetaKey, NftPolicy, NftRule, NftSetFlags,
+    NftBatch, NftChainType, NftCommand, NftElement, NftExpr, NftField, NftHook, NftHookKind,
+    NftKeyType, NftMetaKey, NftPolicy, NftRule, NftSetFlags,
 };
 use ioc_sdk::NftFamily::Netdev;
 
@@ -27,6 +27,7 @@ fn a_port_table_reads_as_nft_input() {
                 device: Some("vnet0.5".into()).into(),
                 priority: 0,
                 policy: NftPolicy::Drop,
+                chain_type: NftChainType::Filter,
             }),
         )
         .add_set(
@@ -104,7 +105,7 @@ fn elements_of_sets_made_elsewhere_are_typed_by_their_length() {
 
 #[test]
 fn statements_print_as_nft_writes_them() {
-    let rule = |r: NftRule| rule_text(r.exprs());
+    let rule = |r: NftRule| rule_text(NftFamily::Netdev, r.exprs());
     assert_eq!(
         rule(
             NftRule::new()
@@ -133,5 +134,48 @@ fn statements_print_as_nft_writes_them() {
     assert_eq!(
         rule(NftRule::new().range(NftField::ARP_OPERATION, &[0, 1], &[0, 2])),
         "@nh,48,16 0x0001-0x0002"
+    );
+}
+
+#[test]
+fn nat_statements_print_as_nft_writes_them() {
+    let rule = |family, r: NftRule| rule_text(family, r.exprs());
+    let v4 = std::net::IpAddr::from([172, 16, 0, 6]);
+    assert_eq!(
+        rule(
+            NftFamily::Ip,
+            NftRule::new()
+                .to_local_address()
+                .l4proto(6)
+                .eq(NftField::TH_DPORT, &8080u16.to_be_bytes())
+                .dnat(v4, Some(NftPortRange::one(80)))
+        ),
+        "fib daddr type local meta l4proto 6 @th,16,16 0x1f90 dnat to 172.16.0.6:80"
+    );
+    assert_eq!(
+        rule(NftFamily::Inet, NftRule::new().snat(v4, None)),
+        "snat ip to 172.16.0.6"
+    );
+    let v6 = std::net::IpAddr::from([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1]);
+    let ports = NftPortRange {
+        first: 80,
+        last: 90,
+    };
+    assert_eq!(
+        rule(NftFamily::Ip6, NftRule::new().dnat(v6, Some(ports))),
+        "dnat to [2001:db8::1]:80-90"
+    );
+    assert_eq!(
+        rule(
+            NftFamily::Ip,
+            NftRule::new().expr(NftExpr::Masq {
+                ports: Some(ports).into()
+            })
+        ),
+        "masquerade to :80-90"
+    );
+    assert_eq!(
+        rule(NftFamily::Ip, NftRule::new().masquerade()),
+        "masquerade"
     );
 }

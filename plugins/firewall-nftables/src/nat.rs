@@ -9,89 +9,148 @@
 //!
 //! IPv4 forwarding is the mode's (`Host::enable_forwarding`), not the backend's.
 //!
-//! The script goes through `Host::nft_apply`; it moves to the typed `Host::nft_commit`
-//! (issue 11, branch nft-ir) once its IR has NAT base chains and the `fib`, `nat` and `masq`
-//! expressions.
+//! The table goes to the kernel as one typed [`NftBatch`] (`Host::nft_commit`, one nfnetlink
+//! transaction): unlike `nft -f`, that reads no other table, so a start costs the same with 1
+//! or 200 NAT jails.
 
-use std::fmt::Write as _;
+use std::net::{IpAddr, Ipv4Addr};
 
-use ioc_sdk::{Error, Host, Jail, NatRequest, PortForward, Result};
+use ioc_sdk::nft::{
+    ifname_bytes, NftBatch, NftField, NftHook, NftHookKind, NftMetaKey, NftPortRange, NftRule,
+};
+use ioc_sdk::{Error, Host, Jail, NatRequest, NftFamily, PortForward, Protocol, Result};
 
 /// The prefix of every table this module owns.
 pub const TABLE_PREFIX: &str = "ioc-nat-";
+
+/// nft's `dstnat` and `srcnat` priorities.
+const DSTNAT: i32 = -100;
+const SRCNAT: i32 = 100;
 
 /// The jail's NAT table.
 pub fn table(jail: &str) -> String {
     format!("{TABLE_PREFIX}{jail}")
 }
 
-fn dnat_rules(out: &mut String, jail_addr: std::net::Ipv4Addr, forward: &PortForward) {
-    let proto = forward.proto.as_str();
+fn l4proto(proto: Protocol) -> u8 {
+    match proto {
+        Protocol::Tcp => 6,
+        Protocol::Udp => 17,
+    }
+}
+
+/// The DNAT rules of one forward: a range forwarded to the same ports is one rule, a shifted
+/// one a rule per port (nft's port-shifting DNAT needs newer kernels).
+fn dnat_rules(jail_addr: Ipv4Addr, forward: &PortForward) -> Vec<NftRule> {
+    let to = IpAddr::V4(jail_addr);
+    let base = || {
+        NftRule::new()
+            .to_local_address()
+            .l4proto(l4proto(forward.proto))
+    };
     let last = |first: u16| first.saturating_add(forward.count.saturating_sub(1));
     if forward.jail_port == forward.host_port {
         let (first, end) = (forward.host_port, last(forward.host_port));
-        let ports = if first == end {
-            first.to_string()
+        let matched = if first == end {
+            base().eq(NftField::TH_DPORT, &first.to_be_bytes())
         } else {
-            format!("{first}-{end}")
+            base().range(NftField::TH_DPORT, &first.to_be_bytes(), &end.to_be_bytes())
         };
-        let _ = writeln!(
-            out,
-            "    fib daddr type local {proto} dport {ports} dnat to {jail_addr}"
-        );
-        return;
+        return vec![matched.dnat(to, None)];
     }
-    for i in 0..forward.count {
-        let _ = writeln!(
-            out,
-            "    fib daddr type local {proto} dport {} dnat to {jail_addr}:{}",
-            forward.host_port.saturating_add(i),
-            forward.jail_port.saturating_add(i)
-        );
-    }
+    (0..forward.count)
+        .map(|i| {
+            let host = forward.host_port.saturating_add(i);
+            let jail = forward.jail_port.saturating_add(i);
+            base()
+                .eq(NftField::TH_DPORT, &host.to_be_bytes())
+                .dnat(to, Some(NftPortRange::one(jail)))
+        })
+        .collect()
 }
 
-/// The script that (re)creates the jail's table from scratch, atomically.
-pub fn install_script(request: &NatRequest, uplink: &str) -> String {
+/// The batch that creates the jail's table, atomically: a new table (the batch fails if it
+/// exists), or with `replace` one that replaces whatever table of that name there is.
+pub fn install_batch(request: &NatRequest, uplink: &str, replace: bool) -> Result<NftBatch> {
     let nat = &request.nat;
     let name = table(&request.jail);
-    let mut dnat = String::new();
-    for forward in nat.forwards() {
-        dnat_rules(&mut dnat, nat.jail_address(), forward);
+    let ip = NftFamily::Ip;
+    let mut b = NftBatch::new();
+    if replace {
+        b.delete_table(ip, &name).add_table(ip, &name);
+    } else {
+        b.create_table(ip, &name);
     }
-    format!(
-        "table ip {name} {{}}\n\
-         delete table ip {name}\n\
-         table ip {name} {{\n\
-         \x20 chain prerouting {{\n\
-         \x20   type nat hook prerouting priority dstnat; policy accept;\n\
-         {dnat}\
-         \x20 }}\n\
-         \x20 chain output {{\n\
-         \x20   type nat hook output priority -100; policy accept;\n\
-         {dnat}\
-         \x20 }}\n\
-         \x20 chain postrouting {{\n\
-         \x20   type nat hook postrouting priority srcnat; policy accept;\n\
-         \x20   ip saddr {block} oifname \"{uplink}\" masquerade\n\
-         \x20 }}\n\
-         }}\n",
-        block = nat.block(),
-    )
+    for (chain, hook) in [
+        ("prerouting", NftHook::nat(NftHookKind::Prerouting, DSTNAT)),
+        ("output", NftHook::nat(NftHookKind::Output, DSTNAT)),
+        (
+            "postrouting",
+            NftHook::nat(NftHookKind::Postrouting, SRCNAT),
+        ),
+    ] {
+        b.add_chain(ip, &name, chain, Some(hook));
+    }
+    for chain in ["prerouting", "output"] {
+        for forward in nat.forwards() {
+            for rule in dnat_rules(nat.jail_address(), forward) {
+                b.add_rule(ip, &name, chain, rule);
+            }
+        }
+    }
+    let block = nat.block();
+    let IpAddr::V4(addr) = block.ip() else {
+        return Err(Error::new(format!(
+            "property 'nat_prefix' of jail {}: block {block} is not IPv4; expected an IPv4 prefix",
+            request.jail
+        )));
+    };
+    let mask = u32::MAX
+        .checked_shl(32 - u32::from(block.prefix().min(32)))
+        .unwrap_or(0);
+    let network = u32::from(addr) & mask;
+    b.add_rule(
+        ip,
+        &name,
+        "postrouting",
+        NftRule::new()
+            .masked_eq(
+                NftField::IP_SADDR,
+                &mask.to_be_bytes(),
+                &network.to_be_bytes(),
+            )
+            .meta_eq(NftMetaKey::Oifname, &ifname_bytes(uplink))
+            .masquerade(),
+    );
+    Ok(b)
 }
 
-/// The script that removes the jail's table (already gone is fine: it is created first).
-pub fn remove_script(jail: &str) -> String {
-    let name = table(jail);
-    format!("table ip {name} {{}}\ndelete table ip {name}\n")
+/// The batch that removes the jail's table (already gone is fine).
+pub fn remove_batch(jail: &str) -> NftBatch {
+    let mut b = NftBatch::new();
+    b.delete_table(NftFamily::Ip, &table(jail));
+    b
 }
 
 /// Installs the jail's NAT; see the module documentation.
+///
+/// The table is normally absent (a stop, a failed start and crash recovery delete it), so the
+/// first batch creates it; only if that fails (a table left by something else) does a second
+/// batch replace it, and its error is the one reported. Deleting unconditionally would cost
+/// every start an RCU grace period (see [`NftCommand::CreateTable`]).
+///
+/// [`NftCommand::CreateTable`]: ioc_sdk::nft::NftCommand::CreateTable
 pub fn install(_jail: &Jail, request: &NatRequest, host: &mut Host<'_>) -> Result<()> {
     let uplink = request.nat.uplink().ok_or_else(|| {
         Error::new("property 'nat_interface': no uplink known; expected an interface name")
     })?;
-    host.nft_apply(&install_script(request, uplink))
+    if host
+        .nft_commit(&install_batch(request, uplink, false)?)
+        .is_ok()
+    {
+        return Ok(());
+    }
+    host.nft_commit(&install_batch(request, uplink, true)?)
         .map_err(|e| {
             Error::new(format!(
                 "install the NAT table of jail {}: {e}",
@@ -102,7 +161,7 @@ pub fn install(_jail: &Jail, request: &NatRequest, host: &mut Host<'_>) -> Resul
 
 /// Removes the jail's NAT table.
 pub fn remove(_jail: &Jail, request: &NatRequest, host: &mut Host<'_>) -> Result<()> {
-    host.nft_apply(&remove_script(&request.jail)).map_err(|e| {
+    host.nft_commit(&remove_batch(&request.jail)).map_err(|e| {
         Error::new(format!(
             "remove the NAT table of jail {}: {e}",
             request.jail
@@ -114,6 +173,10 @@ pub fn remove(_jail: &Jail, request: &NatRequest, host: &mut Host<'_>) -> Result
 mod tests {
     use super::*;
     use ioc_sdk::{Nat, Protocol};
+
+    fn render(request: &NatRequest, uplink: &str) -> String {
+        ioc_core::render::nft_text::batch(&install_batch(request, uplink, true).unwrap())
+    }
 
     fn request(forwards: Vec<PortForward>) -> NatRequest {
         NatRequest {
@@ -131,7 +194,7 @@ mod tests {
 
     #[test]
     fn the_table_masquerades_the_block_and_forwards_each_port() {
-        let script = install_script(
+        let script = render(
             &request(vec![
                 PortForward {
                     proto: Protocol::Tcp,
@@ -154,15 +217,25 @@ mod tests {
             ]),
             "up0",
         );
-        let expected = "table ip ioc-nat-web {}\n\
+        let expected = "add table ip ioc-nat-web\n\
             delete table ip ioc-nat-web\n\
-            table ip ioc-nat-web {\n  chain prerouting {\n    type nat hook prerouting priority dstnat; policy accept;\n    fib daddr type local tcp dport 8080 dnat to 172.16.0.6:80\n    fib daddr type local udp dport 53 dnat to 172.16.0.6\n    fib daddr type local tcp dport 8000-8010 dnat to 172.16.0.6\n  }\n  chain output {\n    type nat hook output priority -100; policy accept;\n    fib daddr type local tcp dport 8080 dnat to 172.16.0.6:80\n    fib daddr type local udp dport 53 dnat to 172.16.0.6\n    fib daddr type local tcp dport 8000-8010 dnat to 172.16.0.6\n  }\n  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n    ip saddr 172.16.0.4/30 oifname \"up0\" masquerade\n  }\n}\n";
+            add table ip ioc-nat-web\n\
+            add chain ip ioc-nat-web prerouting { type nat hook prerouting priority -100; policy accept; }\n\
+            add chain ip ioc-nat-web output { type nat hook output priority -100; policy accept; }\n\
+            add chain ip ioc-nat-web postrouting { type nat hook postrouting priority 100; policy accept; }\n\
+            add rule ip ioc-nat-web prerouting fib daddr type local meta l4proto 6 @th,16,16 0x1f90 dnat to 172.16.0.6:80\n\
+            add rule ip ioc-nat-web prerouting fib daddr type local meta l4proto 17 @th,16,16 0x0035 dnat to 172.16.0.6\n\
+            add rule ip ioc-nat-web prerouting fib daddr type local meta l4proto 6 @th,16,16 0x1f40-0x1f4a dnat to 172.16.0.6\n\
+            add rule ip ioc-nat-web output fib daddr type local meta l4proto 6 @th,16,16 0x1f90 dnat to 172.16.0.6:80\n\
+            add rule ip ioc-nat-web output fib daddr type local meta l4proto 17 @th,16,16 0x0035 dnat to 172.16.0.6\n\
+            add rule ip ioc-nat-web output fib daddr type local meta l4proto 6 @th,16,16 0x1f40-0x1f4a dnat to 172.16.0.6\n\
+            add rule ip ioc-nat-web postrouting @nh,96,32 & 0xfffffffc == 0xac100004 meta oifname \"up0\" masquerade\n";
         assert_eq!(script, expected);
     }
 
     #[test]
     fn a_shifted_range_is_forwarded_port_by_port() {
-        let script = install_script(
+        let script = render(
             &request(vec![PortForward {
                 proto: Protocol::Tcp,
                 jail_port: 8000,
@@ -171,7 +244,7 @@ mod tests {
             }]),
             "up0",
         );
-        assert!(script.contains("tcp dport 9000 dnat to 172.16.0.6:8000\n"));
-        assert!(script.contains("tcp dport 9001 dnat to 172.16.0.6:8001\n"));
+        assert!(script.contains("@th,16,16 0x2328 dnat to 172.16.0.6:8000\n"));
+        assert!(script.contains("@th,16,16 0x2329 dnat to 172.16.0.6:8001\n"));
     }
 }

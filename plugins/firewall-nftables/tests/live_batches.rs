@@ -20,9 +20,12 @@ use ioc_core::host::Backend;
 use ioc_core::render::nft_text;
 use ioc_core::runtime::RunDir;
 use ioc_core::step::JailParams;
-use ioc_plugin_nftables::layout;
 use ioc_plugin_nftables::whitelist::Whitelist;
-use ioc_sdk::{HostOp, HostReply, PortLearning, PortPolicy};
+use ioc_plugin_nftables::{layout, nat};
+use ioc_sdk::nft::NftBatch;
+use ioc_sdk::{
+    HostOp, HostReply, Nat, NatRequest, PortForward, PortLearning, PortPolicy, Protocol,
+};
 
 fn skip_reason() -> Option<String> {
     if let Some(why) = skip::missing_root("nftables tables in a private network namespace") {
@@ -172,5 +175,91 @@ fn every_variant_commits_and_its_plan_text_replays_to_the_same_table() {
             );
             assert!(committed.contains("add @lease4"), "{committed}");
         }
+    }
+}
+
+/// The NAT table of a jail with every kind of forward (one port, same-port range, shifted
+/// range): committed through nfnetlink, it lists as its plan text replayed by `nft -f` does;
+/// a start after a crash replaces it, a removal (twice) leaves nothing.
+#[test]
+fn the_nat_table_commits_and_its_plan_text_replays_to_the_same_table() {
+    if skip::skip_unless_ci(skip_reason()) {
+        return;
+    }
+    let run = tempfile::tempdir().unwrap();
+    let forward = |proto, jail_port, host_port, count| PortForward {
+        proto,
+        jail_port,
+        host_port,
+        count,
+    };
+    let request = NatRequest {
+        jail: "web".into(),
+        jid: 3,
+        link: "vnet0.3".into(),
+        nat: Nat::new(
+            "172.16.0.4".parse().unwrap(),
+            Some("up0"),
+            vec![
+                forward(Protocol::Tcp, 80, 8080, 1),
+                forward(Protocol::Udp, 53, 53, 1),
+                forward(Protocol::Tcp, 8000, 8000, 11),
+                forward(Protocol::Udp, 7000, 9000, 2),
+            ],
+            "nftables",
+        ),
+    };
+    let batch = nat::install_batch(&request, "up0", false).unwrap();
+    let replace = nat::install_batch(&request, "up0", true).unwrap();
+    let remove = nat::remove_batch("web");
+    let list = || nft(&["list", "table", "ip", "ioc-nat-web"], None);
+    let committed = in_private_netns(|| {
+        let mut host = LinuxHost::new(&RunDir::new(run.path()));
+        let params = JailParams::unknown("web");
+        let commit = |host: &mut LinuxHost, batch: &NftBatch| {
+            let reply = host.perform(
+                &params,
+                &HostOp::NftCommit {
+                    batch: batch.clone(),
+                },
+            );
+            assert!(matches!(reply, Ok(HostReply::Done)), "{reply:?}");
+        };
+        commit(&mut host, &batch);
+        let listed = list();
+        // A second plain install finds the table and fails whole; a replacing one succeeds.
+        let again = host.perform(
+            &params,
+            &HostOp::NftCommit {
+                batch: batch.clone(),
+            },
+        );
+        assert!(again.is_err(), "{again:?}");
+        assert_eq!(list(), listed);
+        commit(&mut host, &replace);
+        assert_eq!(list(), listed);
+        commit(&mut host, &remove);
+        commit(&mut host, &remove);
+        assert_eq!(nft(&["list", "tables"], None), "");
+        listed
+    });
+    for batch in [&batch, &replace] {
+        let replayed = in_private_netns(|| {
+            nft(&["-f", "-"], Some(&nft_text::batch(batch)));
+            list()
+        });
+        assert_eq!(committed, replayed);
+    }
+    for line in [
+        "type nat hook prerouting priority dstnat; policy accept;",
+        "type nat hook output priority -100; policy accept;",
+        "type nat hook postrouting priority srcnat; policy accept;",
+        "fib daddr type local tcp dport 8080 dnat to 172.16.0.6:80",
+        "fib daddr type local udp dport 53 dnat to 172.16.0.6",
+        "fib daddr type local tcp dport 8000-8010 dnat to 172.16.0.6",
+        "fib daddr type local udp dport 9001 dnat to 172.16.0.6:7001",
+        "ip saddr 172.16.0.4/30 oifname \"up0\" masquerade",
+    ] {
+        assert!(committed.contains(line), "{line} missing:\n{committed}");
     }
 }

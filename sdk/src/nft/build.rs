@@ -2,9 +2,12 @@
 
 use abi_stable::std_types::{ROption, RString};
 
+use std::net::IpAddr;
+
 use super::{
-    NftBatch, NftCmpOp, NftCommand, NftDynsetOp, NftElement, NftExpr, NftHook, NftHookKind,
-    NftKeyType, NftMetaKey, NftPayloadBase, NftPolicy, NftSetFlags, NftVerdict,
+    NftBatch, NftChainType, NftCmpOp, NftCommand, NftDynsetOp, NftElement, NftExpr, NftFibFlags,
+    NftFibResult, NftHook, NftHookKind, NftKeyType, NftMetaKey, NftNatKind, NftPayloadBase,
+    NftPolicy, NftPortRange, NftSetFlags, NftVerdict,
 };
 use crate::ops::NftFamily;
 
@@ -264,6 +267,44 @@ impl NftRule {
         })
     }
 
+    /// The destination is an address of this host (`fib daddr type local`).
+    pub fn to_local_address(self) -> NftRule {
+        self.expr(NftExpr::Fib {
+            result: NftFibResult::Type,
+            flags: NftFibFlags::default(),
+        })
+        .cmp(NftCmpOp::Eq, &NftFibResult::LOCAL.to_ne_bytes())
+    }
+
+    /// Ends by rewriting the destination to `addr` (and `ports`).
+    pub fn dnat(self, addr: IpAddr, ports: Option<NftPortRange>) -> NftRule {
+        self.nat(NftNatKind::Dnat, addr, ports)
+    }
+
+    /// Ends by rewriting the source to `addr` (and `ports`).
+    pub fn snat(self, addr: IpAddr, ports: Option<NftPortRange>) -> NftRule {
+        self.nat(NftNatKind::Snat, addr, ports)
+    }
+
+    fn nat(self, kind: NftNatKind, addr: IpAddr, ports: Option<NftPortRange>) -> NftRule {
+        let addr: Vec<u8> = match addr {
+            IpAddr::V4(a) => a.octets().to_vec(),
+            IpAddr::V6(a) => a.octets().to_vec(),
+        };
+        self.expr(NftExpr::Nat {
+            kind,
+            addr: addr.into(),
+            ports: ports.into(),
+        })
+    }
+
+    /// Ends by rewriting the source to the output interface's address (`masquerade`).
+    pub fn masquerade(self) -> NftRule {
+        self.expr(NftExpr::Masq {
+            ports: ROption::RNone,
+        })
+    }
+
     /// Ends by handing the packet to netfilter queue `num`; dropped when nobody listens.
     pub fn queue(self, num: u16) -> NftRule {
         self.expr(NftExpr::Queue {
@@ -290,6 +331,14 @@ impl NftBatch {
     /// Creates a table.
     pub fn add_table(&mut self, family: NftFamily, name: &str) -> &mut NftBatch {
         self.push(NftCommand::AddTable {
+            family,
+            name: name.into(),
+        })
+    }
+
+    /// Creates a table that must not exist yet (else the batch fails).
+    pub fn create_table(&mut self, family: NftFamily, name: &str) -> &mut NftBatch {
+        self.push(NftCommand::CreateTable {
             family,
             name: name.into(),
         })
@@ -397,6 +446,19 @@ impl NftHook {
             device: ROption::RSome(device.into()),
             priority: 0,
             policy,
+            chain_type: NftChainType::Filter,
+        }
+    }
+
+    /// A base chain of type `nat` on an inet-family `kind` hook (`dstnat` is priority -100,
+    /// `srcnat` 100), policy accept: NAT chains only translate, they never filter.
+    pub fn nat(kind: NftHookKind, priority: i32) -> NftHook {
+        NftHook {
+            kind,
+            device: ROption::RNone,
+            priority,
+            policy: NftPolicy::Accept,
+            chain_type: NftChainType::Nat,
         }
     }
 }

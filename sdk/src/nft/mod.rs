@@ -9,7 +9,8 @@
 //! [`NftExpr::Meta`]) puts a value in it, the next expressions test it ([`NftExpr::Cmp`],
 //! [`NftExpr::Range`], [`NftExpr::Lookup`]), mask it ([`NftExpr::Bitwise`]) or use it as a key
 //! ([`NftExpr::Dynset`]); statements ([`NftExpr::Counter`], [`NftExpr::Log`],
-//! [`NftExpr::Queue`], [`NftExpr::Verdict`]) end the rule. Values are raw bytes in the order
+//! [`NftExpr::Queue`], [`NftExpr::Verdict`], [`NftExpr::Nat`], [`NftExpr::Masq`]) end the
+//! rule; [`NftExpr::Fib`] is a load (a route lookup). Values are raw bytes in the order
 //! the kernel compares them: network order for packet fields, host order for the numeric meta
 //! keys ([`NftMetaKey`] says which). [`NftRule`] builds readable rules.
 //!
@@ -29,8 +30,10 @@ use crate::ops::NftFamily;
 use crate::types::Mac;
 
 mod build;
+mod nat;
 
 pub use build::{NftField, NftRule};
+pub use nat::{NftChainType, NftFibFlags, NftFibResult, NftNatKind, NftPortRange};
 
 /// Commands applied in order as one transaction: all of them or none.
 #[repr(C)]
@@ -52,6 +55,16 @@ pub enum NftCommand {
         /// The table's name.
         name: RString,
     },
+    /// Create a table that does not exist yet: the whole batch fails when it does (`create
+    /// table`). Cheaper than [`NftCommand::DeleteTable`] then [`NftCommand::AddTable`] for a
+    /// table that is usually absent: a delete makes the kernel free the old objects after an
+    /// RCU grace period, which the closing netlink socket waits for (10-20 ms).
+    CreateTable {
+        /// The table's family.
+        family: NftFamily,
+        /// The table's name.
+        name: RString,
+    },
     /// Delete a table with everything in it; an absent table is not an error.
     DeleteTable {
         /// The table's family.
@@ -59,7 +72,7 @@ pub enum NftCommand {
         /// The table's name.
         name: RString,
     },
-    /// Create a chain; with a hook it is a base chain of type `filter`.
+    /// Create a chain; with a hook it is a base chain (of the hook's [`NftChainType`]).
     AddChain {
         /// The table's family.
         family: NftFamily,
@@ -134,6 +147,10 @@ pub struct NftHook {
     pub priority: i32,
     /// What happens to packets no rule decided on.
     pub policy: NftPolicy,
+    /// What the chain may do: filter (the default) or NAT (needed by [`NftExpr::Nat`] and
+    /// [`NftExpr::Masq`]; the kernel refuses them elsewhere).
+    #[serde(default)]
+    pub chain_type: NftChainType,
 }
 
 /// A netfilter hook.
@@ -527,6 +544,34 @@ pub enum NftExpr {
     },
     /// Count packets and bytes.
     Counter,
+    /// Look the packet up in the routing table and load the result (4 bytes, see
+    /// [`NftFibResult`]): `fib daddr type local` is a [`NftExpr::Cmp`] with
+    /// [`NftFibResult::LOCAL`] (host order) after it.
+    Fib {
+        /// What to load.
+        result: NftFibResult,
+        /// Which address, keyed by what.
+        flags: NftFibFlags,
+    },
+    /// Translate the connection's source or destination to `addr` (and `ports`): a verdict
+    /// for the first packet, in a chain of type [`NftChainType::Nat`]. The values travel with
+    /// the expression; the encoder loads them into registers of their own right before it,
+    /// so the single register of the tests is untouched.
+    Nat {
+        /// Source or destination.
+        kind: NftNatKind,
+        /// The new address: 4 bytes (IPv4) or 16 (IPv6), network order.
+        addr: RVec<u8>,
+        /// The new port(s); `None` keeps the packet's. nft wants the rule to have tested the
+        /// transport protocol (`meta l4proto`) before.
+        ports: ROption<NftPortRange>,
+    },
+    /// Source NAT to the address of the interface the packet leaves by (`masquerade`), in a
+    /// postrouting chain of type [`NftChainType::Nat`].
+    Masq {
+        /// The source ports to pick from; `None` lets the kernel choose.
+        ports: ROption<NftPortRange>,
+    },
     /// Log the packet: to the kernel log, or, with `group`, as a copy to the nfnetlink_log
     /// group a userspace listener bound (`log group N`), which is how the host's address
     /// learner sees DHCP replies and router advertisements without holding them.

@@ -1,9 +1,10 @@
 //! `ioc_sdk::nft` (the batch of an `NftCommit`) to and from its journal form.
 
-use abi_stable::std_types::{RString, RVec};
+use abi_stable::std_types::{ROption, RString, RVec};
 use ioc_sdk::nft::{
-    NftBatch, NftCmpOp, NftCommand, NftDynsetOp, NftElement, NftExpr, NftHook, NftHookKind,
-    NftKeyType, NftMetaKey, NftPayloadBase, NftPolicy, NftSetFlags, NftVerdict,
+    NftBatch, NftChainType, NftCmpOp, NftCommand, NftDynsetOp, NftElement, NftExpr, NftFibFlags,
+    NftFibResult, NftHook, NftHookKind, NftKeyType, NftMetaKey, NftNatKind, NftPayloadBase,
+    NftPolicy, NftPortRange, NftSetFlags, NftVerdict,
 };
 
 use super::super::record::*;
@@ -37,6 +38,24 @@ mirror_enum!(NftMetaKey <=> DiskNftMetaKey {
 });
 mirror_enum!(NftCmpOp <=> DiskNftCmpOp { Eq, Neq, Lt, Lte, Gt, Gte });
 mirror_enum!(NftDynsetOp <=> DiskNftDynsetOp { Add, Update, Delete });
+mirror_enum!(NftChainType <=> DiskNftChainType { Filter, Nat });
+mirror_enum!(NftFibResult <=> DiskNftFibResult { Oif, Type });
+mirror_enum!(NftNatKind <=> DiskNftNatKind { Snat, Dnat });
+
+fn ports_out(p: ROption<NftPortRange>) -> Option<DiskNftPortRange> {
+    p.into_option().map(|p| DiskNftPortRange {
+        first: p.first,
+        last: p.last,
+    })
+}
+
+fn ports_in(p: Option<DiskNftPortRange>) -> ROption<NftPortRange> {
+    p.map(|p| NftPortRange {
+        first: p.first,
+        last: p.last,
+    })
+    .into()
+}
 
 fn s(x: &RString) -> String {
     x.to_string()
@@ -87,6 +106,10 @@ impl From<&NftCommand> for DiskNftCommand {
                 family: (*family).into(),
                 name: s(name),
             },
+            NftCommand::CreateTable { family, name } => DiskNftCommand::CreateTable {
+                family: (*family).into(),
+                name: s(name),
+            },
             NftCommand::DeleteTable { family, name } => DiskNftCommand::DeleteTable {
                 family: (*family).into(),
                 name: s(name),
@@ -105,6 +128,7 @@ impl From<&NftCommand> for DiskNftCommand {
                     device: h.device.as_ref().map(s).into_option(),
                     priority: h.priority,
                     policy: h.policy.into(),
+                    chain_type: h.chain_type.into(),
                 }),
             },
             NftCommand::AddSet {
@@ -172,6 +196,10 @@ impl From<DiskNftCommand> for NftCommand {
                 family: family.into(),
                 name: name.into(),
             },
+            DiskNftCommand::CreateTable { family, name } => NftCommand::CreateTable {
+                family: family.into(),
+                name: name.into(),
+            },
             DiskNftCommand::DeleteTable { family, name } => NftCommand::DeleteTable {
                 family: family.into(),
                 name: name.into(),
@@ -191,6 +219,7 @@ impl From<DiskNftCommand> for NftCommand {
                         device: h.device.map(RString::from).into(),
                         priority: h.priority,
                         policy: h.policy.into(),
+                        chain_type: h.chain_type.into(),
                     })
                     .into(),
             },
@@ -330,6 +359,22 @@ impl From<&NftExpr> for DiskNftExpr {
                 fanout: *fanout,
             },
             NftExpr::Counter => DiskNftExpr::Counter,
+            NftExpr::Fib { result, flags } => DiskNftExpr::Fib {
+                result: (*result).into(),
+                flags: DiskNftFibFlags {
+                    saddr: flags.saddr,
+                    iif: flags.iif,
+                    oif: flags.oif,
+                },
+            },
+            NftExpr::Nat { kind, addr, ports } => DiskNftExpr::Nat {
+                kind: (*kind).into(),
+                addr: bytes(addr),
+                ports: ports_out(*ports),
+            },
+            NftExpr::Masq { ports } => DiskNftExpr::Masq {
+                ports: ports_out(*ports),
+            },
             NftExpr::Log { prefix, group } => DiskNftExpr::Log {
                 prefix: prefix.as_ref().map(s).into_option(),
                 group: group.into_option(),
@@ -388,6 +433,22 @@ impl From<DiskNftExpr> for NftExpr {
                 fanout,
             },
             DiskNftExpr::Counter => NftExpr::Counter,
+            DiskNftExpr::Fib { result, flags } => NftExpr::Fib {
+                result: result.into(),
+                flags: NftFibFlags {
+                    saddr: flags.saddr,
+                    iif: flags.iif,
+                    oif: flags.oif,
+                },
+            },
+            DiskNftExpr::Nat { kind, addr, ports } => NftExpr::Nat {
+                kind: kind.into(),
+                addr: addr.into(),
+                ports: ports_in(ports),
+            },
+            DiskNftExpr::Masq { ports } => NftExpr::Masq {
+                ports: ports_in(ports),
+            },
             DiskNftExpr::Log { prefix, group } => NftExpr::Log {
                 prefix: prefix.map(RString::from).into(),
                 group: group.into(),
@@ -417,6 +478,7 @@ mod tests {
         batch
             .add_table(fam, "t")
             .delete_table(fam, "old")
+            .create_table(fam, "new")
             .add_chain(
                 fam,
                 "t",
@@ -426,7 +488,14 @@ mod tests {
                     device: Some("vnet0".into()).into(),
                     priority: -5,
                     policy: NftPolicy::Drop,
+                    chain_type: NftChainType::Filter,
                 }),
+            )
+            .add_chain(
+                NftFamily::Ip,
+                "n",
+                "pre",
+                Some(NftHook::nat(NftHookKind::Prerouting, -100)),
             )
             .add_set(
                 fam,
@@ -473,6 +542,41 @@ mod tests {
                     .log("p")
                     .goto("from")
                     .comment("c"),
+            )
+            .add_rule(
+                NftFamily::Ip,
+                "n",
+                "pre",
+                NftRule::new()
+                    .expr(NftExpr::Fib {
+                        result: NftFibResult::Oif,
+                        flags: NftFibFlags {
+                            saddr: true,
+                            iif: true,
+                            oif: false,
+                        },
+                    })
+                    .cmp(NftCmpOp::Eq, &[0; 4])
+                    .to_local_address()
+                    .dnat([10, 0, 0, 2].into(), Some(NftPortRange::one(80))),
+            )
+            .add_rule(
+                NftFamily::Ip,
+                "n",
+                "pre",
+                NftRule::new().snat([10, 0, 0, 1].into(), None),
+            )
+            .add_rule(
+                NftFamily::Ip,
+                "n",
+                "pre",
+                NftRule::new().expr(NftExpr::Masq {
+                    ports: Some(NftPortRange {
+                        first: 1024,
+                        last: 2048,
+                    })
+                    .into(),
+                }),
             );
         let record = Record::Step {
             step: Step::Op(HostOp::NftCommit { batch }),
@@ -480,7 +584,15 @@ mod tests {
         };
         let line = format::record_line(&record);
         let text = std::str::from_utf8(&line).unwrap();
-        for name in ["\"nft_commit\"", "\"add_rule\"", "\"dynset\"", "\"goto\""] {
+        for name in [
+            "\"nft_commit\"",
+            "\"add_rule\"",
+            "\"dynset\"",
+            "\"goto\"",
+            "\"nat\"",
+            "\"fib\"",
+            "\"masq\"",
+        ] {
             assert!(text.contains(name), "{name} missing: {text}");
         }
         let parsed = format::parse(text, Path::new("j")).unwrap();

@@ -16,6 +16,8 @@ pub(in crate::journal) struct DiskNftBatch {
 pub(in crate::journal) enum DiskNftCommand {
     #[serde(rename = "add_table")]
     AddTable { family: DiskNftFamily, name: String },
+    #[serde(rename = "create_table")]
+    CreateTable { family: DiskNftFamily, name: String },
     #[serde(rename = "delete_table")]
     DeleteTable { family: DiskNftFamily, name: String },
     #[serde(rename = "add_chain")]
@@ -65,6 +67,52 @@ pub(in crate::journal) struct DiskNftHook {
     pub device: Option<String>,
     pub priority: i32,
     pub policy: DiskNftPolicy,
+    /// Absent in journals written before NAT chains: `filter`.
+    #[serde(default)]
+    pub chain_type: DiskNftChainType,
+}
+
+/// `ioc_sdk::nft::NftChainType`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(in crate::journal) enum DiskNftChainType {
+    #[default]
+    #[serde(rename = "filter")]
+    Filter,
+    #[serde(rename = "nat")]
+    Nat,
+}
+
+/// `ioc_sdk::nft::NftFibResult`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(in crate::journal) enum DiskNftFibResult {
+    #[serde(rename = "oif")]
+    Oif,
+    #[serde(rename = "type")]
+    Type,
+}
+
+/// `ioc_sdk::nft::NftFibFlags`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(in crate::journal) struct DiskNftFibFlags {
+    pub saddr: bool,
+    pub iif: bool,
+    pub oif: bool,
+}
+
+/// `ioc_sdk::nft::NftNatKind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(in crate::journal) enum DiskNftNatKind {
+    #[serde(rename = "snat")]
+    Snat,
+    #[serde(rename = "dnat")]
+    Dnat,
+}
+
+/// `ioc_sdk::nft::NftPortRange`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(in crate::journal) struct DiskNftPortRange {
+    pub first: u16,
+    pub last: u16,
 }
 
 /// `ioc_sdk::nft::NftHookKind`.
@@ -236,6 +284,19 @@ pub(in crate::journal) enum DiskNftExpr {
     },
     #[serde(rename = "counter")]
     Counter,
+    #[serde(rename = "fib")]
+    Fib {
+        result: DiskNftFibResult,
+        flags: DiskNftFibFlags,
+    },
+    #[serde(rename = "nat")]
+    Nat {
+        kind: DiskNftNatKind,
+        addr: Vec<u8>,
+        ports: Option<DiskNftPortRange>,
+    },
+    #[serde(rename = "masq")]
+    Masq { ports: Option<DiskNftPortRange> },
     #[serde(rename = "log")]
     Log {
         prefix: Option<String>,

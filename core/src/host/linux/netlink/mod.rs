@@ -30,6 +30,7 @@ mod nft_batch;
 mod nft_check;
 mod nft_commit;
 mod nft_elements;
+mod nft_nat;
 mod nftables;
 mod parse;
 mod route;

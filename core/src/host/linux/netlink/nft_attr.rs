@@ -94,6 +94,21 @@ pub(super) mod nfta {
     pub const QUEUE_NUM: u16 = 1;
     pub const QUEUE_TOTAL: u16 = 2;
     pub const QUEUE_FLAGS: u16 = 3;
+
+    pub const FIB_DREG: u16 = 1;
+    pub const FIB_RESULT: u16 = 2;
+    pub const FIB_FLAGS: u16 = 3;
+
+    pub const NAT_TYPE: u16 = 1;
+    pub const NAT_FAMILY: u16 = 2;
+    pub const NAT_REG_ADDR_MIN: u16 = 3;
+    pub const NAT_REG_PROTO_MIN: u16 = 5;
+    pub const NAT_REG_PROTO_MAX: u16 = 6;
+    pub const NAT_FLAGS: u16 = 7;
+
+    pub const MASQ_FLAGS: u16 = 1;
+    pub const MASQ_REG_PROTO_MIN: u16 = 2;
+    pub const MASQ_REG_PROTO_MAX: u16 = 3;
 }
 
 /// `NLA_F_NESTED` (`linux/netlink.h`).

@@ -2,7 +2,8 @@
 //! `NFNL_MSG_BATCH_BEGIN` and `NFNL_MSG_BATCH_END` (`nft_commit.rs` sends it).
 //!
 //! The register model of `ioc_sdk::nft` maps onto one kernel register: every load writes
-//! `NFT_REG_1` and every test, lookup and dynset reads it.
+//! `NFT_REG_1` and every test, lookup and dynset reads it (NAT statements load their own
+//! values into other registers, see `nft_nat.rs`).
 
 use std::collections::HashMap;
 
@@ -22,10 +23,11 @@ use libc::{
     NFT_REG_VERDICT, NFT_RETURN, NFT_SET_EVAL, NFT_SET_INTERVAL, NFT_SET_TIMEOUT, NF_ACCEPT,
     NF_DROP,
 };
-use netlink_packet_core::{NetlinkSerializable, NLM_F_APPEND, NLM_F_CREATE};
+use netlink_packet_core::{NetlinkSerializable, NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL};
 
 use super::nft_attr::{nfta, Attrs};
 use super::nft_check::check_rule;
+use super::nft_nat;
 use super::nftables::{message_type, nfproto, NFGENMSG_LEN};
 use super::NlError;
 
@@ -34,8 +36,6 @@ const NFT_DYNSET_OP_DELETE: u32 = 2;
 /// `NFTNL_UDATA_RULE_COMMENT`: the type of a rule comment in the rule's user data (libnftnl's
 /// TLV format: one byte type, one byte length, the NUL-terminated text), so `nft list` shows it.
 const UDATA_RULE_COMMENT: u8 = 0;
-/// The `type` of a base chain: ioc only filters.
-const CHAIN_TYPE_FILTER: &str = "filter";
 /// `NF_NETDEV_INGRESS`/`NF_NETDEV_EGRESS` and `NF_INET_*` (`linux/netfilter.h`).
 const NF_NETDEV_INGRESS: u32 = 0;
 const NF_NETDEV_EGRESS: u32 = 1;
@@ -121,6 +121,13 @@ impl Encoder {
             NftCommand::AddTable { family, name } => {
                 self.table(index, NFT_MSG_NEWTABLE, NLM_F_CREATE, *family, name)
             }
+            NftCommand::CreateTable { family, name } => self.table(
+                index,
+                NFT_MSG_NEWTABLE,
+                NLM_F_CREATE | NLM_F_EXCL,
+                *family,
+                name,
+            ),
             NftCommand::DeleteTable { family, name } => {
                 // Adding first makes the delete idempotent on every kernel (DESTROYTABLE
                 // needs 6.3): an absent table is created and deleted in the same transaction.
@@ -198,6 +205,7 @@ impl Encoder {
                 a.str(nfta::RULE_TABLE, table).str(nfta::RULE_CHAIN, chain);
                 a.nest(nfta::RULE_EXPRESSIONS, |list| {
                     for expr in exprs.iter() {
+                        nft_nat::loads(list, expr);
                         self.expr(list, *family, table, expr);
                     }
                 });
@@ -376,6 +384,10 @@ impl Encoder {
                     ("queue", d)
                 }
                 NftExpr::Counter => ("counter", Attrs::new()),
+                NftExpr::Fib { .. } | NftExpr::Nat { .. } | NftExpr::Masq { .. } => {
+                    nft_nat::data(expr, reg)
+                        .unwrap_or_else(|| unreachable!("nft_nat::data covers fib, nat, masq"))
+                }
                 NftExpr::Log { prefix, group } => {
                     let mut d = Attrs::new();
                     if let Some(group) = group.into_option() {
@@ -423,7 +435,7 @@ fn chain_hook(a: &mut Attrs, family: NftFamily, hook: &NftHook) {
         NftPolicy::Drop => NF_DROP,
     };
     a.be32(nfta::CHAIN_POLICY, policy as u32)
-        .str(nfta::CHAIN_TYPE, CHAIN_TYPE_FILTER);
+        .str(nfta::CHAIN_TYPE, hook.chain_type.as_str());
 }
 
 fn verdict_attrs(v: &mut Attrs, verdict: &NftVerdict) {

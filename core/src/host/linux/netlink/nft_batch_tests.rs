@@ -3,8 +3,8 @@
 use std::net::Ipv4Addr;
 
 use ioc_sdk::nft::{
-    NftBatch, NftElement, NftField, NftHook, NftHookKind, NftKeyType, NftPolicy, NftRule,
-    NftSetFlags,
+    NftBatch, NftChainType, NftElement, NftField, NftHook, NftHookKind, NftKeyType, NftPolicy,
+    NftRule, NftSetFlags,
 };
 use ioc_sdk::NftFamily::Netdev;
 
@@ -48,6 +48,7 @@ fn port_batch() -> NftBatch {
                 device: Some("vnet0.5".into()).into(),
                 priority: -10,
                 policy: NftPolicy::Drop,
+                chain_type: NftChainType::Filter,
             }),
         )
         .add_set(

@@ -3,7 +3,7 @@
 //! shorter constant (and compare a prefix) or a test of a stale register; the nft text of such
 //! a rule would mean something else, so both are refused here with a message naming the rule.
 
-use ioc_sdk::nft::{NftExpr, NftKeyType};
+use ioc_sdk::nft::{NftExpr, NftKeyType, NftPortRange};
 
 /// Why a rule does not fit the register model, for the error message.
 pub(super) fn check_rule(
@@ -33,6 +33,17 @@ pub(super) fn check_rule(
                 loaded = Some(*len as usize);
             }
             NftExpr::Meta { key } => loaded = Some(key.key_len()),
+            NftExpr::Fib { .. } => loaded = Some(4),
+            NftExpr::Nat { addr, ports, .. } => {
+                if addr.len() != 4 && addr.len() != 16 {
+                    return Err(format!(
+                        "expression {at} (nat) has an address of {} bytes (4 or 16)",
+                        addr.len()
+                    ));
+                }
+                check_ports(at, ports.into_option())?;
+            }
+            NftExpr::Masq { ports } => check_ports(at, ports.into_option())?,
             NftExpr::Cmp { data, .. } => same("cmp", data.len(), need("cmp")?)?,
             NftExpr::Range { from, to, .. } => {
                 let want = need("range")?;
@@ -57,6 +68,16 @@ pub(super) fn check_rule(
         }
     }
     Ok(())
+}
+
+fn check_ports(at: usize, ports: Option<NftPortRange>) -> Result<(), String> {
+    match ports {
+        Some(p) if p.first > p.last => Err(format!(
+            "expression {at} has the port range {}-{} (first above last)",
+            p.first, p.last
+        )),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -88,6 +109,28 @@ mod tests {
         assert_eq!(
             e,
             "expression 2 (key of set allowed6) has 4 bytes for a load of 16"
+        );
+    }
+
+    #[test]
+    fn nat_statements_need_an_address_and_ordered_ports() {
+        use ioc_sdk::nft::NftNatKind;
+        let nat = |addr: Vec<u8>, first, last| {
+            NftRule::new().expr(NftExpr::Nat {
+                kind: NftNatKind::Dnat,
+                addr: addr.into(),
+                ports: Some(NftPortRange { first, last }).into(),
+            })
+        };
+        assert!(check(NftRule::new().to_local_address().masquerade()).is_ok());
+        assert!(check(nat(vec![10, 0, 0, 2], 80, 80)).is_ok());
+        assert_eq!(
+            check(nat(vec![10, 0, 0], 80, 80)).unwrap_err(),
+            "expression 1 (nat) has an address of 3 bytes (4 or 16)"
+        );
+        assert_eq!(
+            check(nat(vec![10, 0, 0, 2], 90, 80)).unwrap_err(),
+            "expression 1 has the port range 90-80 (first above last)"
         );
     }
 }
