@@ -93,19 +93,43 @@ pub fn validate(jail: &Jail, host: &mut Host<'_>, attach: Attach) -> Result<()> 
             )));
         }
     }
-    for (property, gateway) in [
-        ("defaultrouter", net.defaultrouter()),
-        ("defaultrouter6", net.defaultrouter6()),
+    for (property, gateway, v6) in [
+        ("defaultrouter", net.defaultrouter(), false),
+        ("defaultrouter6", net.defaultrouter6(), true),
     ] {
-        if let Some(nic) = gateway.and_then(|g| g.nic()) {
-            if net.interface(nic).is_none() {
+        let Some(gateway) = gateway else { continue };
+        match gateway.nic() {
+            Some(nic) if net.interface(nic).is_none() => {
                 return Err(Error::new(format!(
                     "property '{property}': NIC {nic} is not in interfaces"
                 )));
             }
+            Some(_) => {}
+            // Setup adds the default route before DHCP or SLAAC configure anything, so a
+            // gateway that no static address puts on a link cannot be reached then: the start
+            // would fail half-way. Refuse it now.
+            None if !has_static(net, v6) => {
+                let (family, learned) = if v6 {
+                    ("IPv6", "router advertisements")
+                } else {
+                    ("IPv4", "DHCP")
+                };
+                return Err(Error::new(format!(
+                    "property '{property}': {} cannot be reached when the jail starts, because no NIC has a static {family} address ({learned} set the default route by themselves); set {property}=none, or name the NIC it is on: {property}={}@NIC",
+                    gateway.ip(),
+                    gateway.ip()
+                )));
+            }
+            None => {}
         }
     }
     Ok(())
+}
+
+/// Does any NIC of the jail have a static address of that family?
+fn has_static(net: &Network, v6: bool) -> bool {
+    net.addresses()
+        .any(|a| matches!(a.kind(), AddressKind::Static(c) if c.is_v6() == v6))
 }
 
 /// Builds the jail's network: pairs, bridge or firewall, addresses in written order, loopback,

@@ -83,10 +83,40 @@ fn validate_refuses_what_a_vnet_start_cannot_build() {
             vnet_jail().defaultrouter6("fe80::1@vnet9"),
             "property 'defaultrouter6': NIC vnet9 is not in interfaces",
         ),
+        (
+            vnet_jail()
+                .ip4_addr("vnet0|dhcp")
+                .defaultrouter("10.23.42.1"),
+            "property 'defaultrouter': 10.23.42.1 cannot be reached when the jail starts",
+        ),
+        (
+            vnet_jail()
+                .ip6_addr("vnet0|accept_rtadv")
+                .defaultrouter6("fd00::1"),
+            "property 'defaultrouter6': fd00::1 cannot be reached",
+        ),
     ];
     for (jail, expected) in cases {
         let message = refusal(jail, bridged(), Attach::Bridge);
         assert!(message.contains(expected), "{message:?} lacks {expected:?}");
+    }
+}
+
+#[test]
+fn a_gateway_on_a_named_nic_or_beside_a_static_address_is_fine_with_dhcp() {
+    let bridged = || RecordingHost::validating().with_bridge("bridge0");
+    for jail in [
+        vnet_jail()
+            .ip4_addr("vnet0|dhcp")
+            .defaultrouter("10.23.42.1@vnet0"),
+        vnet_jail()
+            .interfaces("vnet0:bridge0,vnet1:bridge0")
+            .ip4_addr("vnet0|dhcp,vnet1|10.23.42.2/24")
+            .defaultrouter("10.23.42.1"),
+        vnet_jail().ip4_addr("vnet0|dhcp"),
+    ] {
+        let mut host = bridged();
+        validate(&jail.build(), &mut host.host(), Attach::Bridge).unwrap();
     }
 }
 
