@@ -9,6 +9,8 @@
 
 mod firewall_support;
 // The workspace's one rule for tests that cannot run here, shared as source (see the file).
+#[path = "../../tests/src/live_netns.rs"]
+mod live_netns;
 #[path = "../../tests/src/skip.rs"]
 mod skip;
 
@@ -20,19 +22,14 @@ use ioc_core::host::Backend;
 use ioc_core::plugins::LoadedPlugin;
 use ioc_core::runtime::RunDir;
 use ioc_sdk::{Hook, HostOp, HostReply, NftFamily, Platform};
-use nix::sched::{unshare, CloneFlags};
+use live_netns::{in_private_netns, sh};
 
 /// Why this machine cannot run these tests, or `None`.
 fn skip_reason() -> Option<String> {
-    if let Some(why) = skip::missing_root("nftables rules in a private network namespace") {
-        return Some(why);
-    }
-    for tool in ["ip", "nft"] {
-        if Command::new(tool).arg("-V").output().is_err() {
-            return Some(format!("`{tool}` is not installed (iproute2 / nftables)"));
-        }
-    }
-    None
+    live_netns::skip_reason(
+        "nftables rules in a private network namespace",
+        &["ip", "nft"],
+    )
 }
 
 /// The nftables plugin and a run dir for its host, or `None` (having said why) when this
@@ -42,45 +39,6 @@ fn nftables_plugin() -> Option<(LoadedPlugin, tempfile::TempDir)> {
         return None;
     }
     Some((load("ioc_plugin_nftables"), tempfile::tempdir().unwrap()))
-}
-
-/// Runs `body` on a thread that has a network namespace of its own. Programs it starts inherit
-/// the thread's namespace; the namespace dies with the thread.
-fn in_private_netns<T: Send>(body: impl FnOnce() -> T + Send) -> T {
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            unshare(CloneFlags::CLONE_NEWNET).expect("unshare a network namespace");
-            body()
-        })
-        .join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    })
-}
-
-fn sh(argv: &[&str], stdin: Option<&str>) -> String {
-    use std::io::Write;
-    let mut cmd = Command::new(argv[0]);
-    cmd.args(&argv[1..])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("{argv:?}: {e}"));
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-    }
-    drop(child.stdin.take());
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{argv:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 /// Tables an admin might have; ioc must leave them exactly as they are.
@@ -349,7 +307,8 @@ fn entered<T: Send>(ns: &str, body: impl FnOnce() -> T + Send) -> T {
     std::thread::scope(|s| {
         s.spawn(|| {
             let fd = std::fs::File::open(&path).expect("open the namespace");
-            nix::sched::setns(fd, CloneFlags::CLONE_NEWNET).expect("enter the namespace");
+            nix::sched::setns(fd, nix::sched::CloneFlags::CLONE_NEWNET)
+                .expect("enter the namespace");
             body()
         })
         .join()

@@ -7,11 +7,12 @@
 #![cfg(target_os = "linux")]
 
 // The workspace's one rule for tests that cannot run here, shared as source (see the file).
+#[path = "../../tests/src/live_netns.rs"]
+mod live_netns;
 #[path = "../../tests/src/skip.rs"]
 mod skip;
 
 use std::net::{Ipv4Addr, Ipv6Addr};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use ioc_core::host::linux::netlink::Nfnetlink;
@@ -22,59 +23,7 @@ use ioc_sdk::nft::{
 };
 use ioc_sdk::NftFamily::Netdev;
 use ioc_sdk::{Mac, NftFamily};
-use nix::sched::{unshare, CloneFlags};
-
-fn skip_reason() -> Option<String> {
-    if let Some(why) = skip::missing_root("nftables tables in a private network namespace") {
-        return Some(why);
-    }
-    for tool in ["ip", "nft"] {
-        if Command::new(tool).arg("-V").output().is_err() {
-            return Some(format!("`{tool}` is not installed (iproute2 / nftables)"));
-        }
-    }
-    None
-}
-
-/// Runs `body` on a thread with a network namespace of its own, which dies with the thread.
-fn in_private_netns<T: Send>(body: impl FnOnce() -> T + Send) -> T {
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            unshare(CloneFlags::CLONE_NEWNET).expect("unshare a network namespace");
-            body()
-        })
-        .join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    })
-}
-
-fn sh(argv: &[&str], stdin: Option<&str>) -> String {
-    use std::io::Write;
-    let mut child = Command::new(argv[0])
-        .args(&argv[1..])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{argv:?}: {e}"));
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-    }
-    drop(child.stdin.take());
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{argv:?} failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        stdin.unwrap_or_default()
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use live_netns::{in_private_netns, sh};
 
 fn veth(a: &str, b: &str) {
     sh(
@@ -291,7 +240,10 @@ fn delete(table: &str) -> NftBatch {
 
 #[test]
 fn the_encoder_builds_what_its_nft_text_builds() {
-    if skip::skip_unless_ci(skip_reason()) {
+    if skip::skip_unless_ci(live_netns::skip_reason(
+        "nftables tables in a private network namespace",
+        &["ip", "nft"],
+    )) {
         return;
     }
     in_private_netns(|| {
@@ -338,7 +290,10 @@ fn the_encoder_builds_what_its_nft_text_builds() {
 
 #[test]
 fn deleting_a_table_twice_is_fine_and_errors_name_the_command() {
-    if skip::skip_unless_ci(skip_reason()) {
+    if skip::skip_unless_ci(live_netns::skip_reason(
+        "nftables tables in a private network namespace",
+        &["ip", "nft"],
+    )) {
         return;
     }
     in_private_netns(|| {
@@ -390,7 +345,10 @@ fn deleting_a_table_twice_is_fine_and_errors_name_the_command() {
 /// (ENOENT), which this test reports instead of failing.
 #[test]
 fn queue_rules_reach_the_kernel() {
-    if skip::skip_unless_ci(skip_reason()) {
+    if skip::skip_unless_ci(live_netns::skip_reason(
+        "nftables tables in a private network namespace",
+        &["ip", "nft"],
+    )) {
         return;
     }
     in_private_netns(|| {
@@ -467,7 +425,10 @@ fn time_commit(batch: &NftBatch) -> Duration {
 
 #[test]
 fn a_commit_costs_the_same_with_400_other_tables() {
-    if skip::skip_unless_ci(skip_reason()) {
+    if skip::skip_unless_ci(live_netns::skip_reason(
+        "nftables tables in a private network namespace",
+        &["ip", "nft"],
+    )) {
         return;
     }
     in_private_netns(|| {

@@ -8,12 +8,14 @@
 #![cfg(target_os = "linux")]
 
 // The workspace's one rule for tests that cannot run here, shared as source.
+#[path = "../../../tests/src/live_netns.rs"]
+mod live_netns;
 #[path = "../../../tests/src/skip.rs"]
 mod skip;
 
-use std::io::Write;
 use std::net::IpAddr;
-use std::process::{Command, Stdio};
+
+use live_netns::in_private_netns;
 
 use ioc_core::host::linux::LinuxHost;
 use ioc_core::host::Backend;
@@ -28,52 +30,13 @@ use ioc_sdk::{
 };
 
 fn skip_reason() -> Option<String> {
-    if let Some(why) = skip::missing_root("nftables tables in a private network namespace") {
-        return Some(why);
-    }
-    if Command::new("nft").arg("-V").output().is_err() {
-        return Some("`nft` is not installed (nftables)".into());
-    }
-    None
+    live_netns::skip_reason("nftables tables in a private network namespace", &["nft"])
 }
 
+/// `nft ARGS`, which must succeed.
 fn nft(args: &[&str], stdin: Option<&str>) -> String {
-    let mut child = Command::new("nft")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run nft");
-    if let Some(text) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-    }
-    drop(child.stdin.take());
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "nft {args:?} failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        stdin.unwrap_or_default()
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// Runs `body` on a thread with a network namespace of its own, gone when the thread ends.
-fn in_private_netns<T: Send>(body: impl FnOnce() -> T + Send) -> T {
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET).expect("unshare");
-            body()
-        })
-        .join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    })
+    let argv: Vec<&str> = std::iter::once("nft").chain(args.iter().copied()).collect();
+    live_netns::sh(&argv, stdin)
 }
 
 fn policy(addresses: &[&str], learning: PortLearning) -> PortPolicy {
