@@ -232,7 +232,7 @@ fn ipfw_removal_goes_on_and_accepts_a_missing_rule_number() {
 /// `myjail` with `ip4_addr="vnet0|dhcp"` (`dhcp4`) or `ip6_addr="vnet0|accept_rtadv"`
 /// (`!dhcp4`) instead of its static address, and the policy secure-vnet hands the backend.
 fn learning_jail(firewall: &str, dhcp4: bool) -> (ioc_sdk::Jail, ioc_sdk::PortPolicy) {
-    use ioc_sdk::{Address, AddressKind, IpMode, NetworkSpec, Nic, PortLearning};
+    use ioc_sdk::{Address, AddressKind, NetworkSpec, Nic, PortLearning};
     let nic = Nic::new(
         "vnet0",
         Some("bridge0"),
@@ -253,14 +253,7 @@ fn learning_jail(firewall: &str, dhcp4: bool) -> (ioc_sdk::Jail, ioc_sdk::PortPo
         interfaces: vec![nic],
         ip4,
         ip6,
-        defaultrouter: None,
-        defaultrouter6: None,
-        ip4_mode: IpMode::New,
-        ip6_mode: IpMode::New,
-        ip4_saddrsel: true,
-        ip6_saddrsel: true,
-        allow_raw_sockets: false,
-        dhcp_server: false,
+        ..NetworkSpec::default()
     };
     let jail = ioc_sdk::Jail::new("myjail", 5, Platform::FreeBsd, spec.into(), firewall, []);
     let policy = myjail_policy("vnet0:5", &[]).with_learning(PortLearning {

@@ -439,7 +439,7 @@ mod tests {
     #[test]
     fn a_network_has_the_shape_its_vnet_and_interfaces_make() {
         use super::NetworkShape;
-        use crate::types::{IpMode, Network, NetworkSpec, Nic};
+        use crate::types::{Network, NetworkSpec, Nic};
         let network = |vnet: bool, secure: &[bool]| -> Network {
             let mac = "02:00:00:00:00:01".parse().unwrap();
             NetworkSpec {
@@ -451,14 +451,7 @@ mod tests {
                     .collect(),
                 ip4: Vec::new(),
                 ip6: Vec::new(),
-                defaultrouter: None,
-                defaultrouter6: None,
-                ip4_mode: IpMode::New,
-                ip6_mode: IpMode::New,
-                ip4_saddrsel: true,
-                ip6_saddrsel: true,
-                allow_raw_sockets: false,
-                dhcp_server: false,
+                ..NetworkSpec::default()
             }
             .into()
         };

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use ioc_core::plugins::LoadedPlugin;
 use ioc_sdk::{
-    Address, AddressKind, Cidr, Gateway, Hook, HostError, HostOp, HostReply, IpMode, Jail, Mac,
+    Address, AddressKind, Cidr, Gateway, Hook, HostError, HostOp, HostReply, Jail, Mac,
     NetworkSpec, Nic, Platform, PortPolicy,
 };
 
@@ -50,15 +50,8 @@ pub fn myjail(platform: Platform, firewall: &str) -> Jail {
             "vnet0",
             AddressKind::Static(Cidr::new(address, 24)),
         )],
-        ip6: vec![],
         defaultrouter: Some(Gateway::new("10.23.42.1".parse().unwrap(), None)),
-        defaultrouter6: None,
-        ip4_mode: IpMode::New,
-        ip6_mode: IpMode::New,
-        ip4_saddrsel: true,
-        ip6_saddrsel: true,
-        allow_raw_sockets: false,
-        dhcp_server: false,
+        ..NetworkSpec::default()
     };
     Jail::new("myjail", 5, platform, spec.into(), firewall, [])
 }

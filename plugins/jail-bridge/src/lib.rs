@@ -119,7 +119,7 @@ pub fn all_or_errors(errors: Vec<String>) -> Result<()> {
 pub mod fixtures {
     use std::net::IpAddr;
 
-    use ioc_sdk::{IpMode, Jail, NetworkSpec, Platform, PortPolicy};
+    use ioc_sdk::{Jail, NetworkSpec, Platform, PortPolicy};
 
     use super::JailBridge;
 
@@ -142,14 +142,7 @@ pub mod fixtures {
             interfaces: vec![],
             ip4: vec![],
             ip6: vec![],
-            defaultrouter: None,
-            defaultrouter6: None,
-            ip4_mode: IpMode::New,
-            ip6_mode: IpMode::New,
-            ip4_saddrsel: true,
-            ip6_saddrsel: true,
-            allow_raw_sockets: false,
-            dhcp_server: false,
+            ..NetworkSpec::default()
         };
         let jail = Jail::new("myjail", 5, Platform::FreeBsd, spec.into(), firewall, []);
         (JailBridge::new(&jail, &policy), policy)

@@ -159,6 +159,28 @@ pub struct NetworkSpec {
     pub dhcp_server: bool,
 }
 
+/// ioc's built-in defaults: no VNET, no interfaces or addresses, no routers, `ip4=new`,
+/// `ip6=new`, source address selection on, raw sockets off, not a DHCP server. Lets a test or
+/// a plugin name only the fields it cares about (`..NetworkSpec::default()`).
+impl Default for NetworkSpec {
+    fn default() -> NetworkSpec {
+        NetworkSpec {
+            vnet: false,
+            interfaces: Vec::new(),
+            ip4: Vec::new(),
+            ip6: Vec::new(),
+            defaultrouter: None,
+            defaultrouter6: None,
+            ip4_mode: IpMode::New,
+            ip6_mode: IpMode::New,
+            ip4_saddrsel: true,
+            ip6_saddrsel: true,
+            allow_raw_sockets: false,
+            dhcp_server: false,
+        }
+    }
+}
+
 impl From<NetworkSpec> for Network {
     fn from(s: NetworkSpec) -> Network {
         Network {
