@@ -18,11 +18,20 @@
 //! bounds-checked and a packet it cannot read is accepted unchanged (the sets decide what the
 //! jail may do, never the packet itself).
 
+pub mod bpf;
+#[cfg(target_os = "freebsd")]
+mod bpf_device;
+pub mod bsd;
+#[cfg(target_os = "freebsd")]
+mod bsd_run;
 pub mod dhcp;
+pub mod expiry;
 pub mod frame;
+pub mod freebsd_sink;
 #[cfg(target_os = "linux")]
 mod nfqueue;
 pub mod ra;
+pub mod ready;
 #[cfg(target_os = "linux")]
 mod run;
 #[cfg(target_os = "linux")]
@@ -32,9 +41,12 @@ mod tests;
 
 use ioc_sdk::{Mac, NftFamily};
 
+#[cfg(target_os = "freebsd")]
+pub use bsd_run::{run as run_bsd, BsdLearnError};
 pub use ra::eui64;
+pub use ready::{announce_ready, detach};
 #[cfg(target_os = "linux")]
-pub use run::{announce_ready, detach, run, LearnError};
+pub use run::{run, LearnError};
 
 /// Where learned addresses go: two sets of one table.
 #[derive(Clone, Debug, PartialEq, Eq)]
