@@ -32,7 +32,7 @@ impl Layout {
     /// The layout of the platform this is built for.
     pub fn native() -> Layout {
         Layout {
-            timestamp: 2 * std::mem::size_of::<libc::c_long>(),
+            timestamp: std::mem::size_of::<libc::timeval>(),
             alignment: std::mem::size_of::<libc::c_long>(),
         }
     }

@@ -216,3 +216,33 @@ fn pf_tables_get_pfctl_lines() {
         ]
     );
 }
+
+#[test]
+fn frames_walked_from_a_bpf_buffer_reach_the_tables() {
+    use crate::learner::bpf::{records, Layout};
+    let layout = Layout::LP64;
+    let mut buffer = Vec::new();
+    for frame in [ack("192.0.2.50", 60), ra_frame(600)] {
+        // As FreeBSD's kernel writes a record for an Ethernet frame on LP64: a 26-byte header.
+        let start = buffer.len();
+        buffer.extend_from_slice(&[0; 16]);
+        buffer.extend_from_slice(&(frame.len() as u32).to_ne_bytes());
+        buffer.extend_from_slice(&(frame.len() as u32).to_ne_bytes());
+        buffer.extend_from_slice(&26u16.to_ne_bytes());
+        buffer.extend_from_slice(&frame);
+        let end = start + layout.word_align(buffer.len() - start).unwrap();
+        buffer.resize(end, 0);
+    }
+    let mut l = learner(true, true);
+    let now = Instant::now();
+    for frame in records(&buffer, layout) {
+        l.frame(Direction::TowardJail, frame, now);
+    }
+    assert_eq!(
+        lines(&l),
+        [
+            format!("{T4} add 192.0.2.50"),
+            format!("{T6} add 2001:db8:1:0:11:22ff:fe33:4455"),
+        ]
+    );
+}
