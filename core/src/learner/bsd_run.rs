@@ -29,7 +29,7 @@ pub enum BsdLearnError {
     Signal(nix::Error),
 }
 
-/// Set by SIGTERM, SIGINT or SIGHUP: the learner cleans up and exits.
+/// Set by SIGTERM or SIGINT: the learner cleans up and exits.
 static STOP: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn on_stop(_: libc::c_int) {
@@ -82,7 +82,9 @@ fn learn(
                 revents: 0,
             })
             .collect();
-        let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
+        // Rounded up: a wake-up before the expiry would only loop again.
+        let ms =
+            libc::c_int::try_from(timeout.as_micros().div_ceil(1000)).unwrap_or(libc::c_int::MAX);
         // SAFETY: `fds` is a vector of valid pollfds, its length passed with it.
         if unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) } < 0 {
             let e = io::Error::last_os_error();
@@ -121,10 +123,14 @@ fn catch_stop_signals() -> Result<(), BsdLearnError> {
         SaFlags::empty(),
         SigSet::empty(),
     );
-    for signal in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP] {
+    for signal in [Signal::SIGTERM, Signal::SIGINT] {
         // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
         unsafe { sigaction(signal, &action) }.map_err(BsdLearnError::Signal)?;
     }
+    // The learner lives as long as the jail, not as the terminal that started it.
+    let ignore = SigAction::new(SigHandler::SigIgn, SaFlags::empty(), SigSet::empty());
+    // SAFETY: ignoring a signal installs no handler.
+    unsafe { sigaction(Signal::SIGHUP, &ignore) }.map_err(BsdLearnError::Signal)?;
     Ok(())
 }
 

@@ -124,3 +124,48 @@ pub fn main(args: &LearnArgs) -> ExitCode {
     );
     ExitCode::FAILURE
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::cli::{Cli, Command};
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        let base = [
+            "ioc",
+            "-v",
+            "__learn",
+            "--port",
+            "vnet0:5",
+            "--mac",
+            "02:ff:60:cb:49:49",
+        ];
+        Cli::try_parse_from(base.iter().chain(args))
+    }
+
+    #[test]
+    fn the_learner_takes_either_nftables_sets_or_a_freebsd_sink() {
+        let freebsd = parse(&[
+            "--dhcp4",
+            "--sink",
+            "ipfw:ioc-5-vnet0-lease4,ioc-5-vnet0-slaac6",
+        ]);
+        let Command::Learn(args) = freebsd.unwrap().command else {
+            panic!("not __learn")
+        };
+        assert_eq!(
+            args.sink.as_deref(),
+            Some("ipfw:ioc-5-vnet0-lease4,ioc-5-vnet0-slaac6")
+        );
+        assert!(args.dhcp4 && args.table.is_none());
+        let linux = parse(&["--table", "t", "--set4", "a", "--set6", "b", "--slaac"]);
+        assert!(linux.is_ok());
+        // Neither, half of the sets, or both kinds at once: refused by clap.
+        assert!(parse(&["--dhcp4"]).is_err());
+        assert!(parse(&["--table", "t"]).is_err());
+        assert!(
+            parse(&["--table", "t", "--set4", "a", "--set6", "b", "--sink", "ipfw:a,b"]).is_err()
+        );
+    }
+}
