@@ -220,17 +220,6 @@ impl Backend for FreeBsdHost {
                 run(process, cmd.stdin.as_deref()).map(HostReply::Output)
             }
             HostOp::LearnAddresses { port, .. } => {
-                // The learner that captures with bpf(4) is not written yet: `ioc __learn`
-                // listens on netfilter, so on FreeBSD it would exit at once and leave the
-                // tables empty without a word. Refuse instead; the start rolls back.
-                if !cfg!(target_os = "linux") {
-                    return Err(HostError::new(
-                        HostErrorKind::Unsupported,
-                        format!(
-                            "learn the addresses of port {port}: ioc's address learner runs on Linux only so far (FreeBSD's, with bpf, is not written yet); give this Secure VNET NIC static addresses, or use plain VNET for dhcp/accept_rtadv"
-                        ),
-                    ));
-                }
                 let cmd = fb::learn::learner_command(op)
                     .into_iter()
                     .flatten()
@@ -241,6 +230,7 @@ impl Backend for FreeBsdHost {
                             "nftables sets do not exist on FreeBSD; the learner fills ipfw or pf tables there",
                         )
                     })?;
+                // Returns once bpf is attached to the port (see `learner::spawn`).
                 learner::spawn(&cmd, &self.run.jail_dir(&params.name), port)?;
                 // bpf only watches: there is no queue for the rules to hand replies to.
                 Ok(HostReply::Done)

@@ -1,28 +1,44 @@
-//! The address learner of a Secure VNET port (Linux; elsewhere only its command line): one small process per learning port,
-//! started by the host for [`HostOp::LearnAddresses`](ioc_sdk::HostOp::LearnAddresses) as the
-//! hidden `ioc __learn` command.
+//! The address learner of a Secure VNET port: one small process per learning port, started
+//! by the host for [`HostOp::LearnAddresses`](ioc_sdk::HostOp::LearnAddresses) as the hidden
+//! `ioc __learn` command.
 //!
-//! The port's firewall rules queue DHCP replies and router advertisements toward the jail (and
-//! DHCP RELEASEs from it) to a netfilter queue; the learner binds that queue, reads each packet,
-//! updates the port's `lease4`/`slaac6` sets, and only then accepts the packet, so the reply
-//! reaches the jail once the set allows the address it grants. The rules queue without the
-//! bypass flag: with no learner, those packets are dropped (fail closed).
+//! On Linux the port's firewall rules queue DHCP replies and router advertisements toward the
+//! jail (and DHCP RELEASEs from it) to a netfilter queue; the learner binds that queue, reads
+//! each packet, updates the port's `lease4`/`slaac6` sets, and only then accepts the packet, so
+//! the reply reaches the jail once the set allows the address it grants. The rules queue
+//! without the bypass flag: with no learner, those packets are dropped (fail closed).
 //!
-//! - `nfqueue.rs`: the netfilter queue protocol.
-//! - `frame.rs`: the IP packet in a queued payload; `dhcp.rs`, `ra.rs`: what a DHCP message
-//!   or an RA grants (public: a FreeBSD learner reads the same packets); `state.rs`: the set
-//!   changes that follow.
-//! - `run.rs`: picking a free queue, the loop, and exiting when the port is gone.
+//! On FreeBSD the learner watches the port with bpf(4) and fills ipfw or pf tables, which have
+//! no timeouts: it expires what it added itself and deletes it all when it exits.
+//!
+//! - `nfqueue.rs`, `run.rs`, `state.rs` (Linux): the netfilter queue protocol; picking a free
+//!   queue, the loop, and exiting when the port is gone; the set changes.
+//! - `frame.rs`: the IP packet in a queued payload or a captured frame; `dhcp.rs`, `ra.rs`:
+//!   what a DHCP message or an RA grants. Shared by both learners.
+//! - `bpf.rs`: bpf read buffers and filter programs; `expiry.rs`: leases and their ends;
+//!   `freebsd_sink.rs`: the ipfw/pf table commands; `bsd.rs`: the FreeBSD learner's logic.
+//!   All platform independent, so tested on Linux.
+//! - `bpf_device.rs`, `bsd_run.rs` (FreeBSD): the bpf descriptors and the loop.
+//! - `ready.rs`: the start handshake with the host, both ends.
 //!
 //! Everything the learner reads comes from the network or from a jail: parsing is
 //! bounds-checked and a packet it cannot read is accepted unchanged (the sets decide what the
 //! jail may do, never the packet itself).
 
+pub mod bpf;
+#[cfg(target_os = "freebsd")]
+mod bpf_device;
+pub mod bsd;
+#[cfg(target_os = "freebsd")]
+mod bsd_run;
 pub mod dhcp;
+pub mod expiry;
 pub mod frame;
+pub mod freebsd_sink;
 #[cfg(target_os = "linux")]
 mod nfqueue;
 pub mod ra;
+pub mod ready;
 #[cfg(target_os = "linux")]
 mod run;
 #[cfg(target_os = "linux")]
@@ -32,9 +48,12 @@ mod tests;
 
 use ioc_sdk::{Mac, NftFamily};
 
+#[cfg(target_os = "freebsd")]
+pub use bsd_run::{run as run_bsd, BsdLearnError};
 pub use ra::eui64;
+pub use ready::{announce_ready, detach};
 #[cfg(target_os = "linux")]
-pub use run::{announce_ready, detach, run, LearnError};
+pub use run::{run, LearnError};
 
 /// Where learned addresses go: two sets of one table.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -82,23 +82,6 @@ fn wait(sockets: &[NfQueue; 2], timeout: Duration) -> io::Result<Vec<usize>> {
     Ok((0..fds.len()).filter(|&i| fds[i].revents != 0).collect())
 }
 
-/// Leaves the spawning command's session (the learner outlives it; a terminal's signals must
-/// not reach it).
-pub fn detach() {
-    let _ = nix::unistd::setsid();
-}
-
-/// Tells the host the learner is ready: `ready QUEUE` on stdout, the host's pipe, which is then
-/// pointed at stderr (the host's log file): the host stops reading after this line.
-pub fn announce_ready(queue: u16) {
-    use std::io::Write;
-    let mut out = io::stdout().lock();
-    let _ = writeln!(out, "ready {queue}").and_then(|()| out.flush());
-    // SAFETY: dup2 on the process's own standard descriptors; no Rust object owns fd 1
-    // exclusively (stdout's handle writes to whatever fd 1 is).
-    unsafe { libc::dup2(2, 1) };
-}
-
 /// Binds the first number from `first` on that is free both as a queue and as a log group:
 /// the port's rules may hand packets to either (see `nfqueue.rs`).
 pub(super) fn bind_free(first: u16) -> Result<[NfQueue; 2], LearnError> {

@@ -5,20 +5,27 @@
 //! A firewall backend starts the learner from its install, so the lifecycle journals no undo
 //! of its own for it: the host ends a jail's learners when it removes the jail, which every
 //! stop, rollback and crash recovery does first. The learner also exits by itself when its
-//! port disappears (bpf reports the interface gone), which the backend's removal causes.
+//! port disappears (bpf reports the interface gone), which the backend's removal causes; on
+//! either end it deletes the table entries it added.
 
 use std::fs;
 use std::io;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Stdio};
+use std::time::Duration;
 
 use ioc_sdk::{HostError, HostErrorKind};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
 use super::run_checked;
+use crate::host::exec::io_error;
+use crate::learner::ready::wait_ready;
 use crate::render::Command;
+
+/// How long a learner may take to attach bpf to its port.
+const READY_WAIT: Duration = Duration::from_secs(10);
 
 const PREFIX: &str = "learner-";
 const SUFFIX: &str = ".pid";
@@ -41,13 +48,17 @@ pub fn is_learner(command_line: &str, port: &str) -> bool {
         && words.windows(2).any(|w| w[0] == "--port" && w[1] == port)
 }
 
-fn io_error(what: &str, e: io::Error) -> HostError {
-    HostError::new(HostErrorKind::Other, format!("{what}: {e}"))
+/// Where `port`'s learner writes its log: `<jail run dir>/learner-<port>.log`.
+pub fn log_file(jail_dir: &Path, port: &str) -> PathBuf {
+    jail_dir.join(format!("{PREFIX}{port}.log"))
 }
 
 /// Starts the rendered learner `cmd` with this very executable (the rendered `ioc` is only a
-/// name), in its own process group so a ^C to ioc does not end it, detached from ioc's
-/// standard streams, and records its pid. Returns the pid.
+/// name), in its own process group so a ^C to ioc does not end it, its stderr to its log,
+/// records its pid, and waits for its `ready` line: the backend connects the port to the
+/// bridges only after this returns, so no DHCP reply or RA passes before bpf is attached.
+/// A learner that fails to start is ended and its record removed; the error carries the
+/// last line of its log. Returns the pid.
 pub fn spawn(cmd: &Command, jail_dir: &Path, port: &str) -> Result<u32, HostError> {
     // The port names the pid file: it must stay a file name in the jail's run dir.
     if port.is_empty() || port.starts_with('.') || port.contains('/') {
@@ -57,25 +68,54 @@ pub fn spawn(cmd: &Command, jail_dir: &Path, port: &str) -> Result<u32, HostErro
         ));
     }
     let exe = std::env::current_exe().map_err(|e| io_error("find ioc's own executable", e))?;
+    fs::create_dir_all(jail_dir).map_err(|e| io_error("create the jail's run dir", e))?;
+    let log = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_file(jail_dir, port))
+        .map_err(|e| io_error("open the learner's log", e))?;
     let mut process = Process::new(exe);
     process
+        .arg("-v")
         .args(cmd.argv.iter().skip(1))
+        .env_remove("IOC_LOG")
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(log)
         .process_group(0);
-    fs::create_dir_all(jail_dir).map_err(|e| io_error("create the jail's run dir", e))?;
-    let child = process
+    let mut child = process
         .spawn()
         .map_err(|e| io_error(&format!("start `{}`", cmd.shell_line()), e))?;
     let pid = child.id();
     let file = pid_file(jail_dir, port);
-    if let Err(e) = fs::write(&file, format!("{pid}\n")) {
-        // Unrecorded, nothing could end it later: end it now.
-        let _ = kill(Pid::from_raw(pid as i32), Signal::SIGTERM);
-        return Err(io_error(&format!("write {}", file.display()), e));
+    let recorded = fs::write(&file, format!("{pid}\n"))
+        .map_err(|e| io_error(&format!("write {}", file.display()), e));
+    let ready = recorded.and_then(|()| {
+        let stdout = child
+            .stdout
+            .as_mut()
+            .ok_or_else(|| failed(port, "no pipe"))?;
+        wait_ready(stdout, READY_WAIT).map_err(|e| failed(port, e))
+    });
+    if let Err(e) = ready {
+        // Unrecorded or not listening, it must not run on: end it now.
+        let _ = child.kill();
+        let _ = child.wait();
+        let _ = fs::remove_file(&file);
+        let log = fs::read_to_string(log_file(jail_dir, port)).unwrap_or_default();
+        return Err(match log.lines().last().filter(|l| !l.is_empty()) {
+            Some(last) => HostError::new(e.kind, format!("{} ({last})", e.message)),
+            None => e,
+        });
     }
     Ok(pid)
+}
+
+fn failed(port: &str, message: impl std::fmt::Display) -> HostError {
+    HostError::new(
+        HostErrorKind::Other,
+        format!("address learner for {port}: {message}"),
+    )
 }
 
 /// Ends every learner recorded for the jail (SIGTERM) and forgets it. A learner already gone,
@@ -141,6 +181,21 @@ mod tests {
             assert!(spawn(&cmd, dir.path(), port).is_err(), "{port}");
         }
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_learner_that_exits_before_it_is_ready_is_an_error_and_leaves_no_record() {
+        let dir = tempfile::tempdir().unwrap();
+        // The test binary is ioc's "own executable" here: it rejects `-v __learn` and exits.
+        let cmd = Command::new(["ioc", "__learn", "--port", "nosuchport0"]);
+        let e = spawn(&cmd, dir.path(), "nosuchport0").unwrap_err();
+        assert!(
+            e.message
+                .starts_with("address learner for nosuchport0: exited before it was ready"),
+            "{e:?}"
+        );
+        assert!(!pid_file(dir.path(), "nosuchport0").exists());
+        assert!(log_file(dir.path(), "nosuchport0").exists());
     }
 
     #[test]

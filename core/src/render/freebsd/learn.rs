@@ -3,7 +3,7 @@
 //! updates it makes (see [`HostOp::LearnAddresses`]).
 //!
 //! The learner is the hidden `ioc __learn` subcommand. Its arguments, shared with the Linux
-//! learner (which takes `--sink nft:...` instead):
+//! learner (which takes `--family`, `--table`, `--set4`, `--set6` instead of `--sink`):
 //!
 //! ```text
 //! ioc __learn --port vnet0:5 --mac 02:ff:60:cb:49:49 [--dhcp4] [--slaac] --sink SINK
@@ -11,9 +11,10 @@
 //!        | pf:ANCHOR:TABLE4,TABLE6         pf tables of an anchor (the anchor may hold `:`)
 //! ```
 //!
-//! On FreeBSD it captures with bpf on `--port`, the host end of the jail's pair, where only
-//! frames the filter let through toward the jail appear, and updates the tables with the
-//! commands of [`table_update`].
+//! On FreeBSD it captures with bpf on `--port`, the host end of the jail's pair: the frames the
+//! port sends toward the jail (only those the filter let through) and, for a RELEASE, those it
+//! receives from the jail; it updates the tables with the commands of [`table_update`] (see
+//! [`crate::learner::bsd`]).
 
 use std::net::IpAddr;
 
