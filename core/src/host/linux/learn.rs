@@ -9,8 +9,7 @@
 //! log.
 
 use std::fs;
-use std::io::{self, BufRead, BufReader, Read};
-use std::os::fd::AsRawFd;
+use std::io;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -155,46 +154,15 @@ fn record(jail_dir: &Path, port: &str, pid: u32) -> Result<(), HostError> {
 
 /// Reads the learner's `ready QUEUE` line, waiting at most [`READY_WAIT`].
 fn wait_ready(child: &mut Child, port: &str) -> Result<u16, HostError> {
-    let stdout = child
+    let mut stdout = child
         .stdout
         .take()
         .ok_or_else(|| failed(port, "no pipe to the learner"))?;
-    let deadline = Instant::now() + READY_WAIT;
-    let mut poll = libc::pollfd {
-        fd: stdout.as_raw_fd(),
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    let mut line = Vec::new();
-    let mut reader = BufReader::new(stdout);
-    while !line.ends_with(b"\n") {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(failed(port, "not ready in time"));
-        }
-        let ms = libc::c_int::try_from(left.as_millis()).unwrap_or(libc::c_int::MAX);
-        // SAFETY: `poll` is one valid pollfd whose descriptor `reader` keeps open.
-        if unsafe { libc::poll(&mut poll, 1, ms) } < 0 {
-            let e = io::Error::last_os_error();
-            if e.kind() != io::ErrorKind::Interrupted {
-                return Err(io_error("wait for the address learner", e));
-            }
-            continue;
-        }
-        let mut byte = [0u8; 1];
-        match reader.read(&mut byte) {
-            Ok(0) => return Err(failed(port, "exited before it was ready")),
-            Ok(_) => line.push(byte[0]),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(io_error("read from the address learner", e)),
-        }
-    }
-    let text = String::from_utf8_lossy(&line);
-    text.trim()
-        .strip_prefix("ready ")
-        .and_then(|q| q.parse().ok())
-        .ok_or_else(|| failed(port, format!("unexpected answer {:?}", text.trim())))
-        .inspect(|_| drop(reader.fill_buf()))
+    let answer = learner::ready::wait_ready(&mut stdout, READY_WAIT)
+        .map_err(|e| failed(port, e.to_string()))?;
+    answer
+        .parse()
+        .map_err(|_| failed(port, format!("unexpected answer \"ready {answer}\"")))
 }
 
 /// Stops the learner of `port` if it still runs: SIGTERM, then SIGKILL after [`TERM_GRACE`].
