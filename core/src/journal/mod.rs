@@ -228,3 +228,5 @@ impl Journal {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_cni;
