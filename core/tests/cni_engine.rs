@@ -282,3 +282,83 @@ fn a_missing_plugin_and_a_missing_list_are_named() {
     let err = load(&sb.attachment("nope", &[])).unwrap_err();
     assert!(err.to_string().contains("nope"), "{err}");
 }
+
+#[cfg(target_os = "linux")]
+mod journaled_add {
+    use super::*;
+    use ioc_core::cni::journaled;
+    use ioc_core::host::linux::LinuxHost;
+    use ioc_core::journal::{Journal, Record};
+    use ioc_core::lifecycle::{Faults, Session};
+    use ioc_core::runtime::RunDir;
+    use ioc_core::step::{JailParams, Undo};
+    use ioc_sdk::{HostOp, HostReply, Jail, Network, NetworkSpec, Platform};
+
+    fn session(sb: &Sandbox) -> Session {
+        let journal = Journal::create(&sb.path().join("journal")).unwrap();
+        let jail = Jail::new(
+            "j1",
+            1,
+            Platform::Linux,
+            Network::from(NetworkSpec::default()),
+            "none",
+            Vec::<(String, String)>::new(),
+        );
+        Session::new(jail, JailParams::unknown("j1"), journal, Faults::none())
+    }
+
+    #[test]
+    fn the_list_is_journaled_before_add_and_the_result_after() {
+        let sb = Sandbox::new();
+        sb.passing_plugin("first", V, "10.9.0.5/24");
+        sb.passing_plugin("second", V, "10.9.0.6/24");
+        two_plugin_list(&sb);
+        let att = sb.attachment("jails", &[]);
+        let mut host = LinuxHost::new(&RunDir::new(sb.path().join("run")));
+        let mut s = session(&sb);
+        let op = HostOp::CniAdd {
+            attachment: att.clone(),
+        };
+        let reply = journaled::add(&mut host, &mut s, &op, &att).unwrap();
+        let HostReply::Text(result) = reply else {
+            panic!("{reply:?}");
+        };
+        assert!(result.contains("10.9.0.6/24"));
+        assert!(matches!(
+            s.journal.records().last(),
+            Some(Record::CniResult { index: 0, .. })
+        ));
+        let pending = s.journal.pending_undos();
+        let [(_, Undo::CniDel(run))] = pending.as_slice() else {
+            panic!("{pending:?}");
+        };
+        assert_eq!(
+            run.result.as_ref().unwrap()["ips"][0]["address"],
+            "10.9.0.6/24"
+        );
+        assert_eq!(
+            run.netns,
+            sb.path().join("run/jails/j1/ns/net").display().to_string()
+        );
+    }
+
+    #[test]
+    fn a_rolled_back_add_leaves_no_undo() {
+        let sb = Sandbox::new();
+        sb.passing_plugin("first", V, "10.9.0.5/24");
+        sb.plugin("second", V, "[ \"$CNI_COMMAND\" = ADD ] && exit 1\nexit 0");
+        two_plugin_list(&sb);
+        let att = sb.attachment("jails", &[]);
+        let mut host = LinuxHost::new(&RunDir::new(sb.path().join("run")));
+        let mut s = session(&sb);
+        let op = HostOp::CniAdd {
+            attachment: att.clone(),
+        };
+        let err = journaled::add(&mut host, &mut s, &op, &att).unwrap_err();
+        assert_eq!(
+            err.message.as_str(),
+            "CNI plugin second (network jails): ADD: exited with status 1"
+        );
+        assert!(s.journal.pending_undos().is_empty());
+    }
+}

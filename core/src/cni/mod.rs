@@ -20,6 +20,7 @@ pub mod dns;
 pub mod exec;
 pub mod journaled;
 pub mod plan;
+pub mod reported;
 pub mod versions;
 
 use std::path::Path;
