@@ -465,3 +465,73 @@ fn sigkill_during_the_chain_is_recovered_by_del_from_the_journal() {
         );
     });
 }
+
+/// What the engine adds on top of the plugins themselves: `n` attachments to a bridge with
+/// host-local through the host op (VERSION cached after the first), against the same plugin
+/// runs done bare (same environment and stdin, one `Command` each). Prints both; run with
+/// `cargo test -p ioc-core --test cni_plugins -- --ignored --nocapture engine_overhead`.
+#[test]
+#[ignore = "a measurement, not a check"]
+fn engine_overhead() {
+    if skip() {
+        return;
+    }
+    set_timeout();
+    in_private_netns(|| {
+        let sb = Sandbox::new();
+        bridge_list(&sb, "jails", "");
+        let ns = JailNs::new(&sb);
+        let mut host = ns.host();
+        let n = 50;
+        let mut runs = Vec::new();
+        let t = Instant::now();
+        for i in 0..n {
+            let mut att = attachment(&sb, "jails");
+            att.container_id = format!("ioc-a{i}").into();
+            att.ifname = format!("eth{i}").into();
+            runs.push(add(&mut host, &att).unwrap());
+        }
+        let engine_add = t.elapsed();
+        let t = Instant::now();
+        for run in &runs {
+            journaled::del(&mut host, &params(), run).unwrap();
+        }
+        let engine_del = t.elapsed();
+        // Bare: the same ADD calls, straight to the plugin.
+        let list = load(&attachment(&sb, "jails")).unwrap();
+        let stdin = list.plugin_stdin(0, None, &Default::default()).to_string();
+        let t = Instant::now();
+        for i in 0..n {
+            let mut child = Command::new(Path::new(PLUGINS).join("bridge"))
+                .env_clear()
+                .envs([
+                    ("CNI_COMMAND", "ADD"),
+                    ("CNI_CONTAINERID", &format!("ioc-b{i}")),
+                    ("CNI_NETNS", &ns.pin.display().to_string()),
+                    ("CNI_IFNAME", &format!("eth{i}")),
+                    ("CNI_PATH", PLUGINS),
+                    ("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
+                ])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(stdin.as_bytes())
+                .unwrap();
+            assert!(child.wait_with_output().unwrap().status.success());
+        }
+        let bare_add = t.elapsed();
+        let per = |d: Duration| d.as_secs_f64() * 1000.0 / n as f64;
+        println!(
+            "n={n}: engine ADD {:.2} ms/jail, bare ADD {:.2} ms/jail, engine DEL {:.2} ms/jail",
+            per(engine_add),
+            per(bare_add),
+            per(engine_del)
+        );
+    });
+}
