@@ -267,6 +267,47 @@ fn ptp_and_tuning_chain() {
 }
 
 #[test]
+fn bandwidth_gets_its_runtime_config_and_shapes_the_host_end() {
+    if skip() {
+        return;
+    }
+    set_timeout();
+    in_private_netns(|| {
+        let sb = Sandbox::new();
+        let data = sb.path().join("ipam");
+        sb.list(
+            "shaped",
+            &format!(
+                r#"{{"cniVersion": "1.0.0", "name": "shaped", "plugins": [
+                {{"type": "ptp", "ipMasq": false,
+                  "ipam": {{"type": "host-local", "subnet": "10.80.0.0/24", "dataDir": "{}"}}}},
+                {{"type": "bandwidth", "capabilities": {{"bandwidth": true}}}}]}}"#,
+                data.display()
+            ),
+        );
+        let ns = JailNs::new(&sb);
+        let mut host = ns.host();
+        let mut att = attachment(&sb, "shaped");
+        // Traffic toward the jail: shaped on the host end (egress needs the ifb module).
+        att.runtime_config =
+            r#"{"bandwidth": {"ingressRate": 8000000, "ingressBurst": 100000}}"#.into();
+        let run = add(&mut host, &att).unwrap();
+        let host_end = run.result.as_ref().unwrap()["interfaces"][0]["name"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let qdisc = sh(&["tc", "qdisc", "show", "dev", &host_end], None);
+        assert!(
+            qdisc.contains("tbf") && qdisc.contains("rate 8Mbit"),
+            "{qdisc}"
+        );
+        journaled::del(&mut host, &params(), &run).unwrap();
+        assert!(!sh(&["ip", "-br", "link"], None).contains(&host_end));
+        assert!(leases(&data, "shaped").is_empty());
+    });
+}
+
+#[test]
 fn macvlan_on_a_sandbox_uplink() {
     if skip() {
         return;
