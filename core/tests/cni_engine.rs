@@ -283,6 +283,65 @@ fn a_missing_plugin_and_a_missing_list_are_named() {
     assert!(err.to_string().contains("nope"), "{err}");
 }
 
+#[test]
+fn a_replaced_binary_is_asked_its_versions_again() {
+    let sb = Sandbox::new();
+    sb.passing_plugin("first", V, "10.9.0.5/24");
+    sb.list(
+        "one",
+        r#"{"cniVersion": "1.0.0", "name": "one", "plugins": [{"type": "first"}]}"#,
+    );
+    let att = sb.attachment("one", &[]);
+    let list = load(&att).unwrap();
+    let mut engine = engine(Duration::from_secs(10));
+    let path = [sb.bin().display().to_string()];
+    engine.negotiate(&list, &path).unwrap();
+    engine.negotiate(&list, &path).unwrap();
+    // A new version of the plugin (another size): asked again, and now it refuses 1.0.0.
+    sb.passing_plugin("first", &["0.4.0"], "10.9.0.55/24");
+    let err = engine.negotiate(&list, &path).unwrap_err();
+    assert!(err.to_string().contains("it supports 0.4.0;"), "{err}");
+    let versions = sb.calls().iter().filter(|c| c.ends_with("VERSION")).count();
+    assert_eq!(versions, 2, "{:?}", sb.calls());
+}
+
+#[test]
+fn oversized_output_and_garbage_are_errors_naming_the_plugin() {
+    let sb = Sandbox::new();
+    sb.plugin(
+        "loud",
+        V,
+        "[ \"$CNI_COMMAND\" = ADD ] && head -c 3000000 /dev/zero | tr '\\0' x\nexit 0",
+    );
+    sb.plugin("garbage", V, "echo 'not json'\nexit 0");
+    sb.plugin("killed", V, "kill -9 $$");
+    let mut engine = engine(Duration::from_secs(10));
+    for (plugin, expected) in [
+        (
+            "loud",
+            "ADD: printed more than 1048576 bytes on stdout and was killed",
+        ),
+        ("garbage", "ADD: printed no JSON"),
+        ("killed", "ADD: was killed by a signal"),
+    ] {
+        sb.list(
+            plugin,
+            &format!(
+                r#"{{"cniVersion": "1.0.0", "name": "{plugin}", "plugins": [{{"type": "{plugin}"}}]}}"#
+            ),
+        );
+        let att = sb.attachment(plugin, &[]);
+        let err = engine.add(&load(&att).unwrap(), &att, "/x").unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!(
+                "CNI plugin {plugin} (network {plugin}): {expected}"
+            )),
+            "{text}"
+        );
+    }
+}
+
 #[cfg(target_os = "linux")]
 mod journaled_add {
     use super::*;
