@@ -221,7 +221,7 @@ exit 0"#,
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "DEL: CNI plugin second (network jails): DEL: exited with status 3: oops"
+        "CNI plugin second (network jails): DEL: exited with status 3: oops"
     );
     assert_eq!(sb.calls(), ["second DEL", "first DEL"]);
     assert_eq!(

@@ -215,7 +215,7 @@ impl Engine {
                         .del_plugins(list, attachment, netns, prev.as_ref(), index + 1)
                         .err()
                         .map(|e| match e {
-                            CniFailure::Del(errors) => errors,
+                            CniFailure::Several(errors) => errors,
                             other => vec![other],
                         })
                         .unwrap_or_default();
@@ -267,11 +267,7 @@ impl Engine {
                 errors.push(e);
             }
         }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(CniFailure::Del(errors))
-        }
+        super::collect(errors)
     }
 
     /// `CHECK` through the chain with the recorded result; skipped for lists that say
@@ -324,19 +320,7 @@ impl Engine {
                 errors.push(e);
             }
         }
-        match errors.len() {
-            0 => Ok(()),
-            1 => Err(errors.remove(0)),
-            _ => Err(CniFailure::Run {
-                plugin: "(several)".into(),
-                network: list.name.clone(),
-                message: errors
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            }),
-        }
+        super::collect(errors)
     }
 }
 

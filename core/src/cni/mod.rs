@@ -138,15 +138,15 @@ pub enum CniFailure {
         /// The `DEL` failures of the rollback; empty when it removed everything.
         rollback: Vec<CniFailure>,
     },
-    /// `DEL` failed for some plugins (the others still ran).
+    /// `DEL` or `GC` failed for some plugins (the others still ran).
     #[error("{}", join(.0))]
-    Del(Vec<CniFailure>),
+    Several(Vec<CniFailure>),
 }
 
 fn join(errors: &[CniFailure]) -> String {
     errors
         .iter()
-        .map(|e| format!("DEL: {e}"))
+        .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -156,6 +156,15 @@ fn rollback_text(rollback: &[CniFailure]) -> String {
         String::new()
     } else {
         format!(" (rolling back: {})", join(rollback))
+    }
+}
+
+/// `Ok` when nothing failed, the one failure, or all of them.
+fn collect(mut errors: Vec<CniFailure>) -> Result<(), CniFailure> {
+    match errors.len() {
+        0 => Ok(()),
+        1 => Err(errors.remove(0)),
+        _ => Err(CniFailure::Several(errors)),
     }
 }
 
