@@ -188,8 +188,13 @@ impl Engine {
         netns: &str,
     ) -> Result<Value, CniFailure> {
         let path = search_path(attachment);
-        let programs = self.negotiate(list, &path)?;
-        let runtime = runtime_config(attachment)?;
+        // Refused before any plugin ran: nothing to roll back.
+        let untouched = |error| CniFailure::AddFailed {
+            error: Box::new(error),
+            rollback: Vec::new(),
+        };
+        let programs = self.negotiate(list, &path).map_err(untouched)?;
+        let runtime = runtime_config(attachment).map_err(untouched)?;
         let add = invocation(Command::Add, attachment, netns);
         let mut prev: Option<Value> = None;
         for (index, program) in programs.iter().enumerate() {

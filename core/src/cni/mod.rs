@@ -171,13 +171,17 @@ fn collect(mut errors: Vec<CniFailure>) -> Result<(), CniFailure> {
 impl CniFailure {
     /// The failure as the sdk's error, naming the jail's attachment.
     pub fn host_error(&self) -> HostError {
-        let kind = match self {
+        HostError::new(self.kind(), self.to_string())
+    }
+
+    fn kind(&self) -> HostErrorKind {
+        match self {
             CniFailure::Config(ConfigError::NotFound { .. }) | CniFailure::NotFound { .. } => {
                 HostErrorKind::NotFound
             }
+            CniFailure::AddFailed { error, .. } => error.kind(),
             _ => HostErrorKind::Other,
-        };
-        HostError::new(kind, self.to_string())
+        }
     }
 
     /// Was everything the failed `ADD` made removed again?
