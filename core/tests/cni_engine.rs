@@ -422,3 +422,21 @@ mod journaled_add {
         assert!(s.journal.pending_undos().is_empty());
     }
 }
+
+#[test]
+fn an_attachment_breaking_cni_args_is_refused() {
+    let sb = Sandbox::new();
+    two_plugin_list(&sb);
+    let mut att = sb.attachment("jails", &[]);
+    att.args = vec![ioc_sdk::EnvVar {
+        key: "A".into(),
+        value: "1;B=2".into(),
+    }]
+    .into();
+    let err = load(&att).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "CNI attachment (network jails, interface eth0): CNI_ARGS pair \"A\"=\"1;B=2\": expected \
+         a non-empty key without '=' or ';' and a value without ';'"
+    );
+}

@@ -208,6 +208,19 @@ pub fn load(attachment: &CniAttachment) -> Result<NetworkList, CniFailure> {
     };
     ioc_cni::env::check_container_id(&attachment.container_id).map_err(bad)?;
     ioc_cni::env::check_ifname(&attachment.ifname).map_err(bad)?;
+    // CNI_ARGS is `K=V;K=V`: a separator inside a pair would change what plugins read.
+    if let Some(pair) = attachment
+        .args
+        .iter()
+        .find(|v| v.key.is_empty() || v.key.contains(['=', ';']) || v.value.contains(';'))
+    {
+        return Err(bad(format!(
+            "CNI_ARGS pair {:?}={:?}: expected a non-empty key without '=' or ';' and a value \
+             without ';'",
+            pair.key.as_str(),
+            pair.value.as_str()
+        )));
+    }
     Ok(NetworkList::find(
         Path::new(attachment.conf_dir.as_str()),
         &attachment.network,
