@@ -203,6 +203,42 @@ fn bridge_with_host_local_attaches_and_releases_its_lease_on_del() {
 }
 
 #[test]
+fn check_passes_on_what_add_built_and_names_what_went_missing() {
+    if skip() {
+        return;
+    }
+    set_timeout();
+    in_private_netns(|| {
+        let sb = Sandbox::new();
+        bridge_list(&sb, "jails", "");
+        let ns = JailNs::new(&sb);
+        let mut host = ns.host();
+        let att = attachment(&sb, "jails");
+        let run = add(&mut host, &att).unwrap();
+        let list = run.network_list().unwrap();
+        let result = run.result.clone().unwrap();
+        let netns = host.cni_netns(&params(), false);
+        host.cni()
+            .unwrap()
+            .check(&list, &att, &netns, &result)
+            .unwrap();
+        ns.sh(&["ip", "link", "del", "eth0"]);
+        let err = host
+            .cni()
+            .unwrap()
+            .check(&list, &att, &netns, &result)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("CNI plugin bridge (network jails): "),
+            "{err}"
+        );
+        assert!(err.contains("eth0"), "{err}");
+        journaled::del(&mut host, &params(), &run).unwrap();
+    });
+}
+
+#[test]
 fn del_after_the_namespace_is_gone_still_releases_the_lease() {
     if skip() {
         return;
