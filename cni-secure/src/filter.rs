@@ -231,3 +231,84 @@ fn list(addresses: &[IpAddr]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn target() -> Target {
+        Target {
+            port: "veth0123abcd".into(),
+            bridge: "cni0".into(),
+            mac: "02:00:00:00:00:05".parse().unwrap(),
+            addresses: vec!["10.22.0.5".parse().unwrap(), "fd00:22::5".parse().unwrap()],
+        }
+    }
+
+    fn config(log: Option<&str>) -> SecureConfig {
+        SecureConfig {
+            network: "jails".into(),
+            allowed: Vec::new(),
+            dhcp_server: false,
+            log_prefix: log.map(String::from),
+            state_dir: PathBuf::from("/run/ioc-secure"),
+        }
+    }
+
+    fn rules(batch: &NftBatch) -> Vec<(String, Vec<NftExpr>)> {
+        batch
+            .commands
+            .iter()
+            .filter_map(|c| match c {
+                NftCommand::AddRule { chain, exprs, .. } => {
+                    Some((chain.to_string(), exprs.to_vec()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_batch_is_the_nftables_backends_and_log_dropped_logs_every_drop() {
+        let plain = batch(&target(), &config(None), false).unwrap();
+        let ioc =
+            layout::install("veth0123abcd", &whitelist(&target(), &config(None)), false).unwrap();
+        assert_eq!(plain, ioc);
+        let first_rule = &rules(&plain)[0].1;
+        assert!(first_rule.contains(&NftExpr::Cmp {
+            op: ioc_sdk::nft::NftCmpOp::Neq,
+            data: vec![2, 0, 0, 0, 0, 5].into(),
+        }));
+
+        let logged = batch(&target(), &config(Some("drop: ")), false).unwrap();
+        let (before, after) = (rules(&plain), rules(&logged));
+        assert_eq!(
+            after.len(),
+            before.len() + 2,
+            "one closing log rule per chain"
+        );
+        let is_log = |e: &NftExpr| matches!(e, NftExpr::Log { prefix, .. } if prefix.is_some());
+        let is_drop = |e: &NftExpr| {
+            matches!(
+                e,
+                NftExpr::Verdict {
+                    verdict: NftVerdict::Drop
+                }
+            )
+        };
+        for (_, exprs) in &after {
+            if let Some(at) = exprs.iter().position(is_drop) {
+                assert!(at > 0 && is_log(&exprs[at - 1]), "{exprs:?}");
+            }
+        }
+        for chain in [FROM, TO] {
+            let last = after.iter().rfind(|(c, _)| c == chain).unwrap();
+            assert!(last.1.len() == 1 && is_log(&last.1[0]), "{chain}: {last:?}");
+        }
+        assert_eq!(
+            expected_rules(&logged, FROM).len(),
+            expected_rules(&plain, FROM).len() + 1
+        );
+    }
+}
