@@ -12,7 +12,8 @@
 //! the configuration on stdin, the previous result in `prevResult`). The i-th `ADD` of every
 //! list runs with i - 1 attachments of each list in place, interleaved (which list goes first
 //! alternates), so load hits all three alike. Reported: medians of `ADD` and `DEL` per list,
-//! the `ioc-secure` invocation alone, and the first against the last tenth (flatness in N).
+//! the `ioc-secure` invocation alone (and a `VERSION` call beside it: the cost of starting the
+//! process at all), and the first against the last tenth (flatness in N).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -117,6 +118,8 @@ struct Samples {
     del: Vec<Duration>,
     /// `ioc-secure`'s own `ADD` (bridge+ioc-secure only).
     plugin_add: Vec<Duration>,
+    /// `ioc-secure VERSION` right after it: what starting the process costs alone.
+    plugin_version: Vec<Duration>,
 }
 
 fn bench(sandbox: &Sandbox, plugin: &Path, n: usize) -> Vec<Samples> {
@@ -148,6 +151,9 @@ fn bench(sandbox: &Sandbox, plugin: &Path, n: usize) -> Vec<Samples> {
             let (secure, _) = invoke(plugin, "ADD", ns, &secure_conf(&dir, Some(&result)));
             s.plugin_add.push(secure);
             s.add.push(took + secure);
+            let version = r#"{"cniVersion":"1.0.0"}"#;
+            s.plugin_version
+                .push(invoke(plugin, "VERSION", ns, version).0);
         } else {
             s.add.push(took);
         }
@@ -197,6 +203,11 @@ fn report(n: usize, samples: &[Samples]) {
         ms(first),
         ms(last),
         ms(med(List::Secure).saturating_sub(med(List::Bridge)))
+    );
+    let floor = &samples[List::Secure.index()].plugin_version;
+    println!(
+        "ioc-secure VERSION (process start and exit alone): median {}",
+        ms(median(&mut floor.clone()))
     );
     println!(
         "macspoofchk adds {} per ADD over bridge alone",
