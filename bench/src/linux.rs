@@ -65,7 +65,7 @@ fn parse_options() -> Options {
 }
 
 /// Runs a command and fails loudly: benchmark setup must not silently go wrong.
-fn run(cmd: &mut Command) -> String {
+pub(crate) fn run(cmd: &mut Command) -> String {
     let out = cmd
         .stderr(Stdio::piped())
         .stdout(Stdio::piped())
@@ -86,13 +86,13 @@ fn ip(args: &[&str]) {
 }
 
 /// The namespace the benchmark works in; removed (with everything in it) on drop.
-struct Sandbox {
-    name: String,
-    dir: PathBuf,
+pub(crate) struct Sandbox {
+    pub(crate) name: String,
+    pub(crate) dir: PathBuf,
 }
 
 impl Sandbox {
-    fn new() -> Sandbox {
+    pub(crate) fn new() -> Sandbox {
         let name = format!("ioc-bench-{}", std::process::id());
         ip(&["netns", "add", &name]);
         ip(&["-n", &name, "link", "set", "lo", "up"]);
@@ -112,7 +112,7 @@ impl Sandbox {
     }
 
     /// Moves this (single-threaded) process into the sandbox, so every child starts there.
-    fn enter(&self) {
+    pub(crate) fn enter(&self) {
         let ns = fs::File::open(self.netns_path()).expect("open sandbox netns");
         setns(ns.as_fd(), CloneFlags::CLONE_NEWNET).expect("enter sandbox netns");
     }
@@ -127,20 +127,20 @@ impl Drop for Sandbox {
     }
 }
 
-fn median(samples: &mut [Duration]) -> Duration {
+pub(crate) fn median(samples: &mut [Duration]) -> Duration {
     samples.sort();
     samples.get(samples.len() / 2).copied().unwrap_or_default()
 }
 
 /// Median of the first and of the last tenth (at least one sample each).
-fn ends(samples: &[Duration]) -> (Duration, Duration) {
+pub(crate) fn ends(samples: &[Duration]) -> (Duration, Duration) {
     let tenth = (samples.len() / 10).max(1);
     let mut first = samples[..tenth].to_vec();
     let mut last = samples[samples.len() - tenth..].to_vec();
     (median(&mut first), median(&mut last))
 }
 
-fn ms(d: Duration) -> String {
+pub(crate) fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 

@@ -6,6 +6,7 @@
 //! target/release/ioc-bench                     # N = 1, 50, 200, 1000; vnet and secure-vnet; CNI
 //! target/release/ioc-bench --modes vnet,nat    # NAT mode next to plain VNET
 //! target/release/ioc-bench --jails 1,50 --modes vnet --no-cni
+//! target/release/ioc-bench cni-secure          # the ioc-secure CNI plugin's cost per ADD
 //! ```
 //!
 //! Everything happens in a network namespace the benchmark makes for itself (one bridge per
@@ -20,9 +21,16 @@
 //! N = 1000 takes a few minutes (2,000 starts and stops with both modes).
 
 #[cfg(target_os = "linux")]
+mod cni_secure;
+#[cfg(target_os = "linux")]
 mod linux;
 
 fn main() {
+    #[cfg(target_os = "linux")]
+    if std::env::args().nth(1).as_deref() == Some("cni-secure") {
+        cni_secure::main(std::env::args().skip(2));
+        return;
+    }
     #[cfg(target_os = "linux")]
     linux::main();
     #[cfg(not(target_os = "linux"))]

@@ -10,6 +10,7 @@
 //! - [`result`]: what `ADD` returns (interfaces, IPs, routes, DNS), in 0.4.0 and 1.x forms.
 //! - [`error`]: the error object and the specification's well-known codes.
 //! - [`env`]: the `CNI_*` environment of one invocation, and its validation.
+//! - [`plugin`]: a plugin's side of one invocation: read the request, print the answer.
 //!
 //! Everything parsed here may come from an untrusted file or program: parsing never panics,
 //! and a value that breaks the specification's rules is an error naming the field.
@@ -19,11 +20,13 @@
 pub mod config;
 pub mod env;
 pub mod error;
+pub mod plugin;
 pub mod result;
 pub mod version;
 
 pub use config::{NetworkList, PluginConfig};
 pub use env::{Command, Invocation};
 pub use error::{codes, CniError};
+pub use plugin::PluginRequest;
 pub use result::{CniResult, Dns, Interface, IpConfig, Route};
 pub use version::{Version, SUPPORTED_VERSIONS};

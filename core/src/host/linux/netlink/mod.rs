@@ -13,6 +13,8 @@
 //!   `ioc_sdk::nft` batch as one nfnetlink transaction ([`Nfnetlink::commit`]).
 //! - `nft_elements.rs`: adding and removing set elements (with timeouts) in one nfnetlink
 //!   batch, over the same socket.
+//! - `nft_read.rs`: reading one set's elements and one chain's rules back (dumps filtered to
+//!   that one object), to check a filter against what it should be.
 //!
 //! Starting jails is the hot path, so each request is one `send` and, normally, one `recv`: no
 //! dump to look something up afterwards, no child process, no async runtime. Gets ask for no ACK
@@ -31,6 +33,7 @@ mod nft_check;
 mod nft_commit;
 mod nft_elements;
 mod nft_nat;
+mod nft_read;
 mod nftables;
 mod parse;
 mod route;
@@ -47,6 +50,7 @@ pub use address::AddressInfo;
 pub use error::NlError;
 pub use link::LinkInfo;
 pub use nft_elements::{ElementChange, SetElements};
+pub use nft_read::NftRuleInfo;
 pub use nftables::Nfnetlink;
 pub use route::RouteInfo;
 pub use socket::NlSocket;

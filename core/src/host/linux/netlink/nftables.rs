@@ -116,10 +116,11 @@ pub(super) fn message_type(message: c_int) -> u16 {
 }
 
 /// A get of one nf_tables object by name: an `nfgenmsg`, then NUL-terminated name attributes.
-struct NftGet<'a> {
-    message: c_int,
-    family: NftFamily,
-    names: Vec<(u16, &'a str)>,
+#[derive(Clone)]
+pub(super) struct NftGet<'a> {
+    pub(super) message: c_int,
+    pub(super) family: NftFamily,
+    pub(super) names: Vec<(u16, &'a str)>,
 }
 
 impl NftGet<'_> {
