@@ -111,6 +111,15 @@ pub(super) fn unpin(paths: &JailPaths) -> io::Result<()> {
             _ => {}
         }
     }
+    let pid = paths.pin(super::PID_KIND);
+    match umount2(&pid, MntFlags::MNT_DETACH) {
+        Ok(()) | Err(nix::errno::Errno::EINVAL) | Err(nix::errno::Errno::ENOENT) => {}
+        Err(e) => return Err(io::Error::other(format!("unmount {}: {e}", pid.display()))),
+    }
+    match fs::remove_file(&pid) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
     match fs::remove_dir(paths.ns_dir()) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
         _ => {}

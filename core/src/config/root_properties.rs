@@ -1,0 +1,13 @@
+//! The properties of a jail's own root (issue 16), declared apart from the main table so the
+//! root's configuration reads in one place.
+
+use super::registry::properties;
+use super::registry::Builtin::Fixed;
+use super::syntax::{JailPath, Mounts};
+
+properties! {
+    PATH: JailPath = "path", Fixed("none"), Jail,
+        "Directory holding the jail's root file system (owned by root, not writable by others), or none for the host's root";
+    MOUNTS: Mounts = "mounts", Fixed("none"), Jail,
+        "Host paths bind-mounted into a jail with a path: SOURCE:TARGET[:ro] comma-separated, TARGET inside the jail's root";
+}
