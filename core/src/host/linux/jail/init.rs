@@ -17,9 +17,9 @@ extern "C" fn no_op(_: libc::c_int) {}
 
 /// Runs the init loop; never returns. Only async-signal-safe calls: the process was forked
 /// from one that may have had other threads.
-pub(super) fn run(argv: Option<(usize, usize)>) -> ! {
-    if let Some((start, end)) = argv {
-        rename(start, end);
+pub(super) fn run(argv: Option<[usize; 4]>) -> ! {
+    if let Some([start, end, env_start, env_end]) = argv {
+        rename(start, end, env_start, env_end);
     }
     // SAFETY: sigset_t and sigaction are plain C structs for which all zeroes is valid; every
     // call below takes pointers to these live locals or string literals and keeps none.
@@ -122,9 +122,17 @@ pub(super) fn start(
 const INIT_CMDLINE: &[u8] = b"ioc-init";
 
 /// Overwrites the argv area `[start, end)` (ioc's command line: its path on the host, the
-/// jail's name) with "ioc-init", as setproctitle does. The last byte is left non-NUL so the
-/// kernel reads the command line up to the first NUL only.
-fn rename(start: usize, end: usize) {
+/// jail's name) with "ioc-init", as setproctitle does, and blanks the environment area
+/// (`/proc/1/environ` is readable inside the jail, and ioc's environment is the host's). The
+/// last byte of argv is left non-NUL so the kernel reads the command line up to the first NUL.
+fn rename(start: usize, end: usize, env_start: usize, env_end: usize) {
+    if env_start < env_end {
+        // SAFETY: `[env_start, env_end)` is this process's environment area as the kernel
+        // recorded it: mapped, writable stack memory. The init never reads its environment
+        // again (libc's `environ` points there, but nothing here calls getenv).
+        unsafe { std::slice::from_raw_parts_mut(env_start as *mut u8, env_end - env_start) }
+            .fill(0);
+    }
     let len = end.saturating_sub(start);
     if len < INIT_CMDLINE.len() + 2 {
         return;

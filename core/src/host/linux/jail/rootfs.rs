@@ -51,8 +51,8 @@ pub(super) struct RootPlan {
     steps: Vec<RootStep>,
     /// What each step does, for the parent's error message (never touched by the child).
     what: Vec<String>,
-    /// ioc's argv area, which the init overwrites with its own name (see `init::rename`).
-    argv: Option<(usize, usize)>,
+    /// ioc's argv and environment areas, which the init overwrites (see `init::rename`).
+    argv: Option<[usize; 4]>,
 }
 
 const NOSUID_NODEV_NOEXEC: libc::c_ulong = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
@@ -184,8 +184,9 @@ impl RootPlan {
         Ok(plan)
     }
 
-    /// ioc's argv area, for the init to rename itself.
-    pub(super) fn argv_area(&self) -> Option<(usize, usize)> {
+    /// ioc's argv and environment areas (`[arg_start, arg_end, env_start, env_end]`), for
+    /// the init to rename itself and forget ioc's environment.
+    pub(super) fn argv_area(&self) -> Option<[usize; 4]> {
         self.argv
     }
 
@@ -210,14 +211,17 @@ impl RootPlan {
     }
 }
 
-/// Where this process's argv lies: fields 48 and 49 (`arg_start`, `arg_end`) of
-/// `/proc/self/stat`, counted after the command name's closing parenthesis.
-fn argv_area() -> Option<(usize, usize)> {
+/// Where this process's argv and environment lie: fields 48 to 51 (`arg_start`, `arg_end`,
+/// `env_start`, `env_end`) of `/proc/self/stat`, counted after the command name's closing
+/// parenthesis.
+fn argv_area() -> Option<[usize; 4]> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     let mut fields = stat.get(stat.rfind(')')? + 2..)?.split(' ').skip(45);
-    let start = fields.next()?.parse().ok()?;
-    let end = fields.next()?.parse().ok()?;
-    (start < end).then_some((start, end))
+    let mut area = [0usize; 4];
+    for slot in &mut area {
+        *slot = fields.next()?.parse().ok()?;
+    }
+    (area[0] < area[1] && area[2] <= area[3]).then_some(area)
 }
 
 /// Report codes for the steps around the plan's own.
