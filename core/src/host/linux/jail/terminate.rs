@@ -72,7 +72,7 @@ fn terminate(ns: &JailNs, vnet: bool, force: bool) -> io::Result<()> {
     for pid in &pids {
         let _ = kill(*pid, first);
     }
-    let deadline = Instant::now()
+    let mut deadline = Instant::now()
         + if force {
             Duration::from_secs(2)
         } else {
@@ -82,6 +82,9 @@ fn terminate(ns: &JailNs, vnet: bool, force: bool) -> io::Result<()> {
     while !pids.is_empty() {
         sleep(Duration::from_millis(20));
         pids = processes(ns, vnet)?;
+        if pids.is_empty() {
+            break;
+        }
         if Instant::now() >= deadline {
             if escalated {
                 return Err(io::Error::other(format!(
@@ -93,6 +96,8 @@ fn terminate(ns: &JailNs, vnet: bool, force: bool) -> io::Result<()> {
                 let _ = kill(*pid, Signal::SIGKILL);
             }
             escalated = true;
+            // SIGKILL takes effect at once, but a dying process stays listed a moment.
+            deadline = Instant::now() + Duration::from_secs(2);
         }
     }
     Ok(())
