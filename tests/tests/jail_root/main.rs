@@ -5,9 +5,10 @@
 //! The modules by theme: [`isolation`] (what a jail with a root sees: processes, files, /proc,
 //! /tmp, hooks, mounts), [`network`] (today's networking on a jail with a root: the seed, a
 //! Secure VNET spoof), [`refusals`] (`path` and `mounts` refused before any change) and
-//! [`lifecycle`] (stop and failed starts leave no mount and no process; the init reaps).
+//! [`lifecycle`] (stop and failed starts leave no mount and no process; the init reaps), and
+//! [`plans`] (the dry runs, golden for FreeBSD; these need neither root nor busybox).
 //!
-//! Every test needs root and a static busybox (`apt-get install busybox-static`); it says so
+//! Every other test needs root and a static busybox (`apt-get install busybox-static`); it says so
 //! when skipped, and fails under `CI=true`. The tests of this binary run one at a time: some
 //! count the jails' init processes of the whole machine.
 #![cfg(target_os = "linux")]
@@ -15,6 +16,7 @@
 mod isolation;
 mod lifecycle;
 mod network;
+mod plans;
 mod refusals;
 
 use std::path::{Path, PathBuf};
