@@ -11,3 +11,19 @@ properties! {
     MOUNTS: Mounts = "mounts", Fixed("none"), Jail,
         "Host paths bind-mounted into a jail with a path: SOURCE:TARGET[:ro] comma-separated, TARGET inside the jail's root";
 }
+
+/// `mounts` mean something only inside a jail's own root: refused without a `path`.
+pub fn check(jail: &super::ResolvedJail) -> Vec<crate::error::Error> {
+    if jail.get(PATH).0.is_some() || jail.get(MOUNTS).0.is_empty() {
+        return Vec::new();
+    }
+    vec![crate::error::Error::PropertyNotAllowed {
+        jail: jail.name().to_string(),
+        property: MOUNTS.name().to_string(),
+        reason: format!(
+            "needs a path (the jail's own root) to mount into; set one, or remove the key \
+             with: ioc set mounts {}",
+            jail.name()
+        ),
+    }]
+}

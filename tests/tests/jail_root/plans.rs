@@ -93,3 +93,24 @@ fn the_linux_plan_shows_the_pid_namespace_and_the_pivot() {
         assert!(create.contains(part), "{part} missing: {create}");
     }
 }
+
+/// `mounts` without a `path` is refused when written, naming the jail and the property.
+#[test]
+fn mounts_need_a_path() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.ioc(["create", "web", "mounts=/srv/data:/data"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("property 'mounts' of jail 'web' needs a path"),
+        "{err}"
+    );
+    sandbox.ok([
+        "create",
+        "web",
+        "path=/srv/jails/web",
+        "mounts=/srv/data:/data",
+    ]);
+    let out = sandbox.ioc(["set", "path=none", "web"]);
+    assert!(!out.status.success());
+}
