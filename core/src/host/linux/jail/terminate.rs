@@ -79,8 +79,12 @@ fn terminate(ns: &JailNs, vnet: bool, force: bool) -> io::Result<()> {
             TERM_GRACE
         };
     let mut escalated = force;
+    // Polls soon at first: a jail's init leaves within a millisecond or two once its
+    // processes are gone, and a stop should not wait a full period for it.
+    let mut pause = Duration::from_millis(1);
     while !pids.is_empty() {
-        sleep(Duration::from_millis(20));
+        sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(20));
         pids = processes(ns, vnet)?;
         if pids.is_empty() {
             break;
