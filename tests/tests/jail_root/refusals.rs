@@ -79,3 +79,22 @@ fn mounts_that_leave_the_root_through_a_symlink_are_refused() {
     // The host's /etc was never touched.
     assert!(std::path::Path::new("/etc/passwd").exists());
 }
+
+/// A root whose `/dev` the jail turned into a symlink to a host directory: the start fails
+/// (and rolls back) instead of mounting over the host's directory.
+#[test]
+fn a_symlink_in_place_of_dev_is_not_followed() {
+    let Some(t) = Rooted::new() else { return };
+    let host_dir = t.host.dir().join("host-dev");
+    std::fs::create_dir(&host_dir).unwrap();
+    std::fs::write(host_dir.join("keep"), "host").unwrap();
+    std::fs::remove_dir(t.root.join("dev")).unwrap();
+    std::os::unix::fs::symlink(&host_dir, t.root.join("dev")).unwrap();
+    t.create("web", ":", 2, &[]);
+    let err = t.host.fails(["start", "web"]);
+    assert!(err.contains("could not mount /dev for the jail"), "{err}");
+    assert!(!t.host.running("web"));
+    t.host.assert_clean(crate::IDLE);
+    assert!(host_dir.join("keep").exists());
+    assert_eq!(crate::inits(), Vec::<u32>::new());
+}

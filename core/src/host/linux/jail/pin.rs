@@ -1,6 +1,11 @@
 //! Creating namespaces: a forked child enters new namespaces, and the parent pins them with
 //! bind mounts before letting the child exit. Used for each jail, and once for the base mount
 //! namespace jails are made from.
+//!
+//! A jail with its own root (`path`) also gets a PID namespace: the child forks the jail's init
+//! into it (see `init` and `rootfs`), which builds the root and pivots; the parent pins the
+//! init's namespaces, PID included, and only then tells it to go on. Both report on the same
+//! pipe, in messages of 6 bytes (`INIT_*` tags), so nothing interleaves.
 
 use std::ffi::{CString, OsStr};
 use std::fs::{self, File, OpenOptions};
