@@ -21,7 +21,7 @@ struct Options {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: ioc-bench [--jails 1,50,200,1000] [--modes vnet,secure-vnet,nat] [--no-cni] [--ioc PATH]"
+        "usage: ioc-bench [--jails 1,50,200,1000] [--modes vnet,secure-vnet,nat,vnet-root] [--no-cni] [--ioc PATH]"
     );
     std::process::exit(2)
 }
@@ -183,8 +183,18 @@ fn bench_ioc(o: &Options, sandbox: &Sandbox, n: usize) -> Vec<Series> {
     let names: Vec<Vec<String>> = (0..o.modes.len())
         .map(|m| (0..n).map(|i| format!("m{m}j{i}")).collect())
         .collect();
+    let jail_root = o
+        .modes
+        .iter()
+        .any(|m| m == "vnet-root")
+        .then(|| busybox_root(sandbox));
     for (m, mode) in o.modes.iter().enumerate() {
         let separator = if mode == "secure-vnet" { "::" } else { ":" };
+        // vnet-root: plain VNET on a jail with its own root (issue 16).
+        let path = match (mode.as_str(), &jail_root) {
+            ("vnet-root", Some(root)) => Some(format!("path={}", root.display())),
+            _ => None,
+        };
         let (bridge, net) = mode_bridge(m);
         for (i, name) in names[m].iter().enumerate() {
             if mode == "nat" {
@@ -200,14 +210,9 @@ fn bench_ioc(o: &Options, sandbox: &Sandbox, n: usize) -> Vec<Series> {
             let addr = format!("ip4_addr=vnet0|{net}.{}.{}/16", 1 + i / 250, 1 + i % 250);
             let interfaces = format!("interfaces=vnet0{separator}{bridge}");
             let router = format!("defaultrouter={net}.0.1");
-            run(&mut ioc(&[
-                "create",
-                name,
-                "vnet=on",
-                &interfaces,
-                &addr,
-                &router,
-            ]));
+            let mut args = vec!["create", name, "vnet=on", &interfaces, &addr, &router];
+            args.extend(path.as_deref());
+            run(&mut ioc(&args));
         }
     }
     // (mode, jail) in the order they run: jail i of each mode, which mode first alternating.
@@ -240,6 +245,16 @@ fn bench_ioc(o: &Options, sandbox: &Sandbox, n: usize) -> Vec<Series> {
             .push(timed(&mut ioc(&["stop", &names[m][i]])));
     }
     series
+}
+
+/// A busybox root for the vnet-root mode, built once by `examples/busybox-root.sh`.
+fn busybox_root(sandbox: &Sandbox) -> PathBuf {
+    let dir = sandbox.dir.join("jailroot");
+    if !dir.join("bin/busybox").is_file() {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/busybox-root.sh");
+        run(Command::new("bash").arg(script).arg(&dir));
+    }
+    dir
 }
 
 /// Attaches N fresh namespaces with the CNI bridge plugin, then detaches them. Returns the
@@ -356,6 +371,19 @@ fn report(n: usize, series: &[Series]) {
             "secure-vnet / plain vnet: start {:.2}x (aim <= 1.3), stop {:.2}x (aim <= 1.0); secure last/first tenth {:.2} (aim <= 1.1)",
             med(&secure.start) / med(&plain.start),
             med(&secure.stop) / med(&plain.stop),
+            last.as_secs_f64() / first.as_secs_f64().max(1e-9)
+        );
+    }
+    if let (Some(plain), Some(rooted)) = (
+        series.iter().find(|s| s.label == "ioc vnet"),
+        series.iter().find(|s| s.label == "ioc vnet-root"),
+    ) {
+        let med = |v: &[Duration]| median(&mut v.to_vec()).as_secs_f64() * 1000.0;
+        let (first, last) = ends(&rooted.start);
+        println!(
+            "vnet-root - plain vnet: start {:+.2} ms per jail (aim <= 2 ms), stop {:+.2} ms; root last/first tenth {:.2}",
+            med(&rooted.start) - med(&plain.start),
+            med(&rooted.stop) - med(&plain.stop),
             last.as_secs_f64() / first.as_secs_f64().max(1e-9)
         );
     }

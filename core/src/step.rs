@@ -41,6 +41,26 @@ pub struct JailParams {
     pub allow_raw_sockets: bool,
     /// Contents for the jail's private `/etc/resolv.conf`; `None` leaves the file alone.
     pub resolv_conf: Option<String>,
+    /// The jail's own root (`path`, issue 16); `None` shares the host's.
+    pub root: Option<JailRoot>,
+}
+
+/// A jail's own root file system and what is bind-mounted into it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JailRoot {
+    /// The `path` property: an absolute, `..`-free directory.
+    pub path: String,
+    /// The `mounts` property, in order.
+    pub mounts: Vec<RootMount>,
+}
+
+/// One host path bind-mounted into a jail's root.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RootMount {
+    pub source: String,
+    /// Absolute inside the jail's root; resolved there without leaving it.
+    pub target: String,
+    pub read_only: bool,
 }
 
 impl JailParams {
@@ -60,6 +80,7 @@ impl JailParams {
             ip6_saddrsel: true,
             allow_raw_sockets: false,
             resolv_conf: None,
+            root: None,
         }
     }
 

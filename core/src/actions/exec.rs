@@ -49,15 +49,45 @@ fn platform_exec(run: &RunDir, name: &str, argv: &[String]) -> Result<Infallible
         .map_err(enter("cannot open its namespaces"))?;
     ns.enter()
         .map_err(|e| enter("cannot enter its namespaces")(e.into()))?;
-    // The jail shares the host's files; stay in the same directory when it is visible there.
-    let here = cwd.filter(|d| d.is_dir()).unwrap_or_else(|| "/".into());
-    let _ = std::env::set_current_dir(here);
+    if ns.has_root() {
+        // Its own root and process table: start at its `/`, and fork once more, since only
+        // children enter a PID namespace. This process waits and passes the exit code on.
+        let _ = std::env::set_current_dir("/");
+        drop(ns);
+        // SAFETY: `ioc exec` is single-threaded here (it has just entered a mount namespace,
+        // which the kernel allows only then), so the child may run any code before exec.
+        match unsafe { nix::unistd::fork() }
+            .map_err(|e| enter("cannot start a process in it")(e.into()))?
+        {
+            nix::unistd::ForkResult::Parent { child } => {
+                ignore_terminal_signals();
+                std::process::exit(crate::host::linux::jail::wait_status(child.as_raw()));
+            }
+            nix::unistd::ForkResult::Child => {}
+        }
+    } else {
+        // The jail shares the host's files; stay in the same directory when it is visible
+        // there.
+        let here = cwd.filter(|d| d.is_dir()).unwrap_or_else(|| "/".into());
+        let _ = std::env::set_current_dir(here);
+    }
     let err = nix::unistd::execvp(&args[0], &args).unwrap_err();
     Err(Error::ExecInJail {
         jail: name.to_string(),
         program: argv[0].clone(),
         source: err,
     })
+}
+
+/// The terminal sends ^C and ^\ to the command in the jail too; the waiting `ioc exec`
+/// outlives it to report its status.
+#[cfg(target_os = "linux")]
+fn ignore_terminal_signals() {
+    use nix::sys::signal::{signal, SigHandler, Signal};
+    for sig in [Signal::SIGINT, Signal::SIGQUIT] {
+        // SAFETY: SIG_IGN installs no handler code.
+        let _ = unsafe { signal(sig, SigHandler::SigIgn) };
+    }
 }
 
 #[cfg(not(target_os = "linux"))]

@@ -16,6 +16,7 @@ pub mod nat_properties;
 pub mod properties;
 pub mod registry;
 pub mod resolve;
+pub mod root_properties;
 pub mod settings;
 pub mod syntax;
 pub mod value;

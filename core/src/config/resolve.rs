@@ -225,6 +225,7 @@ impl ResolvedJail {
                 ),
             })
             .chain(super::nat::check(self))
+            .chain(super::root_properties::check(self))
             .collect();
         Error::collect(errors)
     }

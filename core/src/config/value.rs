@@ -4,6 +4,7 @@ use super::syntax::{
     Bit, Interfaces, Ip4Addrs, Ip6Addrs, JailIpMode, MacPair, MacPrefix, NetworkPlugin, OnOff,
     PluginName, ResolvConf, Router4, Router6, ShellCommand, Syntax, Text,
 };
+use super::syntax::{JailPath, Mounts};
 use super::syntax::{NatBackend, NatForwards, NatInterface, NatPrefix};
 use crate::filter::Filter;
 
@@ -75,6 +76,9 @@ values! {
     NatInterface(NatInterface),
     NatForwards(NatForwards),
     NatBackend(NatBackend),
+    // A jail's own root (issue 16).
+    JailPath(JailPath),
+    Mounts(Mounts),
 }
 
 /// Parses `text` as `T` and wraps it; a [`super::registry::Property`]'s parser.

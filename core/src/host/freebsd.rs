@@ -177,9 +177,14 @@ impl Backend for FreeBsdHost {
         learner::stop_all(&self.run.jail_dir(&params.name))?;
         // jail -r ends every process of the jail (SIGTERM, then SIGKILL) and removes it.
         match run_checked(&Command::new([fb::JAIL, "-r", &params.kernel_name()])) {
-            Err(e) if e.kind != HostErrorKind::NotFound => Err(e),
-            _ => Ok(()),
+            Err(e) if e.kind != HostErrorKind::NotFound => return Err(e),
+            _ => {}
         }
+        // A jail with its own root: what jail(8) mounted; already gone is no error.
+        for unmount in fb::root_unmounts(params) {
+            let _ = run_checked(&unmount);
+        }
+        Ok(())
     }
 
     fn perform(&mut self, params: &JailParams, op: &HostOp) -> Result<HostReply, HostError> {

@@ -192,6 +192,24 @@ pub(super) struct DiskParams {
     pub ip6_saddrsel: bool,
     pub allow_raw_sockets: bool,
     pub resolv_conf: Option<String>,
+    /// Absent in journals written before issue 16 (a jail on the host's root).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<DiskRoot>,
+}
+
+/// `crate::step::JailRoot`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(super) struct DiskRoot {
+    pub path: String,
+    pub mounts: Vec<DiskRootMount>,
+}
+
+/// `crate::step::RootMount`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(super) struct DiskRootMount {
+    pub source: String,
+    pub target: String,
+    pub read_only: bool,
 }
 
 // Named as the properties are.

@@ -71,6 +71,13 @@ pub enum Failure {
          expected nftables on Linux, pf or ipfw on FreeBSD"
     )]
     NatBackendUnsupported { plugin: String, platform: Platform },
+    /// `path` or `mounts` (issue 16) refused at start, before anything changes.
+    #[error("property '{property}': expected {expected}, but {found}")]
+    RootRefused {
+        property: &'static str,
+        expected: &'static str,
+        found: String,
+    },
     /// The jail's firewall backend, asked for by its mode, cannot protect its ports.
     #[error(transparent)]
     Firewall(FirewallError),

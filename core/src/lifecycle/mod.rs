@@ -28,6 +28,7 @@ pub mod interrupt;
 mod order;
 mod plan;
 mod prepare;
+mod root_check;
 pub(crate) mod session;
 mod spec;
 mod start;

@@ -6,8 +6,8 @@ use ioc_sdk::{AddressKind, Network};
 
 use super::spec::{JailSpec, ModeChoice};
 use crate::config::syntax::{NetworkPlugin, ResolvConf};
-use crate::config::{Hook, ResolvedJail};
-use crate::step::{HookPoint, JailParams};
+use crate::config::{root_properties, Hook, ResolvedJail};
+use crate::step::{HookPoint, JailParams, JailRoot, RootMount};
 
 /// The host file a `resolver=/etc/resolv.conf` jail gets a copy of.
 const HOST_RESOLV_CONF: &str = "/etc/resolv.conf";
@@ -60,6 +60,7 @@ pub fn spec_for(jail: &ResolvedJail, all: &[ResolvedJail]) -> JailSpec {
         ip6_saddrsel: network.ip6_saddrsel(),
         allow_raw_sockets: network.allow_raw_sockets(),
         resolv_conf: resolv_conf(&jail.resolver(), &network),
+        root: jail_root(jail),
     };
     JailSpec {
         name,
@@ -72,6 +73,22 @@ pub fn spec_for(jail: &ResolvedJail, all: &[ResolvedJail]) -> JailSpec {
         depends,
         network,
     }
+}
+
+/// The jail's own root from `path` and `mounts`; `mounts` means nothing without a `path`.
+fn jail_root(jail: &ResolvedJail) -> Option<JailRoot> {
+    let path = jail.get(root_properties::PATH).0?;
+    let mounts = jail
+        .get(root_properties::MOUNTS)
+        .0
+        .into_iter()
+        .map(|m| RootMount {
+            source: m.source,
+            target: m.target,
+            read_only: m.read_only,
+        })
+        .collect();
+    Some(JailRoot { path, mounts })
 }
 
 /// The addresses a shared-IP jail is given by the kernel (FreeBSD `ip4.addr`); none for VNET.

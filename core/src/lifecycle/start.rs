@@ -5,6 +5,7 @@ use std::net::IpAddr;
 
 use ioc_sdk::Hook;
 
+use super::root_check;
 use super::session::unwind;
 use super::{
     conflicts, dependency_order, interrupt, Failure, JailError, JailSpec, Lifecycle, Outcome,
@@ -39,7 +40,8 @@ impl Lifecycle<'_> {
                 _ => to_start.push(spec),
             }
         }
-        let errors = self.validate(&to_start);
+        let mut errors = self.validate(&to_start);
+        errors.extend(root_check::check_all(&to_start, self.run.path()));
         if !errors.is_empty() {
             results.extend(errors.into_iter().map(Err));
             return results;

@@ -24,7 +24,7 @@ pub fn epair_create() -> Command {
 pub fn render(ctx: &mut RenderContext, params: &JailParams, step: &Step) -> Vec<Command> {
     match step {
         Step::CreateJail(p) => vec![create_jail(p)],
-        Step::RemoveJail(p) => vec![Command::new([JAIL, "-r", &p.kernel_name()])],
+        Step::RemoveJail(p) => remove_jail(p),
         Step::Hook { point, command } => {
             vec![in_side(params, point.side(), [SH, "-c", command.as_str()])]
         }
@@ -50,8 +50,25 @@ pub fn create_jail(p: &JailParams) -> Command {
         format!("name={}", p.kernel_name()),
         format!("jid={}", p.jid),
         format!("host.hostname={}", p.hostname),
-        "path=/".into(),
     ];
+    match &p.root {
+        // As libioc: the jail's own devfs with iocage's ruleset, a clean environment for
+        // jexec, and the user's mounts as nullfs (jail(8) mounts them before creating it).
+        Some(root) => {
+            argv.push(format!("path={}", root.path));
+            argv.push("mount.devfs=1".into());
+            argv.push(format!("devfs_ruleset={DEVFS_RULESET}"));
+            argv.push("exec.clean=1".into());
+            for m in &root.mounts {
+                let options = if m.read_only { "ro" } else { "rw" };
+                argv.push(format!(
+                    "mount={} {}{} nullfs {options} 0 0",
+                    m.source, root.path, m.target
+                ));
+            }
+        }
+        None => argv.push("path=/".into()),
+    }
     if p.vnet {
         argv.push("vnet=1".into());
     } else {
@@ -72,6 +89,35 @@ pub fn create_jail(p: &JailParams) -> Command {
     argv.push(format!("allow.raw_sockets={}", flag(p.allow_raw_sockets)));
     argv.push("persist".into());
     Command { argv, stdin: None }
+}
+
+/// iocage's default devfs ruleset for jails.
+pub const DEVFS_RULESET: u32 = 4;
+
+/// `umount(8)`.
+pub const UMOUNT: &str = "/sbin/umount";
+
+/// `jail -r`, then for a jail with its own root the unmounts of what its creation mounted
+/// (jail(8) forgets them once the jail is made): the user's mounts in reverse, then devfs.
+pub fn remove_jail(p: &JailParams) -> Vec<Command> {
+    let mut commands = vec![Command::new([JAIL, "-r", &p.kernel_name()])];
+    commands.extend(root_unmounts(p));
+    commands
+}
+
+/// The unmounts of a jail's root (none for a jail on the host's root).
+pub fn root_unmounts(p: &JailParams) -> Vec<Command> {
+    let Some(root) = &p.root else {
+        return Vec::new();
+    };
+    let mut commands: Vec<Command> = root
+        .mounts
+        .iter()
+        .rev()
+        .map(|m| Command::new([UMOUNT, "-f", &format!("{}{}", root.path, m.target)]))
+        .collect();
+    commands.push(Command::new([UMOUNT, &format!("{}/dev", root.path)]));
+    commands
 }
 
 fn join_ips(ips: &[IpAddr]) -> String {

@@ -293,9 +293,13 @@ fn create_jail(run_dir: &Path, p: &JailParams) -> Command {
     if p.vnet {
         argv.push(format!("--net={}", ns.join("net").display()));
     }
+    if p.root.is_some() {
+        argv.push(format!("--pid={}", ns.join("pid").display()));
+        argv.push("--fork".into());
+    }
     argv.extend(["--propagation".into(), "slave".into()]);
     let mut script = format!("hostname {}", super::quote(&p.hostname));
-    if p.resolv_conf.is_some() {
+    if p.resolv_conf.is_some() && p.root.is_none() {
         let file = run_dir.join("jails").join(&p.name).join("resolv.conf");
         script.push_str(&format!(
             " && mount --bind {} /etc/resolv.conf",
@@ -307,10 +311,55 @@ fn create_jail(run_dir: &Path, p: &JailParams) -> Command {
         for (key, value) in LINUX_JAIL_NET_SYSCTLS {
             script.push_str(&format!(" {key}={value}"));
         }
-        script.push_str(" && umount -l /sys && mount -t sysfs sysfs /sys");
+        if p.root.is_none() {
+            script.push_str(" && umount -l /sys && mount -t sysfs sysfs /sys");
+        }
+    }
+    if let Some(root) = &p.root {
+        let resolv = p
+            .resolv_conf
+            .as_ref()
+            .map(|_| run_dir.join("jails").join(&p.name).join("resolv.conf"));
+        script.push_str(&root_script(root, resolv.as_deref()));
     }
     argv.extend(["/bin/sh".into(), "-c".into(), script]);
     Command { argv, stdin: None }
+}
+
+/// What the init of a jail with its own root does before it reaps (see
+/// `host::linux::jail::rootfs`): its file systems, the user's mounts, the pivot.
+fn root_script(root: &crate::step::JailRoot, resolv: Option<&Path>) -> String {
+    let r = super::quote(&root.path);
+    let mut script = format!(
+        " && mount --rbind {r} {r} && mount -t proc -o nosuid,nodev,noexec proc {r}/proc \
+         && mount -t tmpfs -o nosuid,noexec,mode=755,size=64k tmpfs {r}/dev \
+         && mknod -m 666 {r}/dev/null c 1 3 && mknod -m 666 {r}/dev/zero c 1 5 \
+         && mknod -m 666 {r}/dev/full c 1 7 && mknod -m 666 {r}/dev/random c 1 8 \
+         && mknod -m 666 {r}/dev/urandom c 1 9 && mknod -m 666 {r}/dev/tty c 5 0 \
+         && mkdir {r}/dev/pts {r}/dev/shm && ln -s pts/ptmx {r}/dev/ptmx \
+         && mount -t devpts -o nosuid,noexec,newinstance,ptmxmode=0666,mode=0620 devpts {r}/dev/pts \
+         && mount -t tmpfs -o nosuid,nodev,noexec,mode=1777 tmpfs {r}/dev/shm \
+         && mount -t sysfs -o ro,nosuid,nodev,noexec sysfs {r}/sys \
+         && mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs {r}/tmp"
+    );
+    if let Some(file) = resolv {
+        script.push_str(&format!(
+            " && mount --bind {} {r}/etc/resolv.conf",
+            super::quote(&file.display().to_string())
+        ));
+    }
+    for m in &root.mounts {
+        let ro = if m.read_only { " -o ro" } else { "" };
+        script.push_str(&format!(
+            " && mount --rbind{ro} {} {}",
+            super::quote(&m.source),
+            super::quote(&format!("{}{}", root.path, m.target))
+        ));
+    }
+    script.push_str(&format!(
+        " && cd {r} && pivot_root . . && umount -l . && exec ioc-init"
+    ));
+    script
 }
 
 /// The learner's command line (it runs in the background until its port is gone; the host

@@ -14,6 +14,7 @@ mod interfaces;
 mod mac;
 mod nat;
 mod resolver;
+mod root;
 mod switch;
 mod text;
 
@@ -25,6 +26,7 @@ pub use interfaces::{InterfacePair, Interfaces};
 pub use mac::{MacPair, MacPrefix};
 pub use nat::{Forward, NatBackend, NatForwards, NatInterface, NatPrefix, PortRange, Proto};
 pub use resolver::{ResolvConf, ResolvLine};
+pub use root::{BindMount, JailPath, Mounts};
 pub use switch::{Bit, OnOff};
 pub use text::{ShellCommand, Text};
 

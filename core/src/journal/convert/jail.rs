@@ -6,7 +6,7 @@ use ioc_sdk::{
 
 use super::super::record::*;
 use crate::snapshot::Snapshot;
-use crate::step::{HookPoint, JailParams};
+use crate::step::{HookPoint, JailParams, JailRoot, RootMount};
 
 impl From<&Snapshot> for DiskSnapshot {
     fn from(s: &Snapshot) -> DiskSnapshot {
@@ -243,6 +243,18 @@ impl From<&JailParams> for DiskParams {
             ip6_saddrsel: p.ip6_saddrsel,
             allow_raw_sockets: p.allow_raw_sockets,
             resolv_conf: p.resolv_conf.clone(),
+            root: p.root.as_ref().map(|r| DiskRoot {
+                path: r.path.clone(),
+                mounts: r
+                    .mounts
+                    .iter()
+                    .map(|m| DiskRootMount {
+                        source: m.source.clone(),
+                        target: m.target.clone(),
+                        read_only: m.read_only,
+                    })
+                    .collect(),
+            }),
         }
     }
 }
@@ -262,6 +274,18 @@ impl From<DiskParams> for JailParams {
             ip6_saddrsel: p.ip6_saddrsel,
             allow_raw_sockets: p.allow_raw_sockets,
             resolv_conf: p.resolv_conf,
+            root: p.root.map(|r| JailRoot {
+                path: r.path,
+                mounts: r
+                    .mounts
+                    .into_iter()
+                    .map(|m| RootMount {
+                        source: m.source,
+                        target: m.target,
+                        read_only: m.read_only,
+                    })
+                    .collect(),
+            }),
         }
     }
 }

@@ -10,11 +10,17 @@
 //! - `paths`: where a jail's runtime state lives, and handles on its pinned namespaces;
 //! - `mounts`: the run dir's own mount, mount-point checks;
 //! - `pin`: fork a child into new namespaces and pin them: each jail, and the base namespace;
-//! - `terminate`: removing a jail: end its processes, unpin its namespaces.
+//! - `terminate`: removing a jail: end its processes, unpin its namespaces;
+//! - `rootfs`, `init`, `resolve`: a jail's own root (issue 16): a PID namespace whose init
+//!   builds the root (proc, dev, sys, tmp, the user's mounts) and pivots into it, then reaps.
 
+mod enter;
+mod init;
 mod mounts;
 mod paths;
 mod pin;
+pub mod resolve;
+mod rootfs;
 mod terminate;
 
 use std::ffi::{CString, OsStr};
@@ -23,6 +29,7 @@ use std::os::unix::ffi::OsStrExt;
 
 use nix::sched::CloneFlags;
 
+pub use enter::wait_status;
 pub use mounts::{
     ensure_private_run_dir, in_transient_mount_namespace, is_pinned, release_run_dir,
 };
@@ -36,6 +43,11 @@ const KINDS: [(&str, CloneFlags); 3] = [
     ("uts", CloneFlags::CLONE_NEWUTS),
     ("mnt", CloneFlags::CLONE_NEWNS),
 ];
+
+/// The pin of a jail's PID namespace; only a jail with its own root has one.
+const PID_KIND: &str = "pid";
+
+use init::{start as init_start, INIT_FAILED, INIT_READY, INIT_STARTED};
 
 /// A path or name as a C string for a raw syscall; a NUL byte in it is an error.
 fn cstring(s: &OsStr) -> io::Result<CString> {

@@ -40,6 +40,9 @@ pub struct JailNs {
     pub net: OwnedFd,
     pub uts: OwnedFd,
     pub mnt: OwnedFd,
+    /// The PID namespace of a jail with its own root (issue 16); `None` for one that shares
+    /// the host's root and process table.
+    pub pid: Option<OwnedFd>,
 }
 
 impl JailNs {
@@ -54,21 +57,39 @@ impl JailNs {
             net: open("net")?,
             uts: open("uts")?,
             mnt: open("mnt")?,
+            pid: match File::open(paths.pin(super::PID_KIND)) {
+                Ok(file) => Some(OwnedFd::from(file)),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+                Err(e) => return Err(e),
+            },
         };
+        if let Some(pid) = &ns.pid {
+            ns_inode(pid.as_fd())?;
+        }
         // An unmounted pin is an empty regular file, not a namespace: the jail is gone.
         ns_inode(ns.mnt.as_fd())?;
         Ok(ns)
     }
 
+    /// Whether the jail has its own root and process table.
+    pub fn has_root(&self) -> bool {
+        self.pid.is_some()
+    }
+
     /// Enters all of the jail's namespaces on the calling thread. Must run in a single-threaded
-    /// process (setns of a mount namespace requires it), e.g. a forked child.
+    /// process (setns of a mount namespace requires it), e.g. a forked child. A PID namespace
+    /// holds only the children forked after this: see [`JailNs::has_root`].
     pub fn enter(&self) -> nix::Result<()> {
+        if let Some(pid) = &self.pid {
+            setns(pid.as_fd(), CloneFlags::CLONE_NEWPID)?;
+        }
         setns(self.net.as_fd(), CloneFlags::CLONE_NEWNET)?;
         setns(self.uts.as_fd(), CloneFlags::CLONE_NEWUTS)?;
         setns(self.mnt.as_fd(), CloneFlags::CLONE_NEWNS)
     }
 
-    /// A `Command` that starts inside the jail.
+    /// A `Command` that starts inside the jail: in its namespaces, and for a jail with its own
+    /// root, in its PID namespace and root, from `/`.
     pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
         let mut cmd = Command::new(program);
         let (net, uts, mnt) = (
@@ -76,6 +97,7 @@ impl JailNs {
             self.uts.as_raw_fd(),
             self.mnt.as_raw_fd(),
         );
+        let pid = self.pid.as_ref().map_or(-1, |fd| fd.as_raw_fd());
         // SAFETY: the closure runs in the forked child before exec, where only async-signal-safe
         // calls are allowed: it calls only setns (a raw syscall) and reads errno, allocating
         // nothing until an error is returned (which std handles). The fds are plain integers
@@ -90,6 +112,12 @@ impl JailNs {
                     if libc::setns(fd, flag) != 0 {
                         return Err(io::Error::last_os_error());
                     }
+                }
+                if pid >= 0 {
+                    if libc::setns(pid, libc::CLONE_NEWPID) != 0 {
+                        return Err(io::Error::last_os_error());
+                    }
+                    super::enter::fork_into_pid_namespace()?;
                 }
                 Ok(())
             });

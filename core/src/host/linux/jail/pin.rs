@@ -1,10 +1,15 @@
 //! Creating namespaces: a forked child enters new namespaces, and the parent pins them with
 //! bind mounts before letting the child exit. Used for each jail, and once for the base mount
 //! namespace jails are made from.
+//!
+//! A jail with its own root (`path`) also gets a PID namespace: the child forks the jail's init
+//! into it (see `init` and `rootfs`), which builds the root and pivots; the parent pins the
+//! init's namespaces, PID included, and only then tells it to go on. Both report on the same
+//! pipe, in messages of 6 bytes (`INIT_*` tags), so nothing interleaves.
 
 use std::ffi::{CString, OsStr};
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -14,8 +19,9 @@ use nix::sys::wait::waitpid;
 use nix::unistd::{fork, ForkResult, Pid};
 
 use super::paths::{ns_inode, JailPaths};
+use super::rootfs::RootPlan;
 use super::terminate::unpin;
-use super::{cstring, KINDS};
+use super::{cstring, init_start, INIT_FAILED, INIT_READY, INIT_STARTED, KINDS, PID_KIND};
 use crate::step::{JailParams, LINUX_JAIL_NET_SYSCTLS};
 use crate::store::fs::{replace_file, Durability};
 
@@ -52,6 +58,7 @@ pub fn ensure_base_namespace(run_dir: &Path) -> io::Result<OwnedFd> {
         hide: Some(cstring(run_dir.canonicalize()?.as_os_str())?),
         jail_network: false,
         sysctls: Vec::new(),
+        root: None,
     };
     spawn_pinned(&plan, &[("mnt", pin.clone())])
         .map_err(|e| io::Error::new(e.kind(), format!("base mount namespace: {e}")))?;
@@ -71,10 +78,13 @@ struct ChildPlan {
     jail_network: bool,
     /// `/proc/sys` files and values to write in the new network namespace.
     sysctls: Vec<(CString, &'static str)>,
+    /// The jail's own root: the child then starts the jail's init in a new PID namespace,
+    /// which builds the root and pivots into it (see [`super::init_start`]).
+    root: Option<RootPlan>,
 }
 
 /// Step codes the child reports when it fails, for the error message.
-const CHILD_STEPS: [&str; 7] = [
+const CHILD_STEPS: [&str; 8] = [
     "enter the base mount namespace",
     "unshare",
     "make / a slave mount",
@@ -82,6 +92,7 @@ const CHILD_STEPS: [&str; 7] = [
     "mount the jail's resolv.conf",
     "hide the run dir",
     "signal readiness",
+    "start the jail's init",
 ];
 
 /// Creates the jail's namespaces (from `base`, see [`ensure_base_namespace`]) and pins them.
@@ -97,7 +108,11 @@ pub fn create(run_dir: &Path, base: BorrowedFd<'_>, params: &JailParams) -> io::
 }
 
 fn create_pinned(paths: &JailPaths, base: BorrowedFd<'_>, params: &JailParams) -> io::Result<()> {
-    for (kind, _) in KINDS {
+    let mut kinds: Vec<&str> = KINDS.iter().map(|(kind, _)| *kind).collect();
+    if params.root.is_some() {
+        kinds.push(PID_KIND);
+    }
+    for kind in &kinds {
         OpenOptions::new()
             .write(true)
             .create(true)
@@ -125,6 +140,16 @@ fn create_pinned(paths: &JailPaths, base: BorrowedFd<'_>, params: &JailParams) -
     if params.vnet {
         flags |= libc::CLONE_NEWNET;
     }
+    let root = match &params.root {
+        Some(root) => {
+            flags |= libc::CLONE_NEWPID;
+            let copy = params.resolv_conf.as_ref().map(|_| paths.resolv_conf());
+            Some(RootPlan::new(root, copy.as_deref())?)
+        }
+        None => None,
+    };
+    // A jail with its own root gets resolv.conf inside it, from its init.
+    let resolv = if root.is_some() { None } else { resolv };
     let plan = ChildPlan {
         base: Some(base.as_raw_fd()),
         flags,
@@ -137,11 +162,9 @@ fn create_pinned(paths: &JailPaths, base: BorrowedFd<'_>, params: &JailParams) -
         } else {
             Vec::new()
         },
+        root,
     };
-    let pins: Vec<(&str, PathBuf)> = KINDS
-        .iter()
-        .map(|(kind, _)| (*kind, paths.pin(kind)))
-        .collect();
+    let pins: Vec<(&str, PathBuf)> = kinds.iter().map(|kind| (*kind, paths.pin(kind))).collect();
     spawn_pinned(&plan, &pins)
 }
 
@@ -245,35 +268,81 @@ fn spawn_pinned_on(
         ForkResult::Parent { child } => {
             drop(ready_w);
             drop(go_r);
-            let result = pin_child(pins, child, ready_r);
+            let mut ready = File::from(ready_r);
+            let mut result = await_ready(&mut ready, child, plan.root.as_ref())
+                .and_then(|pinned| pin_child(pins, pinned).map(|()| pinned));
+            if plan.root.is_some() {
+                // The jail's init runs on once told to; without the byte it leaves.
+                if let Ok(init) = result {
+                    if let Err(e) = (&File::from(go_w)).write_all(&[1]) {
+                        let _ = nix::sys::signal::kill(init, nix::sys::signal::Signal::SIGKILL);
+                        result = Err(PinError::Other(e));
+                    }
+                }
+            } else {
+                drop(go_w); // lets the child exit
+            }
             if result.is_err() {
                 for (_, pin) in pins {
                     let _ = umount2(pin, MntFlags::MNT_DETACH);
                 }
             }
-            drop(go_w); // lets the child exit
             let _ = waitpid(child, None);
-            result
+            result.map(drop)
         }
     }
 }
 
-/// Waits for the child to have its namespaces, then bind-mounts them onto the pins.
-fn pin_child(pins: &[(&str, PathBuf)], child: Pid, ready: OwnedFd) -> Result<(), PinError> {
+/// Waits for the child to have its namespaces (and, for a jail with its own root, for its
+/// init to have built the root); the process whose namespaces to pin.
+fn await_ready(ready: &mut File, child: Pid, root: Option<&RootPlan>) -> Result<Pid, PinError> {
+    let died = || io::Error::other("the namespace helper process died before it was ready");
     let mut status = [0u8; 2];
-    File::from(ready)
-        .read_exact(&mut status)
-        .map_err(|_| io::Error::other("the namespace helper process died before it was ready"))?;
-    if status[0] != 0 {
+    ready.read_exact(&mut status).map_err(|_| died())?;
+    if status[0] == 0 {
+        return Ok(child);
+    }
+    let errno = nix::errno::Errno::from_raw(i32::from(status[1]));
+    let (Some(root), INIT_STARTED | INIT_READY | INIT_FAILED) = (root, status[0]) else {
         let step = CHILD_STEPS
             .get(usize::from(status[0]) - 1)
             .unwrap_or(&"set up");
-        let errno = nix::errno::Errno::from_raw(i32::from(status[1]));
         return Err(PinError::Other(io::Error::new(
             io::Error::from(errno).kind(),
             format!("could not {step} for the jail: {errno}"),
         )));
+    };
+    // Two messages, from the helper and from the init, in either order.
+    let mut init = None;
+    let mut message = [status[0], status[1], 0, 0, 0, 0];
+    ready.read_exact(&mut message[2..]).map_err(|_| died())?;
+    for second in [false, true] {
+        let errno = nix::errno::Errno::from_raw(i32::from(message[1]));
+        match message[0] {
+            INIT_STARTED => {
+                let pid = i32::from_le_bytes([message[2], message[3], message[4], message[5]]);
+                init = Some(Pid::from_raw(pid));
+            }
+            INIT_FAILED => {
+                let step = root.describe(u16::from_le_bytes([message[2], message[3]]));
+                return Err(PinError::Other(io::Error::new(
+                    io::Error::from(errno).kind(),
+                    format!("could not {step} for the jail: {errno}"),
+                )));
+            }
+            _ => {}
+        }
+        if !second {
+            ready
+                .read_exact(&mut message)
+                .map_err(|_| io::Error::other("the jail's init died before its root was ready"))?;
+        }
     }
+    init.ok_or_else(|| PinError::Other(died()))
+}
+
+/// Bind-mounts the namespaces of process `child` onto the pins.
+fn pin_child(pins: &[(&str, PathBuf)], child: Pid) -> Result<(), PinError> {
     for (kind, pin) in pins {
         let source = PathBuf::from(format!("/proc/{child}/ns/{kind}"));
         match mount(
@@ -390,10 +459,10 @@ fn child_main(plan: &ChildPlan, ready: libc::c_int, go: libc::c_int) -> libc::c_
             }
         }
         // /sys shows the network devices of the namespace that mounted it. Best effort:
-        // a jail without its own /sys still works.
+        // a jail without its own /sys still works. A jail with its own root gets its own.
         let sys = c"/sys";
         // SAFETY: a string literal, alive for the call.
-        if unsafe { libc::umount2(sys.as_ptr(), libc::MNT_DETACH) } == 0 {
+        if plan.root.is_none() && unsafe { libc::umount2(sys.as_ptr(), libc::MNT_DETACH) } == 0 {
             // SAFETY: string literals; null data is allowed for sysfs.
             unsafe {
                 libc::mount(
@@ -405,6 +474,12 @@ fn child_main(plan: &ChildPlan, ready: libc::c_int, go: libc::c_int) -> libc::c_
                 )
             };
         }
+    }
+    if let Some(root) = &plan.root {
+        return match init_start(root, ready, go) {
+            Ok(()) => 0,
+            Err(()) => fail(8),
+        };
     }
     report(0);
     let mut byte = 0u8;

@@ -72,16 +72,23 @@ fn terminate(ns: &JailNs, vnet: bool, force: bool) -> io::Result<()> {
     for pid in &pids {
         let _ = kill(*pid, first);
     }
-    let deadline = Instant::now()
+    let mut deadline = Instant::now()
         + if force {
             Duration::from_secs(2)
         } else {
             TERM_GRACE
         };
     let mut escalated = force;
+    // Polls soon at first: a jail's init leaves within a millisecond or two once its
+    // processes are gone, and a stop should not wait a full period for it.
+    let mut pause = Duration::from_millis(1);
     while !pids.is_empty() {
-        sleep(Duration::from_millis(20));
+        sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(20));
         pids = processes(ns, vnet)?;
+        if pids.is_empty() {
+            break;
+        }
         if Instant::now() >= deadline {
             if escalated {
                 return Err(io::Error::other(format!(
@@ -93,6 +100,8 @@ fn terminate(ns: &JailNs, vnet: bool, force: bool) -> io::Result<()> {
                 let _ = kill(*pid, Signal::SIGKILL);
             }
             escalated = true;
+            // SIGKILL takes effect at once, but a dying process stays listed a moment.
+            deadline = Instant::now() + Duration::from_secs(2);
         }
     }
     Ok(())
@@ -110,6 +119,15 @@ pub(super) fn unpin(paths: &JailPaths) -> io::Result<()> {
             Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
             _ => {}
         }
+    }
+    let pid = paths.pin(super::PID_KIND);
+    match umount2(&pid, MntFlags::MNT_DETACH) {
+        Ok(()) | Err(nix::errno::Errno::EINVAL) | Err(nix::errno::Errno::ENOENT) => {}
+        Err(e) => return Err(io::Error::other(format!("unmount {}: {e}", pid.display()))),
+    }
+    match fs::remove_file(&pid) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
     }
     match fs::remove_dir(paths.ns_dir()) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
