@@ -313,22 +313,40 @@ fn settle(stopped: usize) {
 fn report(n: usize, series: &[Series]) {
     println!("\nN = {n}");
     println!(
-        "{:<18} {:>12} {:>12} {:>14} {:>14} {:>8}",
-        "", "start med", "stop med", "start 1st 10%", "start last 10%", "last/1st"
+        "{:<18} {:>11} {:>11} {:>11} {:>11} {:>8} {:>11} {:>11} {:>8}",
+        "",
+        "start med",
+        "stop med",
+        "start 1st",
+        "start last",
+        "last/1st",
+        "stop 1st",
+        "stop last",
+        "last/1st"
     );
+    let ratio =
+        |first: Duration, last: Duration| last.as_secs_f64() / first.as_secs_f64().max(1e-9);
     for s in series {
         let (mut start, mut stop) = (s.start.clone(), s.stop.clone());
         let (first, last) = ends(&s.start);
+        let (stop_first, stop_last) = ends(&s.stop);
         println!(
-            "{:<18} {:>12} {:>12} {:>14} {:>14} {:>8.2}",
+            "{:<18} {:>11} {:>11} {:>11} {:>11} {:>8.2} {:>11} {:>11} {:>8.2}",
             s.label,
             ms(median(&mut start)),
             ms(median(&mut stop)),
             ms(first),
             ms(last),
-            last.as_secs_f64() / first.as_secs_f64().max(1e-9)
+            ratio(first, last),
+            ms(stop_first),
+            ms(stop_last),
+            ratio(stop_first, stop_last)
         );
     }
+    println!(
+        "(1st / last: medians of the first and last tenth of the jails; stops go in start \
+         order, so the first stops run with the most jails)"
+    );
     let theirs = |label: &str| {
         series
             .iter()
