@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use super::Range;
 use crate::config::syntax::{Forward, PortRange, Proto};
 use crate::error::Result;
-use crate::store::fs::{read_state_file, replace_file, Durability};
+use crate::store::fs::read_state_file;
 use crate::store::LockedStore;
 
 /// The cache file, in the store's root.
@@ -191,20 +191,39 @@ impl Jails {
     }
 
     /// Writes the cache back if anything changed. A cache: losing it to a crash costs one
-    /// rebuild, so no fsync; if it cannot be written, it is removed, so no stale copy stays.
+    /// rebuild, so no fsync, and it is rewritten in place rather than replaced: a write cut
+    /// short leaves JSON that does not parse, which is rebuilt like a missing file, and no new
+    /// file is made on every start (on ext4, making a file costs more the more files were
+    /// deleted recently). Readers and writers all hold the store lock. If it cannot be written,
+    /// it is removed, so no stale copy stays.
     pub fn save(mut self) {
         if !self.dirty {
             return;
         }
         self.index.jails.retain(|_, e| e.config.is_some());
         let path = self.root.join(INDEX_FILE);
-        let written = serde_json::to_string(&self.index).ok().is_some_and(|text| {
-            replace_file(&path, text.as_bytes(), 0o600, Durability::Volatile).is_ok()
-        });
+        let written = serde_json::to_string(&self.index)
+            .ok()
+            .is_some_and(|text| rewrite(&path, text.as_bytes()).is_ok());
         if !written {
             let _ = std::fs::remove_file(&path);
         }
     }
+}
+
+/// Replaces the contents of `path` in place (created private if missing; a link in its place
+/// is not followed).
+fn rewrite(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)?;
+    file.write_all(contents)
 }
 
 /// Every jail's NAT summary (`None` for a jail without NAT), by name, sorted; the cache is
