@@ -256,7 +256,7 @@ pub fn main(mut args: impl Iterator<Item = String>) {
             std::process::exit(1);
         }
     }
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::new(true);
     sandbox.enter();
     for n in counts {
         let samples = bench(&sandbox, &plugin, n);

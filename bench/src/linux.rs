@@ -17,11 +17,15 @@ struct Options {
     modes: Vec<String>,
     cni: bool,
     ioc: PathBuf,
+    /// The run dir on a tmpfs of its own, as `/run` is on most systems (else next to the
+    /// configuration, on the temp dir's file system).
+    run_on_tmpfs: bool,
 }
 
 fn usage() -> ! {
     eprintln!(
-        "usage: ioc-bench [--jails 1,50,200,1000] [--modes vnet,secure-vnet,nat,vnet-root] [--no-cni] [--ioc PATH]"
+        "usage: ioc-bench [--jails 1,50,200,1000] [--modes vnet,secure-vnet,nat,vnet-root] [--no-cni] \
+         [--run-on-disk] [--ioc PATH]"
     );
     std::process::exit(2)
 }
@@ -36,6 +40,7 @@ fn parse_options() -> Options {
         modes: vec!["vnet".into(), "secure-vnet".into()],
         cni: true,
         ioc: exe_dir.join("ioc"),
+        run_on_tmpfs: true,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -57,6 +62,7 @@ fn parse_options() -> Options {
                     .collect()
             }
             "--no-cni" => o.cni = false,
+            "--run-on-disk" => o.run_on_tmpfs = false,
             "--ioc" => o.ioc = args.next().unwrap_or_else(|| usage()).into(),
             _ => usage(),
         }
@@ -89,16 +95,35 @@ fn ip(args: &[&str]) {
 pub(crate) struct Sandbox {
     pub(crate) name: String,
     pub(crate) dir: PathBuf,
+    /// Where the run dirs go: `dir` itself, or a tmpfs mounted on `dir/run`.
+    run_dir: PathBuf,
+    tmpfs: bool,
 }
 
 impl Sandbox {
-    pub(crate) fn new() -> Sandbox {
+    /// With `tmpfs`, the run dirs live on a tmpfs of their own, as under `/run` on most
+    /// systems: a run dir on a disk file system measures its inode allocator too (ext4 skips
+    /// every recently deleted inode when it makes a file, and each start makes and removes a
+    /// few, so later starts of a long run pay more).
+    pub(crate) fn new(tmpfs: bool) -> Sandbox {
         let name = format!("ioc-bench-{}", std::process::id());
         ip(&["netns", "add", &name]);
         ip(&["-n", &name, "link", "set", "lo", "up"]);
         let dir = std::env::temp_dir().join(&name);
         fs::create_dir_all(&dir).expect("temp dir");
-        Sandbox { name, dir }
+        let run_dir = if tmpfs { dir.join("run") } else { dir.clone() };
+        if tmpfs {
+            fs::create_dir_all(&run_dir).expect("run dir");
+            run(Command::new("mount")
+                .args(["-t", "tmpfs", "-o", "mode=0700", "ioc-bench"])
+                .arg(&run_dir));
+        }
+        Sandbox {
+            name,
+            dir,
+            run_dir,
+            tmpfs,
+        }
     }
 
     fn netns_path(&self) -> PathBuf {
@@ -123,6 +148,12 @@ impl Drop for Sandbox {
         let _ = Command::new("ip")
             .args(["netns", "del", &self.name])
             .status();
+        if self.tmpfs {
+            let _ = Command::new("umount")
+                .arg("--lazy")
+                .arg(&self.run_dir)
+                .status();
+        }
         let _ = fs::remove_dir_all(&self.dir);
     }
 }
@@ -172,7 +203,7 @@ fn mode_bridge(m: usize) -> (String, String) {
 /// and the i-th start of either mode runs with i - 1 jails of each mode already running.
 fn bench_ioc(o: &Options, sandbox: &Sandbox, n: usize) -> Vec<Series> {
     let root = sandbox.dir.join(format!("root-{n}"));
-    let run_dir = sandbox.dir.join(format!("run-{n}"));
+    let run_dir = sandbox.run_dir.join(format!("run-{n}"));
     let ioc = |args: &[&str]| {
         let mut cmd = Command::new(&o.ioc);
         cmd.args(args)
@@ -328,22 +359,40 @@ fn settle(stopped: usize) {
 fn report(n: usize, series: &[Series]) {
     println!("\nN = {n}");
     println!(
-        "{:<18} {:>12} {:>12} {:>14} {:>14} {:>8}",
-        "", "start med", "stop med", "start 1st 10%", "start last 10%", "last/1st"
+        "{:<18} {:>11} {:>11} {:>11} {:>11} {:>8} {:>11} {:>11} {:>8}",
+        "",
+        "start med",
+        "stop med",
+        "start 1st",
+        "start last",
+        "last/1st",
+        "stop 1st",
+        "stop last",
+        "last/1st"
     );
+    let ratio =
+        |first: Duration, last: Duration| last.as_secs_f64() / first.as_secs_f64().max(1e-9);
     for s in series {
         let (mut start, mut stop) = (s.start.clone(), s.stop.clone());
         let (first, last) = ends(&s.start);
+        let (stop_first, stop_last) = ends(&s.stop);
         println!(
-            "{:<18} {:>12} {:>12} {:>14} {:>14} {:>8.2}",
+            "{:<18} {:>11} {:>11} {:>11} {:>11} {:>8.2} {:>11} {:>11} {:>8.2}",
             s.label,
             ms(median(&mut start)),
             ms(median(&mut stop)),
             ms(first),
             ms(last),
-            last.as_secs_f64() / first.as_secs_f64().max(1e-9)
+            ratio(first, last),
+            ms(stop_first),
+            ms(stop_last),
+            ratio(stop_first, stop_last)
         );
     }
+    println!(
+        "(1st / last: medians of the first and last tenth of the jails; stops go in start \
+         order, so the first stops run with the most jails)"
+    );
     let theirs = |label: &str| {
         series
             .iter()
@@ -421,7 +470,7 @@ pub fn main() {
             "note: {CNI_BRIDGE} not found (Debian: containernetworking-plugins); CNI skipped"
         );
     }
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::new(o.run_on_tmpfs);
     for m in 0..o.modes.len() {
         let (bridge, net) = mode_bridge(m);
         sandbox.bridge(&bridge, &format!("{net}.0.1/16"));

@@ -11,7 +11,10 @@
 //! ```
 //!
 //! Everything happens in a network namespace the benchmark makes for itself (one bridge per
-//! mode), never on the host's network, and is removed at the end. For each N it creates N jails
+//! mode), never on the host's network, and is removed at the end. The run dirs (`IOC_RUN_DIR`)
+//! are on a tmpfs of the benchmark's own, as `/run` is on most systems; `--run-on-disk` puts
+//! them next to the configuration roots in the temp dir instead (on ext4, making a file then
+//! skips every inode deleted in the last minutes, so later starts of a long run pay more). For each N it creates N jails
 //! of every mode, then times every `ioc start <jail>` (a process per jail, like a CNI plugin
 //! call) with the modes interleaved (jail i of each mode, then jail i + 1), then every
 //! `ioc stop <jail>` the same way: on a busy machine both modes see the same load. Then it

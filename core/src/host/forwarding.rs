@@ -66,15 +66,15 @@ pub fn release(run: &Path, jail: &str, key: &str, switch: &mut dyn Switch) -> io
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
         Err(e) => return Err(e),
     }
-    let holders = match std::fs::read_dir(&dir) {
-        Ok(entries) => entries
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_name().to_string_lossy().starts_with(HOLDER))
-            .count(),
+    // Whether anyone else holds it: the first holder found ends the look.
+    let held = match std::fs::read_dir(&dir) {
+        Ok(mut entries) => {
+            entries.any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with(HOLDER)))
+        }
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(e),
     };
-    if holders > 0 || !dir.join(CHANGED).exists() {
+    if held || !dir.join(CHANGED).exists() {
         return Ok(());
     }
     match switch.write(key, "0") {

@@ -1,25 +1,30 @@
-//! What NAT allocation needs from every jail's configuration (its forwards and the address
-//! the user set), cached in `<root>/.nat-index.json` and checked against each `config.ron`'s
-//! inode, size and modification time (and `defaults.ron`'s).
+//! What NAT allocation needs from every jail (its forwards, the address the user set, and the
+//! block it holds), cached in `<root>/.nat-index.json` and checked against each `config.ron`'s
+//! inode, size and modification time (and `defaults.ron`'s), and against each jail
+//! directory's.
 //!
-//! A start checks its forwards against every other jail's and keeps clear of addresses other
-//! jails chose: without the cache that means parsing every jail's configuration on every start
-//! (about 40 µs a jail). With it, a start reads one file and stats each configuration; only a
-//! configuration changed since (by `ioc set`, an editor, a restore) is parsed again. Nothing else
-//! has to maintain the cache: a stale entry is seen by its stamp, a missing or damaged cache
-//! file is rebuilt. It is read and written under the store lock, like the blocks themselves,
-//! so uniqueness among concurrent starts does not depend on it.
+//! A start checks its forwards against every other jail's, keeps clear of addresses other jails
+//! chose and of the blocks they hold: without the cache that means parsing every jail's
+//! configuration (about 40 µs a jail) and opening every jail's block file on every start. With
+//! it, a start reads one file and stats two paths per jail; only a jail changed since is read
+//! again: a configuration rewritten (by `ioc set`, an editor, a restore) changes the
+//! configuration's stamp, and a block file written or removed (always through a rename or with
+//! its directory) changes the directory's. Nothing else has to maintain the cache: a stale entry
+//! is seen by its stamps, a missing or damaged cache file is rebuilt. It is read and written
+//! under the store lock, like the blocks themselves, so uniqueness among concurrent starts does
+//! not depend on it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::Range;
 use crate::config::syntax::{Forward, PortRange, Proto};
 use crate::error::Result;
-use crate::store::fs::{read_state_file, replace_file, Durability};
+use crate::store::fs::read_state_file;
 use crate::store::LockedStore;
 
 /// The cache file, in the store's root.
@@ -75,71 +80,159 @@ impl NatSummary {
     }
 }
 
+/// What the cache knows of one jail, with the stamps that say it is still true.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Entry {
+    config: Option<Stamp>,
+    dir: Option<Stamp>,
+    summary: Option<NatSummary>,
+    block: Option<Range>,
+}
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Index {
     defaults: Option<Stamp>,
-    jails: BTreeMap<String, (Stamp, Option<NatSummary>)>,
+    jails: BTreeMap<String, Entry>,
 }
 
-/// Every jail's NAT summary (`None` for a jail without NAT), by name, sorted.
-pub fn summaries(store: &LockedStore<'_>) -> Result<Vec<(String, Option<NatSummary>)>> {
-    let root = store.root().to_path_buf();
-    let mut index: Index = read_state_file(&root.join(INDEX_FILE))
-        .ok()
-        .flatten()
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or_default();
-    let defaults = Stamp::of(&root.join("defaults.ron"));
-    let mut dirty = false;
-    if index.defaults != defaults {
-        index = Index {
-            defaults,
-            jails: BTreeMap::new(),
-        };
-        dirty = true;
-    }
-    let mut out = Vec::new();
-    let mut seen = BTreeSet::new();
-    for name in store.jail_names()? {
-        let stamp = Stamp::of(&store.jail_dir(&name).join("config.ron"));
-        let cached = index
-            .jails
-            .get(name.as_str())
-            .filter(|(s, _)| Some(*s) == stamp)
-            .map(|(_, summary)| summary.clone());
-        let summary = match cached {
-            Some(summary) => summary,
-            None => {
-                let jail = store.resolve(&name)?;
-                let summary = jail.nat().map(|nat| {
-                    NatSummary::new(&nat.forwards, nat.address.filter(|_| nat.user_set))
-                });
-                if let Some(stamp) = stamp {
-                    index
-                        .jails
-                        .insert(name.as_str().to_string(), (stamp, summary.clone()));
+/// Every jail as NAT allocation sees it, read under the store lock (see the module doc).
+pub struct Jails {
+    index: Index,
+    /// Jail names in the store's order.
+    names: Vec<String>,
+    root: PathBuf,
+    dirty: bool,
+}
+
+impl Jails {
+    /// Every jail's summary and block, from the cache where its stamps still hold.
+    pub fn load(store: &LockedStore<'_>) -> Result<Jails> {
+        let root = store.root().to_path_buf();
+        let mut index: Index = read_state_file(&root.join(INDEX_FILE))
+            .ok()
+            .flatten()
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default();
+        let defaults = Stamp::of(&root.join("defaults.ron"));
+        let mut dirty = false;
+        if index.defaults != defaults {
+            index = Index {
+                defaults,
+                jails: BTreeMap::new(),
+            };
+            dirty = true;
+        }
+        let mut names = Vec::new();
+        let mut fresh = BTreeMap::new();
+        for name in store.jail_names()? {
+            let dir = store.jail_dir(&name);
+            let stamps = (Stamp::of(&dir.join("config.ron")), Stamp::of(&dir));
+            let cached = index
+                .jails
+                .remove(name.as_str())
+                .filter(|e| e.config.is_some() && e.config == stamps.0 && e.dir == stamps.1);
+            let entry = match cached {
+                Some(entry) => entry,
+                None => {
+                    let jail = store.resolve(&name)?;
                     dirty = true;
+                    Entry {
+                        // A jail without a configuration file (being made) is never cached.
+                        config: stamps.0,
+                        dir: stamps.1,
+                        summary: jail.nat().map(|nat| {
+                            NatSummary::new(&nat.forwards, nat.address.filter(|_| nat.user_set))
+                        }),
+                        block: super::kept_in(&dir),
+                    }
                 }
-                summary
-            }
-        };
-        seen.insert(name.as_str().to_string());
-        out.push((name.as_str().to_string(), summary));
+            };
+            names.push(name.as_str().to_string());
+            fresh.insert(name.as_str().to_string(), entry);
+        }
+        // Entries left over are jails destroyed or renamed since.
+        dirty |= !index.jails.is_empty();
+        index.jails = fresh;
+        Ok(Jails {
+            index,
+            names,
+            root,
+            dirty,
+        })
     }
-    let before = index.jails.len();
-    index.jails.retain(|name, _| seen.contains(name));
-    dirty |= index.jails.len() != before;
-    if dirty {
-        // A cache: losing it to a crash costs one rebuild, so no fsync.
-        if let Ok(text) = serde_json::to_string(&index) {
-            let _ = replace_file(
-                &root.join(INDEX_FILE),
-                text.as_bytes(),
-                0o600,
-                Durability::Volatile,
-            );
+
+    /// Every jail's NAT summary (`None` for a jail without NAT), by name, sorted.
+    pub fn summaries(&self) -> Vec<(String, Option<NatSummary>)> {
+        self.names
+            .iter()
+            .map(|name| {
+                let summary = self.index.jails.get(name).and_then(|e| e.summary.clone());
+                (name.clone(), summary)
+            })
+            .collect()
+    }
+
+    /// Every jail's block, by jail.
+    pub fn blocks(&self) -> BTreeMap<String, Range> {
+        self.index
+            .jails
+            .iter()
+            .filter_map(|(name, e)| Some((name.clone(), e.block?)))
+            .collect()
+    }
+
+    /// `jail` holds `block` now (its block file was just written, in `dir`).
+    pub fn held(&mut self, jail: &str, dir: &Path, block: Range) {
+        if let Some(entry) = self.index.jails.get_mut(jail) {
+            entry.block = Some(block);
+            entry.dir = Stamp::of(dir);
+            self.dirty = true;
         }
     }
+
+    /// Writes the cache back if anything changed. A cache: losing it to a crash costs one
+    /// rebuild, so no fsync, and it is rewritten in place rather than replaced: a write cut
+    /// short leaves JSON that does not parse, which is rebuilt like a missing file, and no new
+    /// file is made on every start (on ext4, making a file costs more the more files were
+    /// deleted recently). Readers and writers all hold the store lock. If it cannot be written,
+    /// it is removed, so no stale copy stays.
+    pub fn save(mut self) {
+        if !self.dirty {
+            return;
+        }
+        self.index.jails.retain(|_, e| e.config.is_some());
+        let path = self.root.join(INDEX_FILE);
+        let written = serde_json::to_string(&self.index)
+            .ok()
+            .is_some_and(|text| rewrite(&path, text.as_bytes()).is_ok());
+        if !written {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
+
+/// Replaces the contents of `path` in place (created private if missing; a link in its place
+/// is not followed).
+fn rewrite(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)?;
+    file.write_all(contents)
+}
+
+/// Every jail's NAT summary (`None` for a jail without NAT), by name, sorted; the cache is
+/// brought up to date.
+#[cfg(test)]
+fn summaries(store: &LockedStore<'_>) -> Result<Vec<(String, Option<NatSummary>)>> {
+    let jails = Jails::load(store)?;
+    let out = jails.summaries();
+    jails.save();
     Ok(out)
 }
 
@@ -206,5 +299,36 @@ mod tests {
         // A damaged cache file is rebuilt.
         std::fs::write(dir.path().join(INDEX_FILE), "{").unwrap();
         assert_eq!(summaries(&locked).unwrap(), after);
+    }
+
+    /// A block file written or removed behind the cache's back (by hand, by a start that died
+    /// before saving the cache) is seen: its directory's stamp changed.
+    #[test]
+    fn the_cache_follows_block_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let locked = store.lock().unwrap();
+        let web = JailName::new("web").unwrap();
+        locked
+            .create_jail(&web, &nat_settings(&web, "tcp(80)"))
+            .unwrap();
+        let blocks = || {
+            let jails = Jails::load(&locked).unwrap();
+            let blocks = jails.blocks();
+            jails.save();
+            blocks
+        };
+        assert!(blocks().is_empty());
+        let block = Range::parse("172.16.0.4/30").unwrap();
+        let jail_dir = locked.jail_dir(&web);
+        crate::store::fs::write_atomic(&jail_dir, super::super::BLOCK_FILE, b"172.16.0.4/30\n")
+            .unwrap();
+        assert_eq!(blocks().get("web"), Some(&block));
+        assert_eq!(blocks().get("web"), Some(&block), "from the cache");
+        // Kernels without fine-grained timestamps on a stat'ed file tell changes within one
+        // tick apart only by the inode; a real removal never follows a start that closely.
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        std::fs::remove_file(jail_dir.join(super::super::BLOCK_FILE)).unwrap();
+        assert!(blocks().is_empty());
     }
 }

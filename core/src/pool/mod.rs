@@ -17,6 +17,8 @@ mod uplink;
 pub use nat::{allocate_nat, with_nat, NAT_BLOCK_LEN};
 pub use uplink::default_route_interface;
 
+use index::Jails;
+
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
@@ -29,7 +31,9 @@ use crate::store::{LockedStore, Store};
 pub const BLOCK_FILE: &str = "pool-block";
 
 /// An IPv4 range `network/len`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Range {
     pub network: Ipv4Addr,
     pub len: u8,
@@ -117,15 +121,6 @@ pub fn with_kept(store: &Store, jail: ResolvedJail) -> ResolvedJail {
     }
 }
 
-/// Every jail's kept block, by jail.
-fn holdings(store: &LockedStore<'_>) -> Result<BTreeMap<String, Range>> {
-    Ok(store
-        .jail_names()?
-        .into_iter()
-        .filter_map(|name| kept_in(&store.jail_dir(&name)).map(|b| (name.as_str().to_string(), b)))
-        .collect())
-}
-
 /// What a jail asks of a pool.
 #[derive(Clone, Copy, Debug)]
 pub struct Request<'a> {
@@ -141,19 +136,25 @@ pub struct Request<'a> {
 }
 
 /// Gives `request.jail` a block: the one it keeps when that still fits the request, else the
-/// wanted one, else the lowest free one. Unchanged when the jail keeps a fitting block.
-pub fn allocate(store: &LockedStore<'_>, request: &Request<'_>) -> Result<Range> {
+/// wanted one, else the lowest free one. Unchanged when the jail keeps a fitting block. The
+/// other jails' blocks come from `jails` (loaded under the same store lock), the jail's own from
+/// its file; a new block is written to the file, then recorded in `jails`.
+pub(crate) fn allocate(
+    store: &LockedStore<'_>,
+    jails: &mut Jails,
+    request: &Request<'_>,
+) -> Result<Range> {
     let name = request.jail.as_str();
-    let mut held = holdings(store)?;
-    let own = held.remove(name);
     let fits = |b: &Range| {
         b.len == request.block_len
             && request.pool.contains(b.network)
             && request.wanted.is_none_or(|w| w == *b)
     };
-    if let Some(block) = own.filter(fits) {
+    if let Some(block) = kept(store, request.jail).filter(fits) {
         return Ok(block);
     }
+    let mut held = jails.blocks();
+    held.remove(name);
     let taken: BTreeMap<Range, &str> = held
         .iter()
         .map(|(j, b)| (*b, j.as_str()))
@@ -187,6 +188,7 @@ pub fn allocate(store: &LockedStore<'_>, request: &Request<'_>) -> Result<Range>
     };
     let dir = store.jail_dir(request.jail);
     write_atomic(&dir, BLOCK_FILE, format!("{block}\n").as_bytes())?;
+    jails.held(name, &dir, block);
     Ok(block)
 }
 
@@ -234,8 +236,10 @@ mod tests {
     fn take(store: &Store, jail: &str, pool: &str, wanted: Option<&str>) -> Result<Range> {
         let name = JailName::new(jail).unwrap();
         let locked = store.lock().unwrap();
-        allocate(
+        let mut jails = Jails::load(&locked).unwrap();
+        let block = allocate(
             &locked,
+            &mut jails,
             &Request {
                 jail: &name,
                 pool: range(pool),
@@ -243,7 +247,9 @@ mod tests {
                 wanted: wanted.map(range),
                 reserved: &[],
             },
-        )
+        );
+        jails.save();
+        block
     }
 
     #[test]

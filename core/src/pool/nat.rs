@@ -6,7 +6,7 @@ use std::net::Ipv4Addr;
 
 use ioc_sdk::{Nat, Network, PortForward, Protocol};
 
-use super::index::NatSummary;
+use super::index::{Jails, NatSummary};
 use super::{allocate, Range, Request};
 use crate::config::nat::jail_end;
 use crate::config::syntax::{PortRange, Proto};
@@ -27,9 +27,10 @@ pub fn allocate_nat(
     running: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<(String, Ipv4Addr)>> {
     let locked = store.lock()?;
-    // Every jail's forwards and chosen address, from the cache (see `index.rs`); only the
-    // jails being started are resolved in full.
-    let summaries = super::index::summaries(&locked)?;
+    // Every jail's forwards, chosen address and block, from the cache (see `index.rs`); only
+    // the jails being started are resolved in full.
+    let mut jails = Jails::load(&locked)?;
+    let summaries = jails.summaries();
     check_forwards(&summaries, names, running)?;
     let starting: Vec<ResolvedJail> = summaries
         .iter()
@@ -51,6 +52,7 @@ pub fn allocate_nat(
         let name: &JailName = jail.name();
         let block = allocate(
             &locked,
+            &mut jails,
             &Request {
                 jail: name,
                 pool: Range {
@@ -67,6 +69,7 @@ pub fn allocate_nat(
         )?;
         given.push((name.as_str().to_string(), jail_end(block.network)));
     }
+    jails.save();
     Ok(given)
 }
 

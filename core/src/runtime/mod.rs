@@ -192,7 +192,7 @@ impl RunDir {
 
     /// The lowest positive JID not claimed.
     pub fn next_free_jid(&self) -> u32 {
-        let used = self.used_jids();
+        let used: std::collections::BTreeSet<u32> = self.used_jids().into_iter().collect();
         (1..).find(|j| !used.contains(j)).unwrap_or(1)
     }
 

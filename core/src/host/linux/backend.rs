@@ -16,7 +16,7 @@ use std::process::Command;
 use ioc_sdk::{Cidr, HostError, HostErrorKind, HostOp, HostReply, Platform, Side};
 
 use super::jail::{self, JailNs, JailPaths};
-use super::netlink::{AddressInfo, Netlink, Nfnetlink, NlError};
+use super::netlink::{AddressInfo, Netlink, Nfnetlink, NlError, VethEnds};
 use super::netns;
 use crate::host::dad::{self, DadWatch};
 use crate::host::exec::{self, io_error, run};
@@ -138,7 +138,8 @@ impl LinuxHost {
     }
 
     /// A veth pair; a peer meant for the jail is created inside it at once, which saves the
-    /// RCU grace period (15-20 ms) a move between namespaces costs.
+    /// RCU grace period (15-20 ms) a move between namespaces costs, and its host end gets no
+    /// IPv6 address (see [`Netlink::create_veth_in`]).
     fn create_pair(&mut self, jail: &str, op: &HostOp) -> Result<(), HostError> {
         let HostOp::CreatePair {
             host,
@@ -170,24 +171,20 @@ impl LinuxHost {
             .net
             .try_clone()
             .map_err(|e| io_error("dup", e))?;
-        let nl = self.host_netlink()?;
-        let (index, _) = nl
+        self.host_netlink()?
             .create_veth_in(
                 host,
                 peer,
                 ns.as_fd(),
-                host_mac,
-                peer_mac,
-                mtu.into_option(),
+                &VethEnds {
+                    mac: host_mac,
+                    peer_mac,
+                    mtu: mtu.into_option(),
+                    alias,
+                },
             )
-            .map_err(nl_error)?;
-        if let Some(alias) = alias {
-            if let Err(e) = nl.set_alias(index, alias) {
-                let _ = nl.delete_link(index);
-                return Err(nl_error(e));
-            }
-        }
-        Ok(())
+            .map(drop)
+            .map_err(nl_error)
     }
 
     /// Moves a host link into the jail; a pair end already born there needs nothing.

@@ -5,8 +5,8 @@ use std::os::fd::{AsRawFd, BorrowedFd};
 use libc::{IFLA_LINK, RTM_NEWLINK};
 use netlink_packet_core::{NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL};
 use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkExtentMask, LinkFlags, LinkHeader,
-    LinkInfo as NlLinkInfo, LinkMessage,
+    AfSpecInet6, AfSpecUnspec, In6AddrGenMode, InfoData, InfoKind, InfoVeth, LinkAttribute,
+    LinkExtentMask, LinkFlags, LinkHeader, LinkInfo as NlLinkInfo, LinkMessage,
 };
 use netlink_packet_route::RouteNetlinkMessage;
 
@@ -30,6 +30,20 @@ pub struct LinkInfo {
     pub kind: Option<String>,
     /// The description (`IFLA_IFALIAS`); ioc tags the links it made with it.
     pub alias: Option<String>,
+}
+
+/// How the ends of a new veth pair are set up, besides their names; `None` leaves each to the
+/// kernel (random MACs, the default MTU, no alias).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct VethEnds<'a> {
+    /// The MAC of the end that stays here.
+    pub mac: Option<[u8; 6]>,
+    /// The MAC of the peer.
+    pub peer_mac: Option<[u8; 6]>,
+    /// The MTU of both ends.
+    pub mtu: Option<u32>,
+    /// The description (`IFLA_IFALIAS`) of the end that stays here.
+    pub alias: Option<&'a str>,
 }
 
 impl Netlink {
@@ -114,28 +128,49 @@ impl Netlink {
     /// Creates the veth pair `name` / `peer` with `peer` born inside the network namespace
     /// `peer_ns` (a jail's), and returns the index of `name` here and of `peer` in `peer_ns`.
     /// `name` is up; `peer` is down (see [`Netlink::create_veth`] for why it cannot be created
-    /// up), for the jail's own socket to set up. MACs and MTU as in `create_veth`.
+    /// up), for the jail's own socket to set up. MACs, MTU and alias as in `create_veth`.
     ///
-    /// This is the fast way to give a jail its end of a pair: one round trip, no move. Moving a
-    /// link between namespaces ([`Netlink::move_to_netns`]) waits in the kernel for the network
-    /// to quiesce (an RCU grace period: 15 to 20 ms per move on our test machines), while a link
-    /// created in place costs nothing extra; and since the peer is born in the jail, it can get
-    /// its final name (`vnet0`) at once, without a rename.
+    /// `name` is a jail's port on the host (a bridge port or a routed IPv4 end), which needs no
+    /// IPv6 address of its own, so it gets none: its IPv6 address generation is off
+    /// (`IN6_ADDR_GEN_MODE_NONE`). Otherwise the kernel gives every port a link-local address
+    /// and two routes once the jail's end comes up, and since it walks every IPv6 route of the
+    /// namespace whenever a link goes down or loses its carrier, each start and stop would cost
+    /// more the more jails run. Bridging, filtering and learning never use the port's own IPv6.
+    ///
+    /// This is the fast way to give a jail its end of a pair: no move. Moving a link between
+    /// namespaces ([`Netlink::move_to_netns`]) waits in the kernel for the network to quiesce
+    /// (an RCU grace period: 15 to 20 ms per move on our test machines), while a link created in
+    /// place costs nothing extra; and since the peer is born in the jail, it can get its final
+    /// name (`vnet0`) at once, without a rename.
+    ///
+    /// Two round trips: the kernel refuses `IFLA_AF_SPEC` in a create (`EAFNOSUPPORT`, Linux
+    /// 6.18) and ignores `IFLA_IFALIAS` there, so both go in one change right after it. That is
+    /// soon enough: the port's addresses are only generated when it gets a carrier, which is
+    /// when the jail sets its end up. If the change fails, the pair is deleted again.
     pub fn create_veth_in(
         &mut self,
         name: &str,
         peer: &str,
         peer_ns: BorrowedFd<'_>,
-        mac: Option<[u8; 6]>,
-        peer_mac: Option<[u8; 6]>,
-        mtu: Option<u32>,
+        ends: &VethEnds<'_>,
     ) -> Result<(u32, u32), NlError> {
         let context = || format!("create veth {name} (peer {peer} in another netns)");
-        let msg = veth_message(name, peer, mac, peer_mac, mtu, Some(peer_ns));
+        let msg = veth_message(name, peer, ends.mac, ends.peer_mac, ends.mtu, Some(peer_ns));
         let (index, peer_index) = self.create_link(msg, name, &context)?;
         // For a peer elsewhere, IFLA_LINK is its index in its own namespace.
         let peer_index =
             peer_index.ok_or_else(|| NlError::protocol(&context, "new veth names no peer"))?;
+        let mut port = link_update(index);
+        if let Some(alias) = ends.alias {
+            port.attributes
+                .push(LinkAttribute::IfAlias(alias.to_string()));
+        }
+        port.attributes.push(no_ipv6_addresses());
+        if let Err(e) = self.change_link(port, &context) {
+            // Best effort: the error that matters is the one that stopped the creation.
+            let _ = self.delete_link(index);
+            return Err(e);
+        }
         Ok((index, peer_index))
     }
 
@@ -333,6 +368,15 @@ fn veth_message(
 fn set_flag_up(header: &mut LinkHeader, up: bool) {
     header.change_mask |= LinkFlags::Up;
     header.flags.set(LinkFlags::Up, up);
+}
+
+/// Turns the link's IPv6 address generation off (`IFLA_AF_SPEC` / `AF_INET6` /
+/// `IFLA_INET6_ADDR_GEN_MODE` = `IN6_ADDR_GEN_MODE_NONE`): no link-local address, no route
+/// for it.
+fn no_ipv6_addresses() -> LinkAttribute {
+    LinkAttribute::AfSpecUnspec(vec![AfSpecUnspec::Inet6(vec![AfSpecInet6::AddrGenMode(
+        In6AddrGenMode::None,
+    )])])
 }
 
 /// Asks the kernel to leave the statistics out of link replies: we never read them, and they

@@ -219,12 +219,14 @@ fn peer_is_born_in_another_namespace() {
                 "vnet6",
                 "vnet0",
                 jail.as_fd(),
-                Some(MAC_A),
-                Some(MAC_B),
-                Some(1280),
+                &VethEnds {
+                    mac: Some(MAC_A),
+                    peer_mac: Some(MAC_B),
+                    mtu: Some(1280),
+                    alias: Some("ioc jail-b"),
+                },
             )
             .unwrap();
-        nl.set_alias(host, "ioc jail-b").unwrap();
         let link = nl.link_by_index(host).unwrap().unwrap();
         assert_eq!(
             (link.name.as_str(), link.up, link.mtu),
@@ -239,9 +241,27 @@ fn peer_is_born_in_another_namespace() {
         assert_eq!((born.mac, born.mtu, born.up), (Some(MAC_B), 1280, false));
         in_jail.set_up(peer, true).unwrap();
         assert!(in_jail.link_by_index(peer).unwrap().unwrap().up);
+        // Both ends get their carrier together; once the jail's end has its link-local
+        // address, the host end would have one too, but it is a port without IPv6.
+        let has_v6 = |nl: &mut Netlink, index: u32| {
+            nl.addresses(Some(index))
+                .unwrap()
+                .iter()
+                .any(|a| a.addr.is_ipv6())
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !has_v6(&mut in_jail, peer) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no link-local in the jail"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert!(!has_v6(&mut nl, host), "the host end has an IPv6 address");
 
         // The same name again, in either namespace, is taken.
-        let again = nl.create_veth_in("vnet7", "vnet0", jail.as_fd(), None, None, None);
+        let again = nl.create_veth_in("vnet7", "vnet0", jail.as_fd(), &VethEnds::default());
         assert!(again.unwrap_err().is_exists());
         assert_eq!(nl.link("vnet7").unwrap(), None);
 
