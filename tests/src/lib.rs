@@ -14,6 +14,8 @@ pub mod netns;
 pub mod plans;
 pub mod plugins;
 pub mod probes;
+#[cfg(target_os = "linux")]
+pub mod roots;
 pub mod skip;
 pub mod state;
 

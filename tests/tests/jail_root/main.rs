@@ -19,11 +19,11 @@ mod network;
 mod plans;
 mod refusals;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 
 use ioc_tests::netns::HostNs;
+use ioc_tests::roots::{build_busybox_root, static_busybox};
 use ioc_tests::skip::{missing_root, skip_unless_ci};
 
 /// The sandbox links with no jail running.
@@ -46,20 +46,13 @@ impl Rooted {
         if skip_unless_ci(missing_root("namespaces and mounts")) {
             return None;
         }
-        let busybox = ["/bin/busybox", "/usr/bin/busybox"]
-            .into_iter()
-            .find(|b| is_static(Path::new(b)));
-        if skip_unless_ci(
-            busybox
-                .is_none()
-                .then(|| "needs a static busybox (apt-get install busybox-static)".to_string()),
-        ) {
+        if skip_unless_ci(static_busybox().err()) {
             return None;
         }
         let host = HostNs::new();
         host.add_bridge("bridge0", Some("10.23.42.1/24"));
         let root = host.dir().join("jailroot");
-        build_root(&root);
+        build_busybox_root(&root);
         Some(Rooted {
             host,
             root,
@@ -91,29 +84,6 @@ impl Rooted {
     fn sh(&self, jail: &str, script: &str) -> String {
         self.host.exec_ok(jail, &["sh", "-c", script])
     }
-}
-
-/// Whether `path` is a statically linked executable (ldd refuses it).
-fn is_static(path: &Path) -> bool {
-    path.is_file()
-        && Command::new("ldd")
-            .arg(path)
-            .output()
-            .map(|o| {
-                !o.status.success() || String::from_utf8_lossy(&o.stdout).contains("not a dynamic")
-            })
-            .unwrap_or(false)
-}
-
-/// Runs `examples/busybox-root.sh DIR`.
-fn build_root(dir: &Path) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/busybox-root.sh");
-    let out = Command::new("bash").arg(script).arg(dir).output().unwrap();
-    assert!(
-        out.status.success(),
-        "busybox-root.sh failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// Host pids of the live (not zombie) processes named `ioc-init`: the jails' inits.

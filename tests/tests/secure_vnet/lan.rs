@@ -46,6 +46,21 @@ pub struct Lan {
 
 impl Lan {
     pub fn new() -> Lan {
+        Lan::build(false)
+    }
+
+    /// The same LAN with `myjail` (the Secure VNET jail) on a busybox root of its own
+    /// (issue 16), `ioc-frame` and the host's libraries bind-mounted into it: the filter is
+    /// the host's, whatever root the jail has. `None` when no static busybox is installed
+    /// (the test said why).
+    pub fn rooted() -> Option<Lan> {
+        if ioc_tests::skip::skip_unless_ci(ioc_tests::roots::static_busybox().err()) {
+            return None;
+        }
+        Some(Lan::build(true))
+    }
+
+    fn build(rooted: bool) -> Lan {
         let mut host = sandbox();
         let observer_ns = host.add_peer("bridge0", "10.23.42.3/24");
         ip_in(
@@ -53,6 +68,17 @@ impl Lan {
             ["addr", "add", "fd00:23::3/64", "dev", "eth0", "nodad"],
         );
         create_jail(&host, "myjail", "vnet0::bridge0", 2);
+        if rooted {
+            let root = host.dir().join("myjail-root");
+            ioc_tests::roots::build_busybox_root(&root);
+            let mounts = ioc_tests::roots::tool_mounts(&root, std::path::Path::new(FRAME));
+            host.ok([
+                "set",
+                &format!("path={}", root.display()),
+                &format!("mounts={mounts}"),
+                "myjail",
+            ]);
+        }
         create_jail(&host, "plainjail", "vnet0:bridge0", 4);
         create_jail(&host, "victim", "vnet0:bridge0", 5);
         let observer_mac = parse_links(&ip_in(&observer_ns, ["-j", "link", "show", "eth0"]))
@@ -78,12 +104,22 @@ impl Lan {
         let capture = Capture::start(self, &self.observer_place(), dad);
         self.host.ok(["start", "myjail"]);
         let seen = capture.finish();
-        for (jail, node) in [
-            ("myjail", &mut self.secure),
-            ("plainjail", &mut self.plain),
-            ("victim", &mut self.victim),
-        ] {
-            node.mac = self.host.jail_link(jail, "vnet0").mac.parse().expect("MAC");
+        let netns: Vec<PathBuf> = ["myjail", "plainjail", "victim"]
+            .map(|jail| self.jail_netns(jail))
+            .into();
+        for (netns, node) in netns
+            .iter()
+            .zip([&mut self.secure, &mut self.plain, &mut self.victim])
+        {
+            // Read with the host's `ip` in the jail's namespace: a jail with a root of its
+            // own has busybox's, which prints no JSON.
+            let out = Command::new("nsenter")
+                .arg(format!("--net={}", netns.display()))
+                .args(["ip", "-j", "link", "show", "dev", "vnet0"])
+                .output()
+                .expect("run nsenter");
+            let link = parse_links(&String::from_utf8_lossy(&out.stdout)).pop();
+            node.mac = link.expect("the jail's vnet0").mac.parse().expect("MAC");
         }
         // Everyone's addresses usable (DAD done), and the observer's neighbour entries for
         // every jail made, so later attacks have entries to poison.

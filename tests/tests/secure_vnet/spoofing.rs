@@ -13,7 +13,21 @@ use crate::IDLE;
 #[test]
 fn a_secure_jail_cannot_spoof_but_a_plain_one_can() {
     require_root!();
-    let mut lan = Lan::new();
+    attack_matrix(Lan::new());
+}
+
+/// The same matrix from a Secure VNET jail with a root and a process table of its own.
+#[test]
+fn a_secure_jail_with_its_own_root_cannot_spoof_either() {
+    require_root!();
+    if let Some(lan) = Lan::rooted() {
+        attack_matrix(lan);
+    }
+}
+
+/// Every attack of the probe tables from `myjail` (Secure VNET) and `plainjail` (the control
+/// that shows each attack works), toward the observer; then what the attacks did to the LAN.
+fn attack_matrix(mut lan: Lan) {
     lan.start();
     let observer = lan.observer_place();
     let (o, v) = (lan.observer.clone(), lan.victim.clone());
