@@ -24,7 +24,7 @@ use std::net::Ipv4Addr;
 
 use crate::config::{JailName, ResolvedJail};
 use crate::error::{Error, Result};
-use crate::store::fs::{read_state_file, write_atomic};
+use crate::store::fs::{read_state_file, replace_file, Durability, FILE_MODE};
 use crate::store::{LockedStore, Store};
 
 /// The file holding a jail's block.
@@ -187,7 +187,19 @@ pub(crate) fn allocate(
         })?,
     };
     let dir = store.jail_dir(request.jail);
-    write_atomic(&dir, BLOCK_FILE, format!("{block}\n").as_bytes())?;
+    // Atomic but not fsynced: the block file is allocation state, not configuration. After a
+    // crash of the machine it may be lost, and the jail's next start then takes a free block
+    // again (an unreadable file counts as none, see `kept_in`); no two jails can ever hold one
+    // block, because the files are the truth and the index is rebuilt from them. The two
+    // fsyncs of a durable write were most of what a NAT start cost beyond plain VNET's.
+    let path = dir.join(BLOCK_FILE);
+    replace_file(
+        &path,
+        format!("{block}\n").as_bytes(),
+        FILE_MODE,
+        Durability::Volatile,
+    )
+    .map_err(|e| Error::io("cannot write", &path, e))?;
     jails.held(name, &dir, block);
     Ok(block)
 }
