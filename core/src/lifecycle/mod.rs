@@ -19,6 +19,7 @@
 //! - `session`: journaling each change before it is made, and unwinding the journal;
 //! - `spec`, `prepare`: a jail's start description, built from its configuration.
 
+mod bulk_stop;
 mod conflicts;
 mod error;
 mod faults;
@@ -33,6 +34,7 @@ mod spec;
 mod start;
 mod stop;
 mod validate;
+mod waves;
 
 use std::rc::Rc;
 
@@ -48,6 +50,7 @@ pub use prepare::spec_for;
 pub use session::Session;
 pub use spec::{JailSpec, ModeChoice};
 pub use stop::running_snapshot;
+pub use waves::{start_waves, Ranked};
 
 use crate::host::Backend;
 use crate::plugins::{LoadedPlugin, Registry};
@@ -59,6 +62,8 @@ use crate::step::{JailParams, Step};
 pub struct StopTarget {
     pub name: String,
     pub depends: Vec<String>,
+    /// `priority`: lower stops last.
+    pub priority: u8,
 }
 
 /// What happened to one jail.

@@ -6,9 +6,9 @@ use std::net::IpAddr;
 use ioc_sdk::Hook;
 
 use super::session::unwind;
+use super::waves::{start_waves, Ranked};
 use super::{
-    conflicts, dependency_order, interrupt, Failure, JailError, JailSpec, Lifecycle, Outcome,
-    Session, StartError,
+    conflicts, interrupt, Failure, JailError, JailSpec, Lifecycle, Outcome, Session, StartError,
 };
 use crate::journal::{Journal, Record};
 use crate::plugins::LoadedPlugin;
@@ -58,17 +58,27 @@ impl Lifecycle<'_> {
         results
     }
 
+    /// The specs in start order: the start waves (see `waves`), flattened.
     pub(super) fn order(&self, specs: Vec<JailSpec>) -> Result<Vec<JailSpec>, JailError> {
-        let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
-        let depends: BTreeMap<String, Vec<String>> = specs
+        let ranked: Vec<Ranked> = specs
             .iter()
-            .map(|s| (s.name.clone(), s.depends.clone()))
+            .map(|s| Ranked {
+                name: s.name.clone(),
+                priority: s.priority,
+                depends: s.depends.clone(),
+            })
             .collect();
-        let order =
-            dependency_order(&names, &depends).map_err(|e| JailError::new(&names.join(","), e))?;
+        let waves = start_waves(&ranked).map_err(|e| {
+            let names: Vec<&str> = ranked.iter().map(|r| r.name.as_str()).collect();
+            JailError::new(&names.join(","), e)
+        })?;
         let mut by_name: BTreeMap<String, JailSpec> =
             specs.into_iter().map(|s| (s.name.clone(), s)).collect();
-        Ok(order.iter().filter_map(|n| by_name.remove(n)).collect())
+        Ok(waves
+            .iter()
+            .flatten()
+            .filter_map(|n| by_name.remove(n))
+            .collect())
     }
 
     pub(super) fn start_one(&mut self, spec: &JailSpec) -> Result<u32, Failure> {
@@ -97,7 +107,7 @@ impl Lifecycle<'_> {
             spec.jail(jid, self.platform()),
             spec.params_with_jid(jid),
             journal,
-            self.faults,
+            self.faults.for_jail(&spec.name),
         );
         let begun = s
             .journal

@@ -1,4 +1,4 @@
-//! `ioc start [--dry-run] FILTER...`
+//! `ioc start [--dry-run] FILTER...`, `ioc start --rc`
 
 use std::io::Write;
 
@@ -14,18 +14,29 @@ pub struct StartArgs {
     #[command(flatten)]
     pub plan: PlanArgs,
 
+    /// Start every jail with boot=on (and the jails they depend on), lower priority first: what
+    /// the init system runs at host boot
+    #[arg(long, conflicts_with_all = ["filters", "dry_run"])]
+    pub rc: bool,
+
     /// Jails to start (and, first, the jails they depend on), e.g. jail-a,jail-b
-    #[arg(value_name = "FILTER", required = true)]
+    #[arg(value_name = "FILTER", required_unless_present = "rc")]
     pub filters: Vec<String>,
 }
 
 pub fn run(args: &StartArgs, context: &Context, out: &mut dyn Write) -> CommandResult {
+    let format = args.plan.output_format;
+    if args.rc {
+        let report = actions::start_rc(&context.store, &context.run_dir)?;
+        return runtime::report(report, format, out);
+    }
     let filter = Filter::from_args(&args.filters)?;
     if args.plan.dry_run {
         return plan::print(&args.plan, PlanKind::Start, &filter, context, out);
     }
     runtime::report(
         actions::start(&context.store, &context.run_dir, &filter)?,
+        format,
         out,
     )
 }

@@ -6,6 +6,7 @@ pub mod netns;
 pub mod nft;
 
 mod backend;
+mod gone;
 mod learn;
 pub use backend::LinuxHost;
 
