@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use nix::sched::{setns, CloneFlags};
 
+mod bulk;
+
 const CNI_BRIDGE: &str = "/usr/lib/cni/bridge";
 const CNI_DIR: &str = "/usr/lib/cni";
 
@@ -17,11 +19,13 @@ struct Options {
     modes: Vec<String>,
     cni: bool,
     ioc: PathBuf,
+    /// The bulk scenario (`ioc start --rc` / `ioc stop --rc`) instead of the per-jail one.
+    bulk: bool,
 }
 
 fn usage() -> ! {
     eprintln!(
-        "usage: ioc-bench [--jails 1,50,200,1000] [--modes vnet,secure-vnet,nat] [--no-cni] [--ioc PATH]"
+        "usage: ioc-bench [--jails 1,50,200,1000] [--modes vnet,secure-vnet,nat] [--no-cni] [--ioc PATH] [--bulk]"
     );
     std::process::exit(2)
 }
@@ -36,6 +40,7 @@ fn parse_options() -> Options {
         modes: vec!["vnet".into(), "secure-vnet".into()],
         cni: true,
         ioc: exe_dir.join("ioc"),
+        bulk: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -57,6 +62,7 @@ fn parse_options() -> Options {
                     .collect()
             }
             "--no-cni" => o.cni = false,
+            "--bulk" => o.bulk = true,
             "--ioc" => o.ioc = args.next().unwrap_or_else(|| usage()).into(),
             _ => usage(),
         }
@@ -399,6 +405,10 @@ pub fn main() {
         sandbox.bridge(&bridge, &format!("{net}.0.1/16"));
     }
     sandbox.enter();
+    if o.bulk {
+        bulk::main(&o, &sandbox, cni);
+        return;
+    }
     for &n in &o.jails {
         let mut series = bench_ioc(&o, &sandbox, n);
         settle(n * o.modes.len());

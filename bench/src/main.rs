@@ -6,6 +6,7 @@
 //! target/release/ioc-bench                     # N = 1, 50, 200, 1000; vnet and secure-vnet; CNI
 //! target/release/ioc-bench --modes vnet,nat    # NAT mode next to plain VNET
 //! target/release/ioc-bench --jails 1,50 --modes vnet --no-cni
+//! target/release/ioc-bench --bulk --jails 200,1000   # ioc start/stop --rc of N jails; N CNI ADD/DEL
 //! ```
 //!
 //! Everything happens in a network namespace the benchmark makes for itself (one bridge per

@@ -13,7 +13,7 @@ pub use exec::exec;
 pub use plan::{plan, PlanKind, RenderedPlan};
 pub use plugins::{check_plugin, list_plugins, set_plugin_enabled, PluginRow};
 pub use rc::{start_rc, stop_rc};
-pub use run::{restart, start, stop, JailReport};
+pub use run::{restart, start, start_jobs, stop, JailReport};
 
 use crate::config::ResolvedJail;
 use crate::error::{Error, Result};

@@ -19,6 +19,7 @@
 //! - `session`: journaling each change before it is made, and unwinding the journal;
 //! - `spec`, `prepare`: a jail's start description, built from its configuration.
 
+mod bulk_start;
 mod bulk_stop;
 mod conflicts;
 mod error;
@@ -40,6 +41,7 @@ use std::rc::Rc;
 
 use ioc_sdk::{NetworkShape, Platform, PluginKind};
 
+pub use bulk_start::{default_jobs, MakeWorker, Workers};
 pub use conflicts::AddressBook;
 pub use error::{Failure, Holder, JailError, StartError, UndoError};
 pub use faults::Faults;
@@ -90,6 +92,8 @@ pub struct Lifecycle<'a> {
     plugins: &'a mut Registry,
     run: RunDir,
     faults: Faults,
+    /// The worker pool of a multi-jail start; one jail at a time without.
+    workers: Option<Workers<'a>>,
 }
 
 impl<'a> Lifecycle<'a> {
@@ -103,7 +107,14 @@ impl<'a> Lifecycle<'a> {
             plugins,
             run,
             faults: Faults::none(),
+            workers: None,
         }
+    }
+
+    /// Starts the jails of one start wave concurrently on `workers` (see `bulk_start`).
+    pub fn with_workers(mut self, workers: Workers<'a>) -> Lifecycle<'a> {
+        self.workers = Some(workers);
+        self
     }
 
     /// Enables the test switches of [`Faults`].

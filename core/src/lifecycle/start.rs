@@ -12,9 +12,17 @@ use super::{
 };
 use crate::journal::{Journal, Record};
 use crate::plugins::LoadedPlugin;
-use crate::runtime::JailState;
+use crate::runtime::{JailState, Lock};
 use crate::snapshot::Snapshot;
 use crate::step::{HookPoint, Step, Undo};
+
+/// A start whose journal has begun: the jail's lock (held until the start ends), its mode's
+/// name and its session.
+pub struct BegunStart {
+    _lock: Lock,
+    mode: String,
+    s: Session,
+}
 
 /// A run-dir or journal error, saying what was being done.
 pub(super) fn io(action: &'static str) -> impl FnOnce(std::io::Error) -> Failure {
@@ -44,18 +52,21 @@ impl Lifecycle<'_> {
             results.extend(errors.into_iter().map(Err));
             return results;
         }
-        for spec in &to_start {
-            if let Err(e) = interrupt::check() {
-                results.push(Err(JailError::new(&spec.name, Failure::NotStarted(e))));
-                continue;
-            }
-            results.push(
-                self.start_one(spec)
-                    .map(|jid| (spec.name.clone(), Outcome::Started { jid }))
-                    .map_err(|e| JailError::new(&spec.name, e)),
-            );
-        }
+        results.extend(self.start_in_waves(&to_start));
         results
+    }
+
+    /// Starts one jail unless ioc was interrupted: the result a report shows for it.
+    pub(super) fn start_reported(
+        &mut self,
+        spec: &JailSpec,
+    ) -> Result<(String, Outcome), JailError> {
+        if let Err(e) = interrupt::check() {
+            return Err(JailError::new(&spec.name, Failure::NotStarted(e)));
+        }
+        self.start_one(spec)
+            .map(|jid| (spec.name.clone(), Outcome::Started { jid }))
+            .map_err(|e| JailError::new(&spec.name, e))
     }
 
     /// The specs in start order: the start waves (see `waves`), flattened.
@@ -82,7 +93,15 @@ impl Lifecycle<'_> {
     }
 
     pub(super) fn start_one(&mut self, spec: &JailSpec) -> Result<u32, Failure> {
-        let _lock = self.run.lock_jail(&spec.name).map_err(io("lock"))?;
+        let begun = self.begin_start(spec)?;
+        self.finish_start(spec, begun)
+    }
+
+    /// The first part of a start, up to its journal's `Begin` record: the jail's lock, the
+    /// cleanup of leftovers, its mode, its JID and addresses. A concurrent start does this for
+    /// the jails of a wave one after the other, so JIDs follow the start order.
+    pub(super) fn begin_start(&mut self, spec: &JailSpec) -> Result<BegunStart, Failure> {
+        let lock = self.run.lock_jail(&spec.name).map_err(io("lock"))?;
         self.clean_leftovers(&spec.name)?;
         let mode = self.mode_for(spec)?;
         let addresses: Vec<IpAddr> = conflicts::static_addresses(&spec.network)
@@ -112,10 +131,29 @@ impl Lifecycle<'_> {
         let begun = s
             .journal
             .append(Record::Begin(Box::new(snapshot_of(spec, &mode.name, &s))));
+        if let Err(e) = begun {
+            return Err(self.roll_back(&spec.name, s, io("write journal")(e)).into());
+        }
+        Ok(BegunStart {
+            _lock: lock,
+            mode: mode.name.clone(),
+            s,
+        })
+    }
+
+    /// The rest of a start begun by [`Lifecycle::begin_start`] (perhaps on another thread, with
+    /// a lifecycle of its own): the start itself, and its rollback when it fails.
+    pub(super) fn finish_start(
+        &mut self,
+        spec: &JailSpec,
+        begun: BegunStart,
+    ) -> Result<u32, Failure> {
+        let BegunStart { _lock, mode, mut s } = begun;
+        let jid = s.params.jid;
         // A signal during the last change still fails the start: it rolls back as a whole.
-        let result = begun
-            .map_err(io("write journal"))
-            .and_then(|_| self.run_start(spec, &mode, &mut s))
+        let result = self
+            .mode_plugin(&mode)
+            .and_then(|mode| self.run_start(spec, &mode, &mut s))
             .and_then(|()| interrupt::check().map_err(Failure::from));
         match result {
             Ok(()) => {

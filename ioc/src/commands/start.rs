@@ -5,6 +5,7 @@ use std::io::Write;
 use clap::Args;
 use ioc_core::actions::{self, PlanKind};
 use ioc_core::filter::Filter;
+use ioc_core::lifecycle::default_jobs;
 
 use super::plan::{self, PlanArgs};
 use super::{runtime, CommandResult, Context};
@@ -19,6 +20,11 @@ pub struct StartArgs {
     #[arg(long, conflicts_with_all = ["filters", "dry_run"])]
     pub rc: bool,
 
+    /// Start at most N jails at the same time (jails of the same priority that do not depend
+    /// on each other) [default: the number of CPUs]
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+
     /// Jails to start (and, first, the jails they depend on), e.g. jail-a,jail-b
     #[arg(value_name = "FILTER", required_unless_present = "rc")]
     pub filters: Vec<String>,
@@ -26,8 +32,9 @@ pub struct StartArgs {
 
 pub fn run(args: &StartArgs, context: &Context, out: &mut dyn Write) -> CommandResult {
     let format = args.plan.output_format;
+    let jobs = args.jobs.map_or_else(default_jobs, usize::from);
     if args.rc {
-        let report = actions::start_rc(&context.store, &context.run_dir)?;
+        let report = actions::start_rc(&context.store, &context.run_dir, jobs)?;
         return runtime::report(report, format, out);
     }
     let filter = Filter::from_args(&args.filters)?;
@@ -35,7 +42,7 @@ pub fn run(args: &StartArgs, context: &Context, out: &mut dyn Write) -> CommandR
         return plan::print(&args.plan, PlanKind::Start, &filter, context, out);
     }
     runtime::report(
-        actions::start(&context.store, &context.run_dir, &filter)?,
+        actions::start_jobs(&context.store, &context.run_dir, &filter, jobs)?,
         format,
         out,
     )

@@ -8,20 +8,39 @@ use serde_json::Value;
 
 use crate::{bulk_host, create, names, IDLE};
 
-fn three_boot_jails() -> ioc_tests::netns::HostNs {
+/// Jails a, b (Secure VNET) and c with boot=on: of priorities 1, 2 and 3 (one after the
+/// other), or all of priority 5 (`same`: one wave, started concurrently).
+fn three_boot_jails(same: bool) -> ioc_tests::netns::HostNs {
     let host = bulk_host();
-    create(&host, "a", 1, false, &["boot=on", "priority=1"]);
-    create(&host, "b", 2, true, &["boot=on", "priority=2"]);
-    create(&host, "c", 3, false, &["boot=on", "priority=3"]);
+    for (n, name) in ["a", "b", "c"].iter().enumerate() {
+        let priority = format!("priority={}", if same { 5 } else { n + 1 });
+        create(
+            &host,
+            name,
+            n as u16 + 1,
+            *name == "b",
+            &["boot=on", &priority],
+        );
+    }
     host
 }
 
 #[test]
 fn a_failing_jail_in_the_middle_is_rolled_back_and_the_others_start() {
     require_root!();
-    let host = three_boot_jails();
+    failing_jail_in_the_middle(false);
+}
+
+#[test]
+fn a_failing_jail_in_a_concurrent_wave_is_rolled_back_and_the_others_start() {
+    require_root!();
+    failing_jail_in_the_middle(true);
+}
+
+fn failing_jail_in_the_middle(same: bool) {
+    let host = three_boot_jails(same);
     let faults = [("IOC_FAULT_JAIL", "b"), ("IOC_FAULT_FAIL_STEP", "3")];
-    let out = host.ioc_env(["start", "--rc"], &faults);
+    let out = host.ioc_env(["start", "--rc", "--jobs", "3"], &faults);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -37,7 +56,10 @@ fn a_failing_jail_in_the_middle_is_rolled_back_and_the_others_start() {
     host.assert_clean(IDLE);
 
     // The same in JSON: one object per jail, the failure included.
-    let out = host.ioc_env(["start", "--rc", "--output-format", "json"], &faults);
+    let out = host.ioc_env(
+        ["start", "--rc", "--jobs", "3", "--output-format", "json"],
+        &faults,
+    );
     assert_eq!(out.status.code(), Some(1));
     let outcomes: Value = serde_json::from_slice(&out.stdout).expect("json");
     let rows: Vec<(String, String)> = outcomes
@@ -60,17 +82,33 @@ fn a_failing_jail_in_the_middle_is_rolled_back_and_the_others_start() {
 #[test]
 fn sigkill_during_a_bulk_start_is_cleaned_up_by_the_next_command() {
     require_root!();
-    let host = three_boot_jails();
+    killed_in_the_middle(false);
+}
+
+#[test]
+fn sigkill_during_a_concurrent_bulk_start_is_cleaned_up_by_the_next_command() {
+    require_root!();
+    killed_in_the_middle(true);
+}
+
+/// Kills `ioc start --rc` while b's start hangs; in a concurrent wave a and c may be anywhere
+/// in their starts then. The next `ioc stop --rc` leaves nothing.
+fn killed_in_the_middle(same: bool) {
+    let host = three_boot_jails(same);
     for step in ["2", "4"] {
         let mut ioc = host.spawn_ioc(
-            &["start", "--rc"],
+            &["start", "--rc", "--jobs", "3"],
             &[("IOC_FAULT_JAIL", "b"), ("IOC_FAULT_HANG_JOURNALED", step)],
         );
         let pipe = ioc.take_stderr().expect("stderr is piped");
         let needle = format!("hanging after journaling step {step}");
         wait_for_line(pipe, &needle, Duration::from_secs(60)).expect("ioc hangs");
+        if same {
+            // Give a and c time to get anywhere in their starts, or to finish them.
+            std::thread::sleep(Duration::from_millis(20));
+        }
         ioc.kill9();
-        assert!(host.running("a"), "a started before b");
+        assert!(same || host.running("a"), "a started before b");
         assert!(!host.running("b"));
         // The next bulk stop cleans b's half-done start with the others.
         let out = host.ok(["stop", "--rc"]);

@@ -4,7 +4,7 @@
 
 use std::ffi::{CString, OsStr};
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -251,7 +251,9 @@ fn spawn_pinned_on(
                     let _ = umount2(pin, MntFlags::MNT_DETACH);
                 }
             }
-            drop(go_w); // lets the child exit
+            // Lets the child exit. A byte, not only the close: a child forked meanwhile by
+            // another thread of ioc (a concurrent bulk start) holds a copy of `go_w` too.
+            let _ = File::from(go_w).write_all(&[0]);
             let _ = waitpid(child, None);
             result
         }
