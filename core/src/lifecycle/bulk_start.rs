@@ -36,6 +36,10 @@ pub fn default_jobs() -> usize {
 
 type Reported = Result<(String, Outcome), JailError>;
 
+/// At most this many jails of a wave are begun at once: each holds its lock and journal open
+/// until it is finished, and a service's default open-file limit is 1,024.
+pub(super) const BATCH: usize = 128;
+
 impl Lifecycle<'_> {
     /// Starts `specs` (validated, in start order) wave by wave; within a wave, concurrently
     /// when a worker pool is set.
@@ -59,7 +63,9 @@ impl Lifecycle<'_> {
                 .collect();
             match self.workers {
                 Some(workers) if workers.jobs > 1 && wave.len() > 1 => {
-                    results.extend(self.start_concurrently(&wave, workers))
+                    for batch in wave.chunks(BATCH) {
+                        results.extend(self.start_concurrently(batch, workers))
+                    }
                 }
                 _ => results.extend(wave.iter().map(|spec| self.start_reported(spec))),
             }

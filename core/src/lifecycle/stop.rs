@@ -4,6 +4,7 @@ use std::rc::Rc;
 
 use ioc_sdk::{Hook, HostError, HostErrorKind};
 
+use super::bulk_start::BATCH;
 use super::bulk_stop::{vanishing_links, Begun, PendingStop, VANISH_TIMEOUT};
 use super::hooks::hook_env;
 use super::session::{unwind_jail, unwind_rest};
@@ -47,7 +48,10 @@ impl Lifecycle<'_> {
             .rev()
             .flat_map(|wave| {
                 let wave: Vec<String> = wave.iter().rev().cloned().collect();
-                self.stop_wave(&wave, force)
+                // Each jail of a batch holds its lock and journal open until it is finished.
+                wave.chunks(BATCH)
+                    .flat_map(|batch| self.stop_wave(batch, force))
+                    .collect::<Vec<_>>()
             })
             .collect()
     }
