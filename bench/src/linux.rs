@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use nix::sched::{setns, CloneFlags};
 
+mod bulk;
+
 const CNI_BRIDGE: &str = "/usr/lib/cni/bridge";
 const CNI_DIR: &str = "/usr/lib/cni";
 
@@ -20,12 +22,14 @@ struct Options {
     /// The run dir on a tmpfs of its own, as `/run` is on most systems (else next to the
     /// configuration, on the temp dir's file system).
     run_on_tmpfs: bool,
+    /// The bulk scenario (`ioc start --rc` / `ioc stop --rc`) instead of the per-jail one.
+    bulk: bool,
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: ioc-bench [--jails 1,50,200,1000] [--modes vnet,secure-vnet,nat,vnet-root] [--no-cni] \
-         [--run-on-disk] [--ioc PATH]"
+         [--run-on-disk] [--bulk] [--ioc PATH]"
     );
     std::process::exit(2)
 }
@@ -41,6 +45,7 @@ fn parse_options() -> Options {
         cni: true,
         ioc: exe_dir.join("ioc"),
         run_on_tmpfs: true,
+        bulk: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -63,6 +68,7 @@ fn parse_options() -> Options {
             }
             "--no-cni" => o.cni = false,
             "--run-on-disk" => o.run_on_tmpfs = false,
+            "--bulk" => o.bulk = true,
             "--ioc" => o.ioc = args.next().unwrap_or_else(|| usage()).into(),
             _ => usage(),
         }
@@ -476,6 +482,10 @@ pub fn main() {
         sandbox.bridge(&bridge, &format!("{net}.0.1/16"));
     }
     sandbox.enter();
+    if o.bulk {
+        bulk::main(&o, &sandbox, cni);
+        return;
+    }
     for &n in &o.jails {
         let mut series = bench_ioc(&o, &sandbox, n);
         settle(n * o.modes.len());

@@ -8,6 +8,7 @@
 //! target/release/ioc-bench --modes vnet,vnet-root --jails 1,50,200 --no-cni  # own root
 //! target/release/ioc-bench --jails 1,50 --modes vnet --no-cni
 //! target/release/ioc-bench cni-secure          # the ioc-secure CNI plugin's cost per ADD
+//! target/release/ioc-bench --bulk --jails 200,1000   # ioc start/stop --rc of N jails; N CNI ADD/DEL
 //! ```
 //!
 //! Everything happens in a network namespace the benchmark makes for itself (one bridge per

@@ -6,12 +6,14 @@
 mod exec;
 mod plan;
 mod plugins;
+mod rc;
 mod run;
 
 pub use exec::exec;
 pub use plan::{plan, PlanKind, RenderedPlan};
 pub use plugins::{check_plugin, list_plugins, set_plugin_enabled, PluginRow};
-pub use run::{restart, start, stop, JailReport};
+pub use rc::{start_rc, stop_rc};
+pub use run::{restart, start, start_jobs, stop, JailReport};
 
 use crate::config::ResolvedJail;
 use crate::error::{Error, Result};
@@ -103,6 +105,7 @@ pub fn select_stop_targets(
             StopTarget {
                 name: spec.name,
                 depends: spec.depends,
+                priority: spec.priority,
             }
         })
         .collect();
@@ -115,6 +118,7 @@ pub fn select_stop_targets(
     targets.extend(filter.select(&orphans).into_iter().map(|j| StopTarget {
         name: j.0.clone(),
         depends: Vec::new(),
+        priority: crate::config::syntax::Priority::default().0,
     }));
     if targets.is_empty() {
         return Err(Error::NoMatch);

@@ -3,7 +3,8 @@
 use crate::error::{Error, Result};
 use crate::filter::Filter;
 use crate::host;
-use crate::lifecycle::{interrupt, Faults, JailError, Lifecycle, Outcome};
+use crate::lifecycle::{default_jobs, interrupt, Faults, JailError, Lifecycle, Outcome, Workers};
+use crate::plugins::{Registry, SearchPath};
 use crate::runtime::RunDir;
 use crate::store::Store;
 
@@ -19,8 +20,15 @@ fn require_root(action: &str) -> Result<()> {
     )))
 }
 
-/// Starts the selected jails (and the jails they depend on, first).
+/// Starts the selected jails (and the jails they depend on, first), as many at a time as the
+/// machine has CPUs.
 pub fn start(store: &Store, run: &RunDir, filter: &Filter) -> Result<JailReport> {
+    start_jobs(store, run, filter, default_jobs())
+}
+
+/// Starts the selected jails (and the jails they depend on, first), at most `jobs` at a time
+/// (jails of the same priority that do not depend on each other).
+pub fn start_jobs(store: &Store, run: &RunDir, filter: &Filter, jobs: usize) -> Result<JailReport> {
     require_root("ioc start")?;
     let mut specs = super::select_with_dependencies(store, filter)?;
     // NAT jails get their pool addresses first: a full pool fails before anything changes.
@@ -36,9 +44,22 @@ pub fn start(store: &Store, run: &RunDir, filter: &Filter) -> Result<JailReport>
     }
     let mut registry = super::registry(store)?;
     registry.remember_auto_picks(run.path(), true);
+    let settings = store.host_settings()?;
+    // Each worker of a concurrent start gets a backend and registry of its own; the picks of
+    // network_plugin=auto are made (and written) by the validation before any worker runs.
+    let make = || {
+        let mut registry = Registry::new(
+            SearchPath::from_env(),
+            &settings.enabled,
+            &settings.disabled,
+        );
+        registry.remember_auto_picks(run.path(), false);
+        (host::native(run), registry)
+    };
     let mut backend = host::native(run);
     let mut lifecycle = Lifecycle::new(backend.as_mut(), &mut registry, run.clone())
-        .with_faults(Faults::from_env());
+        .with_faults(Faults::from_env())
+        .with_workers(Workers { jobs, make: &make });
     // Ctrl-C now rolls back the start in progress (see `interrupt`).
     let _caught = interrupt::catch()
         .map_err(|e| Error::Unsupported(format!("cannot catch interrupt signals: {e}")))?;

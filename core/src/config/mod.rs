@@ -9,6 +9,7 @@
 //! - [`mac`]: the MAC formula.
 //! - [`names`]: jail, interface and plugin names.
 
+pub mod boot;
 pub mod mac;
 pub mod names;
 pub mod nat;

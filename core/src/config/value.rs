@@ -1,5 +1,6 @@
 //! [`Value`]: a typed property value of any syntax, as stored in settings and resolved views.
 
+use super::syntax::Priority;
 use super::syntax::{
     Bit, Interfaces, Ip4Addrs, Ip6Addrs, JailIpMode, MacPair, MacPrefix, NetworkPlugin, OnOff,
     PluginName, ResolvConf, Router4, Router6, ShellCommand, Syntax, Text,
@@ -79,6 +80,8 @@ values! {
     // A jail's own root (issue 16).
     JailPath(JailPath),
     Mounts(Mounts),
+    // Boot order (issue 15).
+    Priority(Priority),
 }
 
 /// Parses `text` as `T` and wraps it; a [`super::registry::Property`]'s parser.

@@ -4,17 +4,20 @@
 //! stops for an hour just before it, and `IOC_FAULT_HANG_JOURNALED=N` just after the change is
 //! journaled but before it is made, so a test can SIGKILL ioc at either point. They let the
 //! test suite prove that every prefix of a start is rolled back or cleaned up, including a
-//! journal that promises a change never made; they change nothing else.
+//! journal that promises a change never made; they change nothing else. `IOC_FAULT_JAIL=NAME`
+//! limits them to one jail of a multi-jail start (the others start normally).
 
 use std::time::Duration;
 
 use ioc_sdk::{HostError, HostErrorKind};
 
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Faults {
     fail_at: Option<usize>,
     hang_at: Option<usize>,
     hang_journaled: Option<usize>,
+    /// The only jail the switches apply to; all when `None`.
+    jail: Option<String>,
 }
 
 impl Faults {
@@ -28,6 +31,15 @@ impl Faults {
             fail_at: read("IOC_FAULT_FAIL_STEP"),
             hang_at: read("IOC_FAULT_HANG_STEP"),
             hang_journaled: read("IOC_FAULT_HANG_JOURNALED"),
+            jail: std::env::var("IOC_FAULT_JAIL").ok(),
+        }
+    }
+
+    /// The switches for one jail's start: these, or none when they are for another jail.
+    pub fn for_jail(&self, name: &str) -> Faults {
+        match &self.jail {
+            Some(only) if only != name => Faults::none(),
+            _ => self.clone(),
         }
     }
 

@@ -19,6 +19,8 @@
 //! - `session`: journaling each change before it is made, and unwinding the journal;
 //! - `spec`, `prepare`: a jail's start description, built from its configuration.
 
+mod bulk_start;
+mod bulk_stop;
 mod conflicts;
 mod error;
 mod faults;
@@ -34,11 +36,13 @@ mod spec;
 mod start;
 mod stop;
 mod validate;
+mod waves;
 
 use std::rc::Rc;
 
 use ioc_sdk::{NetworkShape, Platform, PluginKind};
 
+pub use bulk_start::{default_jobs, MakeWorker, Workers};
 pub use conflicts::AddressBook;
 pub use error::{Failure, Holder, JailError, StartError, UndoError};
 pub use faults::Faults;
@@ -49,6 +53,7 @@ pub use prepare::spec_for;
 pub use session::Session;
 pub use spec::{JailSpec, ModeChoice};
 pub use stop::running_snapshot;
+pub use waves::{start_waves, Ranked};
 
 use crate::host::Backend;
 use crate::plugins::{LoadedPlugin, Registry};
@@ -60,6 +65,8 @@ use crate::step::{JailParams, Step};
 pub struct StopTarget {
     pub name: String,
     pub depends: Vec<String>,
+    /// `priority`: lower stops last.
+    pub priority: u8,
 }
 
 /// What happened to one jail.
@@ -86,6 +93,8 @@ pub struct Lifecycle<'a> {
     plugins: &'a mut Registry,
     run: RunDir,
     faults: Faults,
+    /// The worker pool of a multi-jail start; one jail at a time without.
+    workers: Option<Workers<'a>>,
 }
 
 impl<'a> Lifecycle<'a> {
@@ -99,7 +108,14 @@ impl<'a> Lifecycle<'a> {
             plugins,
             run,
             faults: Faults::none(),
+            workers: None,
         }
+    }
+
+    /// Starts the jails of one start wave concurrently on `workers` (see `bulk_start`).
+    pub fn with_workers(mut self, workers: Workers<'a>) -> Lifecycle<'a> {
+        self.workers = Some(workers);
+        self
     }
 
     /// Enables the test switches of [`Faults`].

@@ -133,7 +133,7 @@ impl Lifecycle<'_> {
                 Faults::none(),
             );
             let errors = self
-                .stop_session(&snapshot, &mut s, false, true)
+                .stop_session_whole(&snapshot, &mut s, false, true)
                 .map_err(fail)?;
             if !errors.is_empty() {
                 return Err(fail(Failure::PlanFailed(errors)));

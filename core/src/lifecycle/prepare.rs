@@ -72,6 +72,7 @@ pub fn spec_for(jail: &ResolvedJail, all: &[ResolvedJail]) -> JailSpec {
         hook_env: jail.hook_env(),
         depends,
         network,
+        priority: jail.priority(),
     }
 }
 

@@ -243,6 +243,20 @@ pub fn unwind(
     force: bool,
     after_jail: &mut dyn FnMut(&mut dyn Backend, &mut Session) -> Vec<Failure>,
 ) -> Vec<Failure> {
+    let mut errors = unwind_jail(backend, s, force, after_jail);
+    errors.extend(unwind_rest(backend, registry, s));
+    errors
+}
+
+/// The first half of [`unwind`]: removes the jail, then runs `after_jail`. A multi-jail stop
+/// does this for every jail before the second half, so that the kernel tears their network
+/// stacks down together.
+pub fn unwind_jail(
+    backend: &mut dyn Backend,
+    s: &mut Session,
+    force: bool,
+    after_jail: &mut dyn FnMut(&mut dyn Backend, &mut Session) -> Vec<Failure>,
+) -> Vec<Failure> {
     let mut errors = Vec::new();
     let pending = s.journal.pending_undos();
     // CNI plugins take their pieces back while the jail's namespace still exists.
@@ -279,6 +293,18 @@ pub fn unwind(
         }
     }
     errors.extend(after_jail(backend, s));
+    errors
+}
+
+/// The second half of [`unwind`]: the remaining host-side pieces, in reverse order of creation
+/// (a jail whose removal failed stays journaled and is skipped).
+pub fn unwind_rest(
+    backend: &mut dyn Backend,
+    registry: &mut Registry,
+    s: &mut Session,
+) -> Vec<Failure> {
+    let mut errors = Vec::new();
+    let pending = s.journal.pending_undos();
     for (index, undo) in pending.iter().rev() {
         let result = match undo {
             Undo::RemoveJail(_) | Undo::CniDel(_) => continue,

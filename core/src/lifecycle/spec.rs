@@ -22,6 +22,8 @@ pub struct JailSpec {
     pub hook_env: Vec<(String, String)>,
     /// Names of the jails that must run before this one.
     pub depends: Vec<String>,
+    /// `priority`: lower starts first in a multi-jail start.
+    pub priority: u8,
 }
 
 impl JailSpec {

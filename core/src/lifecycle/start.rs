@@ -7,15 +7,23 @@ use ioc_sdk::Hook;
 
 use super::root_check;
 use super::session::unwind;
+use super::waves::{start_waves, Ranked};
 use super::{
-    conflicts, dependency_order, interrupt, Failure, JailError, JailSpec, Lifecycle, Outcome,
-    Session, StartError,
+    conflicts, interrupt, Failure, JailError, JailSpec, Lifecycle, Outcome, Session, StartError,
 };
 use crate::journal::{Journal, Record};
 use crate::plugins::LoadedPlugin;
-use crate::runtime::JailState;
+use crate::runtime::{JailState, Lock};
 use crate::snapshot::Snapshot;
 use crate::step::{HookPoint, Step, Undo};
+
+/// A start whose journal has begun: the jail's lock (held until the start ends), its mode's
+/// name and its session.
+pub struct BegunStart {
+    _lock: Lock,
+    mode: String,
+    s: Session,
+}
 
 /// A run-dir or journal error, saying what was being done.
 pub(super) fn io(action: &'static str) -> impl FnOnce(std::io::Error) -> Failure {
@@ -46,35 +54,56 @@ impl Lifecycle<'_> {
             results.extend(errors.into_iter().map(Err));
             return results;
         }
-        for spec in &to_start {
-            if let Err(e) = interrupt::check() {
-                results.push(Err(JailError::new(&spec.name, Failure::NotStarted(e))));
-                continue;
-            }
-            results.push(
-                self.start_one(spec)
-                    .map(|jid| (spec.name.clone(), Outcome::Started { jid }))
-                    .map_err(|e| JailError::new(&spec.name, e)),
-            );
-        }
+        results.extend(self.start_in_waves(&to_start));
         results
     }
 
+    /// Starts one jail unless ioc was interrupted: the result a report shows for it.
+    pub(super) fn start_reported(
+        &mut self,
+        spec: &JailSpec,
+    ) -> Result<(String, Outcome), JailError> {
+        if let Err(e) = interrupt::check() {
+            return Err(JailError::new(&spec.name, Failure::NotStarted(e)));
+        }
+        self.start_one(spec)
+            .map(|jid| (spec.name.clone(), Outcome::Started { jid }))
+            .map_err(|e| JailError::new(&spec.name, e))
+    }
+
+    /// The specs in start order: the start waves (see `waves`), flattened.
     pub(super) fn order(&self, specs: Vec<JailSpec>) -> Result<Vec<JailSpec>, JailError> {
-        let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
-        let depends: BTreeMap<String, Vec<String>> = specs
+        let ranked: Vec<Ranked> = specs
             .iter()
-            .map(|s| (s.name.clone(), s.depends.clone()))
+            .map(|s| Ranked {
+                name: s.name.clone(),
+                priority: s.priority,
+                depends: s.depends.clone(),
+            })
             .collect();
-        let order =
-            dependency_order(&names, &depends).map_err(|e| JailError::new(&names.join(","), e))?;
+        let waves = start_waves(&ranked).map_err(|e| {
+            let names: Vec<&str> = ranked.iter().map(|r| r.name.as_str()).collect();
+            JailError::new(&names.join(","), e)
+        })?;
         let mut by_name: BTreeMap<String, JailSpec> =
             specs.into_iter().map(|s| (s.name.clone(), s)).collect();
-        Ok(order.iter().filter_map(|n| by_name.remove(n)).collect())
+        Ok(waves
+            .iter()
+            .flatten()
+            .filter_map(|n| by_name.remove(n))
+            .collect())
     }
 
     pub(super) fn start_one(&mut self, spec: &JailSpec) -> Result<u32, Failure> {
-        let _lock = self.run.lock_jail(&spec.name).map_err(io("lock"))?;
+        let begun = self.begin_start(spec)?;
+        self.finish_start(spec, begun)
+    }
+
+    /// The first part of a start, up to its journal's `Begin` record: the jail's lock, the
+    /// cleanup of leftovers, its mode, its JID and addresses. A concurrent start does this for
+    /// the jails of a wave one after the other, so JIDs follow the start order.
+    pub(super) fn begin_start(&mut self, spec: &JailSpec) -> Result<BegunStart, Failure> {
+        let lock = self.run.lock_jail(&spec.name).map_err(io("lock"))?;
         self.clean_leftovers(&spec.name)?;
         let mode = self.mode_for(spec)?;
         let addresses: Vec<IpAddr> = conflicts::static_addresses(&spec.network)
@@ -99,15 +128,34 @@ impl Lifecycle<'_> {
             spec.jail(jid, self.platform()),
             spec.params_with_jid(jid),
             journal,
-            self.faults,
+            self.faults.for_jail(&spec.name),
         );
         let begun = s
             .journal
             .append(Record::Begin(Box::new(snapshot_of(spec, &mode.name, &s))));
+        if let Err(e) = begun {
+            return Err(self.roll_back(&spec.name, s, io("write journal")(e)).into());
+        }
+        Ok(BegunStart {
+            _lock: lock,
+            mode: mode.name.clone(),
+            s,
+        })
+    }
+
+    /// The rest of a start begun by [`Lifecycle::begin_start`] (perhaps on another thread, with
+    /// a lifecycle of its own): the start itself, and its rollback when it fails.
+    pub(super) fn finish_start(
+        &mut self,
+        spec: &JailSpec,
+        begun: BegunStart,
+    ) -> Result<u32, Failure> {
+        let BegunStart { _lock, mode, mut s } = begun;
+        let jid = s.params.jid;
         // A signal during the last change still fails the start: it rolls back as a whole.
-        let result = begun
-            .map_err(io("write journal"))
-            .and_then(|_| self.run_start(spec, &mode, &mut s))
+        let result = self
+            .mode_plugin(&mode)
+            .and_then(|mode| self.run_start(spec, &mode, &mut s))
             .and_then(|()| interrupt::check().map_err(Failure::from));
         match result {
             Ok(()) => {

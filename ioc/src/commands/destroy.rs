@@ -58,5 +58,5 @@ fn running(name: &JailName, jid: u32, hint: &str) -> Error {
 fn stop_for_destroy(context: &Context, name: &JailName, _jid: u32) -> CommandResult {
     let filter = ioc_core::filter::Filter::from_args(&[name.as_str()])?;
     let report = ioc_core::actions::stop(&context.store, &context.run_dir, &filter, true)?;
-    super::runtime::report(report, &mut std::io::sink())
+    super::runtime::report(report, super::plan::PlanFormat::Text, &mut std::io::sink())
 }

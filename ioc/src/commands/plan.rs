@@ -44,7 +44,9 @@ pub struct PlanArgs {
     #[arg(long, value_enum, requires = "dry_run")]
     pub platform: Option<PlatformArg>,
 
-    #[arg(long, value_enum, default_value_t = PlanFormat::Text, requires = "dry_run")]
+    /// With --dry-run, the plan's format; otherwise that of the per-jail outcomes (json: an
+    /// array of {jail, outcome, jid, error})
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub output_format: PlanFormat,
 }
 

@@ -19,6 +19,7 @@ pub fn run(args: &RestartArgs, context: &Context, out: &mut dyn Write) -> Comman
     let filter = Filter::from_args(&args.filters)?;
     runtime::report(
         actions::restart(&context.store, &context.run_dir, &filter)?,
+        super::plan::PlanFormat::Text,
         out,
     )
 }

@@ -1,10 +1,11 @@
-//! `ioc start [--dry-run] FILTER...`
+//! `ioc start [--dry-run] FILTER...`, `ioc start --rc`
 
 use std::io::Write;
 
 use clap::Args;
 use ioc_core::actions::{self, PlanKind};
 use ioc_core::filter::Filter;
+use ioc_core::lifecycle::default_jobs;
 
 use super::plan::{self, PlanArgs};
 use super::{runtime, CommandResult, Context};
@@ -14,18 +15,35 @@ pub struct StartArgs {
     #[command(flatten)]
     pub plan: PlanArgs,
 
+    /// Start every jail with boot=on (and the jails they depend on), lower priority first: what
+    /// the init system runs at host boot
+    #[arg(long, conflicts_with_all = ["filters", "dry_run"])]
+    pub rc: bool,
+
+    /// Start at most N jails at the same time (jails of the same priority that do not depend
+    /// on each other) [default: the number of CPUs]
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+
     /// Jails to start (and, first, the jails they depend on), e.g. jail-a,jail-b
-    #[arg(value_name = "FILTER", required = true)]
+    #[arg(value_name = "FILTER", required_unless_present = "rc")]
     pub filters: Vec<String>,
 }
 
 pub fn run(args: &StartArgs, context: &Context, out: &mut dyn Write) -> CommandResult {
+    let format = args.plan.output_format;
+    let jobs = args.jobs.map_or_else(default_jobs, usize::from);
+    if args.rc {
+        let report = actions::start_rc(&context.store, &context.run_dir, jobs)?;
+        return runtime::report(report, format, out);
+    }
     let filter = Filter::from_args(&args.filters)?;
     if args.plan.dry_run {
         return plan::print(&args.plan, PlanKind::Start, &filter, context, out);
     }
     runtime::report(
-        actions::start(&context.store, &context.run_dir, &filter)?,
+        actions::start_jobs(&context.store, &context.run_dir, &filter, jobs)?,
+        format,
         out,
     )
 }

@@ -1,4 +1,4 @@
-//! `ioc stop [-f] [--dry-run] FILTER...`
+//! `ioc stop [-f] [--dry-run] FILTER...`, `ioc stop --rc`
 
 use std::io::Write;
 
@@ -18,18 +18,29 @@ pub struct StopArgs {
     #[command(flatten)]
     pub plan: PlanArgs,
 
+    /// Stop every jail that runs (whatever its boot), higher priority first: what the init
+    /// system runs at host shutdown
+    #[arg(long, conflicts_with_all = ["filters", "dry_run"])]
+    pub rc: bool,
+
     /// Jails to stop, e.g. jail-a,jail-b
-    #[arg(value_name = "FILTER", required = true)]
+    #[arg(value_name = "FILTER", required_unless_present = "rc")]
     pub filters: Vec<String>,
 }
 
 pub fn run(args: &StopArgs, context: &Context, out: &mut dyn Write) -> CommandResult {
+    let format = args.plan.output_format;
+    if args.rc {
+        let report = actions::stop_rc(&context.store, &context.run_dir, args.force)?;
+        return runtime::report(report, format, out);
+    }
     let filter = Filter::from_args(&args.filters)?;
     if args.plan.dry_run {
         return plan::print(&args.plan, PlanKind::Stop, &filter, context, out);
     }
     runtime::report(
         actions::stop(&context.store, &context.run_dir, &filter, args.force)?,
+        format,
         out,
     )
 }

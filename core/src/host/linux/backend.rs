@@ -608,6 +608,10 @@ impl Backend for LinuxHost {
         let _global = run.lock_global()?;
         jail::release_run_dir(run.path())
     }
+
+    fn await_links_gone(&mut self, names: &[String], timeout: std::time::Duration) -> Vec<String> {
+        super::gone::await_links_gone(self.host_netlink().ok(), names, timeout)
+    }
 }
 
 /// Whether two IPv4 addresses are in one subnet of `prefix` bits.

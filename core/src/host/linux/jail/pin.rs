@@ -280,7 +280,9 @@ fn spawn_pinned_on(
                     }
                 }
             } else {
-                drop(go_w); // lets the child exit
+                // Lets the child exit. A byte, not only the close: a child forked meanwhile by
+                // another thread of ioc (a concurrent bulk start) holds a copy of `go_w` too.
+                let _ = File::from(go_w).write_all(&[0]);
             }
             if result.is_err() {
                 for (_, pin) in pins {

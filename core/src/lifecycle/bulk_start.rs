@@ -1,0 +1,147 @@
+//! Starting many jails at once (issue 15): the jails of one start wave (same priority, none
+//! needing another) start concurrently on a bounded pool of worker threads.
+//!
+//! Each worker has a backend and a plugin registry of its own (its own netlink sockets, its own
+//! handles on the plugin libraries, which the dynamic loader maps once for the process), and
+//! each jail keeps its own lock, journal and rollback: one jail's failure never touches
+//! another's, and a SIGKILL leaves every jail either started or journaled for the next
+//! command to clean up, exactly as one jail at a time does. Results come back in the order of
+//! the wave, so the output does not depend on which worker was faster.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use super::start::BegunStart;
+use super::waves::{start_waves, Ranked};
+use super::{interrupt, Failure, JailError, JailSpec, Lifecycle, Outcome};
+use crate::host::Backend;
+use crate::plugins::Registry;
+
+/// Makes what a worker thread needs: a backend and a plugin registry of its own.
+pub type MakeWorker<'k> = dyn Fn() -> (Box<dyn Backend>, Registry) + Sync + 'k;
+
+/// The worker pool of a multi-jail start.
+#[derive(Clone, Copy)]
+pub struct Workers<'k> {
+    /// At most this many jails start at the same time.
+    pub jobs: usize,
+    pub make: &'k MakeWorker<'k>,
+}
+
+/// The default number of concurrent starts: the CPU count (namespace creation is CPU work in
+/// the kernel).
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+type Reported = Result<(String, Outcome), JailError>;
+
+/// At most this many jails of a wave are begun at once: each holds its lock and journal open
+/// until it is finished, and a service's default open-file limit is 1,024.
+pub(super) const BATCH: usize = 128;
+
+impl Lifecycle<'_> {
+    /// Starts `specs` (validated, in start order) wave by wave; within a wave, concurrently
+    /// when a worker pool is set.
+    pub(super) fn start_in_waves(&mut self, specs: &[JailSpec]) -> Vec<Reported> {
+        let ranked: Vec<Ranked> = specs
+            .iter()
+            .map(|s| Ranked {
+                name: s.name.clone(),
+                priority: s.priority,
+                depends: s.depends.clone(),
+            })
+            .collect();
+        // The specs come ordered, so this cannot find a cycle; one wave a jail if it did.
+        let waves = start_waves(&ranked)
+            .unwrap_or_else(|_| ranked.iter().map(|r| vec![r.name.clone()]).collect());
+        let mut results = Vec::with_capacity(specs.len());
+        for wave in waves {
+            let wave: Vec<&JailSpec> = wave
+                .iter()
+                .filter_map(|name| specs.iter().find(|s| &s.name == name))
+                .collect();
+            match self.workers {
+                Some(workers) if workers.jobs > 1 && wave.len() > 1 => {
+                    for batch in wave.chunks(BATCH) {
+                        results.extend(self.start_concurrently(batch, workers))
+                    }
+                }
+                _ => results.extend(wave.iter().map(|spec| self.start_reported(spec))),
+            }
+        }
+        results
+    }
+
+    /// Starts the jails of one wave: each begun here, in wave order (lock, leftovers, JID,
+    /// journal), so JIDs do not depend on timing; then finished on `workers.jobs` threads.
+    /// Results in wave order.
+    fn start_concurrently(&mut self, wave: &[&JailSpec], workers: Workers<'_>) -> Vec<Reported> {
+        let slots: Vec<Mutex<Slot>> = wave
+            .iter()
+            .map(|spec| {
+                let begun = interrupt::check()
+                    .map_err(Failure::NotStarted)
+                    .and_then(|()| self.begin_start(spec));
+                Mutex::new(match begun {
+                    Ok(begun) => Slot::Begun(Box::new(begun)),
+                    Err(e) => Slot::Done(Err(JailError::new(&spec.name, e))),
+                })
+            })
+            .collect();
+        let pending: Vec<usize> = slots
+            .iter()
+            .enumerate()
+            .filter(|(_, slot)| matches!(*lock(slot), Slot::Begun(_)))
+            .map(|(i, _)| i)
+            .collect();
+        let next = AtomicUsize::new(0);
+        let run = self.run.clone();
+        let faults = self.faults.clone();
+        std::thread::scope(|scope| {
+            for _ in 0..workers.jobs.min(pending.len()) {
+                scope.spawn(|| {
+                    let (mut backend, mut registry) = (workers.make)();
+                    let mut lifecycle =
+                        Lifecycle::new(backend.as_mut(), &mut registry, run.clone())
+                            .with_faults(faults.clone());
+                    while let Some(&i) = pending.get(next.fetch_add(1, Ordering::SeqCst)) {
+                        let spec = wave[i];
+                        let taken = std::mem::replace(&mut *lock(&slots[i]), Slot::Taken);
+                        let Slot::Begun(begun) = taken else { continue };
+                        let result = lifecycle
+                            .finish_start(spec, *begun)
+                            .map(|jid| (spec.name.clone(), Outcome::Started { jid }))
+                            .map_err(|e| JailError::new(&spec.name, e));
+                        *lock(&slots[i]) = Slot::Done(result);
+                    }
+                });
+            }
+        });
+        slots
+            .into_iter()
+            .zip(wave)
+            .map(
+                |(slot, spec)| match slot.into_inner().unwrap_or_else(|e| e.into_inner()) {
+                    Slot::Done(result) => result,
+                    // Unreachable: every begun start was finished (a panicking worker ends the
+                    // scope with its panic).
+                    Slot::Begun(_) | Slot::Taken => {
+                        unreachable!("the start of {} was not finished", spec.name)
+                    }
+                },
+            )
+            .collect()
+    }
+}
+
+/// One jail of a concurrent wave: begun and waiting for a worker, being finished, or done.
+enum Slot {
+    Begun(Box<BegunStart>),
+    Taken,
+    Done(Reported),
+}
+
+fn lock(slot: &Mutex<Slot>) -> std::sync::MutexGuard<'_, Slot> {
+    slot.lock().unwrap_or_else(|e| e.into_inner())
+}
