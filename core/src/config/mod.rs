@@ -9,6 +9,8 @@
 //! - [`mac`]: the MAC formula.
 //! - [`names`]: jail, interface and plugin names.
 
+pub mod cni;
+pub mod cni_properties;
 pub mod mac;
 pub mod names;
 pub mod nat;

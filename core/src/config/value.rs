@@ -4,6 +4,7 @@ use super::syntax::{
     Bit, Interfaces, Ip4Addrs, Ip6Addrs, JailIpMode, MacPair, MacPrefix, NetworkPlugin, OnOff,
     PluginName, ResolvConf, Router4, Router6, ShellCommand, Syntax, Text,
 };
+use super::syntax::{CniBandwidth, CniConfDir, CniIfname, CniNetwork, CniPath};
 use super::syntax::{NatBackend, NatForwards, NatInterface, NatPrefix};
 use crate::filter::Filter;
 
@@ -75,6 +76,12 @@ values! {
     NatInterface(NatInterface),
     NatForwards(NatForwards),
     NatBackend(NatBackend),
+    // CNI (issue 13).
+    CniNetwork(CniNetwork),
+    CniConfDir(CniConfDir),
+    CniPath(CniPath),
+    CniIfname(CniIfname),
+    CniBandwidth(CniBandwidth),
 }
 
 /// Parses `text` as `T` and wraps it; a [`super::registry::Property`]'s parser.
