@@ -141,6 +141,11 @@ pub enum Hook {
     FirewallNat(NatRequest),
     /// [`Firewall::remove_nat`] for this jail, on stop or rollback.
     FirewallNatRemove(NatRequest),
+    /// [`NetworkMode::check`]: `ioc check` of a running jail.
+    Check,
+    /// [`NetworkMode::gc`] with every jail of this mode (the hook's own jail argument is one
+    /// of them, or any jail when there are none, and is not used).
+    Gc(RVec<Jail>),
 }
 
 impl Hook {
@@ -159,6 +164,8 @@ impl Hook {
             Hook::FirewallRemove(_) => "remove",
             Hook::FirewallNat(_) => "install_nat",
             Hook::FirewallNatRemove(_) => "remove_nat",
+            Hook::Check => "check",
+            Hook::Gc(_) => "gc",
         }
     }
 }
@@ -340,6 +347,8 @@ fn dispatch(hook: Hook, jail: &Jail, handle: HostHandle<'_>) -> Result<(), Strin
         (Instance::Firewall(f), Hook::FirewallRemove(p)) => f.remove(jail, &p, host),
         (Instance::Firewall(f), Hook::FirewallNat(r)) => f.install_nat(jail, &r, host),
         (Instance::Firewall(f), Hook::FirewallNatRemove(r)) => f.remove_nat(jail, &r, host),
+        (Instance::Network(m), Hook::Check) => m.check(jail, host),
+        (Instance::Network(m), Hook::Gc(jails)) => m.gc(&jails, host),
         (inst, hook) => {
             return Err(format!(
                 "a {} plugin has no {} hook",

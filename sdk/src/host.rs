@@ -14,7 +14,7 @@ use crate::nft::NftBatch;
 use crate::ops::{
     CommandOutput, EnvVar, HostError, HostErrorKind, HostOp, HostReply, NftFamily, Side, UndoAction,
 };
-use crate::types::{Cidr, Ip, Mac, NatRequest, PortPolicy};
+use crate::types::{Cidr, CniAttachment, CniValid, Ip, JailDns, Mac, NatRequest, PortPolicy};
 
 /// The C-level form of a host: a context pointer and one function that performs an operation.
 ///
@@ -408,5 +408,63 @@ impl<'a> Host<'a> {
             HostReply::Done => Ok(None),
             other => Err(Self::unexpected("learn-addresses", other)),
         }
+    }
+
+    /// Runs the attachment's CNI network list for the jail (see [`HostOp::CniAdd`]) and
+    /// returns the final CNI result as JSON. Taken back (`DEL`) on stop or rollback.
+    pub fn cni_add(&mut self, attachment: &CniAttachment) -> Result<String, HostError> {
+        match self.perform(HostOp::CniAdd {
+            attachment: attachment.clone(),
+        })? {
+            HostReply::Text(t) => Ok(t.into_string()),
+            other => Err(Self::unexpected("cni-add", other)),
+        }
+    }
+
+    /// `CHECK`s the attachment (see [`HostOp::CniCheck`]); an error says which plugin found
+    /// what wrong.
+    pub fn cni_check(&mut self, attachment: &CniAttachment) -> Result<(), HostError> {
+        self.expect_done(HostOp::CniCheck {
+            attachment: attachment.clone(),
+        })
+    }
+
+    /// `GC`s the attachment's network list, keeping `valid` (see [`HostOp::CniGc`]).
+    pub fn cni_gc(
+        &mut self,
+        attachment: &CniAttachment,
+        valid: &[CniValid],
+    ) -> Result<(), HostError> {
+        self.expect_done(HostOp::CniGc {
+            attachment: attachment.clone(),
+            valid: valid.iter().cloned().collect(),
+        })
+    }
+
+    /// Tells ioc the addresses jail interface `link` really has (see
+    /// [`HostOp::ReportAddresses`]), for `ioc list` and `ioc get`.
+    pub fn report_addresses(&mut self, link: &str, addresses: &[Cidr]) -> Result<(), HostError> {
+        self.expect_done(HostOp::ReportAddresses {
+            link: link.into(),
+            addresses: addresses.iter().copied().collect(),
+        })
+    }
+
+    /// Writes the jail's `resolv.conf` from `dns` (see [`HostOp::SetJailDns`]).
+    pub fn set_jail_dns(&mut self, dns: &JailDns) -> Result<(), HostError> {
+        self.expect_done(HostOp::SetJailDns {
+            nameservers: dns.nameservers.iter().map(|ip| Ip::from(*ip)).collect(),
+            domain: dns.domain.as_str().into(),
+            search: dns
+                .search
+                .iter()
+                .map(|s| RString::from(s.as_str()))
+                .collect(),
+            options: dns
+                .options
+                .iter()
+                .map(|s| RString::from(s.as_str()))
+                .collect(),
+        })
     }
 }

@@ -58,8 +58,9 @@ pub use ops::{
 };
 pub use plugin::{Error, Firewall, NetworkMode, Result};
 pub use types::{
-    solicited_node, Address, AddressKind, Cidr, Gateway, Ip, IpMode, Jail, Mac, Nat, NatRequest,
-    Network, NetworkSpec, Nic, Platform, PortForward, PortLearning, PortPolicy, Protocol,
+    solicited_node, Address, AddressKind, Cidr, CniAttachment, CniValid, Gateway, Ip, IpMode, Jail,
+    JailDns, Mac, Nat, NatRequest, Network, NetworkSpec, Nic, Platform, PortForward, PortLearning,
+    PortPolicy, Protocol,
 };
 
 /// The `tracing` crate plugins log with; its events reach ioc's log.

@@ -11,7 +11,7 @@ use abi_stable::StableAbi;
 use serde::{Deserialize, Serialize};
 
 use crate::nft::NftBatch;
-use crate::types::{Cidr, Ip, Mac, NatRequest, PortPolicy};
+use crate::types::{Cidr, CniAttachment, CniValid, Ip, Mac, NatRequest, PortPolicy};
 
 /// Where an operation happens: in the host's network stack or inside the jail.
 #[repr(u8)]
@@ -308,6 +308,54 @@ pub enum HostOp {
         /// The host interface.
         link: RString,
     },
+    /// Run a CNI network list for the jail (issue 13); replies `Text` with the final result
+    /// (CNI result JSON). The host loads the list, negotiates the version with each plugin
+    /// (`VERSION`), and runs `ADD` through the chain with `prevResult`. It journals the loaded
+    /// list and the attachment before running and the result after, so the undo (`DEL` in
+    /// reverse, with the recorded result) on stop, rollback or crash recovery uses the same
+    /// configuration even if the file changed or went. A failed ADD is rolled back (`DEL` of
+    /// the plugins that ran) before the error returns, so it leaves nothing.
+    CniAdd {
+        /// The list to run and the invocation's parameters.
+        attachment: CniAttachment,
+    },
+    /// `CHECK` the jail's attachment through the chain with the recorded result. A query
+    /// (CHECK only reads); replies `Done` or an error. Skipped (`Done`) when the list sets
+    /// `disableCheck` or its version is older than 0.4.0.
+    CniCheck {
+        /// The attachment, as [`HostOp::CniAdd`] got it.
+        attachment: CniAttachment,
+    },
+    /// `GC` every plugin of the attachment's list (1.1.0 lists only; `disableGC` skips),
+    /// naming the attachments still in use as `cni.dev/valid-attachments`. Replies `Done`.
+    /// Nothing to undo, so not journaled; refused while validating.
+    CniGc {
+        /// The list to garbage-collect (its container id and ifname are not used).
+        attachment: CniAttachment,
+        /// The attachments still valid.
+        valid: RVec<CniValid>,
+    },
+    /// The addresses jail interface `link` really has when they are not the jail's static
+    /// properties (a CNI result, later DHCP leases). ioc keeps them with the jail's run state
+    /// until it stops; `ioc list` and `ioc get ip4_addr`/`ip6_addr` show them. Replies `Done`.
+    ReportAddresses {
+        /// The jail interface.
+        link: RString,
+        /// Its addresses, with prefix lengths.
+        addresses: RVec<Cidr>,
+    },
+    /// Write the jail's `resolv.conf` (the file ioc gives every jail) from these settings,
+    /// e.g. a CNI result's `dns`. Replies `Done`.
+    SetJailDns {
+        /// Name servers, in order.
+        nameservers: RVec<Ip>,
+        /// The local domain, empty for none.
+        domain: RString,
+        /// The search list.
+        search: RVec<RString>,
+        /// Resolver options.
+        options: RVec<RString>,
+    },
 }
 
 /// Where [`HostOp::LearnAddresses`] keeps the addresses it learns: sets or tables the firewall
@@ -357,6 +405,7 @@ impl HostOp {
                 | HostOp::NftTableExists { .. }
                 | HostOp::NftChainExists { .. }
                 | HostOp::CheckFirewall
+                | HostOp::CniCheck { .. }
         )
     }
 
@@ -392,6 +441,11 @@ impl HostOp {
             HostOp::NatJail { .. } => "nat-jail",
             HostOp::EnableForwarding { .. } => "enable-forwarding",
             HostOp::ReleaseForwarding { .. } => "release-forwarding",
+            HostOp::CniAdd { .. } => "cni-add",
+            HostOp::CniCheck { .. } => "cni-check",
+            HostOp::CniGc { .. } => "cni-gc",
+            HostOp::ReportAddresses { .. } => "report-addresses",
+            HostOp::SetJailDns { .. } => "set-jail-dns",
         }
     }
 }
@@ -419,7 +473,7 @@ pub enum HostReply {
     Flag(bool),
     /// A number that may be absent: `link-mtu` of a missing interface is `None`.
     Number(ROption<u32>),
-    /// Text: the value of a sysctl.
+    /// Text: the value of a sysctl, the result of `cni-add`.
     Text(RString),
     /// What a program run with `run-command` printed and how it ended.
     Output(CommandOutput),

@@ -96,6 +96,16 @@ pub trait NetworkMode: Send + Sync + 'static {
     fn post_stop(&self, _jail: &Jail, _host: &mut Host<'_>) -> Result<()> {
         Ok(())
     }
+    /// `ioc check JAIL` for a running jail: finds out whether its network is still as the
+    /// mode built it. The host answers queries only (plus [`Host::cni_check`]).
+    fn check(&self, _jail: &Jail, _host: &mut Host<'_>) -> Result<()> {
+        Ok(())
+    }
+    /// `ioc gc`: called once per mode plugin with every jail of the host whose mode it is
+    /// (running ones have `jid() != 0`), to release what no jail uses any more.
+    fn gc(&self, _jails: &[Jail], _host: &mut Host<'_>) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// A firewall backend: enforces a [`PortPolicy`] on a jail's port.

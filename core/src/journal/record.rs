@@ -14,7 +14,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 mod nft;
-use super::convert::DiskNatRequest;
+use super::convert::{DiskCniAttachment, DiskCniValid, DiskNatRequest};
 pub(super) use nft::*;
 
 /// One line of a journal file.
@@ -407,6 +407,29 @@ pub(super) enum DiskOp {
     EnableForwarding { link: String },
     #[serde(rename = "release_forwarding")]
     ReleaseForwarding { link: String },
+    #[serde(rename = "cni_add")]
+    CniAdd { attachment: DiskCniAttachment },
+    /// A query, like `CheckFirewall`.
+    #[serde(rename = "cni_check")]
+    CniCheck { attachment: DiskCniAttachment },
+    /// Never journaled (nothing to undo); here so the conversion stays total.
+    #[serde(rename = "cni_gc")]
+    CniGc {
+        attachment: DiskCniAttachment,
+        valid: Vec<DiskCniValid>,
+    },
+    #[serde(rename = "report_addresses")]
+    ReportAddresses {
+        link: String,
+        addresses: Vec<DiskCidr>,
+    },
+    #[serde(rename = "set_jail_dns")]
+    SetJailDns {
+        nameservers: Vec<IpAddr>,
+        domain: String,
+        search: Vec<String>,
+        options: Vec<String>,
+    },
 }
 
 /// `crate::step::Undo`.

@@ -315,5 +315,11 @@ pub fn op_commands(params: &JailParams, op: &HostOp) -> Vec<Command> {
         HostOp::NftApply { script } => {
             vec![Command::new(["nft", "-f", "-"]).with_stdin(script.as_str())]
         }
+        // The CNI ops (issue 13): rendered by the CNI engine once it lands.
+        HostOp::CniAdd { .. }
+        | HostOp::CniCheck { .. }
+        | HostOp::CniGc { .. }
+        | HostOp::ReportAddresses { .. }
+        | HostOp::SetJailDns { .. } => vec![],
     }
 }

@@ -261,6 +261,12 @@ pub fn render(ctx: &mut RenderContext, params: &JailParams, step: &Step) -> Vec<
             HostOp::NftCommit { batch } => {
                 vec![Command::new(["nft", "-f", "-"]).with_stdin(super::nft_text::batch(batch))]
             }
+            // The CNI ops (issue 13): rendered by the CNI engine once it lands.
+            HostOp::CniAdd { .. }
+            | HostOp::CniCheck { .. }
+            | HostOp::CniGc { .. }
+            | HostOp::ReportAddresses { .. }
+            | HostOp::SetJailDns { .. } => vec![],
         },
     }
 }

@@ -284,6 +284,9 @@ impl State {
                 stdout: "".into(),
                 stderr: "".into(),
             }),
+            HostOp::CniAdd { .. } => HostReply::Text(
+                r#"{"cniVersion":"1.1.0","interfaces":[],"ips":[],"routes":[],"dns":{}}"#.into(),
+            ),
             _ => HostReply::Done,
         })
     }

@@ -6,12 +6,14 @@
 //! they make up, the jail that owns it, and the port policy a firewall enforces.
 
 mod address;
+mod cni;
 mod jail;
 mod nat;
 mod network;
 mod policy;
 
 pub use address::{solicited_node, Address, AddressKind, Cidr, Ip, Mac};
+pub use cni::{CniAttachment, CniValid, JailDns};
 pub use jail::{Jail, Platform};
 pub use nat::{Nat, NatRequest, PortForward, Protocol};
 pub use network::{Gateway, IpMode, Network, NetworkSpec, Nic};

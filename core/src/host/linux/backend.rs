@@ -555,6 +555,14 @@ impl Backend for LinuxHost {
                 HostErrorKind::Unsupported,
                 format!("{} is handled by the lifecycle, not the host", op.name()),
             )),
+            HostOp::CniAdd { .. }
+            | HostOp::CniCheck { .. }
+            | HostOp::CniGc { .. }
+            | HostOp::ReportAddresses { .. }
+            | HostOp::SetJailDns { .. } => Err(HostError::new(
+                HostErrorKind::Unsupported,
+                format!("{} is not implemented on this host yet", op.name()),
+            )),
         }
     }
 

@@ -6,11 +6,13 @@
 //! - `jail.rs`: what a start recorded about the jail (snapshot, network, kernel params);
 //! - `ops.rs`: host operations and what plugins register.
 
+mod cni;
 mod jail;
 mod nat;
 mod nft;
 mod ops;
 
+pub(super) use cni::{DiskCniAttachment, DiskCniValid};
 pub(super) use nat::DiskNatRequest;
 
 use super::record::*;

@@ -4,10 +4,11 @@ use std::net::IpAddr;
 
 use abi_stable::std_types::{ROption, RString};
 use ioc_sdk::{
-    EnvVar, HostOp, LearnSink, Mac, NftFamily, PortLearning, PortPolicy, Side, UndoAction,
+    EnvVar, HostOp, Ip, LearnSink, Mac, NftFamily, PortLearning, PortPolicy, Side, UndoAction,
 };
 
 use super::super::record::*;
+use super::cni::disk_ips;
 
 impl From<Side> for DiskSide {
     fn from(s: Side) -> DiskSide {
@@ -342,6 +343,31 @@ impl From<&HostOp> for DiskOp {
             HostOp::NftCommit { batch } => DiskOp::NftCommit {
                 batch: batch.into(),
             },
+            HostOp::CniAdd { attachment } => DiskOp::CniAdd {
+                attachment: attachment.into(),
+            },
+            HostOp::CniCheck { attachment } => DiskOp::CniCheck {
+                attachment: attachment.into(),
+            },
+            HostOp::CniGc { attachment, valid } => DiskOp::CniGc {
+                attachment: attachment.into(),
+                valid: valid.iter().map(Into::into).collect(),
+            },
+            HostOp::ReportAddresses { link, addresses } => DiskOp::ReportAddresses {
+                link: link.to_string(),
+                addresses: addresses.iter().map(|a| (*a).into()).collect(),
+            },
+            HostOp::SetJailDns {
+                nameservers,
+                domain,
+                search,
+                options,
+            } => DiskOp::SetJailDns {
+                nameservers: disk_ips(nameservers),
+                domain: domain.to_string(),
+                search: strings(search),
+                options: strings(options),
+            },
         }
     }
 }
@@ -479,6 +505,31 @@ impl From<DiskOp> for HostOp {
             },
             DiskOp::NftCommit { batch } => HostOp::NftCommit {
                 batch: batch.into(),
+            },
+            DiskOp::CniAdd { attachment } => HostOp::CniAdd {
+                attachment: attachment.into(),
+            },
+            DiskOp::CniCheck { attachment } => HostOp::CniCheck {
+                attachment: attachment.into(),
+            },
+            DiskOp::CniGc { attachment, valid } => HostOp::CniGc {
+                attachment: attachment.into(),
+                valid: valid.into_iter().map(Into::into).collect(),
+            },
+            DiskOp::ReportAddresses { link, addresses } => HostOp::ReportAddresses {
+                link: link.into(),
+                addresses: addresses.into_iter().map(Into::into).collect(),
+            },
+            DiskOp::SetJailDns {
+                nameservers,
+                domain,
+                search,
+                options,
+            } => HostOp::SetJailDns {
+                nameservers: nameservers.into_iter().map(Ip::from).collect(),
+                domain: domain.into(),
+                search: search.into_iter().map(Into::into).collect(),
+                options: options.into_iter().map(Into::into).collect(),
             },
         }
     }
