@@ -4,11 +4,13 @@
 //! The CLI stays thin: it parses arguments, calls one function here and prints the result.
 
 mod exec;
+mod inspect;
 mod plan;
 mod plugins;
 mod run;
 
 pub use exec::exec;
+pub use inspect::{check, gc, CheckReport};
 pub use plan::{plan, PlanKind, RenderedPlan};
 pub use plugins::{check_plugin, list_plugins, set_plugin_enabled, PluginRow};
 pub use run::{restart, start, stop, JailReport};
