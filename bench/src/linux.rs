@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 
 use nix::sched::{setns, CloneFlags};
 
+#[path = "cni.rs"]
+mod cni;
+
 const CNI_BRIDGE: &str = "/usr/lib/cni/bridge";
 const CNI_DIR: &str = "/usr/lib/cni";
 
@@ -21,7 +24,7 @@ struct Options {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: ioc-bench [--jails 1,50,200,1000] [--modes vnet,secure-vnet,nat] [--no-cni] [--ioc PATH]"
+        "usage: ioc-bench [--jails 1,50,200,1000] [--modes vnet,secure-vnet,nat,cni] [--no-cni] [--ioc PATH]"
     );
     std::process::exit(2)
 }
@@ -183,10 +186,19 @@ fn bench_ioc(o: &Options, sandbox: &Sandbox, n: usize) -> Vec<Series> {
     let names: Vec<Vec<String>> = (0..o.modes.len())
         .map(|m| (0..n).map(|i| format!("m{m}j{i}")).collect())
         .collect();
+    let cni_conf = cni::write_list(&sandbox.dir, n);
     for (m, mode) in o.modes.iter().enumerate() {
         let separator = if mode == "secure-vnet" { "::" } else { ":" };
         let (bridge, net) = mode_bridge(m);
         for (i, name) in names[m].iter().enumerate() {
+            if mode == "cni" {
+                // A CNI jail on the benchmark's bridge list; its address comes from host-local.
+                run(Command::new(&o.ioc)
+                    .args(cni::create_args(name, &cni_conf))
+                    .env("IOC_ROOT", &root)
+                    .env("IOC_RUN_DIR", &run_dir));
+                continue;
+            }
             if mode == "nat" {
                 // A NAT jail behind its mode's bridge with one forward of its own; its address
                 // comes from the pool.
@@ -408,5 +420,6 @@ pub fn main() {
             series.push(with_netns);
         }
         report(n, &series);
+        cni::report_overhead(&series);
     }
 }

@@ -5,6 +5,7 @@
 //! ```sh
 //! target/release/ioc-bench                     # N = 1, 50, 200, 1000; vnet and secure-vnet; CNI
 //! target/release/ioc-bench --modes vnet,nat    # NAT mode next to plain VNET
+//! target/release/ioc-bench --jails 1,50,200 --modes vnet,cni   # CNI jails, overhead per jail
 //! target/release/ioc-bench --jails 1,50 --modes vnet --no-cni
 //! ```
 //!
