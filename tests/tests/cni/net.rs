@@ -90,13 +90,15 @@ impl CniHost {
     }
 
     /// A `bridge` plugin on `bridge` (gateway on it, no masquerade) with host-local on
-    /// `subnet` and a DNS section.
+    /// `subnet` and a DNS section; it takes static addresses (runtimeConfig `ips`), which it
+    /// passes on to host-local.
     pub fn bridge(&self, bridge: &str, subnet: &str, range: Option<(&str, &str)>) -> Value {
         json!({
             "type": "bridge",
             "bridge": bridge,
             "isGateway": true,
             "ipMasq": false,
+            "capabilities": { "ips": true },
             "ipam": self.host_local(subnet, range),
             "dns": { "nameservers": ["10.22.0.53"], "search": ["cni.test"] },
         })
