@@ -212,3 +212,26 @@ fn property_texts() {
         })
     );
 }
+
+#[test]
+fn secure_refuses_a_port_on_no_bridge() {
+    let ptp = r#"{"cniVersion":"1.0.0",
+     "interfaces":[{"name":"veth77","mac":"aa:00:00:00:00:01"},
+                   {"name":"eth0","mac":"02:00:00:00:00:01","sandbox":"/run/netns/x"}],
+     "ips":[{"address":"10.33.0.2/24","interface":1}]}"#;
+    assert_eq!(
+        host_side("pnet", "eth0", ptp).unwrap(),
+        HostSide {
+            port: "veth77".into(),
+            bridge: None
+        }
+    );
+    let mut host = host_with(ptp);
+    let err = CniMode
+        .setup(&jail(&[("cni_secure", "on")]).build(), &mut host.host())
+        .unwrap_err();
+    assert!(
+        err.message().contains("names no bridge for port veth77"),
+        "{err}"
+    );
+}
