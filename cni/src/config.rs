@@ -226,6 +226,25 @@ impl NetworkList {
         Value::Object(self.base(index))
     }
 
+    /// The list as a network list object that [`NetworkList::parse`] reads back to an equal
+    /// list: the version it runs with, its flags and each plugin's object as written. A
+    /// runtime records this with an attachment, so `DEL` runs the configuration `ADD` ran even
+    /// after the file changed or went.
+    pub fn to_value(&self) -> Value {
+        let mut object = Map::new();
+        object.insert("cniVersion".into(), Value::from(self.version.to_string()));
+        object.insert("name".into(), Value::from(self.name.clone()));
+        if self.disable_check {
+            object.insert("disableCheck".into(), Value::Bool(true));
+        }
+        if self.disable_gc {
+            object.insert("disableGC".into(), Value::Bool(true));
+        }
+        let plugins = self.plugins.iter().map(|p| Value::Object(p.raw.clone()));
+        object.insert("plugins".into(), Value::Array(plugins.collect()));
+        Value::Object(object)
+    }
+
     fn base(&self, index: usize) -> Map<String, Value> {
         let mut object = self.plugins[index].raw.clone();
         object.insert("name".into(), Value::from(self.name.clone()));
@@ -345,6 +364,16 @@ mod tests {
             {"type": "ioc-secure"}
         ]
     }"#;
+
+    #[test]
+    fn a_recorded_list_reads_back_equal() {
+        let text = r#"{"cniVersions": ["0.4.0", "1.0.0"], "cniVersion": "0.4.0", "name": "jails",
+            "disableGC": true, "plugins": [{"type": "bridge", "bridge": "cni0"},
+            {"type": "portmap", "capabilities": {"portMappings": true}}]}"#;
+        let list = NetworkList::parse(text, "test").unwrap();
+        let again = NetworkList::parse(&list.to_value().to_string(), "recorded").unwrap();
+        assert_eq!(again, list);
+    }
 
     #[test]
     fn lists_take_the_newest_version_ioc_speaks() {

@@ -14,6 +14,7 @@
 //! - [`render`]: steps as the command lines a platform would run (dry runs, FreeBSD).
 
 pub mod actions;
+pub mod cni;
 pub mod config;
 pub mod error;
 pub mod filter;

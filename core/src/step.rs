@@ -8,6 +8,8 @@ use std::net::IpAddr;
 use ioc_sdk::{Cidr, HostOp, IpMode, PortPolicy, Side, UndoAction};
 use serde::{Deserialize, Serialize};
 
+use crate::cni::CniRun;
+
 /// Linux sysctls of a VNET jail's own network stack, set when it is made, before any of its
 /// interfaces exist, so that every interface inherits them from `default`:
 /// - no IPv6 router advertisements: FreeBSD jails ignore them, and a jail must not take a
@@ -114,6 +116,8 @@ pub enum Step {
     },
     /// A primitive a plugin asked for.
     Op(HostOp),
+    /// `DEL` through a recorded CNI chain, in reverse: the undo of a `CniAdd`.
+    CniDel(Box<CniRun>),
 }
 
 /// How to take back one change. Journaled before the change is made.
@@ -143,6 +147,10 @@ pub enum Undo {
     StopLearner {
         port: String,
     },
+    /// `DEL` through the CNI chain a `CniAdd` ran, with the list as loaded then and the
+    /// result once `ADD` finished (see [`crate::cni::CniRun`]). Undone before the jail goes,
+    /// while its namespace still exists.
+    CniDel(Box<CniRun>),
 }
 
 impl Undo {
@@ -208,6 +216,7 @@ impl Undo {
             Undo::Plugin(UndoAction::ReleaseForwarding { link }) => {
                 Some(Step::Op(HostOp::ReleaseForwarding { link: link.clone() }))
             }
+            Undo::CniDel(run) => Some(Step::CniDel(run.clone())),
             Undo::RemovePolicy { .. }
             | Undo::StopLearner { .. }
             | Undo::Plugin(UndoAction::RemoveNat { .. }) => None,

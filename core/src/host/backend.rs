@@ -51,6 +51,22 @@ pub trait Backend {
         env: &[(String, String)],
     ) -> Result<(), HostError>;
 
+    /// The CNI engine of this host (issue 13); hosts that cannot run CNI plugins refuse.
+    fn cni(&mut self) -> Result<&mut crate::cni::Engine, HostError> {
+        Err(HostError::new(
+            ioc_sdk::HostErrorKind::Unsupported,
+            "this host cannot run CNI plugins",
+        ))
+    }
+
+    /// `CNI_NETNS` for the jail: FreeBSD's CNI plugins expect the jail's name; Linux gives the
+    /// path of the jail's pinned network namespace. `for_del`: the value for a `DEL`, empty
+    /// when the namespace is gone (the specification allows it; plugins then release only
+    /// what lives outside the namespace).
+    fn cni_netns(&mut self, params: &JailParams, _for_del: bool) -> String {
+        params.kernel_name()
+    }
+
     /// Called after a jail's runtime dir is gone, to release host-wide state once nothing
     /// runs (Linux unmounts the run dir's private mount).
     fn jail_released(&mut self, _run: &RunDir) -> std::io::Result<()> {

@@ -29,6 +29,8 @@ pub struct FreeBsdHost {
     run: RunDir,
     /// IPv6 aliases added for each jail in this command, still to pass DAD (see [`dad`]).
     dad: DadWatch,
+    /// Runs CNI plugins, made on first use.
+    cni: Option<crate::cni::Engine>,
 }
 
 impl FreeBsdHost {
@@ -37,6 +39,7 @@ impl FreeBsdHost {
             render: RenderContext::new(Platform::FreeBsd, run.path()),
             run: run.clone(),
             dad: DadWatch::default(),
+            cni: None,
         }
     }
 }
@@ -153,6 +156,13 @@ fn parse_addresses(listing: &str) -> Vec<IpAddr> {
 }
 
 impl Backend for FreeBsdHost {
+    fn cni(&mut self) -> Result<&mut crate::cni::Engine, HostError> {
+        let run_dir = self.run.path().to_path_buf();
+        Ok(self
+            .cni
+            .get_or_insert_with(|| crate::cni::Engine::native(&run_dir)))
+    }
+
     fn platform(&self) -> Platform {
         Platform::FreeBsd
     }
@@ -264,6 +274,12 @@ impl Backend for FreeBsdHost {
                 HostErrorKind::Unsupported,
                 format!("{} is handled by the lifecycle, not the host", op.name()),
             )),
+            // The plugins run as on Linux, with the jail's name as CNI_NETNS.
+            HostOp::CniAdd { .. } | HostOp::CniCheck { .. } | HostOp::CniGc { .. } => {
+                crate::cni::journaled::perform_direct(self, params, op)
+            }
+            // Kept in the journal, which `ioc list` and `ioc get` read.
+            HostOp::ReportAddresses { .. } => Ok(HostReply::Done),
             HostOp::NftApply { .. }
             | HostOp::NftCommit { .. }
             | HostOp::NftCheck { .. }

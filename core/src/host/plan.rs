@@ -19,6 +19,8 @@ pub trait Probe {
 pub struct PlanHost {
     platform: Platform,
     probe: Option<Box<dyn Probe>>,
+    /// Walks CNI chains without running a plugin.
+    cni: crate::cni::Engine,
 }
 
 impl PlanHost {
@@ -26,6 +28,7 @@ impl PlanHost {
         PlanHost {
             platform,
             probe: None,
+            cni: crate::cni::Engine::plan(),
         }
     }
 
@@ -52,7 +55,21 @@ impl Backend for PlanHost {
         Ok(())
     }
 
-    fn perform(&mut self, _params: &JailParams, op: &HostOp) -> Result<HostReply, HostError> {
+    fn cni(&mut self) -> Result<&mut crate::cni::Engine, HostError> {
+        Ok(&mut self.cni)
+    }
+
+    fn cni_netns(&mut self, params: &JailParams, _for_del: bool) -> String {
+        match self.platform {
+            Platform::FreeBsd => params.kernel_name(),
+            Platform::Linux => String::new(),
+        }
+    }
+
+    fn perform(&mut self, params: &JailParams, op: &HostOp) -> Result<HostReply, HostError> {
+        if matches!(op, HostOp::CniAdd { .. } | HostOp::CniGc { .. }) {
+            return crate::cni::journaled::perform_direct(self, params, op);
+        }
         Ok(match op {
             HostOp::LinkExists { name, .. } => {
                 let live = self.probe.as_mut().and_then(|p| p.link_mtu(name));

@@ -41,6 +41,11 @@ pub enum Record {
     Started,
     /// A stop began; records after this one are the stop's.
     Stopping,
+    /// The CNI `ADD` of record `index` finished with `result`: its `DEL` passes it on.
+    CniResult {
+        index: usize,
+        result: serde_json::Value,
+    },
 }
 
 /// A jail's journal, on disk or (for dry runs) only in memory.
@@ -190,10 +195,22 @@ impl Journal {
             .filter_map(|(i, r)| match r {
                 Record::Step {
                     undo: Some(undo), ..
-                } if !done.contains(&i) => Some((i, undo.clone())),
+                } if !done.contains(&i) => Some((i, self.completed(i, undo.clone()))),
                 _ => None,
             })
             .collect()
+    }
+
+    /// A CNI undo with the result its `ADD` recorded later, if it did.
+    fn completed(&self, index: usize, undo: Undo) -> Undo {
+        let Undo::CniDel(mut run) = undo else {
+            return undo;
+        };
+        run.result = self.records.iter().rev().find_map(|r| match r {
+            Record::CniResult { index: i, result } if *i == index => Some(result.clone()),
+            _ => None,
+        });
+        Undo::CniDel(run)
     }
 
     /// Deletes the journal file (after a complete stop or rollback).
@@ -211,3 +228,5 @@ impl Journal {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_cni;

@@ -14,7 +14,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 mod nft;
-use super::convert::{DiskCniAttachment, DiskCniValid, DiskNatRequest};
+use super::convert::{DiskCniAttachment, DiskCniRun, DiskCniValid, DiskNatRequest};
 pub(super) use nft::*;
 
 /// One line of a journal file.
@@ -35,6 +35,11 @@ pub(super) enum DiskRecord {
     Started,
     #[serde(rename = "stopping")]
     Stopping,
+    #[serde(rename = "cni_result")]
+    CniResult {
+        index: usize,
+        result: serde_json::Value,
+    },
 }
 
 /// What a running jail was started with (`crate::snapshot::Snapshot`).
@@ -223,6 +228,8 @@ pub(super) enum DiskStep {
     },
     #[serde(rename = "op")]
     Op(DiskOp),
+    #[serde(rename = "cni_del")]
+    CniDel(DiskCniRun),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -450,6 +457,8 @@ pub(super) enum DiskUndo {
     Plugin(DiskUndoAction),
     #[serde(rename = "stop_learner")]
     StopLearner { port: String },
+    #[serde(rename = "cni_del")]
+    CniDel(DiskCniRun),
 }
 
 /// `ioc_sdk::NftFamily`, named as nft writes it.

@@ -226,6 +226,8 @@ pub enum UndoError {
     RemoveJail(HostError),
     #[error("stop the address learner of {port}: {source}")]
     StopLearner { port: String, source: HostError },
+    #[error("CNI DEL of {what}: {source}")]
+    CniDel { what: String, source: HostError },
 }
 
 /// Displays errors joined by "; ".

@@ -29,7 +29,7 @@ pub mod interrupt;
 mod order;
 mod plan;
 mod prepare;
-mod session;
+pub(crate) mod session;
 mod spec;
 mod start;
 mod stop;

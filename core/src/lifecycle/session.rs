@@ -59,7 +59,8 @@ impl Session {
         Ok(index)
     }
 
-    fn mark_undone(&mut self, index: usize) -> Result<(), HostError> {
+    /// Journals that the undo of record `index` is done (or not needed any more).
+    pub fn mark_undone(&mut self, index: usize) -> Result<(), HostError> {
         self.journal
             .append(Record::Undone { index })
             .map(drop)
@@ -84,10 +85,18 @@ pub fn perform(
     op: &HostOp,
     origin: Origin,
 ) -> Result<HostReply, HostError> {
+    if let HostOp::CniCheck { attachment } = op {
+        return crate::cni::journaled::check(backend, &s.journal, &s.params, attachment);
+    }
     if op.is_query() {
         return answer_query(backend, registry, &s.jail, &s.params, op);
     }
     match op {
+        HostOp::CniAdd { attachment } => crate::cni::journaled::add(backend, s, op, attachment),
+        // Nothing to undo: not journaled.
+        HostOp::CniGc { attachment, valid } => {
+            crate::cni::journaled::gc(backend, attachment, valid)
+        }
         HostOp::RegisterUndo { action } => {
             s.journal
                 .append(Record::Step {
@@ -236,6 +245,24 @@ pub fn unwind(
 ) -> Vec<Failure> {
     let mut errors = Vec::new();
     let pending = s.journal.pending_undos();
+    // CNI plugins take their pieces back while the jail's namespace still exists.
+    for (index, undo) in pending.iter().rev() {
+        let Undo::CniDel(run) = undo else {
+            continue;
+        };
+        let result = s
+            .journal
+            .append(Record::Step {
+                step: Step::CniDel(run.clone()),
+                undo: None,
+            })
+            .map_err(|e| io_error("write journal", e))
+            .and_then(|_| crate::cni::journaled::del(backend, &s.params, run))
+            .and_then(|()| s.mark_undone(*index));
+        if let Err(e) = result {
+            errors.push(undo_error(undo, e).into());
+        }
+    }
     for (index, undo) in &pending {
         let Undo::RemoveJail(params) = undo else {
             continue;
@@ -254,7 +281,7 @@ pub fn unwind(
     errors.extend(after_jail(backend, s));
     for (index, undo) in pending.iter().rev() {
         let result = match undo {
-            Undo::RemoveJail(_) => continue,
+            Undo::RemoveJail(_) | Undo::CniDel(_) => continue,
             Undo::StopLearner { port } => backend.stop_learner(&s.params, port),
             Undo::RemovePolicy {
                 backend: name,
@@ -322,6 +349,10 @@ fn undo_error(undo: &Undo, source: HostError) -> UndoError {
         Undo::RemoveJail(_) => UndoError::RemoveJail(source),
         Undo::StopLearner { port } => UndoError::StopLearner {
             port: port.clone(),
+            source,
+        },
+        Undo::CniDel(run) => UndoError::CniDel {
+            what: run.attachment.describe(),
             source,
         },
     }

@@ -37,6 +37,7 @@ pub fn render(ctx: &mut RenderContext, params: &JailParams, step: &Step) -> Vec<
             vec![jexec(params, add_address(link, address, first))]
         }
         Step::Op(op) => op_commands(params, op),
+        Step::CniDel(run) => super::cni::del(run, &params.kernel_name()),
     }
 }
 
@@ -315,11 +316,18 @@ pub fn op_commands(params: &JailParams, op: &HostOp) -> Vec<Command> {
         HostOp::NftApply { script } => {
             vec![Command::new(["nft", "-f", "-"]).with_stdin(script.as_str())]
         }
-        // The CNI ops (issue 13): rendered by the CNI engine once it lands.
-        HostOp::CniAdd { .. }
-        | HostOp::CniCheck { .. }
-        | HostOp::CniGc { .. }
-        | HostOp::ReportAddresses { .. }
-        | HostOp::SetJailDns { .. } => vec![],
+        // CNI_NETNS is the jail's name on FreeBSD.
+        HostOp::CniAdd { attachment } => super::cni::add(attachment, &params.kernel_name()),
+        HostOp::CniGc { attachment, valid } => super::cni::gc(attachment, valid),
+        // A query, and ioc's own state: no command.
+        HostOp::CniCheck { .. } | HostOp::ReportAddresses { .. } => vec![],
+        HostOp::SetJailDns { .. } => {
+            let text = crate::cni::dns::resolv_conf(op).unwrap_or_default();
+            vec![jexec(
+                params,
+                vec![SH.into(), "-c".into(), "cat > /etc/resolv.conf".into()],
+            )
+            .with_stdin(text)]
+        }
     }
 }

@@ -81,6 +81,7 @@ pub fn render(ctx: &mut RenderContext, params: &JailParams, step: &Step) -> Vec<
                 Side::Jail => in_jail(argv),
             }]
         }
+        Step::CniDel(run) => super::cni::del(run, &pin("net")),
         Step::Op(op) => match op {
             HostOp::LinkExists { .. }
             | HostOp::LinkMtu { .. }
@@ -261,12 +262,22 @@ pub fn render(ctx: &mut RenderContext, params: &JailParams, step: &Step) -> Vec<
             HostOp::NftCommit { batch } => {
                 vec![Command::new(["nft", "-f", "-"]).with_stdin(super::nft_text::batch(batch))]
             }
-            // The CNI ops (issue 13): rendered by the CNI engine once it lands.
-            HostOp::CniAdd { .. }
-            | HostOp::CniCheck { .. }
-            | HostOp::CniGc { .. }
-            | HostOp::ReportAddresses { .. }
-            | HostOp::SetJailDns { .. } => vec![],
+            // CNI_NETNS is the jail's pinned network namespace on Linux.
+            HostOp::CniAdd { attachment } => super::cni::add(attachment, &pin("net")),
+            HostOp::CniGc { attachment, valid } => super::cni::gc(attachment, valid),
+            // A query, and ioc's own state: no command.
+            HostOp::CniCheck { .. } | HostOp::ReportAddresses { .. } => vec![],
+            // The jail's private copy, bind-mounted on its /etc/resolv.conf.
+            HostOp::SetJailDns { .. } => {
+                let file = ctx
+                    .run_dir
+                    .join("jails")
+                    .join(&params.name)
+                    .join("resolv.conf");
+                let script = format!("cat > {}", super::quote(&file.display().to_string()));
+                let text = crate::cni::dns::resolv_conf(op).unwrap_or_default();
+                vec![Command::new(["/bin/sh", "-c", &script]).with_stdin(text)]
+            }
         },
     }
 }

@@ -4,6 +4,7 @@
 //! Linux, where ioc speaks netlink instead, they are the equivalent iproute2/nsenter commands an
 //! admin could paste. A dry run prints them; the FreeBSD host executes them.
 
+pub mod cni;
 pub mod freebsd;
 pub mod linux;
 pub mod nft_text;

@@ -41,6 +41,8 @@ pub struct LinuxHost {
     jails: HashMap<String, JailHandle>,
     /// IPv6 aliases added for each jail in this command, still to pass DAD (see [`dad`]).
     dad: DadWatch,
+    /// Runs CNI plugins, made on first use.
+    cni: Option<crate::cni::Engine>,
 }
 
 fn nl_error(e: NlError) -> HostError {
@@ -66,6 +68,7 @@ impl LinuxHost {
             nft: None,
             jails: HashMap::new(),
             dad: DadWatch::default(),
+            cni: None,
         }
     }
 
@@ -376,6 +379,17 @@ impl Backend for LinuxHost {
         Platform::Linux
     }
 
+    fn cni(&mut self) -> Result<&mut crate::cni::Engine, HostError> {
+        let run_dir = &self.run_dir;
+        Ok(self
+            .cni
+            .get_or_insert_with(|| crate::cni::Engine::native(run_dir)))
+    }
+
+    fn cni_netns(&mut self, params: &JailParams, for_del: bool) -> String {
+        super::cni::netns(&self.run_dir, params, for_del)
+    }
+
     fn create_jail(&mut self, params: &JailParams) -> Result<(), HostError> {
         warn_if_transient_mount_namespace();
         let run = RunDir::new(&self.run_dir);
@@ -555,14 +569,12 @@ impl Backend for LinuxHost {
                 HostErrorKind::Unsupported,
                 format!("{} is handled by the lifecycle, not the host", op.name()),
             )),
-            HostOp::CniAdd { .. }
-            | HostOp::CniCheck { .. }
-            | HostOp::CniGc { .. }
-            | HostOp::ReportAddresses { .. }
-            | HostOp::SetJailDns { .. } => Err(HostError::new(
-                HostErrorKind::Unsupported,
-                format!("{} is not implemented on this host yet", op.name()),
-            )),
+            HostOp::CniAdd { .. } | HostOp::CniCheck { .. } | HostOp::CniGc { .. } => {
+                crate::cni::journaled::perform_direct(self, params, op)
+            }
+            // Kept in the journal, which `ioc list` and `ioc get` read.
+            HostOp::ReportAddresses { .. } => Ok(HostReply::Done),
+            HostOp::SetJailDns { .. } => super::cni::set_dns(&self.run_dir, params, op),
         }
     }
 

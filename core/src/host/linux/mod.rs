@@ -6,6 +6,7 @@ pub mod netns;
 pub mod nft;
 
 mod backend;
+mod cni;
 mod learn;
 pub use backend::LinuxHost;
 

@@ -4,6 +4,9 @@
 use std::net::IpAddr;
 
 use ioc_sdk::{CniAttachment, CniValid, EnvVar, Ip};
+use serde_json::Value;
+
+use crate::cni::CniRun;
 use serde::{Deserialize, Serialize};
 
 /// `ioc_sdk::CniAttachment`.
@@ -85,4 +88,37 @@ impl From<DiskCniValid> for CniValid {
 /// Name servers as the journal writes them.
 pub(in crate::journal) fn disk_ips<'a>(ips: impl IntoIterator<Item = &'a Ip>) -> Vec<IpAddr> {
     ips.into_iter().map(|ip| ip.get()).collect()
+}
+
+/// `crate::cni::CniRun`: the attachment, the network list as loaded (a conflist object), the
+/// namespace and, when the run is journaled, no result (it follows in its own record).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(in crate::journal) struct DiskCniRun {
+    attachment: DiskCniAttachment,
+    list: Value,
+    netns: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    result: Option<Value>,
+}
+
+impl From<&CniRun> for DiskCniRun {
+    fn from(r: &CniRun) -> DiskCniRun {
+        DiskCniRun {
+            attachment: (&r.attachment).into(),
+            list: r.list.clone(),
+            netns: r.netns.clone(),
+            result: r.result.clone(),
+        }
+    }
+}
+
+impl From<DiskCniRun> for CniRun {
+    fn from(r: DiskCniRun) -> CniRun {
+        CniRun {
+            attachment: r.attachment.into(),
+            list: r.list,
+            netns: r.netns,
+            result: r.result,
+        }
+    }
 }

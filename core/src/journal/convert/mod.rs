@@ -12,7 +12,7 @@ mod nat;
 mod nft;
 mod ops;
 
-pub(super) use cni::{DiskCniAttachment, DiskCniValid};
+pub(super) use cni::{DiskCniAttachment, DiskCniRun, DiskCniValid};
 pub(super) use nat::DiskNatRequest;
 
 use super::record::*;
@@ -30,6 +30,10 @@ impl From<&Record> for DiskRecord {
             Record::Undone { index } => DiskRecord::Undone { index: *index },
             Record::Started => DiskRecord::Started,
             Record::Stopping => DiskRecord::Stopping,
+            Record::CniResult { index, result } => DiskRecord::CniResult {
+                index: *index,
+                result: result.clone(),
+            },
         }
     }
 }
@@ -45,6 +49,7 @@ impl From<DiskRecord> for Record {
             DiskRecord::Undone { index } => Record::Undone { index },
             DiskRecord::Started => Record::Started,
             DiskRecord::Stopping => Record::Stopping,
+            DiskRecord::CniResult { index, result } => Record::CniResult { index, result },
         }
     }
 }
@@ -59,6 +64,7 @@ impl From<&Step> for DiskStep {
                 command: command.clone(),
             },
             Step::Op(op) => DiskStep::Op(op.into()),
+            Step::CniDel(run) => DiskStep::CniDel(run.as_ref().into()),
         }
     }
 }
@@ -73,6 +79,7 @@ impl From<DiskStep> for Step {
                 command,
             },
             DiskStep::Op(op) => Step::Op(op.into()),
+            DiskStep::CniDel(run) => Step::CniDel(Box::new(run.into())),
         }
     }
 }
@@ -95,6 +102,7 @@ impl From<&Undo> for DiskUndo {
             },
             Undo::Plugin(a) => DiskUndo::Plugin(a.into()),
             Undo::StopLearner { port } => DiskUndo::StopLearner { port: port.clone() },
+            Undo::CniDel(run) => DiskUndo::CniDel(run.as_ref().into()),
         }
     }
 }
@@ -117,6 +125,7 @@ impl From<DiskUndo> for Undo {
             },
             DiskUndo::Plugin(a) => Undo::Plugin(a.into()),
             DiskUndo::StopLearner { port } => Undo::StopLearner { port },
+            DiskUndo::CniDel(run) => Undo::CniDel(Box::new(run.into())),
         }
     }
 }

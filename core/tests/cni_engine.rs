@@ -1,0 +1,284 @@
+//! The CNI engine with script plugins (no root needed): the environment and stdin a plugin
+//! gets, `prevResult` through the chain, version negotiation and its cache, errors with their
+//! CNI code, rollback of a failed chain, the timeout that kills a hanging plugin's process
+//! group, tolerant `DEL`, and `GC` (the script plugins stand in for a 1.1.0 plugin with `GC`:
+//! Debian's plugins speak CNI up to 1.0.0 only).
+
+mod cni_support;
+
+use std::time::{Duration, Instant};
+
+use cni_support::Sandbox;
+use ioc_core::cni::versions::VersionCache;
+use ioc_core::cni::{load, CniFailure, Engine, ProcessRunner};
+use ioc_sdk::CniValid;
+use serde_json::json;
+
+fn engine(timeout: Duration) -> Engine {
+    Engine::new(Box::new(ProcessRunner), VersionCache::in_memory(), timeout)
+}
+
+const V: &[&str] = &["0.4.0", "1.0.0"];
+
+fn two_plugin_list(sb: &Sandbox) {
+    sb.list(
+        "jails",
+        r#"{"cniVersion": "1.0.0", "name": "jails", "plugins": [
+            {"type": "first", "bridge": "cni0"},
+            {"type": "second", "capabilities": {"portMappings": true}}]}"#,
+    );
+}
+
+#[test]
+fn add_runs_the_chain_with_prev_result_and_only_cni_variables() {
+    let sb = Sandbox::new();
+    sb.passing_plugin("first", V, "10.9.0.5/24");
+    sb.passing_plugin("second", V, "10.9.0.6/24");
+    two_plugin_list(&sb);
+    let mut att = sb.attachment("jails", &[]);
+    att.runtime_config =
+        r#"{"portMappings": [{"hostPort": 80}], "mac": "02:00:00:00:00:01"}"#.into();
+    let list = load(&att).unwrap();
+    let result = engine(Duration::from_secs(10))
+        .add(&list, &att, "/run/ns/x")
+        .unwrap();
+    assert_eq!(result["ips"][0]["address"], "10.9.0.6/24");
+    assert_eq!(
+        sb.calls(),
+        ["first VERSION", "second VERSION", "first ADD", "second ADD"]
+    );
+    let second = sb.stdin_of("second", "ADD");
+    assert_eq!(second["prevResult"]["ips"][0]["address"], "10.9.0.5/24");
+    assert_eq!(second["name"], "jails");
+    assert_eq!(second["cniVersion"], "1.0.0");
+    // Only the capabilities a plugin declares reach it.
+    assert_eq!(
+        second["runtimeConfig"],
+        json!({"portMappings": [{"hostPort": 80}]})
+    );
+    assert!(sb.stdin_of("first", "ADD").get("runtimeConfig").is_none());
+    assert!(sb.stdin_of("first", "ADD").get("prevResult").is_none());
+    let bin = sb.bin().display().to_string();
+    assert_eq!(
+        sb.env_of("first", "ADD"),
+        [
+            "CNI_ARGS=IgnoreUnknown=1;K8S_POD_NAME=x".to_string(),
+            "CNI_COMMAND=ADD".into(),
+            "CNI_CONTAINERID=ioc-test1".into(),
+            "CNI_IFNAME=eth0".into(),
+            "CNI_NETNS=/run/ns/x".into(),
+            format!("CNI_PATH={bin}"),
+            format!("PATH={}", ioc_core::cni::call::PLUGIN_PATH),
+        ]
+    );
+}
+
+#[test]
+fn versions_are_negotiated_once_per_binary() {
+    let sb = Sandbox::new();
+    sb.passing_plugin("first", V, "10.9.0.5/24");
+    sb.passing_plugin("second", V, "10.9.0.6/24");
+    two_plugin_list(&sb);
+    let att = sb.attachment("jails", &[]);
+    let list = load(&att).unwrap();
+    let mut engine = engine(Duration::from_secs(10));
+    engine.add(&list, &att, "/x").unwrap();
+    engine.add(&list, &att, "/x").unwrap();
+    let versions = sb.calls().iter().filter(|c| c.ends_with("VERSION")).count();
+    assert_eq!(versions, 2, "{:?}", sb.calls());
+    // The cache file of the runtime dir serves the next command too.
+    let cache = sb.path().join("versions.json");
+    let mut a = Engine::new(
+        Box::new(ProcessRunner),
+        VersionCache::persistent(cache.clone()),
+        Duration::from_secs(10),
+    );
+    a.negotiate(&list, &[sb.bin().display().to_string()])
+        .unwrap();
+    let mut b = Engine::new(
+        Box::new(ProcessRunner),
+        VersionCache::persistent(cache),
+        Duration::from_secs(10),
+    );
+    b.negotiate(&list, &[sb.bin().display().to_string()])
+        .unwrap();
+    let versions = sb.calls().iter().filter(|c| c.ends_with("VERSION")).count();
+    assert_eq!(versions, 4, "{:?}", sb.calls());
+}
+
+#[test]
+fn a_plugin_without_the_lists_version_is_refused_before_anything_runs() {
+    let sb = Sandbox::new();
+    sb.passing_plugin("first", V, "10.9.0.5/24");
+    sb.passing_plugin("second", &["0.3.0", "0.3.1"], "10.9.0.6/24");
+    two_plugin_list(&sb);
+    let att = sb.attachment("jails", &[]);
+    let err = engine(Duration::from_secs(10))
+        .add(&load(&att).unwrap(), &att, "/x")
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "CNI plugin second (network jails) does not support the list's version 1.0.0: it \
+         supports 0.3.0, 0.3.1; ioc supports 0.4.0, 1.0.0, 1.1.0"
+    );
+    assert!(!sb.calls().iter().any(|c| c.ends_with("ADD")));
+}
+
+#[test]
+fn a_failing_second_plugin_is_reported_with_its_code_and_the_chain_deleted() {
+    let sb = Sandbox::new();
+    sb.passing_plugin("first", V, "10.9.0.5/24");
+    sb.plugin(
+        "second",
+        V,
+        r#"if [ "$CNI_COMMAND" = ADD ]; then
+  echo '{"cniVersion":"1.0.0","code":7,"msg":"bad subnet"}'
+  exit 1
+fi
+exit 0"#,
+    );
+    two_plugin_list(&sb);
+    let att = sb.attachment("jails", &[]);
+    let err = engine(Duration::from_secs(10))
+        .add(&load(&att).unwrap(), &att, "/x")
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "CNI plugin second (network jails): CNI error 7 (invalid network configuration): bad subnet"
+    );
+    assert!(err.rolled_back());
+    assert_eq!(
+        sb.calls()[2..],
+        ["first ADD", "second ADD", "second DEL", "first DEL"]
+    );
+    // The DEL gets the last result known.
+    assert_eq!(
+        sb.stdin_of("first", "DEL")["prevResult"]["ips"][0]["address"],
+        "10.9.0.5/24"
+    );
+}
+
+#[test]
+fn a_hanging_plugin_is_killed_with_its_process_group_and_the_chain_rolled_back() {
+    let sb = Sandbox::new();
+    sb.passing_plugin("first", V, "10.9.0.5/24");
+    let pidfile = sb.path().join("helper.pid");
+    sb.plugin(
+        "second",
+        V,
+        &format!(
+            r#"if [ "$CNI_COMMAND" = ADD ]; then
+  sleep 60 &
+  echo $! > {}
+  wait
+fi
+exit 0"#,
+            pidfile.display()
+        ),
+    );
+    two_plugin_list(&sb);
+    let att = sb.attachment("jails", &[]);
+    let started = Instant::now();
+    let err = engine(Duration::from_millis(500))
+        .add(&load(&att).unwrap(), &att, "/x")
+        .unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(
+        err.to_string()
+            .contains("second (network jails): ADD: did not finish within 0.5 s"),
+        "{err}"
+    );
+    assert!(err.rolled_back(), "{err}");
+    let helper: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // Killed with the group (a zombie until reaped by its dead parent's reaper at worst).
+    std::thread::sleep(Duration::from_millis(100));
+    let state = std::fs::read_to_string(format!("/proc/{helper}/stat")).unwrap_or_default();
+    assert!(
+        state.is_empty() || state.split_whitespace().nth(2) == Some("Z"),
+        "the plugin's helper still runs: {state}"
+    );
+    assert_eq!(sb.calls()[4..], ["second DEL", "first DEL"]);
+}
+
+#[test]
+fn del_goes_on_past_a_failing_plugin_and_reports_it() {
+    let sb = Sandbox::new();
+    sb.passing_plugin("first", V, "10.9.0.5/24");
+    sb.plugin(
+        "second",
+        V,
+        r#"if [ "$CNI_COMMAND" = DEL ]; then echo 'oops' >&2; exit 3; fi
+exit 0"#,
+    );
+    two_plugin_list(&sb);
+    let att = sb.attachment("jails", &[]);
+    let err = engine(Duration::from_secs(10))
+        .del(&load(&att).unwrap(), &att, "", None)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "DEL: CNI plugin second (network jails): DEL: exited with status 3: oops"
+    );
+    assert_eq!(sb.calls(), ["second DEL", "first DEL"]);
+    assert_eq!(
+        sb.env_of("first", "DEL")
+            .iter()
+            .find(|v| v.starts_with("CNI_NETNS="))
+            .map(String::as_str),
+        Some("CNI_NETNS=")
+    );
+}
+
+#[test]
+fn gc_names_the_valid_attachments_on_1_1_0_lists_only() {
+    let sb = Sandbox::new();
+    let v11 = &["1.0.0", "1.1.0"];
+    sb.passing_plugin("first", v11, "10.9.0.5/24");
+    sb.list(
+        "new",
+        r#"{"cniVersion": "1.1.0", "name": "new", "plugins": [{"type": "first"}]}"#,
+    );
+    sb.list(
+        "old",
+        r#"{"cniVersion": "1.0.0", "name": "old", "plugins": [{"type": "first"}]}"#,
+    );
+    let valid = [CniValid {
+        container_id: "ioc-a".into(),
+        ifname: "eth0".into(),
+    }];
+    let mut engine = engine(Duration::from_secs(10));
+    let old = sb.attachment("old", &[]);
+    engine.gc(&load(&old).unwrap(), &old, &valid).unwrap();
+    assert!(sb.calls().is_empty(), "{:?}", sb.calls());
+    let new = sb.attachment("new", &[]);
+    engine.gc(&load(&new).unwrap(), &new, &valid).unwrap();
+    assert_eq!(sb.calls(), ["first VERSION", "first GC"]);
+    assert_eq!(
+        sb.stdin_of("first", "GC")["cni.dev/valid-attachments"],
+        json!([{"containerID": "ioc-a", "ifname": "eth0"}])
+    );
+    assert!(!sb
+        .env_of("first", "GC")
+        .iter()
+        .any(|v| v.starts_with("CNI_CONTAINERID")));
+}
+
+#[test]
+fn a_missing_plugin_and_a_missing_list_are_named() {
+    let sb = Sandbox::new();
+    two_plugin_list(&sb);
+    let att = sb.attachment("jails", &[]);
+    let err = engine(Duration::from_secs(10))
+        .add(&load(&att).unwrap(), &att, "/x")
+        .unwrap_err();
+    assert!(matches!(err, CniFailure::NotFound { .. }), "{err}");
+    assert!(err
+        .to_string()
+        .starts_with("CNI plugin first (network jails): not found in"));
+    let err = load(&sb.attachment("nope", &[])).unwrap_err();
+    assert!(err.to_string().contains("nope"), "{err}");
+}
