@@ -11,16 +11,28 @@ use ioc_sdk::{Hook, HostError, HostErrorKind, HostOp, Jail};
 use super::firewall::read_only;
 use super::stop::running_snapshot;
 use super::{Failure, JailError, JailSpec, Lifecycle};
+use crate::journal::Journal;
 use crate::step::JailParams;
 
 impl Lifecycle<'_> {
     /// Runs the mode's `check` hook for the running jail `name`, with the jail as it started.
+    /// Its host answers queries, and `CniCheck` from the jail's journal (the recorded result).
     pub fn check(&mut self, name: &str) -> Result<(), Failure> {
-        let snapshot = running_snapshot(&self.run, name).ok_or(Failure::NotRunningForCheck)?;
+        let journal = Journal::read(&self.run.journal_path(name))?
+            .filter(|j| j.started() && !j.stopping())
+            .ok_or(Failure::NotRunningForCheck)?;
+        let snapshot = journal
+            .snapshot()
+            .cloned()
+            .ok_or(Failure::NotRunningForCheck)?;
         let mode = self.mode_plugin(&snapshot.mode)?;
         let backend = &mut *self.backend;
-        mode.call(Hook::Check, &snapshot.jail, &mut |op: &HostOp| {
-            read_only(backend, &snapshot.params, op)
+        let params = &snapshot.params;
+        mode.call(Hook::Check, &snapshot.jail, &mut |op: &HostOp| match op {
+            HostOp::CniCheck { attachment } => {
+                crate::cni::journaled::check(backend, &journal, params, attachment)
+            }
+            _ => read_only(backend, params, op),
         })
         .map_err(Failure::ModeHook)
     }
