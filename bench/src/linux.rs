@@ -241,15 +241,31 @@ fn bench_ioc(o: &Options, sandbox: &Sandbox, n: usize) -> Vec<Series> {
             stop: Vec::with_capacity(n),
         })
         .collect();
+    // CNI jails are each followed by the same chain on a bare namespace (see `cni::Bare`).
+    let bare = o.modes.iter().any(|m| m == "cni").then(|| {
+        series.push(Series {
+            label: cni::BARE.into(),
+            start: Vec::with_capacity(n),
+            stop: Vec::with_capacity(n),
+        });
+        cni::Bare::new(&sandbox.name, &sandbox.dir, n)
+    });
+    let last = series.len() - 1;
     for &(m, i) in &schedule {
         series[m]
             .start
             .push(timed(&mut ioc(&["start", &names[m][i]])));
+        if let (Some(bare), "cni") = (&bare, o.modes[m].as_str()) {
+            series[last].start.push(bare.attach(i));
+        }
     }
     for &(m, i) in &schedule {
         series[m]
             .stop
             .push(timed(&mut ioc(&["stop", &names[m][i]])));
+        if let (Some(bare), "cni") = (&bare, o.modes[m].as_str()) {
+            series[last].stop.push(bare.detach(i));
+        }
     }
     series
 }
