@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use cni_support::Sandbox;
 use ioc_core::cni::versions::VersionCache;
-use ioc_core::cni::{load, CniFailure, Engine, ProcessRunner};
+use ioc_core::cni::{load, Engine, ProcessRunner};
 use ioc_sdk::CniValid;
 use serde_json::json;
 
@@ -122,6 +122,7 @@ fn a_plugin_without_the_lists_version_is_refused_before_anything_runs() {
          supports 0.3.0, 0.3.1; ioc supports 0.4.0, 1.0.0, 1.1.0"
     );
     assert!(!sb.calls().iter().any(|c| c.ends_with("ADD")));
+    assert!(err.rolled_back(), "nothing ran, so nothing is left");
 }
 
 #[test]
@@ -221,7 +222,7 @@ exit 0"#,
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "DEL: CNI plugin second (network jails): DEL: exited with status 3: oops"
+        "CNI plugin second (network jails): DEL: exited with status 3: oops"
     );
     assert_eq!(sb.calls(), ["second DEL", "first DEL"]);
     assert_eq!(
@@ -275,10 +276,167 @@ fn a_missing_plugin_and_a_missing_list_are_named() {
     let err = engine(Duration::from_secs(10))
         .add(&load(&att).unwrap(), &att, "/x")
         .unwrap_err();
-    assert!(matches!(err, CniFailure::NotFound { .. }), "{err}");
+    assert!(err.rolled_back(), "nothing ran, so nothing is left");
     assert!(err
         .to_string()
         .starts_with("CNI plugin first (network jails): not found in"));
     let err = load(&sb.attachment("nope", &[])).unwrap_err();
     assert!(err.to_string().contains("nope"), "{err}");
+}
+
+#[test]
+fn a_replaced_binary_is_asked_its_versions_again() {
+    let sb = Sandbox::new();
+    sb.passing_plugin("first", V, "10.9.0.5/24");
+    sb.list(
+        "one",
+        r#"{"cniVersion": "1.0.0", "name": "one", "plugins": [{"type": "first"}]}"#,
+    );
+    let att = sb.attachment("one", &[]);
+    let list = load(&att).unwrap();
+    let mut engine = engine(Duration::from_secs(10));
+    let path = [sb.bin().display().to_string()];
+    engine.negotiate(&list, &path).unwrap();
+    engine.negotiate(&list, &path).unwrap();
+    // A new version of the plugin (another size): asked again, and now it refuses 1.0.0.
+    sb.passing_plugin("first", &["0.4.0"], "10.9.0.55/24");
+    let err = engine.negotiate(&list, &path).unwrap_err();
+    assert!(err.to_string().contains("it supports 0.4.0;"), "{err}");
+    let versions = sb.calls().iter().filter(|c| c.ends_with("VERSION")).count();
+    assert_eq!(versions, 2, "{:?}", sb.calls());
+}
+
+#[test]
+fn oversized_output_and_garbage_are_errors_naming_the_plugin() {
+    let sb = Sandbox::new();
+    sb.plugin(
+        "loud",
+        V,
+        "[ \"$CNI_COMMAND\" = ADD ] && head -c 3000000 /dev/zero | tr '\\0' x\nexit 0",
+    );
+    sb.plugin("garbage", V, "echo 'not json'\nexit 0");
+    sb.plugin("killed", V, "kill -9 $$");
+    let mut engine = engine(Duration::from_secs(10));
+    for (plugin, expected) in [
+        (
+            "loud",
+            "ADD: printed more than 1048576 bytes on stdout and was killed",
+        ),
+        ("garbage", "ADD: printed no JSON"),
+        ("killed", "ADD: was killed by a signal"),
+    ] {
+        sb.list(
+            plugin,
+            &format!(
+                r#"{{"cniVersion": "1.0.0", "name": "{plugin}", "plugins": [{{"type": "{plugin}"}}]}}"#
+            ),
+        );
+        let att = sb.attachment(plugin, &[]);
+        let err = engine.add(&load(&att).unwrap(), &att, "/x").unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!(
+                "CNI plugin {plugin} (network {plugin}): {expected}"
+            )),
+            "{text}"
+        );
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod journaled_add {
+    use super::*;
+    use ioc_core::cni::journaled;
+    use ioc_core::host::linux::LinuxHost;
+    use ioc_core::journal::{Journal, Record};
+    use ioc_core::lifecycle::{Faults, Session};
+    use ioc_core::runtime::RunDir;
+    use ioc_core::step::{JailParams, Undo};
+    use ioc_sdk::{HostOp, HostReply, Jail, Network, NetworkSpec, Platform};
+
+    fn session(sb: &Sandbox) -> Session {
+        let journal = Journal::create(&sb.path().join("journal")).unwrap();
+        let jail = Jail::new(
+            "j1",
+            1,
+            Platform::Linux,
+            Network::from(NetworkSpec::default()),
+            "none",
+            Vec::<(String, String)>::new(),
+        );
+        Session::new(jail, JailParams::unknown("j1"), journal, Faults::none())
+    }
+
+    #[test]
+    fn the_list_is_journaled_before_add_and_the_result_after() {
+        let sb = Sandbox::new();
+        sb.passing_plugin("first", V, "10.9.0.5/24");
+        sb.passing_plugin("second", V, "10.9.0.6/24");
+        two_plugin_list(&sb);
+        let att = sb.attachment("jails", &[]);
+        let mut host = LinuxHost::new(&RunDir::new(sb.path().join("run")));
+        let mut s = session(&sb);
+        let op = HostOp::CniAdd {
+            attachment: att.clone(),
+        };
+        let reply = journaled::add(&mut host, &mut s, &op, &att).unwrap();
+        let HostReply::Text(result) = reply else {
+            panic!("{reply:?}");
+        };
+        assert!(result.contains("10.9.0.6/24"));
+        assert!(matches!(
+            s.journal.records().last(),
+            Some(Record::CniResult { index: 0, .. })
+        ));
+        let pending = s.journal.pending_undos();
+        let [(_, Undo::CniDel(run))] = pending.as_slice() else {
+            panic!("{pending:?}");
+        };
+        assert_eq!(
+            run.result.as_ref().unwrap()["ips"][0]["address"],
+            "10.9.0.6/24"
+        );
+        assert_eq!(
+            run.netns,
+            sb.path().join("run/jails/j1/ns/net").display().to_string()
+        );
+    }
+
+    #[test]
+    fn a_rolled_back_add_leaves_no_undo() {
+        let sb = Sandbox::new();
+        sb.passing_plugin("first", V, "10.9.0.5/24");
+        sb.plugin("second", V, "[ \"$CNI_COMMAND\" = ADD ] && exit 1\nexit 0");
+        two_plugin_list(&sb);
+        let att = sb.attachment("jails", &[]);
+        let mut host = LinuxHost::new(&RunDir::new(sb.path().join("run")));
+        let mut s = session(&sb);
+        let op = HostOp::CniAdd {
+            attachment: att.clone(),
+        };
+        let err = journaled::add(&mut host, &mut s, &op, &att).unwrap_err();
+        assert_eq!(
+            err.message.as_str(),
+            "CNI plugin second (network jails): ADD: exited with status 1"
+        );
+        assert!(s.journal.pending_undos().is_empty());
+    }
+}
+
+#[test]
+fn an_attachment_breaking_cni_args_is_refused() {
+    let sb = Sandbox::new();
+    two_plugin_list(&sb);
+    let mut att = sb.attachment("jails", &[]);
+    att.args = vec![ioc_sdk::EnvVar {
+        key: "A".into(),
+        value: "1;B=2".into(),
+    }]
+    .into();
+    let err = load(&att).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "CNI attachment (network jails, interface eth0): CNI_ARGS pair \"A\"=\"1;B=2\": expected \
+         a non-empty key without '=' or ';' and a value without ';'"
+    );
 }

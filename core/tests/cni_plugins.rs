@@ -267,6 +267,47 @@ fn ptp_and_tuning_chain() {
 }
 
 #[test]
+fn bandwidth_gets_its_runtime_config_and_shapes_the_host_end() {
+    if skip() {
+        return;
+    }
+    set_timeout();
+    in_private_netns(|| {
+        let sb = Sandbox::new();
+        let data = sb.path().join("ipam");
+        sb.list(
+            "shaped",
+            &format!(
+                r#"{{"cniVersion": "1.0.0", "name": "shaped", "plugins": [
+                {{"type": "ptp", "ipMasq": false,
+                  "ipam": {{"type": "host-local", "subnet": "10.80.0.0/24", "dataDir": "{}"}}}},
+                {{"type": "bandwidth", "capabilities": {{"bandwidth": true}}}}]}}"#,
+                data.display()
+            ),
+        );
+        let ns = JailNs::new(&sb);
+        let mut host = ns.host();
+        let mut att = attachment(&sb, "shaped");
+        // Traffic toward the jail: shaped on the host end (egress needs the ifb module).
+        att.runtime_config =
+            r#"{"bandwidth": {"ingressRate": 8000000, "ingressBurst": 100000}}"#.into();
+        let run = add(&mut host, &att).unwrap();
+        let host_end = run.result.as_ref().unwrap()["interfaces"][0]["name"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let qdisc = sh(&["tc", "qdisc", "show", "dev", &host_end], None);
+        assert!(
+            qdisc.contains("tbf") && qdisc.contains("rate 8Mbit"),
+            "{qdisc}"
+        );
+        journaled::del(&mut host, &params(), &run).unwrap();
+        assert!(!sh(&["ip", "-br", "link"], None).contains(&host_end));
+        assert!(leases(&data, "shaped").is_empty());
+    });
+}
+
+#[test]
 fn macvlan_on_a_sandbox_uplink() {
     if skip() {
         return;
@@ -462,6 +503,76 @@ fn sigkill_during_the_chain_is_recovered_by_del_from_the_journal() {
         let _ = nix::sys::signal::killpg(
             nix::unistd::Pid::from_raw(group),
             nix::sys::signal::Signal::SIGKILL,
+        );
+    });
+}
+
+/// What the engine adds on top of the plugins themselves: `n` attachments to a bridge with
+/// host-local through the host op (VERSION cached after the first), against the same plugin
+/// runs done bare (same environment and stdin, one `Command` each). Prints both; run with
+/// `cargo test -p ioc-core --test cni_plugins -- --ignored --nocapture engine_overhead`.
+#[test]
+#[ignore = "a measurement, not a check"]
+fn engine_overhead() {
+    if skip() {
+        return;
+    }
+    set_timeout();
+    in_private_netns(|| {
+        let sb = Sandbox::new();
+        bridge_list(&sb, "jails", "");
+        let ns = JailNs::new(&sb);
+        let mut host = ns.host();
+        let n = 50;
+        let mut runs = Vec::new();
+        let t = Instant::now();
+        for i in 0..n {
+            let mut att = attachment(&sb, "jails");
+            att.container_id = format!("ioc-a{i}").into();
+            att.ifname = format!("eth{i}").into();
+            runs.push(add(&mut host, &att).unwrap());
+        }
+        let engine_add = t.elapsed();
+        let t = Instant::now();
+        for run in &runs {
+            journaled::del(&mut host, &params(), run).unwrap();
+        }
+        let engine_del = t.elapsed();
+        // Bare: the same ADD calls, straight to the plugin.
+        let list = load(&attachment(&sb, "jails")).unwrap();
+        let stdin = list.plugin_stdin(0, None, &Default::default()).to_string();
+        let t = Instant::now();
+        for i in 0..n {
+            let mut child = Command::new(Path::new(PLUGINS).join("bridge"))
+                .env_clear()
+                .envs([
+                    ("CNI_COMMAND", "ADD"),
+                    ("CNI_CONTAINERID", &format!("ioc-b{i}")),
+                    ("CNI_NETNS", &ns.pin.display().to_string()),
+                    ("CNI_IFNAME", &format!("eth{i}")),
+                    ("CNI_PATH", PLUGINS),
+                    ("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
+                ])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(stdin.as_bytes())
+                .unwrap();
+            assert!(child.wait_with_output().unwrap().status.success());
+        }
+        let bare_add = t.elapsed();
+        let per = |d: Duration| d.as_secs_f64() * 1000.0 / n as f64;
+        println!(
+            "n={n}: engine ADD {:.2} ms/jail, bare ADD {:.2} ms/jail, engine DEL {:.2} ms/jail",
+            per(engine_add),
+            per(bare_add),
+            per(engine_del)
         );
     });
 }

@@ -188,8 +188,13 @@ impl Engine {
         netns: &str,
     ) -> Result<Value, CniFailure> {
         let path = search_path(attachment);
-        let programs = self.negotiate(list, &path)?;
-        let runtime = runtime_config(attachment)?;
+        // Refused before any plugin ran: nothing to roll back.
+        let untouched = |error| CniFailure::AddFailed {
+            error: Box::new(error),
+            rollback: Vec::new(),
+        };
+        let programs = self.negotiate(list, &path).map_err(untouched)?;
+        let runtime = runtime_config(attachment).map_err(untouched)?;
         let add = invocation(Command::Add, attachment, netns);
         let mut prev: Option<Value> = None;
         for (index, program) in programs.iter().enumerate() {
@@ -215,7 +220,7 @@ impl Engine {
                         .del_plugins(list, attachment, netns, prev.as_ref(), index + 1)
                         .err()
                         .map(|e| match e {
-                            CniFailure::Del(errors) => errors,
+                            CniFailure::Several(errors) => errors,
                             other => vec![other],
                         })
                         .unwrap_or_default();
@@ -267,11 +272,7 @@ impl Engine {
                 errors.push(e);
             }
         }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(CniFailure::Del(errors))
-        }
+        super::collect(errors)
     }
 
     /// `CHECK` through the chain with the recorded result; skipped for lists that say
@@ -324,19 +325,7 @@ impl Engine {
                 errors.push(e);
             }
         }
-        match errors.len() {
-            0 => Ok(()),
-            1 => Err(errors.remove(0)),
-            _ => Err(CniFailure::Run {
-                plugin: "(several)".into(),
-                network: list.name.clone(),
-                message: errors
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            }),
-        }
+        super::collect(errors)
     }
 }
 

@@ -140,3 +140,80 @@ pub fn perform_direct(
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use ioc_cni::NetworkList;
+    use ioc_sdk::{CniAttachment, Jail, Network, NetworkSpec, Platform};
+
+    use super::*;
+    use crate::host::PlanHost;
+    use crate::lifecycle::session::unwind;
+    use crate::lifecycle::Faults;
+    use crate::plugins::{Registry, SearchPath};
+
+    /// The plugins take their pieces back while the jail's namespace still exists: on stop,
+    /// rollback and recovery, CNI `DEL` comes before the jail's removal.
+    #[test]
+    fn cni_del_runs_before_the_jail_goes() {
+        let params = JailParams::unknown("web");
+        let jail = Jail::new(
+            "web",
+            1,
+            Platform::Linux,
+            Network::from(NetworkSpec::default()),
+            "none",
+            Vec::<(String, String)>::new(),
+        );
+        let mut s = Session::new(jail, params.clone(), Journal::in_memory(), Faults::none());
+        s.record(
+            Step::CreateJail(params.clone()),
+            Some(Undo::RemoveJail(params.clone())),
+        )
+        .unwrap();
+        let list = NetworkList::parse(
+            r#"{"cniVersion":"1.0.0","name":"n","plugins":[{"type":"bridge"}]}"#,
+            "test",
+        )
+        .unwrap();
+        let attachment = CniAttachment {
+            network: "n".into(),
+            conf_dir: "/nonexistent".into(),
+            path: vec!["/opt/cni/bin".into()].into(),
+            container_id: "ioc-web".into(),
+            ifname: "eth0".into(),
+            args: Default::default(),
+            runtime_config: "".into(),
+        };
+        let run = CniRun::new(&attachment, &list, "");
+        s.record(
+            Step::Op(HostOp::CniAdd { attachment }),
+            Some(Undo::CniDel(Box::new(run))),
+        )
+        .unwrap();
+        let mut backend = PlanHost::new(Platform::Linux);
+        let mut registry = Registry::new(SearchPath::new(Vec::new()), &[], &[]);
+        let errors = unwind(&mut backend, &mut registry, &mut s, false, &mut |_, _| {
+            Vec::new()
+        });
+        assert!(errors.is_empty(), "{errors:?}");
+        let undone: Vec<&str> = s
+            .journal
+            .records()
+            .iter()
+            .filter_map(|r| match r {
+                Record::Step {
+                    step: Step::CniDel(_),
+                    undo: None,
+                } => Some("cni-del"),
+                Record::Step {
+                    step: Step::RemoveJail(_),
+                    ..
+                } => Some("remove-jail"),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(undone, ["cni-del", "remove-jail"]);
+        assert!(s.journal.pending_undos().is_empty());
+    }
+}

@@ -20,6 +20,7 @@ pub mod dns;
 pub mod exec;
 pub mod journaled;
 pub mod plan;
+pub mod reported;
 pub mod versions;
 
 use std::path::Path;
@@ -137,15 +138,15 @@ pub enum CniFailure {
         /// The `DEL` failures of the rollback; empty when it removed everything.
         rollback: Vec<CniFailure>,
     },
-    /// `DEL` failed for some plugins (the others still ran).
+    /// `DEL` or `GC` failed for some plugins (the others still ran).
     #[error("{}", join(.0))]
-    Del(Vec<CniFailure>),
+    Several(Vec<CniFailure>),
 }
 
 fn join(errors: &[CniFailure]) -> String {
     errors
         .iter()
-        .map(|e| format!("DEL: {e}"))
+        .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -158,16 +159,29 @@ fn rollback_text(rollback: &[CniFailure]) -> String {
     }
 }
 
+/// `Ok` when nothing failed, the one failure, or all of them.
+fn collect(mut errors: Vec<CniFailure>) -> Result<(), CniFailure> {
+    match errors.len() {
+        0 => Ok(()),
+        1 => Err(errors.remove(0)),
+        _ => Err(CniFailure::Several(errors)),
+    }
+}
+
 impl CniFailure {
     /// The failure as the sdk's error, naming the jail's attachment.
     pub fn host_error(&self) -> HostError {
-        let kind = match self {
+        HostError::new(self.kind(), self.to_string())
+    }
+
+    fn kind(&self) -> HostErrorKind {
+        match self {
             CniFailure::Config(ConfigError::NotFound { .. }) | CniFailure::NotFound { .. } => {
                 HostErrorKind::NotFound
             }
+            CniFailure::AddFailed { error, .. } => error.kind(),
             _ => HostErrorKind::Other,
-        };
-        HostError::new(kind, self.to_string())
+        }
     }
 
     /// Was everything the failed `ADD` made removed again?
@@ -194,6 +208,19 @@ pub fn load(attachment: &CniAttachment) -> Result<NetworkList, CniFailure> {
     };
     ioc_cni::env::check_container_id(&attachment.container_id).map_err(bad)?;
     ioc_cni::env::check_ifname(&attachment.ifname).map_err(bad)?;
+    // CNI_ARGS is `K=V;K=V`: a separator inside a pair would change what plugins read.
+    if let Some(pair) = attachment
+        .args
+        .iter()
+        .find(|v| v.key.is_empty() || v.key.contains(['=', ';']) || v.value.contains(';'))
+    {
+        return Err(bad(format!(
+            "CNI_ARGS pair {:?}={:?}: expected a non-empty key without '=' or ';' and a value \
+             without ';'",
+            pair.key.as_str(),
+            pair.value.as_str()
+        )));
+    }
     Ok(NetworkList::find(
         Path::new(attachment.conf_dir.as_str()),
         &attachment.network,

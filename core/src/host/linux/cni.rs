@@ -54,3 +54,45 @@ pub fn set_dns(run_dir: &Path, params: &JailParams, op: &HostOp) -> Result<HostR
         .map(|()| HostReply::Done)
         .map_err(|e| io_error(&format!("write {}", path.display()), e))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use ioc_sdk::Ip;
+
+    use super::*;
+
+    fn dns() -> HostOp {
+        HostOp::SetJailDns {
+            nameservers: vec![Ip::from(Ipv4Addr::new(10, 22, 0, 1))].into(),
+            domain: "".into(),
+            search: Default::default(),
+            options: Default::default(),
+        }
+    }
+
+    #[test]
+    fn the_private_resolv_conf_is_rewritten_in_place() {
+        let run = tempfile::tempdir().unwrap();
+        let mut params = JailParams::unknown("web");
+        params.resolv_conf = Some("nameserver 192.0.2.1\n".into());
+        let file = JailPaths::new(run.path(), "web").resolv_conf();
+        fs::create_dir_all(file.parent().unwrap()).unwrap();
+        fs::write(&file, "nameserver 192.0.2.1\nsearch old.example\n").unwrap();
+        let inode = fs::metadata(&file).unwrap().ino();
+        set_dns(run.path(), &params, &dns()).unwrap();
+        assert_eq!(fs::read_to_string(&file).unwrap(), "nameserver 10.22.0.1\n");
+        // The same file: the one bind-mounted on the jail's /etc/resolv.conf.
+        assert_eq!(fs::metadata(&file).unwrap().ino(), inode);
+    }
+
+    #[test]
+    fn a_jail_sharing_the_hosts_resolv_conf_is_refused() {
+        let run = tempfile::tempdir().unwrap();
+        let params = JailParams::unknown("web");
+        let err = set_dns(run.path(), &params, &dns()).unwrap_err();
+        assert_eq!(err.kind, HostErrorKind::Unsupported);
+        assert!(err.message.contains("jail web"), "{}", err.message);
+    }
+}
