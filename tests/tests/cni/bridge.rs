@@ -101,6 +101,9 @@ fn gc_keeps_the_running_jails_attachments() {
     let cni = bridge_host();
     cni.create("a", "tnet", &[]);
     cni.create("b", "tnet", &[]);
+    // Jails of other modes, one that could not even start, do not stop the collection.
+    cni.host.ok(["create", "odd", "vnet=on"]);
+    cni.host.ok(["create", "plain"]);
     cni.host.ok(["start", "a"]);
     cni.host.ok(["gc"]);
     assert_eq!(cni.leases("tnet"), ["10.22.0.2"]);
