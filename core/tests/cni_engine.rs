@@ -440,3 +440,45 @@ fn an_attachment_breaking_cni_args_is_refused() {
          a non-empty key without '=' or ';' and a value without ';'"
     );
 }
+
+#[test]
+fn a_helper_left_holding_stdout_does_not_hold_up_the_chain() {
+    let sb = Sandbox::new();
+    let pidfile = sb.path().join("helper.pid");
+    sb.plugin(
+        "first",
+        V,
+        &format!(
+            r#"if [ "$CNI_COMMAND" = ADD ]; then
+  sleep 60 &
+  echo $! > {}
+  echo '{{"cniVersion":"1.0.0","ips":[{{"address":"10.9.0.5/24"}}]}}'
+fi
+exit 0"#,
+            pidfile.display()
+        ),
+    );
+    sb.list(
+        "one",
+        r#"{"cniVersion": "1.0.0", "name": "one", "plugins": [{"type": "first"}]}"#,
+    );
+    let att = sb.attachment("one", &[]);
+    let started = Instant::now();
+    let result = engine(Duration::from_secs(20))
+        .add(&load(&att).unwrap(), &att, "/x")
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(result["ips"][0]["address"], "10.9.0.5/24");
+    let helper = std::fs::read_to_string(&pidfile).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let state =
+        std::fs::read_to_string(format!("/proc/{}/stat", helper.trim())).unwrap_or_default();
+    assert!(
+        state.is_empty() || state.split_whitespace().nth(2) == Some("Z"),
+        "the helper still runs: {state}"
+    );
+}

@@ -5,7 +5,9 @@
 //! and its own process group. Its stdout is read up to [`MAX_STDOUT`] bytes (a result or an
 //! error object is small; more is a broken plugin, killed at once), its stderr kept (up to
 //! [`MAX_STDERR`]) for messages. A plugin still running at the timeout is killed with its
-//! whole process group, so a helper it started cannot keep the pipes, or the network, busy.
+//! whole process group, so a helper it started cannot keep the pipes, or the network, busy;
+//! a helper still holding the pipes [`LINGER`] after the plugin exited goes the same way, and
+//! the plugin's answer counts.
 
 use std::io::{self, Read, Write};
 use std::os::unix::process::CommandExt;
@@ -23,6 +25,9 @@ use super::PluginCall;
 pub const MAX_STDOUT: usize = 1 << 20;
 /// The most of a plugin's stderr kept for messages.
 pub const MAX_STDERR: usize = 16 << 10;
+/// How long the pipes may stay open after the plugin exited (a helper it started in its
+/// process group holding them) before that group is killed.
+pub const LINGER: Duration = Duration::from_millis(500);
 
 /// How a plugin ended and what it printed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -163,8 +168,9 @@ fn run_process(call: &PluginCall, timeout: Duration) -> Result<RawOutput, ExecEr
     let group = Pid::from_raw(child.id() as i32);
     let (tx, rx): (Sender<Event>, Receiver<Event>) = mpsc::channel();
     watch(child, call.stdin.clone(), tx);
-    let deadline = Instant::now() + timeout;
+    let mut deadline = Instant::now() + timeout;
     let (mut stdout, mut stderr, mut exit) = (None, None, None);
+    let mut swept = false;
     while stdout.is_none() || stderr.is_none() || exit.is_none() {
         match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
             Ok(Event::Stdout(None)) => {
@@ -173,7 +179,17 @@ fn run_process(call: &PluginCall, timeout: Duration) -> Result<RawOutput, ExecEr
             }
             Ok(Event::Stdout(Some(bytes))) => stdout = Some(bytes),
             Ok(Event::Stderr(text)) => stderr = Some(text),
-            Ok(Event::Exit(code)) => exit = Some(code),
+            Ok(Event::Exit(code)) => {
+                exit = Some(code);
+                deadline = deadline.min(Instant::now() + LINGER);
+            }
+            // The plugin is done, but a helper it left in its group still holds a pipe: the
+            // group goes (as it would at the timeout) and what the plugin printed counts.
+            Err(RecvTimeoutError::Timeout) if exit.is_some() && !swept => {
+                let _ = killpg(group, Signal::SIGKILL);
+                swept = true;
+                deadline = Instant::now() + LINGER;
+            }
             Err(RecvTimeoutError::Timeout) => {
                 // The whole group: a helper the plugin started must not outlive it.
                 let _ = killpg(group, Signal::SIGKILL);
