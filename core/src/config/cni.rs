@@ -8,7 +8,8 @@ use super::cni_properties::{
 use super::nat_properties::NAT;
 use super::properties::{DEFAULTROUTER, DEFAULTROUTER6, INTERFACES, IP4_ADDR, IP6_ADDR, VNET};
 use super::resolve::ResolvedJail;
-use super::syntax::{CniBandwidth, NetworkPlugin, Syntax};
+use super::syntax::{CniBandwidth, Ip4Addrs, Ip6Addrs, NetworkPlugin, Syntax};
+use super::value::Typed;
 use crate::error::Error;
 
 /// The name of the CNI mode plugin (`network_plugin=cni`).
@@ -138,4 +139,27 @@ pub fn check(jail: &ResolvedJail) -> Vec<Error> {
         }
     }
     errors
+}
+
+impl ResolvedJail {
+    /// The jail with the addresses its modes reported while it runs (a CNI result's, see
+    /// [`crate::cni::reported`]) shown as its `ip4_addr`/`ip6_addr`, in place of the `none` or
+    /// `dhcp` it was configured with; unchanged when it is not running or nothing was reported.
+    pub fn with_reported(mut self, run: &crate::runtime::RunDir) -> ResolvedJail {
+        for (v6, key) in [(false, IP4_ADDR.name()), (true, IP6_ADDR.name())] {
+            let Some(entries) = crate::cni::reported::entries(run, self.name().as_str(), v6) else {
+                continue;
+            };
+            let text = entries.join(",");
+            let value = if v6 {
+                Ip6Addrs::parse(&text).map(Typed::wrap)
+            } else {
+                Ip4Addrs::parse(&text).map(Typed::wrap)
+            };
+            if let Ok(value) = value {
+                self.properties_mut().replace(key, value);
+            }
+        }
+        self
+    }
 }
