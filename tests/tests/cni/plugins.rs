@@ -73,7 +73,13 @@ fn tuning_sets_the_jails_mac_and_mtu() {
         "tunet",
         vec![
             cni.bridge("cnit1", "10.44.0.0/24", None),
-            json!({ "type": "tuning", "mtu": 1400, "capabilities": { "mac": true } }),
+            // tuning keeps the interface's old settings in its dataDir (default /run/cni/tuning).
+            json!({
+                "type": "tuning",
+                "mtu": 1400,
+                "capabilities": { "mac": true },
+                "dataDir": cni.host.dir().join("cni").join("tuning"),
+            }),
         ],
     );
     cni.create("web", "tunet", &["eth0_mac=02aabbcc0010,02aabbcc0011"]);
