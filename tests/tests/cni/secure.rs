@@ -3,6 +3,17 @@
 
 use crate::net::{cannot_run, CniHost};
 
+/// The sandbox host's nftables tables, one `table FAMILY NAME` per line.
+fn tables(cni: &CniHost) -> String {
+    let out = cni
+        .host
+        .command("nft")
+        .args(["list", "tables"])
+        .output()
+        .expect("run nft");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
 /// Whether `jail` reaches the gateway 10.22.0.1 from `source`, an address it added itself.
 fn spoofed_ping(cni: &CniHost, jail: &str, source: &str) -> bool {
     cni.host.exec_ok(
