@@ -52,7 +52,13 @@ fn a_secure_jail_cannot_spoof_its_source_and_an_open_one_can() {
         !spoofed_ping(&cni, "locked", "10.22.0.99"),
         "a cni_secure=on jail sent from an address its result does not name"
     );
+    assert!(
+        tables(&cni).contains("ioc"),
+        "no filter table: {}",
+        tables(&cni)
+    );
     cni.host
         .stop_and_check_clean("locked,open", &["lo", "cnit3"]);
+    assert_eq!(tables(&cni), "", "the filter stays after the stop");
     assert_eq!(cni.leases("snet"), Vec::<String>::new());
 }
