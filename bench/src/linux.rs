@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use nix::sched::{setns, CloneFlags};
 
 mod bulk;
+#[path = "cni.rs"]
+mod cni;
 
 const CNI_BRIDGE: &str = "/usr/lib/cni/bridge";
 const CNI_DIR: &str = "/usr/lib/cni";
@@ -28,8 +30,8 @@ struct Options {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: ioc-bench [--jails 1,50,200,1000] [--modes vnet,secure-vnet,nat,vnet-root] [--no-cni] \
-         [--run-on-disk] [--bulk] [--ioc PATH]"
+        "usage: ioc-bench [--jails 1,50,200,1000] [--modes vnet,secure-vnet,nat,vnet-root,cni] \
+         [--no-cni] [--run-on-disk] [--bulk] [--ioc PATH]"
     );
     std::process::exit(2)
 }
@@ -225,6 +227,7 @@ fn bench_ioc(o: &Options, sandbox: &Sandbox, n: usize) -> Vec<Series> {
         .iter()
         .any(|m| m == "vnet-root")
         .then(|| busybox_root(sandbox));
+    let cni_conf = cni::write_list(&sandbox.dir, n);
     for (m, mode) in o.modes.iter().enumerate() {
         let separator = if mode == "secure-vnet" { "::" } else { ":" };
         // vnet-root: plain VNET on a jail with its own root (issue 16).
@@ -234,6 +237,14 @@ fn bench_ioc(o: &Options, sandbox: &Sandbox, n: usize) -> Vec<Series> {
         };
         let (bridge, net) = mode_bridge(m);
         for (i, name) in names[m].iter().enumerate() {
+            if mode == "cni" {
+                // A CNI jail on the benchmark's bridge list; its address comes from host-local.
+                run(Command::new(&o.ioc)
+                    .args(cni::create_args(name, &cni_conf))
+                    .env("IOC_ROOT", &root)
+                    .env("IOC_RUN_DIR", &run_dir));
+                continue;
+            }
             if mode == "nat" {
                 // A NAT jail behind its mode's bridge with one forward of its own; its address
                 // comes from the pool.
@@ -271,15 +282,31 @@ fn bench_ioc(o: &Options, sandbox: &Sandbox, n: usize) -> Vec<Series> {
             stop: Vec::with_capacity(n),
         })
         .collect();
+    // CNI jails are each followed by the same chain on a bare namespace (see `cni::Bare`).
+    let bare = o.modes.iter().any(|m| m == "cni").then(|| {
+        series.push(Series {
+            label: cni::BARE.into(),
+            start: Vec::with_capacity(n),
+            stop: Vec::with_capacity(n),
+        });
+        cni::Bare::new(&sandbox.name, &sandbox.dir, n)
+    });
+    let last = series.len() - 1;
     for &(m, i) in &schedule {
         series[m]
             .start
             .push(timed(&mut ioc(&["start", &names[m][i]])));
+        if let (Some(bare), "cni") = (&bare, o.modes[m].as_str()) {
+            series[last].start.push(bare.attach(i));
+        }
     }
     for &(m, i) in &schedule {
         series[m]
             .stop
             .push(timed(&mut ioc(&["stop", &names[m][i]])));
+        if let (Some(bare), "cni") = (&bare, o.modes[m].as_str()) {
+            series[last].stop.push(bare.detach(i));
+        }
     }
     series
 }
@@ -495,5 +522,6 @@ pub fn main() {
             series.push(with_netns);
         }
         report(n, &series);
+        cni::report_overhead(&series);
     }
 }

@@ -6,6 +6,7 @@
 //! target/release/ioc-bench                     # N = 1, 50, 200, 1000; vnet and secure-vnet; CNI
 //! target/release/ioc-bench --modes vnet,nat    # NAT mode next to plain VNET
 //! target/release/ioc-bench --modes vnet,vnet-root --jails 1,50,200 --no-cni  # own root
+//! target/release/ioc-bench --jails 1,50,200 --modes vnet,cni   # CNI jails, overhead per jail
 //! target/release/ioc-bench --jails 1,50 --modes vnet --no-cni
 //! target/release/ioc-bench cni-secure          # the ioc-secure CNI plugin's cost per ADD
 //! target/release/ioc-bench --bulk --jails 200,1000   # ioc start/stop --rc of N jails; N CNI ADD/DEL

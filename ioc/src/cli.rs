@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{
-    create, destroy, exec, get, help, learn, list, plugins, rename, restart, set, start, stop,
+    check, create, destroy, exec, gc, get, help, learn, list, plugins, rename, restart, set, start,
+    stop,
 };
 
 #[derive(Debug, Parser)]
@@ -72,4 +73,8 @@ pub enum Command {
     /// The address learner of one Secure VNET port (started by ioc itself)
     #[command(name = "__learn", hide = true)]
     Learn(learn::LearnArgs),
+    /// Check running jails' networks through their modes (CNI: CHECK)
+    Check(check::CheckArgs),
+    /// Let network modes release what no jail uses any more (CNI: GC)
+    Gc(gc::GcArgs),
 }

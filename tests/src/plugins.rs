@@ -16,8 +16,8 @@ use std::sync::OnceLock;
 
 use crate::ioc_bin;
 
-/// The six plugins that ship with ioc, enabled by default.
-pub const SHIPPED: [&str; 7] = [
+/// The plugins that ship with ioc, enabled by default.
+pub const SHIPPED: [&str; 8] = [
     "shared-ip",
     "vnet",
     "secure-vnet",
@@ -25,6 +25,7 @@ pub const SHIPPED: [&str; 7] = [
     "nftables",
     "ipfw",
     "pf",
+    "cni",
 ];
 
 /// `<target>/<profile>`: where `cargo build --workspace` put `ioc` and the cdylibs.

@@ -4,12 +4,14 @@
 //! The CLI stays thin: it parses arguments, calls one function here and prints the result.
 
 mod exec;
+mod inspect;
 mod plan;
 mod plugins;
 mod rc;
 mod run;
 
 pub use exec::exec;
+pub use inspect::{check, gc, CheckReport};
 pub use plan::{plan, PlanKind, RenderedPlan};
 pub use plugins::{check_plugin, list_plugins, set_plugin_enabled, PluginRow};
 pub use rc::{start_rc, stop_rc};

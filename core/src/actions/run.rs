@@ -11,7 +11,7 @@ use crate::store::Store;
 /// What happened to each jail; the command fails when any entry is an error.
 pub type JailReport = Vec<std::result::Result<(String, Outcome), JailError>>;
 
-fn require_root(action: &str) -> Result<()> {
+pub(super) fn require_root(action: &str) -> Result<()> {
     if nix::unistd::geteuid().is_root() {
         return Ok(());
     }

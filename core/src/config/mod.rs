@@ -10,6 +10,8 @@
 //! - [`names`]: jail, interface and plugin names.
 
 pub mod boot;
+pub mod cni;
+pub mod cni_properties;
 pub mod mac;
 pub mod names;
 pub mod nat;

@@ -210,10 +210,11 @@ impl ResolvedJail {
     /// Checks what single values cannot: every pinned `<nic>_mac` names a NIC of `interfaces`.
     pub fn validate(&self) -> Result<()> {
         let interfaces = self.interfaces();
+        let mac_nics = self.mac_nics();
         let errors = self
             .pinned_macs
             .keys()
-            .filter(|nic| interfaces.get(nic).is_none())
+            .filter(|nic| !mac_nics.contains(nic))
             .map(|nic| Error::PropertyNotAllowed {
                 jail: self.name.to_string(),
                 property: format!("{nic}{MAC_SUFFIX}"),
@@ -226,6 +227,7 @@ impl ResolvedJail {
             })
             .chain(super::nat::check(self))
             .chain(super::root_properties::check(self))
+            .chain(super::cni::check(self))
             .collect();
         Error::collect(errors)
     }
@@ -353,7 +355,7 @@ impl ResolvedJail {
     pub fn display(&self, key: &str) -> Result<String> {
         match classify(key) {
             Some(KeyKind::NicMac(nic)) => {
-                if self.interfaces().get(nic).is_some() {
+                if self.mac_nics().iter().any(|n| n == nic) {
                     Ok(self.macs(nic).print())
                 } else {
                     Err(Error::PropertyNotAllowed {
@@ -371,11 +373,8 @@ impl ResolvedJail {
     /// for each NIC in `interfaces` (pinned or generated), and the `user.*` keys.
     pub fn properties_for_display(&self) -> Vec<(String, String)> {
         let mut all = self.properties.properties_for_display();
-        for pair in self.interfaces().0 {
-            all.push((
-                format!("{}{MAC_SUFFIX}", pair.nic),
-                self.macs(&pair.nic).print(),
-            ));
+        for nic in self.mac_nics() {
+            all.push((format!("{nic}{MAC_SUFFIX}"), self.macs(&nic).print()));
         }
         all.sort();
         all

@@ -6,6 +6,7 @@ use super::syntax::{
     PluginName, ResolvConf, Router4, Router6, ShellCommand, Syntax, Text,
 };
 use super::syntax::{JailPath, Mounts};
+use super::syntax::{CniBandwidth, CniConfDir, CniIfname, CniNetwork, CniPath};
 use super::syntax::{NatBackend, NatForwards, NatInterface, NatPrefix};
 use crate::filter::Filter;
 
@@ -82,6 +83,12 @@ values! {
     Mounts(Mounts),
     // Boot order (issue 15).
     Priority(Priority),
+    // CNI (issue 13).
+    CniNetwork(CniNetwork),
+    CniConfDir(CniConfDir),
+    CniPath(CniPath),
+    CniIfname(CniIfname),
+    CniBandwidth(CniBandwidth),
 }
 
 /// Parses `text` as `T` and wraps it; a [`super::registry::Property`]'s parser.

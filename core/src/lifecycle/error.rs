@@ -152,6 +152,9 @@ pub enum Failure {
     /// A running jail's journal has no start record to plan its stop from.
     #[error("journal without a start record")]
     NoStartRecord,
+    /// `ioc check` of a jail that is not running.
+    #[error("is not running; ioc check looks at a running jail's network (start it first)")]
+    NotRunningForCheck,
 }
 
 impl From<UndoError> for Failure {

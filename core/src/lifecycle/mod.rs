@@ -26,6 +26,7 @@ mod error;
 mod faults;
 mod firewall;
 mod hooks;
+mod inspect;
 pub mod interrupt;
 mod order;
 mod plan;

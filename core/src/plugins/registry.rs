@@ -60,6 +60,7 @@ pub const SHIPPED_PLUGINS: &[&str] = &[
     "nftables",
     "ipfw",
     "pf",
+    "cni",
 ];
 
 /// What `ioc plugins list` shows for one plugin.

@@ -36,7 +36,9 @@ impl Source {
         }
         let names = context.store.select_names(&Filter::from_args(&[target])?)?;
         match names.as_slice() {
-            [name] => Ok(Source::Jail(context.store.resolve(name)?)),
+            [name] => Ok(Source::Jail(
+                context.store.resolve(name)?.with_reported(&context.run_dir),
+            )),
             _ => Err(Error::Ambiguous {
                 filter: target.to_string(),
                 names: names.iter().map(|n| n.to_string()).collect(),

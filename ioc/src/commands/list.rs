@@ -132,7 +132,10 @@ pub fn run(args: &ListArgs, context: &Context, out: &mut dyn Write) -> CommandRe
         .iter()
         .filter(|c| args.long || !c.long_only)
         .collect();
-    let rows = jails.into_iter().map(|jail| Row {
+    let rows = jails
+        .into_iter()
+        .map(|jail| jail.with_reported(&context.run_dir));
+    let rows = rows.map(|jail| Row {
         jid: context.run_dir.jid(jail.name().as_str()),
         state: context.run_dir.state(jail.name().as_str()),
         jail,

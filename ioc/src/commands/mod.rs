@@ -1,9 +1,11 @@
 //! One module per command; [`run`] dispatches. Each module defines its clap arguments and a
 //! `run` function taking the [`Context`] and the output.
 
+pub mod check;
 pub mod create;
 pub mod destroy;
 pub mod exec;
+pub mod gc;
 pub mod get;
 pub mod help;
 pub mod learn;
@@ -93,6 +95,8 @@ pub fn run(command: &Command, context: &Context, out: &mut dyn Write) -> Command
         Command::Restart(args) => restart::run(args, context, out),
         Command::Exec(args) => exec::run(args, context),
         Command::Plugins(args) => plugins::run(args, context, out),
+        Command::Check(args) => check::run(args, context, out),
+        Command::Gc(args) => gc::run(args, context),
         // Handled by `main` before anything else: it needs no store.
         Command::Learn(_) => Ok(()),
     }

@@ -99,7 +99,7 @@ fn list_json(command: Command) -> Vec<Value> {
 
 /// What a shipped plugin is: a network mode or a firewall backend.
 fn kind_of(name: &str) -> &'static str {
-    if ["shared-ip", "vnet", "secure-vnet", "nat"].contains(&name) {
+    if ["shared-ip", "vnet", "secure-vnet", "nat", "cni"].contains(&name) {
         "network"
     } else {
         "firewall"

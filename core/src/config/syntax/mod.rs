@@ -10,6 +10,7 @@
 
 mod address;
 mod choice;
+mod cni;
 mod interfaces;
 mod mac;
 mod nat;
@@ -23,6 +24,7 @@ use std::fmt;
 
 pub use address::{AddressList, Family, Ip4Addrs, Ip6Addrs, Router, Router4, Router6, V4, V6};
 pub use choice::{JailIpMode, NetworkPlugin, PluginName};
+pub use cni::{CniBandwidth, CniConfDir, CniIfname, CniNetwork, CniPath, Rate};
 pub use interfaces::{InterfacePair, Interfaces};
 pub use mac::{MacPair, MacPrefix};
 pub use nat::{Forward, NatBackend, NatForwards, NatInterface, NatPrefix, PortRange, Proto};

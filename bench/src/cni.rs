@@ -1,0 +1,153 @@
+//! The `cni` mode in the benchmark: jails on a network list of the benchmark's own (one
+//! `bridge` plugin with host-local IPAM, the same chain [`Bare`] runs on bare namespaces right
+//! after each jail), and the overhead ioc adds on top of the plugins.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::{ends, ip, median, ms, Series, CNI_DIR};
+
+/// The network list's name.
+const NETWORK: &str = "bench-ioc";
+
+/// The one plugin of the list: a bridge with host-local IPAM on `bridge`, `subnet`.
+fn bridge_plugin(bridge: &str, subnet: &str, ipam_dir: &Path) -> String {
+    format!(
+        r#"{{"type":"bridge","bridge":"{bridge}","isGateway":true,"ipMasq":false,"ipam":{{"type":"host-local","subnet":"{subnet}","dataDir":"{}"}}}}"#,
+        ipam_dir.display()
+    )
+}
+
+/// Writes the list for round `n` under `dir` and returns its conf dir. Its bridge and subnet
+/// are not those of the bare-namespace series, so the two never share a bridge.
+pub fn write_list(dir: &Path, n: usize) -> PathBuf {
+    let conf_dir = dir.join(format!("cni-conf-{n}"));
+    fs::create_dir_all(&conf_dir).expect("CNI conf dir");
+    let plugin = bridge_plugin(
+        "cnibr1",
+        "10.98.0.0/16",
+        &dir.join(format!("cni-ipam-ioc-{n}")),
+    );
+    let list = format!(r#"{{"cniVersion":"1.0.0","name":"{NETWORK}","plugins":[{plugin}]}}"#);
+    fs::write(conf_dir.join(format!("{NETWORK}.conflist")), list).expect("write CNI list");
+    conf_dir
+}
+
+/// The same chain on bare namespaces, run right after each `ioc start`/`ioc stop` of a CNI
+/// jail so both see the same load: `ip netns add` + `ADD` (what any runtime must do), then
+/// `DEL` + `ip netns del`.
+pub struct Bare {
+    prefix: String,
+    conf: String,
+}
+
+impl Bare {
+    pub fn new(sandbox: &str, dir: &Path, n: usize) -> Bare {
+        let plugin = bridge_plugin(
+            "cnibr2",
+            "10.97.0.0/16",
+            &dir.join(format!("cni-ipam-bare-{n}")),
+        );
+        // The plugin's stdin: its object with the list's name and version added.
+        let conf = format!(
+            r#"{{"cniVersion":"1.0.0","name":"bench-bare",{}"#,
+            &plugin[1..]
+        );
+        Bare {
+            prefix: format!("{sandbox}-b{n}-"),
+            conf,
+        }
+    }
+
+    fn call(&self, command: &str, i: usize) {
+        let ns = format!("{}{i}", self.prefix);
+        let mut child = Command::new(format!("{CNI_DIR}/bridge"))
+            .env_clear()
+            .env("CNI_COMMAND", command)
+            .env("CNI_CONTAINERID", &ns)
+            .env("CNI_NETNS", format!("/run/netns/{ns}"))
+            .env("CNI_IFNAME", "eth0")
+            .env("CNI_PATH", CNI_DIR)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run the CNI bridge plugin");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(self.conf.as_bytes())
+            .expect("write CNI config");
+        let out = child.wait_with_output().expect("wait for CNI");
+        assert!(
+            out.status.success(),
+            "CNI {command} failed: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+
+    /// `ip netns add` + `ADD` of namespace `i`.
+    pub fn attach(&self, i: usize) -> Duration {
+        let begin = Instant::now();
+        ip(&["netns", "add", &format!("{}{i}", self.prefix)]);
+        self.call("ADD", i);
+        begin.elapsed()
+    }
+
+    /// `DEL` + `ip netns del` of namespace `i`.
+    pub fn detach(&self, i: usize) -> Duration {
+        let begin = Instant::now();
+        self.call("DEL", i);
+        ip(&["netns", "del", &format!("{}{i}", self.prefix)]);
+        begin.elapsed()
+    }
+}
+
+/// The `ioc create` arguments of a CNI jail on that list.
+pub fn create_args(name: &str, conf_dir: &Path) -> Vec<String> {
+    vec![
+        "create".into(),
+        name.into(),
+        "vnet=on".into(),
+        "network_plugin=cni".into(),
+        format!("cni_network={NETWORK}"),
+        format!("cni_conf_dir={}", conf_dir.display()),
+        format!("cni_path={CNI_DIR}"),
+    ]
+}
+
+/// The label of the interleaved bare-chain series.
+pub const BARE: &str = "bare netns + CNI";
+
+/// What ioc adds per CNI jail: its start's median minus the median of the same chain's
+/// attach plus the namespace creation (what any runtime has to do), and how flat that is.
+pub fn report_overhead(series: &[Series]) {
+    let find = |label: &str| series.iter().find(|s| s.label == label);
+    let (Some(ioc), Some(bare)) = (find("ioc cni"), find(BARE)) else {
+        return;
+    };
+    let med = |v: &[Duration]| median(&mut v.to_vec());
+    let overhead = med(&ioc.start).saturating_sub(med(&bare.start));
+    let (first, last) = ends(&ioc.start);
+    let (bare_first, bare_last) = ends(&bare.start);
+    println!(
+        "cni overhead per jail: start {} over the bare chain (aim <= 2 ms); stop {} over DEL + \
+         netns removal; overhead in the first/last tenth {} / {} (bare {} / {})",
+        ms(overhead),
+        ms(med(&ioc.stop).saturating_sub(med(&bare.stop))),
+        ms(first.saturating_sub(bare_first)),
+        ms(last.saturating_sub(bare_last)),
+        ms(bare_first),
+        ms(bare_last),
+    );
+    if let Some(plain) = find("ioc vnet") {
+        println!(
+            "cni start is {:.2}x plain vnet",
+            med(&ioc.start).as_secs_f64() / med(&plain.start).as_secs_f64().max(1e-9)
+        );
+    }
+}
