@@ -5,8 +5,8 @@ use super::syntax::{
     Bit, Interfaces, Ip4Addrs, Ip6Addrs, JailIpMode, MacPair, MacPrefix, NetworkPlugin, OnOff,
     PluginName, ResolvConf, Router4, Router6, ShellCommand, Syntax, Text,
 };
-use super::syntax::{JailPath, Mounts};
 use super::syntax::{CniBandwidth, CniConfDir, CniIfname, CniNetwork, CniPath};
+use super::syntax::{JailPath, Mounts};
 use super::syntax::{NatBackend, NatForwards, NatInterface, NatPrefix};
 use crate::filter::Filter;
 
