@@ -14,16 +14,41 @@ properties! {
 
 /// `mounts` mean something only inside a jail's own root: refused without a `path`.
 pub fn check(jail: &super::ResolvedJail) -> Vec<crate::error::Error> {
-    if jail.get(PATH).0.is_some() || jail.get(MOUNTS).0.is_empty() {
-        return Vec::new();
-    }
-    vec![crate::error::Error::PropertyNotAllowed {
+    let refuse = |property: &str, reason: String| crate::error::Error::PropertyNotAllowed {
         jail: jail.name().to_string(),
-        property: MOUNTS.name().to_string(),
-        reason: format!(
-            "needs a path (the jail's own root) to mount into; set one, or remove the key \
-             with: ioc set mounts {}",
-            jail.name()
-        ),
-    }]
+        property: property.to_string(),
+        reason,
+    };
+    if jail.get(PATH).0.is_none() {
+        if jail.get(MOUNTS).0.is_empty() {
+            return Vec::new();
+        }
+        return vec![refuse(
+            MOUNTS.name(),
+            format!(
+                "needs a path (the jail's own root) to mount into; set one, or remove the key \
+                 with: ioc set mounts {}",
+                jail.name()
+            ),
+        )];
+    }
+    // ioc runs the host's dhclient inside the jail, and a jail with its own root cannot see
+    // it: refuse before anything starts rather than half-way through a start.
+    let dhcp = jail
+        .ip4_addr()
+        .iter()
+        .find(|a| a.kind() == ioc_sdk::AddressKind::Dhcp)
+        .map(|a| a.nic().to_string());
+    dhcp.map(|nic| {
+        refuse(
+            super::properties::IP4_ADDR.name(),
+            format!(
+                "{nic}|dhcp is not supported on a jail with its own root (path) yet: ioc runs \
+                 the host's dhclient, which the jail's root does not hold; give {nic} a static \
+                 address, or set path=none"
+            ),
+        )
+    })
+    .into_iter()
+    .collect()
 }

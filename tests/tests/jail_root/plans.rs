@@ -114,3 +114,27 @@ fn mounts_need_a_path() {
     let out = sandbox.ioc(["set", "path=none", "web"]);
     assert!(!out.status.success());
 }
+
+/// ioc's DHCP client is the host's dhclient, which a jail's own root does not hold: refused
+/// when written, before any start, with both ways out named; nothing is written.
+#[test]
+fn dhcp_on_a_jail_with_a_root_is_refused_when_written() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.ioc([
+        "create",
+        "web",
+        "vnet=on",
+        "interfaces=vnet0:bridge0",
+        "ip4_addr=vnet0|dhcp",
+        "path=/srv/jails/web",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("property 'ip4_addr' of jail 'web'")
+            && err.contains("vnet0|dhcp is not supported on a jail with its own root")
+            && err.contains("set path=none"),
+        "{err}"
+    );
+    assert!(!sandbox.ioc(["get", "all", "web"]).status.success());
+}

@@ -102,12 +102,15 @@ fn nft(host: &HostNs, args: &[&str], stdin: Option<&str>) -> String {
 
 /// ioc's tables in the sandbox, `ioc-<port>` in the `netdev` family, by name.
 fn ioc_tables(host: &HostNs) -> Vec<String> {
-    nft(host, &["list", "tables"], None)
+    let mut tables: Vec<String> = nft(host, &["list", "tables"], None)
         .lines()
         .filter_map(|l| l.strip_prefix("table netdev "))
         .filter(|name| name.starts_with("ioc-"))
         .map(str::to_string)
-        .collect()
+        .collect();
+    // Sorted: jails of one command start concurrently, so the kernel's order varies.
+    tables.sort();
+    tables
 }
 
 /// The table of one port, with rule handles (`nft -a`): equal listings mean nothing in it was
