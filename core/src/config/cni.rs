@@ -68,11 +68,7 @@ pub fn check(jail: &ResolvedJail) -> Vec<Error> {
     let Some(cni) = jail.cni() else {
         return Vec::new();
     };
-    let refuse = |property: &str, reason: String| Error::PropertyNotAllowed {
-        jail: jail.name().to_string(),
-        property: property.to_string(),
-        reason,
-    };
+    let refuse = |property: &str, reason: String| jail.refuse(property, reason);
     let mut errors = Vec::new();
     if cni.network.is_none() {
         errors.push(refuse(

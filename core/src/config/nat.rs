@@ -106,11 +106,7 @@ pub fn check(jail: &ResolvedJail) -> Vec<Error> {
     let Some(nat) = jail.nat() else {
         return Vec::new();
     };
-    let refuse = |property: &str, reason: String| Error::PropertyNotAllowed {
-        jail: jail.name().to_string(),
-        property: property.to_string(),
-        reason,
-    };
+    let refuse = |property: &str, reason: String| jail.refuse(property, reason);
     let mut errors = Vec::new();
     if !jail.interfaces().0.is_empty() {
         errors.push(refuse(

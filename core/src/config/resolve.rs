@@ -172,6 +172,16 @@ pub struct ResolvedJail {
 }
 
 impl ResolvedJail {
+    /// The error of a cross-property check: `property` of this jail is not allowed here, and
+    /// `reason` says why and what to do instead.
+    pub fn refuse(&self, property: &str, reason: String) -> Error {
+        Error::PropertyNotAllowed {
+            jail: self.name().to_string(),
+            property: property.to_string(),
+            reason,
+        }
+    }
+
     /// Applies the lookup chain: `jail`, then `defaults`, then the built-ins.
     pub fn resolve(name: &JailName, jail: &Settings, defaults: &Settings) -> ResolvedJail {
         let pinned_macs = jail

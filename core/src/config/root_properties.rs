@@ -14,11 +14,7 @@ properties! {
 
 /// `mounts` mean something only inside a jail's own root: refused without a `path`.
 pub fn check(jail: &super::ResolvedJail) -> Vec<crate::error::Error> {
-    let refuse = |property: &str, reason: String| crate::error::Error::PropertyNotAllowed {
-        jail: jail.name().to_string(),
-        property: property.to_string(),
-        reason,
-    };
+    let refuse = |property: &str, reason: String| jail.refuse(property, reason);
     if jail.get(PATH).0.is_none() {
         if jail.get(MOUNTS).0.is_empty() {
             return Vec::new();

@@ -44,14 +44,7 @@ impl Lifecycle<'_> {
     /// Starts `specs` (validated, in start order) wave by wave; within a wave, concurrently
     /// when a worker pool is set.
     pub(super) fn start_in_waves(&mut self, specs: &[JailSpec]) -> Vec<Reported> {
-        let ranked: Vec<Ranked> = specs
-            .iter()
-            .map(|s| Ranked {
-                name: s.name.clone(),
-                priority: s.priority,
-                depends: s.depends.clone(),
-            })
-            .collect();
+        let ranked: Vec<Ranked> = specs.iter().map(Ranked::from).collect();
         // The specs come ordered, so this cannot find a cycle; one wave a jail if it did.
         let waves = start_waves(&ranked)
             .unwrap_or_else(|_| ranked.iter().map(|r| vec![r.name.clone()]).collect());

@@ -73,14 +73,7 @@ impl Lifecycle<'_> {
 
     /// The specs in start order: the start waves (see `waves`), flattened.
     pub(super) fn order(&self, specs: Vec<JailSpec>) -> Result<Vec<JailSpec>, JailError> {
-        let ranked: Vec<Ranked> = specs
-            .iter()
-            .map(|s| Ranked {
-                name: s.name.clone(),
-                priority: s.priority,
-                depends: s.depends.clone(),
-            })
-            .collect();
+        let ranked: Vec<Ranked> = specs.iter().map(Ranked::from).collect();
         let waves = start_waves(&ranked).map_err(|e| {
             let names: Vec<&str> = ranked.iter().map(|r| r.name.as_str()).collect();
             JailError::new(&names.join(","), e)

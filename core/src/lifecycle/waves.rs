@@ -15,6 +15,16 @@ pub struct Ranked {
     pub depends: Vec<String>,
 }
 
+impl From<&super::spec::JailSpec> for Ranked {
+    fn from(spec: &super::spec::JailSpec) -> Ranked {
+        Ranked {
+            name: spec.name.clone(),
+            priority: spec.priority,
+            depends: spec.depends.clone(),
+        }
+    }
+}
+
 /// The start waves of `jails`, in start order; a stop takes them in reverse. A jail that
 /// another depends on takes the earlier priority of the two, so `depends` never makes a
 /// low-priority jail wait for the high-priority ones. A cycle is an error naming its jails.
