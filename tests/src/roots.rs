@@ -40,14 +40,18 @@ pub fn build_busybox_root(dir: &Path) {
     );
 }
 
-/// Prepares `root` to run the host program `tool` (dynamically linked against glibc) at its
-/// host path, and returns the `mounts` value that bind-mounts the host's libraries and the
-/// tool's directory, read-only. The loader is found through `lib64` and `lib` links inside the
-/// root, as on a merged-/usr Debian.
-pub fn tool_mounts(root: &Path, tool: &Path) -> String {
+/// Where [`tool_mounts`] puts a tool's directory inside a root: not under `/tmp`, which ioc
+/// mounts a fresh tmpfs on.
+pub const TOOL_DIR: &str = "/opt/ioc-tools";
+
+/// Prepares `root` to run the host program `tool` (dynamically linked against glibc) as
+/// [`TOOL_DIR`]`/NAME`, and returns the `mounts` value that bind-mounts the host's libraries
+/// and the tool's directory, read-only, and the tool's path inside the root. The loader is
+/// found through `lib64` and `lib` links inside the root, as on a merged-/usr Debian.
+pub fn tool_mounts(root: &Path, tool: &Path) -> (String, String) {
     let tool_dir = tool.parent().expect("the tool's directory");
-    for dir in [Path::new(LIBDIR), tool_dir] {
-        fs::create_dir_all(root.join(dir.strip_prefix("/").unwrap())).unwrap();
+    for dir in [LIBDIR, TOOL_DIR] {
+        fs::create_dir_all(root.join(dir.trim_start_matches('/'))).unwrap();
     }
     fs::create_dir_all(root.join("lib")).unwrap();
     for (link, target) in [
@@ -59,8 +63,9 @@ pub fn tool_mounts(root: &Path, tool: &Path) -> String {
             symlink(target, at).unwrap();
         }
     }
-    format!(
-        "{LIBDIR}:{LIBDIR}:ro,{dir}:{dir}:ro",
-        dir = tool_dir.display()
+    let name = tool.file_name().expect("the tool's name").to_string_lossy();
+    (
+        format!("{LIBDIR}:{LIBDIR}:ro,{}:{TOOL_DIR}:ro", tool_dir.display()),
+        format!("{TOOL_DIR}/{name}"),
     )
 }

@@ -42,6 +42,8 @@ pub struct Lan {
     pub secure: Node,
     pub plain: Node,
     pub victim: Node,
+    /// Where `ioc-frame` is inside `myjail` when it has a root of its own.
+    rooted_frame: Option<String>,
 }
 
 impl Lan {
@@ -68,10 +70,12 @@ impl Lan {
             ["addr", "add", "fd00:23::3/64", "dev", "eth0", "nodad"],
         );
         create_jail(&host, "myjail", "vnet0::bridge0", 2);
+        let mut rooted_frame = None;
         if rooted {
             let root = host.dir().join("myjail-root");
             ioc_tests::roots::build_busybox_root(&root);
-            let mounts = ioc_tests::roots::tool_mounts(&root, std::path::Path::new(FRAME));
+            let (mounts, tool) = ioc_tests::roots::tool_mounts(&root, std::path::Path::new(FRAME));
+            rooted_frame = Some(tool);
             host.ok([
                 "set",
                 &format!("path={}", root.display()),
@@ -92,6 +96,7 @@ impl Lan {
             secure: node("00:00:00:00:00:00", 2),
             plain: node("00:00:00:00:00:00", 4),
             victim: node("00:00:00:00:00:00", 5),
+            rooted_frame,
             host,
         }
     }
@@ -143,7 +148,11 @@ impl Lan {
         match place {
             Place::Jail(jail) => {
                 let mut command = self.host.ioc_command();
-                command.args(["exec", jail, "--", FRAME]);
+                let frame = match (&self.rooted_frame, *jail) {
+                    (Some(inside), "myjail") => inside.as_str(),
+                    _ => FRAME,
+                };
+                command.args(["exec", jail, "--", frame]);
                 command
             }
             Place::Peer(ns) => in_netns(ns, FRAME),
