@@ -429,6 +429,14 @@ impl<'a> Host<'a> {
         })
     }
 
+    /// Checks that the attachment's network list is there and valid, without running a plugin
+    /// (see [`HostOp::CniFindList`]); for a mode's `validate`.
+    pub fn cni_find_list(&mut self, attachment: &CniAttachment) -> Result<(), HostError> {
+        self.expect_done(HostOp::CniFindList {
+            attachment: attachment.clone(),
+        })
+    }
+
     /// `GC`s the attachment's network list, keeping `valid` (see [`HostOp::CniGc`]).
     pub fn cni_gc(
         &mut self,

@@ -356,6 +356,15 @@ pub enum HostOp {
         /// Resolver options.
         options: RVec<RString>,
     },
+    /// Does the attachment's network list exist in its `conf_dir`, parse, and name plugins
+    /// that fit (and are the attachment's container id, interface name and `CNI_ARGS`
+    /// valid)? A query for a mode's `validate`, so a missing or broken list stops the start
+    /// before anything changes; replies `Done`, or an error naming the list's directory and
+    /// what is wrong. Runs no plugin.
+    CniFindList {
+        /// The attachment whose list to find.
+        attachment: CniAttachment,
+    },
 }
 
 /// Where [`HostOp::LearnAddresses`] keeps the addresses it learns: sets or tables the firewall
@@ -405,6 +414,7 @@ impl HostOp {
                 | HostOp::NftTableExists { .. }
                 | HostOp::NftChainExists { .. }
                 | HostOp::CheckFirewall
+                | HostOp::CniFindList { .. }
                 | HostOp::CniCheck { .. }
         )
     }
@@ -446,6 +456,7 @@ impl HostOp {
             HostOp::CniGc { .. } => "cni-gc",
             HostOp::ReportAddresses { .. } => "report-addresses",
             HostOp::SetJailDns { .. } => "set-jail-dns",
+            HostOp::CniFindList { .. } => "cni-find-list",
         }
     }
 }

@@ -127,6 +127,10 @@ pub fn perform_direct(
             Ok(HostReply::Text(result.to_string().into()))
         }
         HostOp::CniGc { attachment, valid } => gc(backend, attachment, valid),
+        // Loading the list checks it (and the attachment); the dry run reads it too.
+        HostOp::CniFindList { attachment } => load(attachment)
+            .map(|_| HostReply::Done)
+            .map_err(Into::into),
         HostOp::CniCheck { attachment } => Err(HostError::new(
             HostErrorKind::Unsupported,
             format!(

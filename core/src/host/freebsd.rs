@@ -270,9 +270,10 @@ impl Backend for FreeBsdHost {
                 format!("{} is handled by the lifecycle, not the host", op.name()),
             )),
             // The plugins run as on Linux, with the jail's name as CNI_NETNS.
-            HostOp::CniAdd { .. } | HostOp::CniCheck { .. } | HostOp::CniGc { .. } => {
-                crate::cni::journaled::perform_direct(self, params, op)
-            }
+            HostOp::CniAdd { .. }
+            | HostOp::CniCheck { .. }
+            | HostOp::CniGc { .. }
+            | HostOp::CniFindList { .. } => crate::cni::journaled::perform_direct(self, params, op),
             // Kept in the journal, which `ioc list` and `ioc get` read.
             HostOp::ReportAddresses { .. } => Ok(HostReply::Done),
             HostOp::NftApply { .. }

@@ -67,7 +67,10 @@ impl Backend for PlanHost {
     }
 
     fn perform(&mut self, params: &JailParams, op: &HostOp) -> Result<HostReply, HostError> {
-        if matches!(op, HostOp::CniAdd { .. } | HostOp::CniGc { .. }) {
+        if matches!(
+            op,
+            HostOp::CniAdd { .. } | HostOp::CniGc { .. } | HostOp::CniFindList { .. }
+        ) {
             return crate::cni::journaled::perform_direct(self, params, op);
         }
         Ok(match op {

@@ -437,6 +437,9 @@ pub(super) enum DiskOp {
     /// A query, like `CheckFirewall`.
     #[serde(rename = "cni_check")]
     CniCheck { attachment: DiskCniAttachment },
+    /// A query, never journaled; here so the conversion stays total.
+    #[serde(rename = "cni_find_list")]
+    CniFindList { attachment: DiskCniAttachment },
     /// Never journaled (nothing to undo); here so the conversion stays total.
     #[serde(rename = "cni_gc")]
     CniGc {

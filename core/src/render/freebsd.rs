@@ -366,7 +366,9 @@ pub fn op_commands(params: &JailParams, op: &HostOp) -> Vec<Command> {
         HostOp::CniAdd { attachment } => super::cni::add(attachment, &params.kernel_name()),
         HostOp::CniGc { attachment, valid } => super::cni::gc(attachment, valid),
         // A query, and ioc's own state: no command.
-        HostOp::CniCheck { .. } | HostOp::ReportAddresses { .. } => vec![],
+        HostOp::CniCheck { .. } | HostOp::CniFindList { .. } | HostOp::ReportAddresses { .. } => {
+            vec![]
+        }
         HostOp::SetJailDns { .. } => {
             let text = crate::cni::dns::resolv_conf(op).unwrap_or_default();
             vec![jexec(

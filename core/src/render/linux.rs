@@ -266,7 +266,9 @@ pub fn render(ctx: &mut RenderContext, params: &JailParams, step: &Step) -> Vec<
             HostOp::CniAdd { attachment } => super::cni::add(attachment, &pin("net")),
             HostOp::CniGc { attachment, valid } => super::cni::gc(attachment, valid),
             // A query, and ioc's own state: no command.
-            HostOp::CniCheck { .. } | HostOp::ReportAddresses { .. } => vec![],
+            HostOp::CniCheck { .. }
+            | HostOp::CniFindList { .. }
+            | HostOp::ReportAddresses { .. } => vec![],
             // The jail's private copy, bind-mounted on its /etc/resolv.conf.
             HostOp::SetJailDns { .. } => {
                 let file = ctx

@@ -31,7 +31,9 @@ pub struct CniMode;
 impl NetworkMode for CniMode {
     fn validate(&self, jail: &Jail, host: &mut Host<'_>) -> Result<()> {
         let settings = Settings::of(jail)?;
-        attachment(jail, &settings)?;
+        // The list is there and parses: a missing or broken one stops the start before
+        // anything changes.
+        host.cni_find_list(&attachment(jail, &settings)?)?;
         if settings.secure {
             host.check_firewall()?;
         }

@@ -566,9 +566,10 @@ impl Backend for LinuxHost {
                 HostErrorKind::Unsupported,
                 format!("{} is handled by the lifecycle, not the host", op.name()),
             )),
-            HostOp::CniAdd { .. } | HostOp::CniCheck { .. } | HostOp::CniGc { .. } => {
-                crate::cni::journaled::perform_direct(self, params, op)
-            }
+            HostOp::CniAdd { .. }
+            | HostOp::CniCheck { .. }
+            | HostOp::CniGc { .. }
+            | HostOp::CniFindList { .. } => crate::cni::journaled::perform_direct(self, params, op),
             // Kept in the journal, which `ioc list` and `ioc get` read.
             HostOp::ReportAddresses { .. } => Ok(HostReply::Done),
             HostOp::SetJailDns { .. } => super::cni::set_dns(&self.run_dir, params, op),

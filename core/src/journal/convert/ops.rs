@@ -349,6 +349,9 @@ impl From<&HostOp> for DiskOp {
             HostOp::CniCheck { attachment } => DiskOp::CniCheck {
                 attachment: attachment.into(),
             },
+            HostOp::CniFindList { attachment } => DiskOp::CniFindList {
+                attachment: attachment.into(),
+            },
             HostOp::CniGc { attachment, valid } => DiskOp::CniGc {
                 attachment: attachment.into(),
                 valid: valid.iter().map(Into::into).collect(),
@@ -510,6 +513,9 @@ impl From<DiskOp> for HostOp {
                 attachment: attachment.into(),
             },
             DiskOp::CniCheck { attachment } => HostOp::CniCheck {
+                attachment: attachment.into(),
+            },
+            DiskOp::CniFindList { attachment } => HostOp::CniFindList {
                 attachment: attachment.into(),
             },
             DiskOp::CniGc { attachment, valid } => HostOp::CniGc {
