@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{
-    check, create, destroy, exec, gc, get, help, learn, list, plugins, rename, restart, set, start,
-    stop,
+    check, create, destroy, docs, exec, gc, get, help, learn, list, plugins, rename, restart, set,
+    start, stop,
 };
 
 #[derive(Debug, Parser)]
@@ -77,4 +77,8 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Let network modes release what no jail uses any more (CNI: GC)
     Gc(gc::GcArgs),
+    /// Print shell completions: ioc completions bash > /etc/bash_completion.d/ioc
+    Completions(docs::CompletionsArgs),
+    /// Write the man pages (ioc.8, ioc-COMMAND.8, ioc-properties.5) into a directory
+    Man(docs::ManArgs),
 }

@@ -4,6 +4,7 @@
 pub mod check;
 pub mod create;
 pub mod destroy;
+pub mod docs;
 pub mod exec;
 pub mod gc;
 pub mod get;
@@ -97,6 +98,8 @@ pub fn run(command: &Command, context: &Context, out: &mut dyn Write) -> Command
         Command::Plugins(args) => plugins::run(args, context, out),
         Command::Check(args) => check::run(args, context, out),
         Command::Gc(args) => gc::run(args, context),
+        Command::Completions(args) => docs::completions(args, out),
+        Command::Man(args) => docs::man(args),
         // Handled by `main` before anything else: it needs no store.
         Command::Learn(_) => Ok(()),
     }

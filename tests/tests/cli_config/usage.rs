@@ -98,3 +98,58 @@ fn readme_property_table_is_generated() {
         "README.md is out of date: replace the table with `ioc help properties --markdown`"
     );
 }
+
+/// The visible subcommands, as `ioc help` lists them.
+fn subcommands(s: &Sandbox) -> Vec<String> {
+    let help = s.ok(["help"]);
+    let listed = help
+        .split("Commands:")
+        .nth(1)
+        .expect("`ioc help` lists its commands");
+    listed
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Completions for bash, zsh and fish name every subcommand, generated from the clap
+/// definition the program parses with.
+#[test]
+fn completions_name_every_subcommand() {
+    let s = Sandbox::new();
+    let commands = subcommands(&s);
+    assert!(commands.len() > 10, "{commands:?}");
+    for shell in ["bash", "zsh", "fish"] {
+        let script = s.ok(["completions", shell]);
+        for command in &commands {
+            assert!(script.contains(command.as_str()), "{shell}: no {command}");
+        }
+    }
+    assert!(!s.ioc(["completions", "tcsh"]).status.success());
+}
+
+/// `ioc man DIR` writes ioc(8), one page per subcommand and ioc-properties(5) naming every
+/// property of `ioc help properties`.
+#[test]
+fn man_pages_cover_every_subcommand_and_property() {
+    let s = Sandbox::new();
+    let dir = tempfile::tempdir().unwrap();
+    s.ok(["man", dir.path().to_str().unwrap()]);
+    let page = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
+    assert!(page("ioc.8").starts_with(".ie"), "not roff");
+    let commands = subcommands(&s);
+    assert!(commands.len() > 10, "{commands:?}");
+    for command in commands {
+        assert!(page(&format!("ioc-{command}.8")).contains(".SH NAME"));
+    }
+    let properties = page("ioc-properties.5");
+    let table = s.ok(["help", "properties"]);
+    for line in table.lines().skip(1) {
+        let name = line.split_whitespace().next().unwrap();
+        let name = name.replace('-', "\\-");
+        assert!(properties.contains(&format!(".B {name}\n")), "no {name}");
+    }
+}
