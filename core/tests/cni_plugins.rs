@@ -20,19 +20,13 @@ mod cni_support;
 use std::time::{Duration, Instant};
 
 use cni_live::*;
-use cni_support::Sandbox;
 use ioc_core::cni::journaled;
 use ioc_core::host::Backend;
-use live_netns::{in_private_netns, sh};
+use live_netns::sh;
 
 #[test]
 fn bridge_with_host_local_attaches_and_releases_its_lease_on_del() {
-    if skip() {
-        return;
-    }
-    set_timeout();
-    in_private_netns(|| {
-        let sb = Sandbox::new();
+    live(|sb| {
         let data = bridge_list(&sb, "jails", "");
         let ns = JailNs::new(&sb);
         let mut host = ns.host();
@@ -64,12 +58,7 @@ fn bridge_with_host_local_attaches_and_releases_its_lease_on_del() {
 
 #[test]
 fn check_passes_on_what_add_built_and_names_what_went_missing() {
-    if skip() {
-        return;
-    }
-    set_timeout();
-    in_private_netns(|| {
-        let sb = Sandbox::new();
+    live(|sb| {
         bridge_list(&sb, "jails", "");
         let ns = JailNs::new(&sb);
         let mut host = ns.host();
@@ -100,12 +89,7 @@ fn check_passes_on_what_add_built_and_names_what_went_missing() {
 
 #[test]
 fn del_after_the_namespace_is_gone_still_releases_the_lease() {
-    if skip() {
-        return;
-    }
-    set_timeout();
-    in_private_netns(|| {
-        let sb = Sandbox::new();
+    live(|sb| {
         let data = bridge_list(&sb, "jails", "");
         let ns = JailNs::new(&sb);
         let mut host = ns.host();
@@ -121,22 +105,13 @@ fn del_after_the_namespace_is_gone_still_releases_the_lease() {
 
 #[test]
 fn ptp_and_tuning_chain() {
-    if skip() {
-        return;
-    }
-    set_timeout();
-    in_private_netns(|| {
-        let sb = Sandbox::new();
-        let data = sb.path().join("ipam");
-        sb.list(
+    live(|sb| {
+        let data = ipam_list(
+            &sb,
             "p2p",
-            &format!(
-                r#"{{"cniVersion": "1.0.0", "name": "p2p", "plugins": [
-                {{"type": "ptp", "ipMasq": false, "mtu": 1400,
-                  "ipam": {{"type": "host-local", "subnet": "10.78.0.0/24", "dataDir": "{}"}}}},
-                {{"type": "tuning", "sysctl": {{"net.core.somaxconn": "777"}}}}]}}"#,
-                data.display()
-            ),
+            r#""type": "ptp", "ipMasq": false, "mtu": 1400"#,
+            r#""subnet": "10.78.0.0/24""#,
+            r#", {"type": "tuning", "sysctl": {"net.core.somaxconn": "777"}}"#,
         );
         let ns = JailNs::new(&sb);
         let mut host = ns.host();
@@ -164,22 +139,13 @@ fn ptp_and_tuning_chain() {
 
 #[test]
 fn bandwidth_gets_its_runtime_config_and_shapes_the_host_end() {
-    if skip() {
-        return;
-    }
-    set_timeout();
-    in_private_netns(|| {
-        let sb = Sandbox::new();
-        let data = sb.path().join("ipam");
-        sb.list(
+    live(|sb| {
+        let data = ipam_list(
+            &sb,
             "shaped",
-            &format!(
-                r#"{{"cniVersion": "1.0.0", "name": "shaped", "plugins": [
-                {{"type": "ptp", "ipMasq": false,
-                  "ipam": {{"type": "host-local", "subnet": "10.80.0.0/24", "dataDir": "{}"}}}},
-                {{"type": "bandwidth", "capabilities": {{"bandwidth": true}}}}]}}"#,
-                data.display()
-            ),
+            r#""type": "ptp", "ipMasq": false"#,
+            r#""subnet": "10.80.0.0/24""#,
+            r#", {"type": "bandwidth", "capabilities": {"bandwidth": true}}"#,
         );
         let ns = JailNs::new(&sb);
         let mut host = ns.host();
@@ -205,12 +171,7 @@ fn bandwidth_gets_its_runtime_config_and_shapes_the_host_end() {
 
 #[test]
 fn macvlan_on_a_sandbox_uplink() {
-    if skip() {
-        return;
-    }
-    set_timeout();
-    in_private_netns(|| {
-        let sb = Sandbox::new();
+    live(|sb| {
         // The uplink: one end of a pair (no dummy module needed).
         sh(
             &[
@@ -220,15 +181,12 @@ fn macvlan_on_a_sandbox_uplink() {
         );
         sh(&["ip", "link", "set", "uplink0", "up"], None);
         sh(&["ip", "link", "set", "uplink1", "up"], None);
-        let data = sb.path().join("ipam");
-        sb.list(
+        let data = ipam_list(
+            &sb,
             "mv",
-            &format!(
-                r#"{{"cniVersion": "1.0.0", "name": "mv", "plugins": [
-                {{"type": "macvlan", "master": "uplink0", "mode": "bridge",
-                  "ipam": {{"type": "host-local", "subnet": "10.79.0.0/24", "dataDir": "{}"}}}}]}}"#,
-                data.display()
-            ),
+            r#""type": "macvlan", "master": "uplink0", "mode": "bridge""#,
+            r#""subnet": "10.79.0.0/24""#,
+            r#""#,
         );
         let ns = JailNs::new(&sb);
         let mut host = ns.host();
@@ -246,12 +204,7 @@ fn macvlan_on_a_sandbox_uplink() {
 
 #[test]
 fn a_failing_second_plugin_leaves_nothing() {
-    if skip() {
-        return;
-    }
-    set_timeout();
-    in_private_netns(|| {
-        let sb = Sandbox::new();
+    live(|sb| {
         // tuning refuses a sysctl that does not exist.
         let data = bridge_list(
             &sb,
@@ -274,12 +227,7 @@ fn a_failing_second_plugin_leaves_nothing() {
 
 #[test]
 fn a_hanging_plugin_is_killed_and_the_chain_rolled_back() {
-    if skip() {
-        return;
-    }
-    set_timeout();
-    in_private_netns(|| {
-        let sb = Sandbox::new();
+    live(|sb| {
         hanging_plugin(&sb);
         let data = bridge_list(&sb, "hangs", r#", {"type": "hang"}"#);
         let ns = JailNs::new(&sb);

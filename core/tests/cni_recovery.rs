@@ -130,12 +130,7 @@ fn sigkill_during_the_chain_is_recovered_by_del_from_the_journal() {
 #[test]
 #[ignore = "a measurement, not a check"]
 fn engine_overhead() {
-    if skip() {
-        return;
-    }
-    set_timeout();
-    in_private_netns(|| {
-        let sb = Sandbox::new();
+    live(|sb| {
         bridge_list(&sb, "jails", "");
         let ns = JailNs::new(&sb);
         let mut host = ns.host();

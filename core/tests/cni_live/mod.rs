@@ -17,7 +17,7 @@ use ioc_core::step::JailParams;
 use ioc_sdk::{CniAttachment, HostOp, HostReply};
 
 use crate::cni_support::Sandbox;
-use crate::live_netns::{self, sh};
+use crate::live_netns::{self, in_private_netns, sh};
 
 pub const PLUGINS: &str = "/usr/lib/cni";
 pub const JAIL: &str = "cnijail";
@@ -136,18 +136,40 @@ pub fn leases(data_dir: &Path, network: &str) -> Vec<String> {
 }
 
 pub fn bridge_list(sb: &Sandbox, name: &str, extra: &str) -> PathBuf {
+    ipam_list(
+        sb,
+        name,
+        r#""type": "bridge", "bridge": "cnibr0", "isGateway": true, "ipMasq": false"#,
+        r#""subnet": "10.77.0.0/24", "routes": [{"dst": "0.0.0.0/0"}]"#,
+        extra,
+    )
+}
+
+/// A 1.0.0 list `name` in the sandbox: a main plugin (`main`, its fields before `ipam`) with
+/// host-local IPAM (`ipam`, its fields besides the type and the sandbox's `dataDir`), then
+/// `extra` (more plugins, each after a comma). Returns the IPAM data dir.
+pub fn ipam_list(sb: &Sandbox, name: &str, main: &str, ipam: &str, extra: &str) -> PathBuf {
     let data = sb.path().join("ipam");
     sb.list(
         name,
         &format!(
             r#"{{"cniVersion": "1.0.0", "name": "{name}", "plugins": [
-                {{"type": "bridge", "bridge": "cnibr0", "isGateway": true, "ipMasq": false,
-                  "ipam": {{"type": "host-local", "subnet": "10.77.0.0/24",
-                            "routes": [{{"dst": "0.0.0.0/0"}}], "dataDir": "{}"}}}}{extra}]}}"#,
+                {{{main},
+                  "ipam": {{"type": "host-local", {ipam}, "dataDir": "{}"}}}}{extra}]}}"#,
             data.display()
         ),
     );
     data
+}
+
+/// Runs `body` with a fresh sandbox in a network namespace of its own, with the short plugin
+/// timeout; unless the test cannot run here (it says why, and fails under `CI=true`).
+pub fn live(body: impl FnOnce(Sandbox) + Send) {
+    if skip() {
+        return;
+    }
+    set_timeout();
+    in_private_netns(|| body(Sandbox::new()));
 }
 
 /// A script plugin in the sandbox that hangs on `ADD` (after writing its pid, which is its
