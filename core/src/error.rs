@@ -132,6 +132,10 @@ pub enum Error {
     /// Several independent failures, all reported at once (validation collects them).
     #[error("{}", Several(.0))]
     Several(Vec<Error>),
+
+    /// `ioc import`: a configuration of iocage or libioc that could not be imported.
+    #[error(transparent)]
+    Import(Box<crate::import::ImportError>),
 }
 
 impl Error {

@@ -19,6 +19,7 @@ pub mod config;
 pub mod error;
 pub mod filter;
 pub mod host;
+pub mod import;
 pub mod journal;
 pub mod learner;
 pub mod lifecycle;
