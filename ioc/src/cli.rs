@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{
-    check, create, destroy, docs, exec, gc, get, help, learn, list, plugins, rename, restart, set,
-    start, stop,
+    check, create, destroy, docs, exec, gc, get, help, import, learn, list, plugins, rename,
+    restart, set, start, stop,
 };
 
 #[derive(Debug, Parser)]
@@ -81,4 +81,6 @@ pub enum Command {
     Completions(docs::CompletionsArgs),
     /// Write the man pages (ioc.8, ioc-COMMAND.8, ioc-properties.5) into a directory
     Man(docs::ManArgs),
+    /// Import jails from iocage's or libioc's configuration files
+    Import(import::ImportArgs),
 }

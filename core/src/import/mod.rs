@@ -101,6 +101,10 @@ pub enum ImportError {
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Several(Vec<ImportError>),
 
+    /// The summary of a command some of whose jails failed (their errors came first).
+    #[error("{failed} jail configuration(s) not imported; the errors are above")]
+    Incomplete { failed: usize },
+
     /// The store itself failed (lock, read or write).
     #[error("{}: {source}", path.display())]
     Store {

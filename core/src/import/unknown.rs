@@ -62,10 +62,10 @@ const ROOT_AND_DATASET: &[&str] = &[
     "sync_tgt_zpool",
     "plugin_name",
     "plugin_repository",
-    "last_started",
-    "owner",
-    "tags",
 ];
+
+/// What iocage and libioc record about a jail for themselves.
+const BOOKKEEPING: &[&str] = &["last_started", "owner", "tags"];
 
 /// iocage's resource limits (rctl).
 const LIMITS: &[&str] = &[
@@ -119,6 +119,10 @@ pub fn reason(key: &str) -> &'static str {
         return "unknown to ioc: ioc does not manage releases, templates or ZFS datasets (a jail \
                 with its own root file system has path=DIR)";
     }
+    if BOOKKEEPING.contains(&key) {
+        return "unknown to ioc: iocage's own record of the jail (user.* properties hold such \
+                notes in ioc)";
+    }
     if LIMITS.contains(&key) {
         return "unknown to ioc: resource limits (rctl) are not managed by ioc";
     }
@@ -136,6 +140,7 @@ mod tests {
         assert!(reason("release").contains("releases"));
         assert!(reason("provision.method").contains("releases"));
         assert!(reason("memoryuse").contains("rctl"));
+        assert!(reason("last_started").contains("own record"));
         assert!(reason("vnet2_mtu").contains("MTU"));
         assert!(reason("vnet_interfaces").contains("host interfaces"));
         assert_eq!(reason("frobnicate"), "unknown to ioc");

@@ -9,6 +9,7 @@ pub mod exec;
 pub mod gc;
 pub mod get;
 pub mod help;
+pub mod import;
 pub mod learn;
 pub mod list;
 pub mod plan;
@@ -100,6 +101,7 @@ pub fn run(command: &Command, context: &Context, out: &mut dyn Write) -> Command
         Command::Gc(args) => gc::run(args, context),
         Command::Completions(args) => docs::completions(args, out),
         Command::Man(args) => docs::man(args),
+        Command::Import(args) => import::run(args, context, out),
         // Handled by `main` before anything else: it needs no store.
         Command::Learn(_) => Ok(()),
     }

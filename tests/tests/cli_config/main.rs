@@ -1,10 +1,11 @@
 //! The configuration CLI end to end: the real `ioc` binary against a temporary root.
 //!
-//! The modules by theme: [`get_set`], [`validation`], [`files`] (the state on disk) and
-//! [`usage`] (the command line itself).
+//! The modules by theme: [`get_set`], [`validation`], [`files`] (the state on disk),
+//! [`usage`] (the command line itself) and [`import`] (iocage's and libioc's files).
 
 mod files;
 mod get_set;
+mod import;
 mod usage;
 mod validation;
 
