@@ -135,6 +135,7 @@ fn check(
             plan.skipped.push(Skipped {
                 key: mapped.source_key,
                 value: mapped.source_value,
+                inherited: mapped.inherited,
                 reason: format!(
                     "{}={canonical} is what the jail gets anyway (ioc's default)",
                     mapped.key
@@ -182,7 +183,7 @@ fn invalid(plan: &Plan, errors: Vec<(Option<usize>, Error)>) -> ImportError {
             });
             match mapped {
                 Some(m) => ImportError::Invalid {
-                    path: plan.file.clone(),
+                    path: plan.origin(m).to_path_buf(),
                     key: m.source_key.clone(),
                     value: m.source_value.clone(),
                     source: Box::new(error),

@@ -32,6 +32,8 @@ pub struct Mapped {
     pub value: String,
     pub source_key: String,
     pub source_value: String,
+    /// The value comes from the root's `defaults.json`, not the jail's own file.
+    pub inherited: bool,
 }
 
 /// A key of the file that is not imported, and why.
@@ -40,6 +42,8 @@ pub struct Skipped {
     pub key: String,
     pub value: String,
     pub reason: String,
+    /// The key comes from the root's `defaults.json`, not the jail's own file.
+    pub inherited: bool,
 }
 
 /// What importing one file would create.
@@ -48,8 +52,20 @@ pub struct Plan {
     pub name: JailName,
     pub file: PathBuf,
     pub format: Format,
+    /// The root's `defaults.json` the file inherits from, if any.
+    pub defaults: Option<PathBuf>,
     pub properties: Vec<Mapped>,
     pub skipped: Vec<Skipped>,
+}
+
+impl Plan {
+    /// The file a property's value came from, for error messages.
+    pub fn origin(&self, mapped: &Mapped) -> &std::path::Path {
+        match (&self.defaults, mapped.inherited) {
+            (Some(defaults), true) => defaults,
+            _ => &self.file,
+        }
+    }
 }
 
 /// The keys that name a jail, in the order they are tried: iocage's `host_hostuuid`, libioc's
@@ -157,6 +173,7 @@ pub fn plan(source: &SourceJail) -> Result<Plan, ImportError> {
             value: IOCAGE_INTERFACES.to_string(),
             source_key: "interfaces".to_string(),
             source_value: format!("(not set: iocage's default {IOCAGE_INTERFACES})"),
+            inherited: false,
         });
     }
     if facts.dhcp && !facts.nat {
@@ -174,11 +191,13 @@ pub fn plan(source: &SourceJail) -> Result<Plan, ImportError> {
                 value: ioc_value,
                 source_key: key.clone(),
                 source_value: value.clone(),
+                inherited: source.is_inherited(key),
             }),
             Skip(reason) => skipped.push(Skipped {
                 key: key.clone(),
                 value: value.clone(),
                 reason,
+                inherited: source.is_inherited(key),
             }),
         }
     }
@@ -187,6 +206,7 @@ pub fn plan(source: &SourceJail) -> Result<Plan, ImportError> {
         name,
         file: source.file.clone(),
         format: source.format,
+        defaults: source.inherited.as_ref().map(|i| i.file.clone()),
         properties,
         skipped,
     })
@@ -242,6 +262,7 @@ fn choose_name(source: &SourceJail) -> Result<(JailName, Vec<Skipped>), ImportEr
                     Ok(_) => format!("another name of the jail; it is named after {origin}"),
                 }
             },
+            inherited: false,
         })
         .collect();
     Ok((name, skipped))

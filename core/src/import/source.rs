@@ -2,6 +2,7 @@
 //! directory (holding `config.json` or `config`), a directory of jail directories (iocage's
 //! `jails/`) or an iocage root (holding `jails/`).
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -13,6 +14,8 @@ pub const JSON_FILE: &str = "config.json";
 pub const LEGACY_FILE: &str = "config";
 /// The directory of jails under an iocage root.
 const JAILS_DIR: &str = "jails";
+/// The defaults of an iocage (or libioc) root, which a thin jail configuration inherits.
+pub const DEFAULTS_FILE: &str = "defaults.json";
 
 /// The format a configuration file is written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,17 +40,55 @@ impl fmt::Display for Format {
 pub struct SourceJail {
     pub file: PathBuf,
     pub format: Format,
+    /// The jail's own keys and, under them, those it inherits from its root's defaults.
     pub entries: Entries,
+    pub inherited: Option<Inherited>,
+}
+
+/// The keys a thin `config.json` takes from `ROOT/defaults.json` (iocage stores only what
+/// differs from its defaults in a jail's file, and reads the rest from there).
+#[derive(Clone, Debug)]
+pub struct Inherited {
+    pub file: PathBuf,
+    pub keys: BTreeSet<String>,
 }
 
 impl SourceJail {
     /// Reads `file`, telling the formats apart by content: JSON starts with `{`.
     pub fn read(file: &Path) -> Result<SourceJail, ImportError> {
-        let text = std::fs::read_to_string(file).map_err(|source| ImportError::Read {
-            path: file.to_path_buf(),
-            source,
-        })?;
-        Self::parse(file, &text)
+        let mut jail = Self::parse(file, &read(file)?)?;
+        if let Some(defaults) = jail.defaults_file().filter(|d| d.is_file()) {
+            let inherited = iocage_json::parse(&defaults, &read(&defaults)?)?;
+            let mut keys = BTreeSet::new();
+            for (key, value) in inherited {
+                if !jail.entries.contains_key(&key) {
+                    jail.entries.insert(key.clone(), value);
+                    keys.insert(key);
+                }
+            }
+            jail.inherited = Some(Inherited {
+                file: defaults,
+                keys,
+            });
+        }
+        Ok(jail)
+    }
+
+    /// `ROOT/defaults.json` for a `ROOT/jails/NAME/config.json`.
+    fn defaults_file(&self) -> Option<PathBuf> {
+        if self.format != Format::Json {
+            return None;
+        }
+        let jails = self.file.parent()?.parent()?;
+        let root = jails.parent()?;
+        (jails.file_name()? == JAILS_DIR).then(|| root.join(DEFAULTS_FILE))
+    }
+
+    /// Whether `key` comes from the root's defaults rather than the jail's own file.
+    pub fn is_inherited(&self, key: &str) -> bool {
+        self.inherited
+            .as_ref()
+            .is_some_and(|i| i.keys.contains(key))
     }
 
     /// Parses `text` read from `file`.
@@ -61,6 +102,7 @@ impl SourceJail {
             file: file.to_path_buf(),
             format,
             entries,
+            inherited: None,
         })
     }
 
@@ -68,6 +110,13 @@ impl SourceJail {
     pub fn dir_name(&self) -> Option<&str> {
         self.file.parent()?.file_name()?.to_str()
     }
+}
+
+fn read(file: &Path) -> Result<String, ImportError> {
+    std::fs::read_to_string(file).map_err(|source| ImportError::Read {
+        path: file.to_path_buf(),
+        source,
+    })
 }
 
 /// The configuration file of the jail directory `dir`, if it holds one (`config.json` first:
@@ -155,6 +204,30 @@ mod tests {
             discover(&root.join("missing")),
             Err(ImportError::Read { .. })
         ));
+    }
+
+    #[test]
+    fn thin_json_configs_inherit_the_roots_defaults() {
+        let tmp = tempfile::tempdir().unwrap();
+        let jail = tmp.path().join("jails/thin");
+        std::fs::create_dir_all(&jail).unwrap();
+        std::fs::write(
+            jail.join(JSON_FILE),
+            r#"{"host_hostuuid": "thin", "boot": 1}"#,
+        )
+        .unwrap();
+        std::fs::write(tmp.path().join(DEFAULTS_FILE), r#"{"vnet": 1, "boot": 0}"#).unwrap();
+        let read = SourceJail::read(&jail.join(JSON_FILE)).unwrap();
+        assert_eq!(read.entries["vnet"], "1");
+        assert_eq!(read.entries["boot"], "1");
+        assert!(read.is_inherited("vnet") && !read.is_inherited("boot"));
+        assert_eq!(read.inherited.unwrap().file, tmp.path().join(DEFAULTS_FILE));
+        // A legacy file, or a JSON file outside a root, inherits nothing.
+        std::fs::write(jail.join(LEGACY_FILE), "tag=thin").unwrap();
+        assert!(SourceJail::read(&jail.join(LEGACY_FILE))
+            .unwrap()
+            .inherited
+            .is_none());
     }
 
     #[test]

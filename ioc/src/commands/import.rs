@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 
 use clap::Args;
-use ioc_core::import::{self, ImportError, JailReport, Options};
+use ioc_core::import::{self, source, ImportError, JailReport, Options};
 
 use super::{CommandResult, Context};
 
@@ -84,17 +84,30 @@ fn show(out: &mut dyn Write, result: &Result<JailReport, ImportError>) -> io::Re
         plan.file.display(),
         plan.format
     )?;
+    let defaults = |inherited: bool| match inherited {
+        true => format!("{}: ", source::DEFAULTS_FILE),
+        false => String::new(),
+    };
     for m in &plan.properties {
         let written = format!("{}={}", m.key, m.value);
         let source = format!("{}={}", m.source_key, m.source_value);
-        if written == source {
+        if written == source && !m.inherited {
             writeln!(out, "  set {written}")?;
         } else {
-            writeln!(out, "  set {written}  (from {source})")?;
+            writeln!(
+                out,
+                "  set {written}  (from {}{source})",
+                defaults(m.inherited)
+            )?;
         }
     }
     for s in &plan.skipped {
-        writeln!(out, "  not imported: {}={}: {}", s.key, s.value, s.reason)?;
+        let from = defaults(s.inherited);
+        writeln!(
+            out,
+            "  not imported: {from}{}={}: {}",
+            s.key, s.value, s.reason
+        )?;
     }
     out.flush()
 }

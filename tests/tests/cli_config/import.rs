@@ -49,7 +49,7 @@ fn an_iocage_jails_directory_imports_all_but_the_failing_jail() {
     );
     assert!(!s.root().join("jails/broken").exists());
     let out = stdout(&output);
-    for jail in ["db", "legacy", "www"] {
+    for jail in ["db", "legacy", "thin", "www"] {
         assert!(out.contains(&format!("created jail {jail} from ")), "{out}");
     }
 
@@ -85,6 +85,42 @@ fn an_iocage_jails_directory_imports_all_but_the_failing_jail() {
     assert_eq!(legacy["ip6_addr"], "none");
     assert_eq!(legacy["resolver"], "none");
     assert_eq!(legacy["user.notes"], "migrated from the old box");
+}
+
+#[test]
+fn thin_configs_inherit_the_iocage_roots_defaults() {
+    let s = Sandbox::new();
+    // The fixture root's defaults.json has vnet=1 (`iocage set vnet=on default`); thin/ has
+    // only its name, address and release, as iocage writes a thin jail.
+    let out = s.ok(["import".as_ref(), fixture("iocage/jails/thin").as_os_str()]);
+    assert!(
+        out.contains("  set vnet=on  (from defaults.json: vnet=1)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  set interfaces=vnet0:bridge0  (from defaults.json: "),
+        "{out}"
+    );
+    assert!(
+        out.contains("  not imported: defaults.json: defaultrouter=auto: "),
+        "{out}"
+    );
+    let thin = get_all(&s, "thin");
+    assert_eq!(thin["vnet"], "on");
+    assert_eq!(thin["ip4_addr"], "vnet0|10.23.42.7/24");
+
+    // A bad inherited value is reported against defaults.json, and nothing is written.
+    let root = s.root().parent().unwrap().join("iocroot");
+    std::fs::create_dir_all(root.join("jails/t2")).unwrap();
+    std::fs::write(root.join("defaults.json"), r#"{"priority": "100"}"#).unwrap();
+    std::fs::write(
+        root.join("jails/t2/config.json"),
+        r#"{"host_hostuuid": "t2"}"#,
+    )
+    .unwrap();
+    let output = s.ioc(["import".as_ref(), root.as_os_str()]);
+    assert_fails(&output, 1, "iocroot/defaults.json: priority=\"100\": ");
+    assert!(!s.root().join("jails/t2").exists());
 }
 
 #[test]
