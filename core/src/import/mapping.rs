@@ -126,6 +126,8 @@ struct Facts {
     vnet: bool,
     nat: bool,
     dhcp: bool,
+    /// The file sets `ip4_addr` (which then carries `dhcp`).
+    has_ip4: bool,
     /// The NICs of the interfaces that will be imported.
     nics: Vec<String>,
 }
@@ -151,6 +153,7 @@ impl Facts {
             vnet,
             nat,
             dhcp: switch("dhcp"),
+            has_ip4: source.entries.contains_key("ip4_addr"),
             nics,
         }
     }
@@ -166,8 +169,7 @@ pub fn plan(source: &SourceJail) -> Result<Plan, ImportError> {
     let facts = Facts::of(source);
     let (name, mut skipped) = choose_name(source)?;
     let mut properties = Vec::new();
-    let mut entries = source.entries.clone();
-    if facts.vnet && !facts.nat && !entries.contains_key("interfaces") {
+    if facts.vnet && !facts.nat && !source.entries.contains_key("interfaces") {
         properties.push(Mapped {
             key: "interfaces".to_string(),
             value: IOCAGE_INTERFACES.to_string(),
@@ -176,12 +178,7 @@ pub fn plan(source: &SourceJail) -> Result<Plan, ImportError> {
             inherited: false,
         });
     }
-    if facts.dhcp && !facts.nat {
-        entries
-            .entry("ip4_addr".to_string())
-            .or_insert_with(|| "none".to_string());
-    }
-    for (key, value) in &entries {
+    for (key, value) in &source.entries {
         if NAME_KEYS.contains(&key.as_str()) {
             continue;
         }
@@ -306,6 +303,9 @@ fn decide(key: &str, value: &str, facts: &Facts) -> Decision {
         "depends" => Import(key.to_string(), comma_list(value)),
         "dhcp" if facts.dhcp && facts.nat => {
             skip("ignored with nat on: ioc's nat mode gives the address")
+        }
+        "dhcp" if facts.dhcp && !facts.has_ip4 => {
+            Import("ip4_addr".to_string(), format!("{}|dhcp", facts.dhcp_nic()))
         }
         "dhcp" if facts.dhcp => Skip(format!("imported as ip4_addr={}|dhcp", facts.dhcp_nic())),
         "dhcp" => skip("off; ioc's DHCP is asked for with ip4_addr=NIC|dhcp"),

@@ -135,7 +135,25 @@ fn dhcp_becomes_an_address() {
         set(&plan),
         ["interfaces=vnet1:bridge1", "ip4_addr=vnet1|dhcp", "vnet=on"]
     );
-    assert_eq!(reason(&plan, "dhcp"), "imported as ip4_addr=vnet1|dhcp");
+    let from_dhcp = plan
+        .properties
+        .iter()
+        .find(|m| m.key == "ip4_addr")
+        .unwrap();
+    assert_eq!(
+        (
+            from_dhcp.source_key.as_str(),
+            from_dhcp.source_value.as_str()
+        ),
+        ("dhcp", "1")
+    );
+    // With an ip4_addr in the file, that key carries the DHCP (iocage ignores the statics).
+    let both = planned(
+        "/j/a/config.json",
+        r#"{"vnet": 1, "dhcp": "on", "ip4_addr": "vnet0|10.0.0.2/24"}"#,
+    );
+    assert!(set(&both).contains(&"ip4_addr=vnet0|dhcp".to_string()));
+    assert_eq!(reason(&both, "dhcp"), "imported as ip4_addr=vnet0|dhcp");
     assert!(reason(&plan, "bpf").contains("BPF"));
     let upper = planned(
         "/j/a/config.json",

@@ -6,7 +6,8 @@
 //! - [`iocage_json`] and [`legacy`]: the two file formats, `config.json` (iocage and libioc)
 //!   and the key=value `config` of older iocage versions, read into flat key/text pairs.
 //! - [`mapping`]: what each key becomes in ioc, with the quirks of those tools normalised
-//!   (`"vnet": 1`, `none`/`-`, `defaultrouter` `auto`...), and why the others are left out.
+//!   (`"vnet": 1`, `none`/`-`, `defaultrouter` `auto`...), and why the others are left out
+//!   (`unknown`: the reasons for keys no ioc property takes).
 //! - [`apply`]: every property through ioc's normal checks, then one atomic create (or, with
 //!   `--replace`, one atomic rewrite) per jail under the store lock.
 //!
