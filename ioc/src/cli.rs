@@ -6,9 +6,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::commands::import;
 use crate::commands::{
-    check, create, destroy, docs, exec, gc, get, help, import, learn, list, plugins, rename,
-    restart, set, start, stop,
+    check, create, destroy, docs, exec, gc, get, help, learn, list, plugins, rename, restart, set,
+    start, stop,
 };
 
 #[derive(Debug, Parser)]
