@@ -13,7 +13,7 @@ use std::sync::Mutex;
 
 use super::start::BegunStart;
 use super::waves::{start_waves, Ranked};
-use super::{interrupt, Failure, JailError, JailSpec, Lifecycle, Outcome};
+use super::{interrupt, Failure, JailError, JailSpec, Lifecycle, Outcome, Progress, Reported};
 use crate::host::Backend;
 use crate::plugins::Registry;
 
@@ -33,8 +33,6 @@ pub struct Workers<'k> {
 pub fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
-
-type Reported = Result<(String, Outcome), JailError>;
 
 /// At most this many jails of a wave are begun at once: each holds its lock and journal open
 /// until it is finished, and a service's default open-file limit is 1,024.
@@ -60,7 +58,10 @@ impl Lifecycle<'_> {
                         results.extend(self.start_concurrently(batch, workers))
                     }
                 }
-                _ => results.extend(wave.iter().map(|spec| self.start_reported(spec))),
+                _ => results.extend(wave.iter().map(|spec| {
+                    let result = self.start_reported(spec);
+                    self.reported(result)
+                })),
             }
         }
         results
@@ -91,6 +92,8 @@ impl Lifecycle<'_> {
         let next = AtomicUsize::new(0);
         let run = self.run.clone();
         let faults = self.faults.clone();
+        let progress = InOrder::new(self.progress);
+        progress.tell(&slots);
         std::thread::scope(|scope| {
             for _ in 0..workers.jobs.min(pending.len()) {
                 scope.spawn(|| {
@@ -107,6 +110,7 @@ impl Lifecycle<'_> {
                             .map(|jid| (spec.name.clone(), Outcome::Started { jid }))
                             .map_err(|e| JailError::new(&spec.name, e));
                         *lock(&slots[i]) = Slot::Done(result);
+                        progress.tell(&slots);
                     }
                 });
             }
@@ -125,6 +129,37 @@ impl Lifecycle<'_> {
                 },
             )
             .collect()
+    }
+}
+
+/// The progress of a concurrent wave in wave order: a jail's result is told once it and every
+/// jail before it are done, so the lines a command prints as it goes come in the same order as
+/// the final report.
+struct InOrder<'p> {
+    progress: &'p Progress<'p>,
+    /// The slots told so far.
+    told: Mutex<usize>,
+}
+
+impl<'p> InOrder<'p> {
+    fn new(progress: &'p Progress<'p>) -> InOrder<'p> {
+        InOrder {
+            progress,
+            told: Mutex::new(0),
+        }
+    }
+
+    /// Tells every finished result after the last one told, up to the first unfinished slot.
+    /// The cursor's lock is taken before a slot's, never while a slot's is held.
+    fn tell(&self, slots: &[Mutex<Slot>]) {
+        let mut told = self.told.lock().unwrap_or_else(|e| e.into_inner());
+        while let Some(slot) = slots.get(*told) {
+            let Slot::Done(result) = &*lock(slot) else {
+                break;
+            };
+            (self.progress)(result);
+            *told += 1;
+        }
     }
 }
 

@@ -17,9 +17,8 @@ pub struct RestartArgs {
 
 pub fn run(args: &RestartArgs, context: &Context, out: &mut dyn Write) -> CommandResult {
     let filter = Filter::from_args(&args.filters)?;
-    runtime::report(
-        actions::restart(&context.store, &context.run_dir, &filter)?,
-        super::plan::PlanFormat::Text,
-        out,
-    )
+    let (store, run_dir) = (&context.store, &context.run_dir);
+    runtime::run(super::plan::PlanFormat::Text, out, |progress| {
+        actions::restart(store, run_dir, &filter, progress)
+    })
 }

@@ -5,6 +5,7 @@
 
 mod files;
 mod get_set;
+mod progress;
 mod usage;
 mod validation;
 
