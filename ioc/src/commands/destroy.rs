@@ -7,7 +7,14 @@ use ioc_core::Error;
 
 use super::{CommandResult, Context};
 
+/// What `ioc destroy --help` shows last.
+const EXAMPLES: &str = "\
+Examples:
+  ioc destroy web
+  ioc destroy -f 'test-*'";
+
 #[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
 pub struct DestroyArgs {
     /// Also destroy running jails (stopping them first)
     #[arg(short, long)]

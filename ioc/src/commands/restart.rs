@@ -8,7 +8,14 @@ use ioc_core::filter::Filter;
 
 use super::{runtime, CommandResult, Context};
 
+/// What `ioc restart --help` shows last.
+const EXAMPLES: &str = "\
+Examples:
+  ioc restart web
+  ioc restart 'web-*'";
+
 #[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
 pub struct RestartArgs {
     /// Jails to stop and start again
     #[arg(value_name = "FILTER", required = true)]

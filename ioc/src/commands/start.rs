@@ -10,7 +10,16 @@ use ioc_core::lifecycle::default_jobs;
 use super::plan::{self, PlanArgs};
 use super::{runtime, CommandResult, Context};
 
+/// What `ioc start --help` shows last.
+const EXAMPLES: &str = "\
+Examples:
+  ioc start web
+  ioc start web,db --jobs 4
+  ioc start --dry-run --platform freebsd web
+  ioc start --rc                    # every boot=on jail, by priority";
+
 #[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
 pub struct StartArgs {
     #[command(flatten)]
     pub plan: PlanArgs,

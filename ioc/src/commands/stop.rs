@@ -9,7 +9,15 @@ use ioc_core::filter::Filter;
 use super::plan::{self, PlanArgs};
 use super::{runtime, CommandResult, Context};
 
+/// What `ioc stop --help` shows last.
+const EXAMPLES: &str = "\
+Examples:
+  ioc stop web
+  ioc stop -f 'test-*'
+  ioc stop --rc                     # every running jail";
+
 #[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
 pub struct StopArgs {
     /// Kill the jail's processes at once and stop even if exec_prestop or exec_stop fail
     #[arg(short, long)]

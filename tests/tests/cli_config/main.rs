@@ -1,10 +1,15 @@
 //! The configuration CLI end to end: the real `ioc` binary against a temporary root.
 //!
-//! The modules by theme: [`get_set`], [`validation`], [`files`] (the state on disk) and
-//! [`usage`] (the command line itself).
+//! The modules by theme: [`get_set`], [`validation`], [`files`] (the state on disk),
+//! [`usage`] (the command line itself), [`output`] (JSON, `list -o`, suggestions),
+//! [`help_examples`], [`completion`] (names from `ioc __complete` in the shell scripts) and
+//! [`progress`] (one line per jail as it finishes).
 
+mod completion;
 mod files;
 mod get_set;
+mod help_examples;
+mod output;
 mod progress;
 mod usage;
 mod validation;
