@@ -44,10 +44,12 @@ fn tolerance(typed: &str) -> usize {
 /// near ones. Never `typed` itself.
 pub fn nearest<'c>(typed: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
     let limit = tolerance(typed);
+    // Case does not count: `VNET` is a typo of `vnet`.
+    let lower = typed.to_lowercase();
     candidates
         .into_iter()
         .filter(|c| *c != typed)
-        .map(|c| (distance(typed, c), c))
+        .map(|c| (distance(&lower, &c.to_lowercase()), c))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
@@ -90,6 +92,7 @@ mod tests {
         assert_eq!(nearest("defaultroutr", names), Some("defaultrouter"));
         assert_eq!(nearest("ip4addr", names), Some("ip4_addr"));
         assert_eq!(nearest("vnte", names), Some("vnet"));
+        assert_eq!(nearest("VNET", names), Some("vnet"));
         assert_eq!(nearest("bogus", names), None);
         assert_eq!(nearest("x", names), None);
         assert_eq!(nearest("vnet", names), None, "never the word itself");
