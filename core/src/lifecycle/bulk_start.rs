@@ -173,3 +173,34 @@ enum Slot {
 fn lock(slot: &Mutex<Slot>) -> std::sync::MutexGuard<'_, Slot> {
     slot.lock().unwrap_or_else(|e| e.into_inner())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn done(name: &str) -> Mutex<Slot> {
+        Mutex::new(Slot::Done(Ok((
+            name.to_string(),
+            Outcome::Started { jid: 1 },
+        ))))
+    }
+
+    #[test]
+    fn progress_comes_in_wave_order_as_soon_as_the_jails_before_are_done() {
+        let told = Mutex::new(Vec::new());
+        let record = |r: &Reported| {
+            let name = r.as_ref().map(|(n, _)| n.clone()).unwrap_or_default();
+            told.lock().unwrap().push(name);
+        };
+        let progress = InOrder::new(&record);
+        // a is done, b still runs, c is done: only a can be told.
+        let slots = vec![done("a"), Mutex::new(Slot::Taken), done("c")];
+        progress.tell(&slots);
+        assert_eq!(*told.lock().unwrap(), ["a"]);
+        progress.tell(&slots);
+        assert_eq!(*told.lock().unwrap(), ["a"], "each result is told once");
+        *lock(&slots[1]) = Slot::Done(Ok(("b".into(), Outcome::Started { jid: 2 })));
+        progress.tell(&slots);
+        assert_eq!(*told.lock().unwrap(), ["a", "b", "c"]);
+    }
+}
