@@ -24,7 +24,10 @@ pub enum Error {
     },
 
     /// A key that is neither a known property, `<nic>_mac` nor `user.*`.
-    #[error("The config property '{property}' of jail '{jail}' is unknown")]
+    #[error(
+        "The config property '{property}' of jail '{jail}' is unknown{}",
+        crate::config::suggest::property_hint(property)
+    )]
     UnknownProperty { jail: String, property: String },
 
     /// A property key that is not allowed where it was used: a host-wide property on a jail,

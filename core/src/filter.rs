@@ -144,8 +144,9 @@ impl Term {
             Some(key) if registry::classify(key).is_some() => Some(key.to_string()),
             Some(key) => {
                 return Err(format!(
-                    "unknown property \"{key}\": a term is a jail name pattern or KEY=VALUE with \
-                     a property that `ioc help properties` lists"
+                    "unknown property \"{key}\": a term is a jail name pattern or KEY=VALUE \
+                     with a property that `ioc help properties` lists{}",
+                    crate::config::suggest::property_hint(key)
                 ))
             }
         };

@@ -8,9 +8,19 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::commands::import;
 use crate::commands::{
-    check, create, destroy, docs, exec, gc, get, help, learn, list, plugins, rename, restart, set,
-    start, stop,
+    check, complete, create, destroy, docs, exec, gc, get, help, learn, list, plugins, rename,
+    restart, set, start, stop,
 };
+
+/// What `ioc --help` shows last: a first jail, from creation to a shell in it.
+const EXAMPLES: &str = "\
+Examples:
+  ioc create web vnet=on interfaces=vnet0:bridge0 'ip4_addr=vnet0|10.0.0.5/24'
+  ioc start web
+  ioc list -o name,state,ip4_addr
+  ioc exec web -- ip addr
+  ioc help properties
+Every command shows its own examples: ioc COMMAND --help";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -19,7 +29,8 @@ use crate::commands::{
     about = "Manage jails and their networking: FreeBSD jails or Linux namespaces, with network \
              modes and firewalls as plugins",
     disable_help_subcommand = true,
-    propagate_version = true
+    propagate_version = true,
+    after_help = EXAMPLES
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -74,6 +85,9 @@ pub enum Command {
     /// The address learner of one Secure VNET port (started by ioc itself)
     #[command(name = "__learn", hide = true)]
     Learn(learn::LearnArgs),
+    /// Names for shell completion: jails, properties, commands (the completion scripts call it)
+    #[command(name = "__complete", hide = true)]
+    Complete(complete::CompleteArgs),
     /// Check running jails' networks through their modes (CNI: CHECK)
     Check(check::CheckArgs),
     /// Let network modes release what no jail uses any more (CNI: GC)

@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod logging;
 mod output;
+mod typed;
 
 use std::io::{self, Write};
 use std::process::ExitCode;

@@ -73,14 +73,14 @@ impl Cell {
     }
 }
 
-/// Rows of cells under named columns.
+/// Rows of cells under named columns (names borrowed: fixed ones, or keys from the command line).
 #[derive(Clone, Debug, Default)]
-pub struct Table {
-    pub columns: Vec<&'static str>,
+pub struct Table<'c> {
+    pub columns: Vec<&'c str>,
     pub rows: Vec<Vec<Cell>>,
 }
 
-impl Table {
+impl Table<'_> {
     pub fn write(&self, format: Format, out: &mut dyn Write) -> io::Result<()> {
         match format {
             Format::Table => self.write_text(out),
@@ -186,7 +186,7 @@ fn csv_field(text: &str) -> String {
 mod tests {
     use super::*;
 
-    fn sample() -> Table {
+    fn sample() -> Table<'static> {
         Table {
             columns: vec!["jid", "name", "ip4_addr"],
             rows: vec![

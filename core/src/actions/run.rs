@@ -3,7 +3,9 @@
 use crate::error::{Error, Result};
 use crate::filter::Filter;
 use crate::host;
-use crate::lifecycle::{default_jobs, interrupt, Faults, JailError, Lifecycle, Outcome, Workers};
+use crate::lifecycle::{
+    default_jobs, interrupt, Faults, JailError, Lifecycle, Outcome, Progress, Workers,
+};
 use crate::plugins::{Registry, SearchPath};
 use crate::runtime::RunDir;
 use crate::store::Store;
@@ -21,14 +23,26 @@ pub(super) fn require_root(action: &str) -> Result<()> {
 }
 
 /// Starts the selected jails (and the jails they depend on, first), as many at a time as the
-/// machine has CPUs.
-pub fn start(store: &Store, run: &RunDir, filter: &Filter) -> Result<JailReport> {
-    start_jobs(store, run, filter, default_jobs())
+/// machine has CPUs; `progress` is told each jail's result as soon as it is known.
+pub fn start(
+    store: &Store,
+    run: &RunDir,
+    filter: &Filter,
+    progress: &Progress<'_>,
+) -> Result<JailReport> {
+    start_jobs(store, run, filter, default_jobs(), progress)
 }
 
 /// Starts the selected jails (and the jails they depend on, first), at most `jobs` at a time
-/// (jails of the same priority that do not depend on each other).
-pub fn start_jobs(store: &Store, run: &RunDir, filter: &Filter, jobs: usize) -> Result<JailReport> {
+/// (jails of the same priority that do not depend on each other); `progress` is told each
+/// jail's result as soon as it is known.
+pub fn start_jobs(
+    store: &Store,
+    run: &RunDir,
+    filter: &Filter,
+    jobs: usize,
+    progress: &Progress<'_>,
+) -> Result<JailReport> {
     require_root("ioc start")?;
     let mut specs = super::select_with_dependencies(store, filter)?;
     // NAT jails get their pool addresses first: a full pool fails before anything changes.
@@ -59,7 +73,8 @@ pub fn start_jobs(store: &Store, run: &RunDir, filter: &Filter, jobs: usize) -> 
     let mut backend = host::native(run);
     let mut lifecycle = Lifecycle::new(backend.as_mut(), &mut registry, run.clone())
         .with_faults(Faults::from_env())
-        .with_workers(Workers { jobs, make: &make });
+        .with_workers(Workers { jobs, make: &make })
+        .with_progress(progress);
     // Ctrl-C now rolls back the start in progress (see `interrupt`).
     let _caught = interrupt::catch()
         .map_err(|e| Error::Unsupported(format!("cannot catch interrupt signals: {e}")))?;
@@ -67,22 +82,36 @@ pub fn start_jobs(store: &Store, run: &RunDir, filter: &Filter, jobs: usize) -> 
 }
 
 /// Stops the selected jails (in reverse order). `force` kills processes at once and goes on
-/// when exec_prestop or exec_stop fail.
-pub fn stop(store: &Store, run: &RunDir, filter: &Filter, force: bool) -> Result<JailReport> {
+/// when exec_prestop or exec_stop fail; `progress` is told each jail's result as soon as it is
+/// known.
+pub fn stop(
+    store: &Store,
+    run: &RunDir,
+    filter: &Filter,
+    force: bool,
+    progress: &Progress<'_>,
+) -> Result<JailReport> {
     require_root("ioc stop")?;
     let targets = super::select_stop_targets(store, run, filter)?;
     let mut registry = super::registry(store)?;
     let mut backend = host::native(run);
-    let mut lifecycle = Lifecycle::new(backend.as_mut(), &mut registry, run.clone());
+    let mut lifecycle =
+        Lifecycle::new(backend.as_mut(), &mut registry, run.clone()).with_progress(progress);
     Ok(lifecycle.stop(targets, force))
 }
 
-/// Stops, then starts again, the selected jails.
-pub fn restart(store: &Store, run: &RunDir, filter: &Filter) -> Result<JailReport> {
-    let mut report = stop(store, run, filter, false)?;
+/// Stops, then starts again, the selected jails; `progress` is told each result (the stops',
+/// then the starts') as soon as it is known.
+pub fn restart(
+    store: &Store,
+    run: &RunDir,
+    filter: &Filter,
+    progress: &Progress<'_>,
+) -> Result<JailReport> {
+    let mut report = stop(store, run, filter, false, progress)?;
     if report.iter().any(|r| r.is_err()) {
         return Ok(report);
     }
-    report.extend(start(store, run, filter)?);
+    report.extend(start(store, run, filter, progress)?);
     Ok(report)
 }

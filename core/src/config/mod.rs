@@ -21,6 +21,7 @@ pub mod registry;
 pub mod resolve;
 pub mod root_properties;
 pub mod settings;
+pub mod suggest;
 pub mod syntax;
 pub mod value;
 

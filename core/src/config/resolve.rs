@@ -230,9 +230,10 @@ impl ResolvedJail {
                 property: format!("{nic}{MAC_SUFFIX}"),
                 reason: format!(
                     "needs the NIC '{nic}' in the jail's interfaces (currently {}); add the NIC or \
-                     remove the key with: ioc set {nic}{MAC_SUFFIX} {}",
+                     remove the key with: ioc set {nic}{MAC_SUFFIX} {}{}",
                     interfaces.print(),
-                    self.name
+                    self.name,
+                    super::suggest::mac_hint(&format!("{nic}{MAC_SUFFIX}"), &mac_nics)
                 ),
             })
             .chain(super::nat::check(self))
@@ -371,7 +372,10 @@ impl ResolvedJail {
                     Err(Error::PropertyNotAllowed {
                         jail: self.name.to_string(),
                         property: key.to_string(),
-                        reason: format!("does not apply: '{nic}' is not in the jail's interfaces"),
+                        reason: format!(
+                            "does not apply: '{nic}' is not in the jail's interfaces{}",
+                            super::suggest::mac_hint(key, &self.mac_nics())
+                        ),
                     })
                 }
             }

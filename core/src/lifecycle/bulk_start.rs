@@ -13,7 +13,7 @@ use std::sync::Mutex;
 
 use super::start::BegunStart;
 use super::waves::{start_waves, Ranked};
-use super::{interrupt, Failure, JailError, JailSpec, Lifecycle, Outcome};
+use super::{interrupt, Failure, JailError, JailSpec, Lifecycle, Outcome, Progress, Reported};
 use crate::host::Backend;
 use crate::plugins::Registry;
 
@@ -33,8 +33,6 @@ pub struct Workers<'k> {
 pub fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
-
-type Reported = Result<(String, Outcome), JailError>;
 
 /// At most this many jails of a wave are begun at once: each holds its lock and journal open
 /// until it is finished, and a service's default open-file limit is 1,024.
@@ -60,7 +58,10 @@ impl Lifecycle<'_> {
                         results.extend(self.start_concurrently(batch, workers))
                     }
                 }
-                _ => results.extend(wave.iter().map(|spec| self.start_reported(spec))),
+                _ => results.extend(wave.iter().map(|spec| {
+                    let result = self.start_reported(spec);
+                    self.reported(result)
+                })),
             }
         }
         results
@@ -91,6 +92,8 @@ impl Lifecycle<'_> {
         let next = AtomicUsize::new(0);
         let run = self.run.clone();
         let faults = self.faults.clone();
+        let progress = InOrder::new(self.progress);
+        progress.tell(&slots);
         std::thread::scope(|scope| {
             for _ in 0..workers.jobs.min(pending.len()) {
                 scope.spawn(|| {
@@ -107,6 +110,7 @@ impl Lifecycle<'_> {
                             .map(|jid| (spec.name.clone(), Outcome::Started { jid }))
                             .map_err(|e| JailError::new(&spec.name, e));
                         *lock(&slots[i]) = Slot::Done(result);
+                        progress.tell(&slots);
                     }
                 });
             }
@@ -128,6 +132,37 @@ impl Lifecycle<'_> {
     }
 }
 
+/// The progress of a concurrent wave in wave order: a jail's result is told once it and every
+/// jail before it are done, so the lines a command prints as it goes come in the same order as
+/// the final report.
+struct InOrder<'p> {
+    progress: &'p Progress<'p>,
+    /// The slots told so far.
+    told: Mutex<usize>,
+}
+
+impl<'p> InOrder<'p> {
+    fn new(progress: &'p Progress<'p>) -> InOrder<'p> {
+        InOrder {
+            progress,
+            told: Mutex::new(0),
+        }
+    }
+
+    /// Tells every finished result after the last one told, up to the first unfinished slot.
+    /// The cursor's lock is taken before a slot's, never while a slot's is held.
+    fn tell(&self, slots: &[Mutex<Slot>]) {
+        let mut told = self.told.lock().unwrap_or_else(|e| e.into_inner());
+        while let Some(slot) = slots.get(*told) {
+            let Slot::Done(result) = &*lock(slot) else {
+                break;
+            };
+            (self.progress)(result);
+            *told += 1;
+        }
+    }
+}
+
 /// One jail of a concurrent wave: begun and waiting for a worker, being finished, or done.
 enum Slot {
     Begun(Box<BegunStart>),
@@ -137,4 +172,35 @@ enum Slot {
 
 fn lock(slot: &Mutex<Slot>) -> std::sync::MutexGuard<'_, Slot> {
     slot.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn done(name: &str) -> Mutex<Slot> {
+        Mutex::new(Slot::Done(Ok((
+            name.to_string(),
+            Outcome::Started { jid: 1 },
+        ))))
+    }
+
+    #[test]
+    fn progress_comes_in_wave_order_as_soon_as_the_jails_before_are_done() {
+        let told = Mutex::new(Vec::new());
+        let record = |r: &Reported| {
+            let name = r.as_ref().map(|(n, _)| n.clone()).unwrap_or_default();
+            told.lock().unwrap().push(name);
+        };
+        let progress = InOrder::new(&record);
+        // a is done, b still runs, c is done: only a can be told.
+        let slots = vec![done("a"), Mutex::new(Slot::Taken), done("c")];
+        progress.tell(&slots);
+        assert_eq!(*told.lock().unwrap(), ["a"]);
+        progress.tell(&slots);
+        assert_eq!(*told.lock().unwrap(), ["a"], "each result is told once");
+        *lock(&slots[1]) = Slot::Done(Ok(("b".into(), Outcome::Started { jid: 2 })));
+        progress.tell(&slots);
+        assert_eq!(*told.lock().unwrap(), ["a", "b", "c"]);
+    }
 }

@@ -112,9 +112,10 @@ impl Lifecycle<'_> {
                     Begun::Done(outcome) => Ok(outcome),
                     Begun::Pending(mut p) => self.stop_finish(&mut p),
                 });
-                outcome
+                let result = outcome
                     .map(|o| (name.clone(), o))
-                    .map_err(|e| JailError::new(name, e))
+                    .map_err(|e| JailError::new(name, e));
+                self.reported(result)
             })
             .collect()
     }

@@ -79,6 +79,18 @@ pub enum Outcome {
     NotRunning,
 }
 
+/// One jail's entry in the report of a multi-jail start or stop.
+pub type Reported = Result<(String, Outcome), JailError>;
+
+/// Told each jail's result the moment it is known, so a command over many jails can show one
+/// line per jail as it goes rather than all at the end. Called exactly once per entry of the
+/// final report and in the same order (a concurrent wave reports a jail once it and the jails
+/// before it in the wave are done), from whichever thread finished it.
+pub type Progress<'p> = dyn Fn(&Reported) + Sync + 'p;
+
+/// The progress of a caller that only wants the final report.
+pub fn silent(_: &Reported) {}
+
 /// The plan of one jail: the steps it would take, on which platform, with which JID.
 #[derive(Clone, Debug)]
 pub struct JailPlan {
@@ -96,6 +108,8 @@ pub struct Lifecycle<'a> {
     faults: Faults,
     /// The worker pool of a multi-jail start; one jail at a time without.
     workers: Option<Workers<'a>>,
+    /// Told each jail's result as soon as it is known.
+    progress: &'a Progress<'a>,
 }
 
 impl<'a> Lifecycle<'a> {
@@ -110,7 +124,20 @@ impl<'a> Lifecycle<'a> {
             run,
             faults: Faults::none(),
             workers: None,
+            progress: &silent,
         }
+    }
+
+    /// Tells `progress` each jail's result of a start or stop as soon as it is known.
+    pub fn with_progress(mut self, progress: &'a Progress<'a>) -> Lifecycle<'a> {
+        self.progress = progress;
+        self
+    }
+
+    /// Passes one jail's result to the progress callback on its way into the report.
+    pub(super) fn reported(&self, result: Reported) -> Reported {
+        (self.progress)(&result);
+        result
     }
 
     /// Starts the jails of one start wave concurrently on `workers` (see `bulk_start`).

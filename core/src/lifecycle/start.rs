@@ -36,22 +36,21 @@ impl Lifecycle<'_> {
     pub fn start(&mut self, specs: Vec<JailSpec>) -> Vec<Result<(String, Outcome), JailError>> {
         let specs = match self.order(specs) {
             Ok(s) => s,
-            Err(e) => return vec![Err(e)],
+            Err(e) => return vec![self.reported(Err(e))],
         };
         let mut results = Vec::new();
         let mut to_start = Vec::new();
         for spec in specs {
             match self.run.state(&spec.name) {
-                JailState::Running { jid } => {
-                    results.push(Ok((spec.name.clone(), Outcome::AlreadyRunning { jid })))
-                }
+                JailState::Running { jid } => results
+                    .push(self.reported(Ok((spec.name.clone(), Outcome::AlreadyRunning { jid })))),
                 _ => to_start.push(spec),
             }
         }
         let mut errors = self.validate(&to_start);
         errors.extend(root_check::check_all(&to_start, self.run.path()));
         if !errors.is_empty() {
-            results.extend(errors.into_iter().map(Err));
+            results.extend(errors.into_iter().map(|e| self.reported(Err(e))));
             return results;
         }
         results.extend(self.start_in_waves(&to_start));

@@ -40,7 +40,7 @@ impl Lifecycle<'_> {
             Ok(waves) => waves,
             Err(e) => {
                 let names: Vec<&str> = ranked.iter().map(|r| r.name.as_str()).collect();
-                return vec![Err(JailError::new(&names.join(","), e))];
+                return vec![self.reported(Err(JailError::new(&names.join(","), e)))];
             }
         };
         waves

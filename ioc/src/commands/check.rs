@@ -9,7 +9,14 @@ use ioc_core::Error;
 
 use super::{CommandResult, Context};
 
+/// What `ioc check --help` shows last.
+const EXAMPLES: &str = "\
+Examples:
+  ioc check web
+  ioc check 'web-*'";
+
 #[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
 pub struct CheckArgs {
     /// Running jails to check, e.g. jail-a,jail-b
     #[arg(value_name = "FILTER", required = true)]

@@ -5,7 +5,15 @@ use ioc_core::config::{Assignment, JailName};
 
 use super::{CommandResult, Context};
 
+/// What `ioc create --help` shows last.
+const EXAMPLES: &str = "\
+Examples:
+  ioc create web
+  ioc create web vnet=on interfaces=vnet0:bridge0 'ip4_addr=vnet0|10.0.0.5/24' defaultrouter=10.0.0.1
+  ioc create db nat=on boot=on priority=10";
+
 #[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
 pub struct CreateArgs {
     /// The jail's name: at most 31 letters, digits, '-', '_' or '.'
     pub name: String,

@@ -7,7 +7,14 @@ use ioc_core::Error;
 
 use super::{CommandResult, Context};
 
+/// What `ioc destroy --help` shows last.
+const EXAMPLES: &str = "\
+Examples:
+  ioc destroy web
+  ioc destroy -f 'test-*'";
+
 #[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
 pub struct DestroyArgs {
     /// Also destroy running jails (stopping them first)
     #[arg(short, long)]
@@ -57,6 +64,17 @@ fn running(name: &JailName, jid: u32, hint: &str) -> Error {
 /// `destroy -f` of a running jail stops it first (forcefully), like `ioc stop -f`.
 fn stop_for_destroy(context: &Context, name: &JailName, _jid: u32) -> CommandResult {
     let filter = ioc_core::filter::Filter::from_args(&[name.as_str()])?;
-    let report = ioc_core::actions::stop(&context.store, &context.run_dir, &filter, true)?;
-    super::runtime::report(report, super::plan::PlanFormat::Text, &mut std::io::sink())
+    let report = ioc_core::actions::stop(
+        &context.store,
+        &context.run_dir,
+        &filter,
+        true,
+        &ioc_core::lifecycle::silent,
+    )?;
+    super::runtime::report(
+        report,
+        super::plan::PlanFormat::Text,
+        0,
+        &mut std::io::sink(),
+    )
 }

@@ -13,23 +13,36 @@ use ioc_core::config::registry::{self, Builtin, Scope, DYNAMIC_KEYS};
 use super::CommandResult;
 use crate::cli::Cli;
 
+/// What `ioc completions --help` shows last.
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  ioc completions bash > /etc/bash_completion.d/ioc
+  ioc completions zsh > /usr/local/share/zsh/site-functions/_ioc
+  ioc completions fish > ~/.config/fish/completions/ioc.fish";
+
 #[derive(Debug, Args)]
+#[command(after_help = COMPLETIONS_EXAMPLES)]
 pub struct CompletionsArgs {
     /// The shell: bash, zsh, fish, elvish or powershell
     pub shell: Shell,
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  ioc man ./man && man ./man/ioc-start.8")]
 pub struct ManArgs {
     /// Directory to write ioc.8, ioc-COMMAND.8 and ioc-properties.5 into (made if missing)
     pub dir: PathBuf,
 }
 
 /// Prints the completion script for `args.shell` (e.g. `ioc completions bash >
-/// /etc/bash_completion.d/ioc`).
+/// /etc/bash_completion.d/ioc`), completing jail and property names too where the shell
+/// allows it (see [`super::completion`]).
 pub fn completions(args: &CompletionsArgs, out: &mut dyn Write) -> CommandResult {
     let mut cli = Cli::command();
-    clap_complete::generate(args.shell, &mut cli, "ioc", out);
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cli, "ioc", &mut script);
+    let script = String::from_utf8_lossy(&script).into_owned();
+    out.write_all(super::completion::with_names(args.shell, script).as_bytes())?;
     Ok(())
 }
 

@@ -6,7 +6,14 @@ use ioc_core::config::JailName;
 
 use super::{CommandResult, Context};
 
+/// What `ioc exec --help` shows last.
+const EXAMPLES: &str = "\
+Examples:
+  ioc exec web -- ip addr
+  ioc exec web -- sh -c 'ping -c1 10.0.0.1'";
+
 #[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
 pub struct ExecArgs {
     /// The running jail
     pub jail: String,

@@ -5,7 +5,13 @@ use clap::Args;
 
 use super::{CommandResult, Context};
 
+/// What `ioc gc --help` shows last.
+const EXAMPLES: &str = "\
+Examples:
+  ioc gc";
+
 #[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
 pub struct GcArgs {}
 
 pub fn run(_args: &GcArgs, context: &Context) -> CommandResult {

@@ -13,7 +13,15 @@ use crate::output::{Cell, Format, Table};
 /// The topic that prints the property table.
 const PROPERTIES: &str = "properties";
 
+/// What `ioc help --help` shows last.
+const EXAMPLES: &str = "\
+Examples:
+  ioc help start
+  ioc help properties
+  ioc help properties --markdown";
+
 #[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
 pub struct HelpArgs {
     /// A command, or `properties` for the property table
     pub topic: Option<String>,
@@ -49,7 +57,7 @@ pub fn run(args: &HelpArgs, out: &mut dyn Write) -> CommandResult {
 
 /// Every property from the registry, then the dynamic keys. Markdown puts names and defaults in
 /// code spans.
-fn property_table(markdown: bool) -> Table {
+fn property_table(markdown: bool) -> Table<'static> {
     let code = |text: &str| {
         if markdown {
             format!("`{text}`")

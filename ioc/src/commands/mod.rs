@@ -2,6 +2,8 @@
 //! `run` function taking the [`Context`] and the output.
 
 pub mod check;
+pub mod complete;
+mod completion;
 pub mod create;
 pub mod destroy;
 pub mod docs;
@@ -99,10 +101,36 @@ pub fn run(command: &Command, context: &Context, out: &mut dyn Write) -> Command
         Command::Plugins(args) => plugins::run(args, context, out),
         Command::Check(args) => check::run(args, context, out),
         Command::Gc(args) => gc::run(args, context),
+        Command::Complete(args) => complete::run(args, context, out),
         Command::Completions(args) => docs::completions(args, out),
         Command::Man(args) => docs::man(args),
         Command::Import(args) => import::run(args, context, out),
         // Handled by `main` before anything else: it needs no store.
         Command::Learn(_) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every visible command and subcommand ends its help with examples of itself.
+    fn assert_examples(command: &clap::Command, path: &str) {
+        let after = command
+            .get_after_help()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        assert!(
+            after.starts_with("Examples:\n") && after.contains(&format!("  {path}")),
+            "`{path} --help` shows no example of itself: {after:?}"
+        );
+        for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+            assert_examples(sub, &format!("{path} {}", sub.get_name()));
+        }
+    }
+
+    #[test]
+    fn every_command_has_examples() {
+        assert_examples(&crate::cli::Cli::command(), "ioc");
     }
 }

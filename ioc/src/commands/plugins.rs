@@ -9,7 +9,16 @@ use ioc_core::actions::{self, PluginRow};
 use super::{CommandResult, Context};
 use crate::output::{Cell, Format, Table};
 
+/// What `ioc plugins --help` shows last.
+const EXAMPLES: &str = "\
+Examples:
+  ioc plugins list
+  ioc plugins list --output-format json
+  ioc plugins enable my-mode
+  ioc plugins check ./libmy_mode.so";
+
 #[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
 pub struct PluginsArgs {
     #[command(subcommand)]
     pub command: PluginsCommand,
@@ -18,15 +27,21 @@ pub struct PluginsArgs {
 #[derive(Debug, Subcommand)]
 pub enum PluginsCommand {
     /// Every plugin found, shipped or enabled: kind, versions, file, state
+    #[command(
+        after_help = "Examples:\n  ioc plugins list\n  ioc plugins list --output-format json"
+    )]
     List {
         #[arg(long, value_enum, default_value_t = Format::Table, value_name = "FORMAT")]
         output_format: Format,
     },
     /// Allow a plugin to be loaded (third-party plugins start disabled)
+    #[command(after_help = "Examples:\n  ioc plugins enable my-mode")]
     Enable { name: String },
     /// Never load a plugin
+    #[command(after_help = "Examples:\n  ioc plugins disable cni")]
     Disable { name: String },
     /// Load one library file as ioc would and describe it
+    #[command(after_help = "Examples:\n  ioc plugins check ./target/release/libmy_mode.so")]
     Check { file: PathBuf },
 }
 
@@ -34,7 +49,7 @@ fn optional(value: &Option<String>) -> Cell {
     Cell::optional(value.clone().unwrap_or_else(|| "-".into()), value.clone())
 }
 
-fn table(rows: &[PluginRow]) -> Table {
+fn table(rows: &[PluginRow]) -> Table<'static> {
     let mut table = Table {
         columns: vec![
             "name",

@@ -6,7 +6,13 @@ use ioc_core::Error;
 
 use super::{CommandResult, Context};
 
+/// What `ioc rename --help` shows last.
+const EXAMPLES: &str = "\
+Examples:
+  ioc rename web www";
+
 #[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
 pub struct RenameArgs {
     /// The jail's current name
     pub old: String,

@@ -1,39 +1,98 @@
-//! Shared by the commands that change running jails: printing per-jail outcomes.
+//! Shared by the commands that change running jails: printing per-jail outcomes, one line per
+//! jail as soon as it is known.
 
 use std::io::Write;
+use std::sync::mpsc;
 
 use ioc_core::actions::JailReport;
-use ioc_core::lifecycle::Outcome;
+use ioc_core::lifecycle::{silent, Outcome, Progress, Reported};
 use ioc_core::Error;
 use serde_json::{json, Value as Json};
 
 use super::plan::PlanFormat;
 use super::CommandResult;
 
-/// Prints one line per jail that worked (or, with `--output-format json`, one object per jail,
-/// failures included), and fails with every jail error at once.
-pub fn report(report: JailReport, format: PlanFormat, out: &mut dyn Write) -> CommandResult {
+/// Runs `action` (a start, stop or restart over many jails) and prints its outcomes.
+///
+/// In text, each jail's line is printed and flushed the moment the lifecycle reports it (in the
+/// order of the final report, see [`Progress`]), so a long bulk start shows its progress; the
+/// errors still come all at once at the end. The action runs on a thread of its own while this
+/// one prints: the lifecycle reports from its worker threads, and the output is this thread's.
+/// JSON is one document, printed at the end as before.
+pub fn run<A>(format: PlanFormat, out: &mut dyn Write, action: A) -> CommandResult
+where
+    A: FnOnce(&Progress<'_>) -> ioc_core::Result<JailReport> + Send,
+{
+    if format == PlanFormat::Json {
+        return report(action(&silent)?, format, 0, out);
+    }
+    let (lines, received) = mpsc::channel::<Option<String>>();
+    let (told, outcome) = std::thread::scope(|scope| {
+        let worker = scope.spawn(move || {
+            let tell = move |result: &Reported| {
+                // The printer only goes away once the action is over.
+                let _ = lines.send(result.as_ref().ok().map(|(n, o)| line(n, o)));
+            };
+            action(&tell)
+        });
+        let mut told = 0;
+        let mut failed_output = None;
+        for line in received {
+            told += 1;
+            if let (Some(line), None) = (line, &failed_output) {
+                // After a failed write (the reader left), the rest is only counted.
+                failed_output = writeln!(out, "{line}").and_then(|()| out.flush()).err();
+            }
+        }
+        let outcome = worker
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (told, failed_output.map_or(Ok(outcome), Err))
+    });
+    report(outcome??, format, told, out)
+}
+
+/// `NAME: started (JID 5)`, `NAME: stopped`...
+fn line(name: &str, outcome: &Outcome) -> String {
+    let (what, jid) = describe(outcome);
+    match jid {
+        Some(jid) => format!("{name}: {what} (JID {jid})"),
+        None => format!("{name}: {what}"),
+    }
+}
+
+fn describe(outcome: &Outcome) -> (&'static str, Option<u32>) {
+    match outcome {
+        Outcome::Started { jid } => ("started", Some(*jid)),
+        Outcome::AlreadyRunning { jid } => ("already running", Some(*jid)),
+        Outcome::Stopped => ("stopped", None),
+        Outcome::NotRunning => ("not running", None),
+    }
+}
+
+/// Prints one line per jail that worked, after the first `told` entries (already printed as
+/// they came), or, with `--output-format json`, one object per jail, failures included; then
+/// fails with every jail error at once.
+pub fn report(
+    report: JailReport,
+    format: PlanFormat,
+    told: usize,
+    out: &mut dyn Write,
+) -> CommandResult {
     let mut errors = Vec::new();
     let mut objects = Vec::new();
-    for result in report {
+    for (index, result) in report.into_iter().enumerate() {
         match result {
-            Ok((name, outcome)) => {
-                let (what, jid) = match outcome {
-                    Outcome::Started { jid } => ("started", Some(jid)),
-                    Outcome::AlreadyRunning { jid } => ("already running", Some(jid)),
-                    Outcome::Stopped => ("stopped", None),
-                    Outcome::NotRunning => ("not running", None),
-                };
-                match format {
-                    PlanFormat::Text => match jid {
-                        Some(jid) => writeln!(out, "{name}: {what} (JID {jid})")?,
-                        None => writeln!(out, "{name}: {what}")?,
-                    },
-                    PlanFormat::Json => objects.push(
+            Ok((name, outcome)) => match format {
+                PlanFormat::Text if index >= told => writeln!(out, "{}", line(&name, &outcome))?,
+                PlanFormat::Text => {}
+                PlanFormat::Json => {
+                    let (what, jid) = describe(&outcome);
+                    objects.push(
                         json!({"jail": name, "outcome": what, "jid": jid, "error": Json::Null}),
-                    ),
+                    )
                 }
-            }
+            },
             Err(e) => {
                 if format == PlanFormat::Json {
                     objects.push(json!({

@@ -6,7 +6,16 @@ use ioc_core::store::Target;
 
 use super::{CommandResult, Context};
 
+/// What `ioc set --help` shows last.
+const EXAMPLES: &str = "\
+Examples:
+  ioc set vnet=on interfaces=vnet0:bridge0 web
+  ioc set defaultrouter=10.0.0.1 defaults
+  ioc set boot=on 'web-*'
+  ioc set defaultrouter web        # back to the default";
+
 #[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
 pub struct SetArgs {
     /// KEY=VALUE sets a property; a bare KEY removes the value so the default applies again
     #[arg(required = true, value_name = "KEY[=VALUE]")]

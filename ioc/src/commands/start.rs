@@ -10,7 +10,16 @@ use ioc_core::lifecycle::default_jobs;
 use super::plan::{self, PlanArgs};
 use super::{runtime, CommandResult, Context};
 
+/// What `ioc start --help` shows last.
+const EXAMPLES: &str = "\
+Examples:
+  ioc start web
+  ioc start web,db --jobs 4
+  ioc start --dry-run --platform freebsd web
+  ioc start --rc                    # every boot=on jail, by priority";
+
 #[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
 pub struct StartArgs {
     #[command(flatten)]
     pub plan: PlanArgs,
@@ -33,17 +42,17 @@ pub struct StartArgs {
 pub fn run(args: &StartArgs, context: &Context, out: &mut dyn Write) -> CommandResult {
     let format = args.plan.output_format;
     let jobs = args.jobs.map_or_else(default_jobs, usize::from);
+    let (store, run_dir) = (&context.store, &context.run_dir);
     if args.rc {
-        let report = actions::start_rc(&context.store, &context.run_dir, jobs)?;
-        return runtime::report(report, format, out);
+        return runtime::run(format, out, |progress| {
+            actions::start_rc(store, run_dir, jobs, progress)
+        });
     }
     let filter = Filter::from_args(&args.filters)?;
     if args.plan.dry_run {
         return plan::print(&args.plan, PlanKind::Start, &filter, context, out);
     }
-    runtime::report(
-        actions::start_jobs(&context.store, &context.run_dir, &filter, jobs)?,
-        format,
-        out,
-    )
+    runtime::run(format, out, |progress| {
+        actions::start_jobs(store, run_dir, &filter, jobs, progress)
+    })
 }

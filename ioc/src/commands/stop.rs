@@ -9,7 +9,15 @@ use ioc_core::filter::Filter;
 use super::plan::{self, PlanArgs};
 use super::{runtime, CommandResult, Context};
 
+/// What `ioc stop --help` shows last.
+const EXAMPLES: &str = "\
+Examples:
+  ioc stop web
+  ioc stop -f 'test-*'
+  ioc stop --rc                     # every running jail";
+
 #[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
 pub struct StopArgs {
     /// Kill the jail's processes at once and stop even if exec_prestop or exec_stop fail
     #[arg(short, long)]
@@ -30,17 +38,17 @@ pub struct StopArgs {
 
 pub fn run(args: &StopArgs, context: &Context, out: &mut dyn Write) -> CommandResult {
     let format = args.plan.output_format;
+    let (store, run_dir, force) = (&context.store, &context.run_dir, args.force);
     if args.rc {
-        let report = actions::stop_rc(&context.store, &context.run_dir, args.force)?;
-        return runtime::report(report, format, out);
+        return runtime::run(format, out, |progress| {
+            actions::stop_rc(store, run_dir, force, progress)
+        });
     }
     let filter = Filter::from_args(&args.filters)?;
     if args.plan.dry_run {
         return plan::print(&args.plan, PlanKind::Stop, &filter, context, out);
     }
-    runtime::report(
-        actions::stop(&context.store, &context.run_dir, &filter, args.force)?,
-        format,
-        out,
-    )
+    runtime::run(format, out, |progress| {
+        actions::stop(store, run_dir, &filter, force, progress)
+    })
 }

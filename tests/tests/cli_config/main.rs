@@ -1,11 +1,17 @@
 //! The configuration CLI end to end: the real `ioc` binary against a temporary root.
 //!
 //! The modules by theme: [`get_set`], [`validation`], [`files`] (the state on disk),
-//! [`usage`] (the command line itself) and [`import`] (iocage's and libioc's files).
+//! [`usage`] (the command line itself), [`output`] (JSON, `list -o`, suggestions),
+//! [`help_examples`], [`completion`] (names from `ioc __complete` in the shell scripts),
+//! [`progress`] (one line per jail as it finishes) and [`import`] (iocage's and libioc's files).
 
+mod completion;
 mod files;
 mod get_set;
+mod help_examples;
 mod import;
+mod output;
+mod progress;
 mod usage;
 mod validation;
 
