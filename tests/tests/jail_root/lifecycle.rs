@@ -32,7 +32,7 @@ fn stop_leaves_no_mount_and_no_process() {
             "process {pid} of the jail survived the stop"
         );
     }
-    assert_eq!(inits(), Vec::<u32>::new(), "an init survived");
+    assert_eq!(inits(&t.host), Vec::<u32>::new(), "an init survived");
     let host_mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     assert!(!host_mounts.contains(t.path()), "{host_mounts}");
 }
@@ -65,7 +65,11 @@ fn a_failed_start_leaves_no_mount_and_no_process() {
     let Some(t) = Rooted::new() else { return };
     t.create("web", ":", 2, &["exec_start=true"]);
     let steps = t.host.fail_at_every_step("web", crate::IDLE, |step| {
-        assert_eq!(inits(), Vec::<u32>::new(), "an init survived step {step}");
+        assert_eq!(
+            inits(&t.host),
+            Vec::<u32>::new(),
+            "an init survived step {step}"
+        );
     });
     assert!(steps >= 3, "{steps} steps");
     t.host.stop_and_check_clean("web", crate::IDLE);
@@ -78,7 +82,7 @@ fn a_start_killed_midway_is_cleaned_up() {
     t.create("web", ":", 2, &["exec_start=sleep 30"]);
     let mut start = t.host.spawn_ioc(&["start", "web"], &[]);
     assert!(
-        eventually(Duration::from_secs(10), || !inits().is_empty()),
+        eventually(Duration::from_secs(10), || !inits(&t.host).is_empty()),
         "the jail never came up"
     );
     std::thread::sleep(Duration::from_millis(300));
@@ -86,9 +90,9 @@ fn a_start_killed_midway_is_cleaned_up() {
     // The next command cleans the leftovers of the killed start.
     t.host.ok(["stop", "web"]);
     assert!(
-        eventually(Duration::from_secs(5), || inits().is_empty()),
+        eventually(Duration::from_secs(5), || inits(&t.host).is_empty()),
         "an init survived: {:?}",
-        inits()
+        inits(&t.host)
     );
     t.host.assert_clean(crate::IDLE);
 }

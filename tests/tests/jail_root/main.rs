@@ -86,11 +86,22 @@ impl Rooted {
     }
 }
 
-/// Host pids of the live (not zombie) processes named `ioc-init`: the jails' inits.
-fn inits() -> Vec<u32> {
+/// Host pids of the live (not zombie) processes named `ioc-init` whose root is this
+/// sandbox's jail root: the inits of its jails, not those of other tests or programs running
+/// at the same time. (The init blanks its environment, so that cannot tell; its mount table
+/// names the bind-mounted root by its path, which holds the sandbox's unique directory.)
+fn inits(host: &HostNs) -> Vec<u32> {
+    let dir = host.dir();
+    let unique = dir.file_name().unwrap().to_string_lossy();
+    let marker = format!("{unique}/jailroot");
     live_processes()
         .into_iter()
         .filter(|(_, comm, _)| comm == "ioc-init")
+        .filter(|(pid, _, _)| {
+            std::fs::read_to_string(format!("/proc/{pid}/mountinfo"))
+                .map(|mounts| mounts.contains(&marker))
+                .unwrap_or(false)
+        })
         .map(|(pid, _, _)| pid)
         .collect()
 }
