@@ -2,9 +2,9 @@
 //! `ip ioc-nat-<jail>`, so a start or stop touches only that jail's rules and never a table
 //! ioc does not own.
 //!
-//! - prerouting / output (`dstnat`): each forward to a local address of the host (`fib daddr
-//!   type local`: the uplink's address, from outside, from other jails (hairpin) and from the
-//!   host itself) goes to the jail end of its pair;
+//! - prerouting / output (`dstnat`, only for a jail with forwards): each forward to a local
+//!   address of the host (`fib daddr type local`: the uplink's address, from outside, from
+//!   other jails (hairpin) and from the host itself) goes to the jail end of its pair;
 //! - postrouting (`srcnat`): the jail's /30 leaves through the uplink as the uplink's address.
 //!
 //! IPv4 forwarding is the mode's (`Host::enable_forwarding`), not the backend's.
@@ -83,17 +83,26 @@ pub fn install_batch(request: &NatRequest, uplink: &str, replace: bool) -> Resul
     } else {
         b.create_table(ip, &name);
     }
-    for (chain, hook) in [
-        ("prerouting", NftHook::nat(NftHookKind::Prerouting, DSTNAT)),
-        ("output", NftHook::nat(NftHookKind::Output, DSTNAT)),
-        (
-            "postrouting",
-            NftHook::nat(NftHookKind::Postrouting, SRCNAT),
-        ),
-    ] {
-        b.add_chain(ip, &name, chain, Some(hook));
+    // The dstnat chains only for a jail with forwards: each base chain is a netfilter hook
+    // that the first packet of every connection through the host crosses.
+    let dstnat: &[(&str, NftHookKind)] = if nat.forwards().is_empty() {
+        &[]
+    } else {
+        &[
+            ("prerouting", NftHookKind::Prerouting),
+            ("output", NftHookKind::Output),
+        ]
+    };
+    for &(chain, kind) in dstnat {
+        b.add_chain(ip, &name, chain, Some(NftHook::nat(kind, DSTNAT)));
     }
-    for chain in ["prerouting", "output"] {
+    b.add_chain(
+        ip,
+        &name,
+        "postrouting",
+        Some(NftHook::nat(NftHookKind::Postrouting, SRCNAT)),
+    );
+    for &(chain, _) in dstnat {
         for forward in nat.forwards() {
             for rule in dnat_rules(nat.jail_address(), forward) {
                 b.add_rule(ip, &name, chain, rule);
@@ -231,6 +240,17 @@ mod tests {
             add rule ip ioc-nat-web output meta l4proto 6 @th,16,16 0x1f90 fib daddr type local dnat to 172.16.0.6:80\n\
             add rule ip ioc-nat-web output meta l4proto 17 @th,16,16 0x0035 fib daddr type local dnat to 172.16.0.6\n\
             add rule ip ioc-nat-web output meta l4proto 6 @th,16,16 0x1f40-0x1f4a fib daddr type local dnat to 172.16.0.6\n\
+            add rule ip ioc-nat-web postrouting @nh,96,32 & 0xfffffffc == 0xac100004 meta oifname \"up0\" masquerade\n";
+        assert_eq!(script, expected);
+    }
+
+    #[test]
+    fn a_jail_without_forwards_only_masquerades() {
+        let script = render(&request(vec![]), "up0");
+        let expected = "add table ip ioc-nat-web\n\
+            delete table ip ioc-nat-web\n\
+            add table ip ioc-nat-web\n\
+            add chain ip ioc-nat-web postrouting { type nat hook postrouting priority 100; policy accept; }\n\
             add rule ip ioc-nat-web postrouting @nh,96,32 & 0xfffffffc == 0xac100004 meta oifname \"up0\" masquerade\n";
         assert_eq!(script, expected);
     }
