@@ -12,6 +12,7 @@ use nix::sched::{setns, CloneFlags};
 mod bulk;
 #[path = "cni.rs"]
 mod cni;
+mod cpu;
 
 const CNI_BRIDGE: &str = "/usr/lib/cni/bridge";
 const CNI_DIR: &str = "/usr/lib/cni";
@@ -209,7 +210,7 @@ fn mode_bridge(m: usize) -> (String, String) {
 ///
 /// All jails share one ioc root, so their JIDs (and with them their port names) are distinct,
 /// and the i-th start of either mode runs with i - 1 jails of each mode already running.
-fn bench_ioc(o: &Options, sandbox: &Sandbox, n: usize) -> Vec<Series> {
+fn bench_ioc(o: &Options, sandbox: &Sandbox, n: usize) -> (Vec<Series>, Vec<cpu::Cpu>) {
     let root = sandbox.dir.join(format!("root-{n}"));
     let run_dir = sandbox.run_dir.join(format!("run-{n}"));
     let ioc = |args: &[&str]| {
@@ -292,23 +293,36 @@ fn bench_ioc(o: &Options, sandbox: &Sandbox, n: usize) -> Vec<Series> {
         cni::Bare::new(&sandbox.name, &sandbox.dir, n)
     });
     let last = series.len() - 1;
+    let mut cpu: Vec<cpu::Cpu> = o
+        .modes
+        .iter()
+        .map(|mode| cpu::Cpu {
+            label: format!("ioc {mode}"),
+            start: Vec::with_capacity(n),
+            stop: Vec::with_capacity(n),
+        })
+        .collect();
     for &(m, i) in &schedule {
+        let before = cpu::children();
         series[m]
             .start
             .push(timed(&mut ioc(&["start", &names[m][i]])));
+        cpu[m].start.push(cpu::children().saturating_sub(before));
         if let (Some(bare), "cni") = (&bare, o.modes[m].as_str()) {
             series[last].start.push(bare.attach(i));
         }
     }
     for &(m, i) in &schedule {
+        let before = cpu::children();
         series[m]
             .stop
             .push(timed(&mut ioc(&["stop", &names[m][i]])));
+        cpu[m].stop.push(cpu::children().saturating_sub(before));
         if let (Some(bare), "cni") = (&bare, o.modes[m].as_str()) {
             series[last].stop.push(bare.detach(i));
         }
     }
-    series
+    (series, cpu)
 }
 
 /// A busybox root for the vnet-root mode, built once by `examples/busybox-root.sh`.
@@ -514,7 +528,7 @@ pub fn main() {
         return;
     }
     for &n in &o.jails {
-        let mut series = bench_ioc(&o, &sandbox, n);
+        let (mut series, cpu) = bench_ioc(&o, &sandbox, n);
         settle(n * o.modes.len());
         if cni {
             let (attach, with_netns) = bench_cni(&sandbox, n);
@@ -522,6 +536,7 @@ pub fn main() {
             series.push(with_netns);
         }
         report(n, &series);
+        cpu::report(&cpu);
         cni::report_overhead(&series);
     }
 }

@@ -6,18 +6,28 @@
 //! A start checks its forwards against every other jail's, keeps clear of addresses other jails
 //! chose and of the blocks they hold: without the cache that means parsing every jail's
 //! configuration (about 40 µs a jail) and opening every jail's block file on every start. With
-//! it, a start reads one file and stats two paths per jail; only a jail changed since is read
-//! again: a configuration rewritten (by `ioc set`, an editor, a restore) changes the
+//! it, a start reads one file and stats one or two paths per jail; only a jail changed since is
+//! read again: a configuration rewritten (by `ioc set`, an editor, a restore) changes the
 //! configuration's stamp, and a block file written or removed (always through a rename or with
 //! its directory) changes the directory's. Nothing else has to maintain the cache: a stale entry
 //! is seen by its stamps, a missing or damaged cache file is rebuilt. It is read and written
 //! under the store lock, like the blocks themselves, so uniqueness among concurrent starts does
 //! not depend on it.
+//!
+//! The stats are what a start pays per jail (the parse of the cache is a tenth of it), so they
+//! are kept few and short: each is a lookup relative to the open `jails` directory (two path
+//! components instead of a walk from `/`), and a jail without NAT has only its configuration
+//! stat'ed. Its directory's stamp would only tell of a block file, and a block file is only
+//! ever written for a NAT jail: a jail becomes one by a change of its configuration, which its
+//! stamp shows.
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
+use std::os::fd::AsFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+
+use nix::fcntl::AtFlags;
 
 use serde::{Deserialize, Serialize};
 
@@ -48,6 +58,48 @@ impl Stamp {
             mtime: m.mtime(),
             mtime_nsec: m.mtime_nsec(),
         })
+    }
+
+    /// The stamp of `path` relative to the directory `dir` (not following a final link), with
+    /// the same values as [`Stamp::of`] gives.
+    // The widths of `stat`'s fields differ between platforms; on Linux these casts are no-ops.
+    #[allow(clippy::unnecessary_cast)]
+    fn at(dir: impl AsFd, path: &str) -> Option<Stamp> {
+        let st = nix::sys::stat::fstatat(dir, path, AtFlags::AT_SYMLINK_NOFOLLOW).ok()?;
+        Some(Stamp {
+            ino: st.st_ino as u64,
+            size: st.st_size as u64,
+            mtime: st.st_mtime as i64,
+            mtime_nsec: st.st_mtime_nsec as i64,
+        })
+    }
+}
+
+/// Stats paths inside the store's `jails` directory: relative to it while it is open.
+struct JailsDir {
+    dir: Option<std::fs::File>,
+    path: PathBuf,
+}
+
+impl JailsDir {
+    fn open(path: PathBuf) -> JailsDir {
+        JailsDir {
+            dir: std::fs::File::open(&path).ok(),
+            path,
+        }
+    }
+
+    /// The stamp of `jails/<jail>/<file>` (`file` empty: of the jail's directory).
+    fn stamp(&self, jail: &str, file: &str) -> Option<Stamp> {
+        let relative = if file.is_empty() {
+            jail.to_string()
+        } else {
+            format!("{jail}/{file}")
+        };
+        match &self.dir {
+            Some(dir) => Stamp::at(dir, &relative),
+            None => Stamp::of(&self.path.join(relative)),
+        }
     }
 }
 
@@ -124,22 +176,25 @@ impl Jails {
         }
         let mut names = Vec::new();
         let mut fresh = BTreeMap::new();
+        let jails_dir = JailsDir::open(root.join(crate::store::JAILS_DIR));
         for name in store.jail_names()? {
-            let dir = store.jail_dir(&name);
-            let stamps = (Stamp::of(&dir.join("config.ron")), Stamp::of(&dir));
+            let config = jails_dir.stamp(name.as_str(), "config.ron");
+            // Only a NAT jail's directory stamp matters (see the module doc).
             let cached = index
                 .jails
                 .remove(name.as_str())
-                .filter(|e| e.config.is_some() && e.config == stamps.0 && e.dir == stamps.1);
+                .filter(|e| e.config.is_some() && e.config == config)
+                .filter(|e| e.summary.is_none() || e.dir == jails_dir.stamp(name.as_str(), ""));
             let entry = match cached {
                 Some(entry) => entry,
                 None => {
+                    let dir = store.jail_dir(&name);
                     let jail = store.resolve(&name)?;
                     dirty = true;
                     Entry {
                         // A jail without a configuration file (being made) is never cached.
-                        config: stamps.0,
-                        dir: stamps.1,
+                        config,
+                        dir: jails_dir.stamp(name.as_str(), ""),
                         summary: jail.nat().map(|nat| {
                             NatSummary::new(&nat.forwards, nat.address.filter(|_| nat.user_set))
                         }),
@@ -330,5 +385,32 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(10));
         std::fs::remove_file(jail_dir.join(super::super::BLOCK_FILE)).unwrap();
         assert!(blocks().is_empty());
+    }
+
+    /// A plain jail's directory is not stat'ed, yet the block file of a jail that becomes a
+    /// NAT jail is seen: becoming one changes its configuration.
+    #[test]
+    fn a_jail_turned_nat_is_read_again_with_its_block() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let locked = store.lock().unwrap();
+        let db = JailName::new("db").unwrap();
+        locked.create_jail(&db, &Settings::default()).unwrap();
+        let blocks = || {
+            let jails = Jails::load(&locked).unwrap();
+            let blocks = jails.blocks();
+            jails.save();
+            blocks
+        };
+        assert!(blocks().is_empty());
+        let jail_dir = locked.jail_dir(&db);
+        crate::store::fs::write_atomic(&jail_dir, super::super::BLOCK_FILE, b"172.16.0.8/30\n")
+            .unwrap();
+        locked
+            .write_jail(&db, &nat_settings(&db, "tcp(5432)"))
+            .unwrap();
+        let block = Range::parse("172.16.0.8/30").unwrap();
+        assert_eq!(blocks().get("db"), Some(&block));
+        assert_eq!(blocks().get("db"), Some(&block), "from the cache");
     }
 }

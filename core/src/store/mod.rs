@@ -37,7 +37,7 @@ pub const DEFAULT_ROOT: &str = "/var/lib/ioc";
 const LOCK_FILE: &str = ".lock";
 const DEFAULTS_FILE: &str = "defaults.ron";
 const HOST_FILE: &str = "host.ron";
-const JAILS_DIR: &str = "jails";
+pub(crate) const JAILS_DIR: &str = "jails";
 const CONFIG_FILE: &str = "config.ron";
 
 /// The config root: `cli` (`--root`), else `IOC_ROOT` when set and non-empty, else

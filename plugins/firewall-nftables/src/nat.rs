@@ -2,9 +2,9 @@
 //! `ip ioc-nat-<jail>`, so a start or stop touches only that jail's rules and never a table
 //! ioc does not own.
 //!
-//! - prerouting / output (`dstnat`): each forward to a local address of the host (`fib daddr
-//!   type local`: the uplink's address, from outside, from other jails (hairpin) and from the
-//!   host itself) goes to the jail end of its pair;
+//! - prerouting / output (`dstnat`, only for a jail with forwards): each forward to a local
+//!   address of the host (`fib daddr type local`: the uplink's address, from outside, from
+//!   other jails (hairpin) and from the host itself) goes to the jail end of its pair;
 //! - postrouting (`srcnat`): the jail's /30 leaves through the uplink as the uplink's address.
 //!
 //! IPv4 forwarding is the mode's (`Host::enable_forwarding`), not the backend's.
@@ -41,13 +41,14 @@ fn l4proto(proto: Protocol) -> u8 {
 
 /// The DNAT rules of one forward: a range forwarded to the same ports is one rule, a shifted
 /// one a rule per port (nft's port-shifting DNAT needs newer kernels).
+///
+/// Each rule tests the protocol and port before the destination's route type: the first
+/// packet of every connection through the host crosses every NAT jail's dstnat chains, and
+/// the comparisons end the rule for all but the forwarded port, where `fib daddr type local`
+/// (a route lookup) would have run for each.
 fn dnat_rules(jail_addr: Ipv4Addr, forward: &PortForward) -> Vec<NftRule> {
     let to = IpAddr::V4(jail_addr);
-    let base = || {
-        NftRule::new()
-            .to_local_address()
-            .l4proto(l4proto(forward.proto))
-    };
+    let base = || NftRule::new().l4proto(l4proto(forward.proto));
     let last = |first: u16| first.saturating_add(forward.count.saturating_sub(1));
     if forward.jail_port == forward.host_port {
         let (first, end) = (forward.host_port, last(forward.host_port));
@@ -56,7 +57,7 @@ fn dnat_rules(jail_addr: Ipv4Addr, forward: &PortForward) -> Vec<NftRule> {
         } else {
             base().range(NftField::TH_DPORT, &first.to_be_bytes(), &end.to_be_bytes())
         };
-        return vec![matched.dnat(to, None)];
+        return vec![matched.to_local_address().dnat(to, None)];
     }
     (0..forward.count)
         .map(|i| {
@@ -64,6 +65,7 @@ fn dnat_rules(jail_addr: Ipv4Addr, forward: &PortForward) -> Vec<NftRule> {
             let jail = forward.jail_port.saturating_add(i);
             base()
                 .eq(NftField::TH_DPORT, &host.to_be_bytes())
+                .to_local_address()
                 .dnat(to, Some(NftPortRange::one(jail)))
         })
         .collect()
@@ -81,17 +83,26 @@ pub fn install_batch(request: &NatRequest, uplink: &str, replace: bool) -> Resul
     } else {
         b.create_table(ip, &name);
     }
-    for (chain, hook) in [
-        ("prerouting", NftHook::nat(NftHookKind::Prerouting, DSTNAT)),
-        ("output", NftHook::nat(NftHookKind::Output, DSTNAT)),
-        (
-            "postrouting",
-            NftHook::nat(NftHookKind::Postrouting, SRCNAT),
-        ),
-    ] {
-        b.add_chain(ip, &name, chain, Some(hook));
+    // The dstnat chains only for a jail with forwards: each base chain is a netfilter hook
+    // that the first packet of every connection through the host crosses.
+    let dstnat: &[(&str, NftHookKind)] = if nat.forwards().is_empty() {
+        &[]
+    } else {
+        &[
+            ("prerouting", NftHookKind::Prerouting),
+            ("output", NftHookKind::Output),
+        ]
+    };
+    for &(chain, kind) in dstnat {
+        b.add_chain(ip, &name, chain, Some(NftHook::nat(kind, DSTNAT)));
     }
-    for chain in ["prerouting", "output"] {
+    b.add_chain(
+        ip,
+        &name,
+        "postrouting",
+        Some(NftHook::nat(NftHookKind::Postrouting, SRCNAT)),
+    );
+    for &(chain, _) in dstnat {
         for forward in nat.forwards() {
             for rule in dnat_rules(nat.jail_address(), forward) {
                 b.add_rule(ip, &name, chain, rule);
@@ -223,12 +234,23 @@ mod tests {
             add chain ip ioc-nat-web prerouting { type nat hook prerouting priority -100; policy accept; }\n\
             add chain ip ioc-nat-web output { type nat hook output priority -100; policy accept; }\n\
             add chain ip ioc-nat-web postrouting { type nat hook postrouting priority 100; policy accept; }\n\
-            add rule ip ioc-nat-web prerouting fib daddr type local meta l4proto 6 @th,16,16 0x1f90 dnat to 172.16.0.6:80\n\
-            add rule ip ioc-nat-web prerouting fib daddr type local meta l4proto 17 @th,16,16 0x0035 dnat to 172.16.0.6\n\
-            add rule ip ioc-nat-web prerouting fib daddr type local meta l4proto 6 @th,16,16 0x1f40-0x1f4a dnat to 172.16.0.6\n\
-            add rule ip ioc-nat-web output fib daddr type local meta l4proto 6 @th,16,16 0x1f90 dnat to 172.16.0.6:80\n\
-            add rule ip ioc-nat-web output fib daddr type local meta l4proto 17 @th,16,16 0x0035 dnat to 172.16.0.6\n\
-            add rule ip ioc-nat-web output fib daddr type local meta l4proto 6 @th,16,16 0x1f40-0x1f4a dnat to 172.16.0.6\n\
+            add rule ip ioc-nat-web prerouting meta l4proto 6 @th,16,16 0x1f90 fib daddr type local dnat to 172.16.0.6:80\n\
+            add rule ip ioc-nat-web prerouting meta l4proto 17 @th,16,16 0x0035 fib daddr type local dnat to 172.16.0.6\n\
+            add rule ip ioc-nat-web prerouting meta l4proto 6 @th,16,16 0x1f40-0x1f4a fib daddr type local dnat to 172.16.0.6\n\
+            add rule ip ioc-nat-web output meta l4proto 6 @th,16,16 0x1f90 fib daddr type local dnat to 172.16.0.6:80\n\
+            add rule ip ioc-nat-web output meta l4proto 17 @th,16,16 0x0035 fib daddr type local dnat to 172.16.0.6\n\
+            add rule ip ioc-nat-web output meta l4proto 6 @th,16,16 0x1f40-0x1f4a fib daddr type local dnat to 172.16.0.6\n\
+            add rule ip ioc-nat-web postrouting @nh,96,32 & 0xfffffffc == 0xac100004 meta oifname \"up0\" masquerade\n";
+        assert_eq!(script, expected);
+    }
+
+    #[test]
+    fn a_jail_without_forwards_only_masquerades() {
+        let script = render(&request(vec![]), "up0");
+        let expected = "add table ip ioc-nat-web\n\
+            delete table ip ioc-nat-web\n\
+            add table ip ioc-nat-web\n\
+            add chain ip ioc-nat-web postrouting { type nat hook postrouting priority 100; policy accept; }\n\
             add rule ip ioc-nat-web postrouting @nh,96,32 & 0xfffffffc == 0xac100004 meta oifname \"up0\" masquerade\n";
         assert_eq!(script, expected);
     }
@@ -244,7 +266,7 @@ mod tests {
             }]),
             "up0",
         );
-        assert!(script.contains("@th,16,16 0x2328 dnat to 172.16.0.6:8000\n"));
-        assert!(script.contains("@th,16,16 0x2329 dnat to 172.16.0.6:8001\n"));
+        assert!(script.contains("@th,16,16 0x2328 fib daddr type local dnat to 172.16.0.6:8000\n"));
+        assert!(script.contains("@th,16,16 0x2329 fib daddr type local dnat to 172.16.0.6:8001\n"));
     }
 }

@@ -217,10 +217,10 @@ fn the_nat_table_commits_and_its_plan_text_replays_to_the_same_table() {
         "type nat hook prerouting priority dstnat; policy accept;",
         "type nat hook output priority -100; policy accept;",
         "type nat hook postrouting priority srcnat; policy accept;",
-        "fib daddr type local tcp dport 8080 dnat to 172.16.0.6:80",
-        "fib daddr type local udp dport 53 dnat to 172.16.0.6",
-        "fib daddr type local tcp dport 8000-8010 dnat to 172.16.0.6",
-        "fib daddr type local udp dport 9001 dnat to 172.16.0.6:7001",
+        "tcp dport 8080 fib daddr type local dnat to 172.16.0.6:80",
+        "udp dport 53 fib daddr type local dnat to 172.16.0.6",
+        "tcp dport 8000-8010 fib daddr type local dnat to 172.16.0.6",
+        "udp dport 9001 fib daddr type local dnat to 172.16.0.6:7001",
         "ip saddr 172.16.0.4/30 oifname \"up0\" masquerade",
     ] {
         assert!(committed.contains(line), "{line} missing:\n{committed}");

@@ -161,3 +161,73 @@ fn sigkill_at_every_start_step_leaves_nothing_after_the_next_command() {
     assert!(!tables(&host).contains("ioc-nat"));
     assert_eq!(forwarding(&host, "em0"), "0");
 }
+
+/// What the peer gets from `http://10.1.1.1:PORT/marker`: waiting up to ten seconds for an
+/// answer when `expect` is true, one try of three seconds when it is false.
+fn fetch_port(peer: &str, port: u16, expect: bool) -> Option<String> {
+    let url = format!("http://10.1.1.1:{port}/marker");
+    let mut body = None;
+    let timeout = Duration::from_secs(if expect { 10 } else { 0 });
+    ioc_tests::netns::eventually(timeout, || {
+        let out = ioc_tests::netns::in_netns(peer, "timeout")
+            .args(["3", "busybox", "wget", "-q", "-O", "-", &url])
+            .output()
+            .expect("run busybox wget in the peer");
+        if out.status.success() {
+            body = Some(String::from_utf8_lossy(&out.stdout).into_owned());
+        }
+        body.is_some()
+    });
+    body
+}
+
+/// Each NAT jail's entries are its own: stopping one leaves the other's forward working, and
+/// a jail without forwards gets no dstnat chains (no hooks the host's packets cross for it).
+#[test]
+fn stopping_one_nat_jail_leaves_the_others_forward_and_entries() {
+    require_root!();
+    let (host, peer) = host_with_uplink();
+    host.ok([
+        "create",
+        "web",
+        "vnet=on",
+        "nat=on",
+        "nat_forwards=tcp(80:8080)",
+    ]);
+    host.ok([
+        "create",
+        "api",
+        "vnet=on",
+        "nat=on",
+        "nat_forwards=tcp(80:8081)",
+    ]);
+    host.ok(["create", "client", "vnet=on", "nat=on"]);
+    host.ok(["start", "web,api,client"]);
+    let client_table = host
+        .command("nft")
+        .args(["list", "table", "ip", "ioc-nat-client"])
+        .output()
+        .expect("run nft");
+    let client_table = String::from_utf8_lossy(&client_table.stdout);
+    assert!(client_table.contains("hook postrouting"), "{client_table}");
+    assert!(!client_table.contains("hook prerouting"), "{client_table}");
+    assert!(!client_table.contains("hook output"), "{client_table}");
+    let mut web = serve(&host, "web", "web");
+    let mut api = serve(&host, "api", "api");
+    assert_eq!(fetch_port(&peer, 8080, true).as_deref(), Some("web"));
+    assert_eq!(fetch_port(&peer, 8081, true).as_deref(), Some("api"));
+    host.ok(["stop", "web"]);
+    web.wait();
+    assert_eq!(fetch_port(&peer, 8081, true).as_deref(), Some("api"));
+    assert_eq!(
+        fetch_port(&peer, 8080, false),
+        None,
+        "web's forward outlived its stop"
+    );
+    let left = tables(&host);
+    assert!(!left.contains("ioc-nat-web"), "{left}");
+    assert!(left.contains("ioc-nat-api"), "{left}");
+    host.stop_and_check_clean("api,client", IDLE);
+    api.wait();
+    assert!(!tables(&host).contains("ioc-nat"));
+}
