@@ -58,11 +58,17 @@ pub fn fetch_from(peer: &str, address: &str) -> Option<String> {
     } else {
         format!("http://{address}:8080/marker")
     };
+    fetch_url(peer, &url, Duration::from_secs(10))
+}
+
+/// What namespace `peer` gets from `url` (busybox wget, three seconds a try), trying again
+/// until an answer comes or `wait` has passed (a zero `wait`: one try).
+pub fn fetch_url(peer: &str, url: &str, wait: Duration) -> Option<String> {
     let mut body = None;
-    eventually(Duration::from_secs(10), || {
+    eventually(wait, || {
         // coreutils' timeout, not wget's -T, which crashes busybox 1.35's wget.
         let out = in_netns(peer, "timeout")
-            .args(["3", "busybox", "wget", "-q", "-O", "-", &url])
+            .args(["3", "busybox", "wget", "-q", "-O", "-", url])
             .output()
             .expect("run busybox wget in the peer");
         if out.status.success() {

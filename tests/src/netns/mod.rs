@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use background::{wait_for_line, Background};
 pub use commands::{
-    add_address_in, answers_now, eventually, fetch_from, in_netns, ip_in, pings_from,
+    add_address_in, answers_now, eventually, fetch_from, fetch_url, in_netns, ip_in, pings_from,
 };
 pub use parse::{mounts_under, parse_addresses, parse_links, processes_mentioning, Address, Link};
 

@@ -165,20 +165,8 @@ fn sigkill_at_every_start_step_leaves_nothing_after_the_next_command() {
 /// What the peer gets from `http://10.1.1.1:PORT/marker`: waiting up to ten seconds for an
 /// answer when `expect` is true, one try of three seconds when it is false.
 fn fetch_port(peer: &str, port: u16, expect: bool) -> Option<String> {
-    let url = format!("http://10.1.1.1:{port}/marker");
-    let mut body = None;
-    let timeout = Duration::from_secs(if expect { 10 } else { 0 });
-    ioc_tests::netns::eventually(timeout, || {
-        let out = ioc_tests::netns::in_netns(peer, "timeout")
-            .args(["3", "busybox", "wget", "-q", "-O", "-", &url])
-            .output()
-            .expect("run busybox wget in the peer");
-        if out.status.success() {
-            body = Some(String::from_utf8_lossy(&out.stdout).into_owned());
-        }
-        body.is_some()
-    });
-    body
+    let wait = Duration::from_secs(if expect { 10 } else { 0 });
+    ioc_tests::netns::fetch_url(peer, &format!("http://10.1.1.1:{port}/marker"), wait)
 }
 
 /// Each NAT jail's entries are its own: stopping one leaves the other's forward working, and
