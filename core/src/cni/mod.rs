@@ -22,6 +22,7 @@ pub mod journaled;
 pub mod plan;
 pub mod reported;
 pub mod versions;
+mod watch;
 
 use std::path::Path;
 use std::time::Duration;
