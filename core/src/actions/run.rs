@@ -44,6 +44,7 @@ pub fn start_jobs(store: &Store, run: &RunDir, filter: &Filter, jobs: usize) -> 
     }
     let mut registry = super::registry(store)?;
     registry.remember_auto_picks(run.path(), true);
+    registry.remember_checked_layouts(run.path());
     let settings = store.host_settings()?;
     // Each worker of a concurrent start gets a backend and registry of its own; the picks of
     // network_plugin=auto are made (and written) by the validation before any worker runs.
@@ -54,6 +55,7 @@ pub fn start_jobs(store: &Store, run: &RunDir, filter: &Filter, jobs: usize) -> 
             &settings.disabled,
         );
         registry.remember_auto_picks(run.path(), false);
+        registry.remember_checked_layouts(run.path());
         (host::native(run), registry)
     };
     let mut backend = host::native(run);
@@ -72,6 +74,7 @@ pub fn stop(store: &Store, run: &RunDir, filter: &Filter, force: bool) -> Result
     require_root("ioc stop")?;
     let targets = super::select_stop_targets(store, run, filter)?;
     let mut registry = super::registry(store)?;
+    registry.remember_checked_layouts(run.path());
     let mut backend = host::native(run);
     let mut lifecycle = Lifecycle::new(backend.as_mut(), &mut registry, run.clone());
     Ok(lifecycle.stop(targets, force))

@@ -88,10 +88,16 @@ impl Engine {
             network: call.network.clone(),
             message: format!("{}: {message}", call.command),
         };
-        let out = self
-            .runner
-            .run(call, self.timeout)
-            .map_err(|e| failure(e.to_string()))?;
+        let began = std::time::Instant::now();
+        let out = self.runner.run(call, self.timeout);
+        // `-vv` shows each plugin's time: what a start spends in the plugins, not in ioc.
+        tracing::debug!(
+            plugin = call.plugin.as_str(),
+            command = %call.command,
+            micros = began.elapsed().as_micros() as u64,
+            "CNI plugin ran"
+        );
+        let out = out.map_err(|e| failure(e.to_string()))?;
         let text = String::from_utf8_lossy(&out.stdout);
         let text = text.trim();
         let stderr = out.stderr.trim();
