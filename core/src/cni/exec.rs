@@ -96,6 +96,12 @@ fn spawn(call: &PluginCall) -> Result<Child, ExecError> {
 }
 
 fn run_process(call: &PluginCall, timeout: Duration) -> Result<RawOutput, ExecError> {
+    let began = std::time::Instant::now();
     let child = spawn(call)?;
+    tracing::trace!(
+        plugin = call.plugin.as_str(),
+        micros = began.elapsed().as_micros() as u64,
+        "CNI plugin spawned"
+    );
     super::watch::watch(child, call.stdin.as_bytes(), timeout)
 }
