@@ -530,3 +530,25 @@ exit 0"#,
         "the helper still runs: {state}"
     );
 }
+
+/// A command reads a list once (the check of a start and its `ADD` use the same), and still
+/// checks each attachment's own values on every use.
+#[test]
+fn a_list_is_read_once_per_engine_and_each_attachment_still_checked() {
+    let sb = Sandbox::new();
+    sb.list(
+        "one",
+        r#"{"cniVersion": "1.0.0", "name": "one", "plugins": [{"type": "first"}]}"#,
+    );
+    let att = sb.attachment("one", &[]);
+    let mut command = engine(Duration::from_secs(10));
+    let first = command.list(&att).unwrap();
+    std::fs::remove_file(sb.conf().join("one.conflist")).unwrap();
+    assert!(load(&att).is_err());
+    assert_eq!(command.list(&att).unwrap(), first);
+    let mut bad = att.clone();
+    bad.ifname = "no/slash".into();
+    assert!(command.list(&bad).is_err());
+    // Another engine (the next command) reads the directory again.
+    assert!(engine(Duration::from_secs(10)).list(&att).is_err());
+}
