@@ -123,8 +123,34 @@ pub fn create_args(name: &str, conf_dir: &Path) -> Vec<String> {
 /// The label of the interleaved bare-chain series.
 pub const BARE: &str = "bare netns + CNI";
 
+/// Per-jail differences `ioc[i] - bare[i]` (each pair ran back to back, under the same
+/// load), in milliseconds, sorted; negative when the bare chain was slower.
+fn paired(ioc: &[Duration], bare: &[Duration]) -> Vec<f64> {
+    let mut d: Vec<f64> = ioc
+        .iter()
+        .zip(bare)
+        .map(|(a, b)| (a.as_secs_f64() - b.as_secs_f64()) * 1000.0)
+        .collect();
+    d.sort_by(f64::total_cmp);
+    d
+}
+
+/// The quartiles of sorted samples: (first, median, third).
+fn quartiles(sorted: &[f64]) -> (f64, f64, f64) {
+    let at = |q: usize| {
+        sorted
+            .get(sorted.len() * q / 4)
+            .copied()
+            .unwrap_or_default()
+    };
+    (at(1), at(2), at(3))
+}
+
 /// What ioc adds per CNI jail: its start's median minus the median of the same chain's
 /// attach plus the namespace creation (what any runtime has to do), and how flat that is.
+/// On a loaded machine the difference of medians swings with the load; the median of the
+/// paired differences (each `ioc start` against the bare chain run right after it) swings
+/// much less, and is printed with its interquartile range.
 pub fn report_overhead(series: &[Series]) {
     let find = |label: &str| series.iter().find(|s| s.label == label);
     let (Some(ioc), Some(bare)) = (find("ioc cni"), find(BARE)) else {
@@ -143,6 +169,16 @@ pub fn report_overhead(series: &[Series]) {
         ms(last.saturating_sub(bare_last)),
         ms(bare_first),
         ms(bare_last),
+    );
+    let tenth = (ioc.start.len() / 10).max(1);
+    let n = ioc.start.len().min(bare.start.len());
+    let (q1, q2, q3) = quartiles(&paired(&ioc.start, &bare.start));
+    let (_, head, _) = quartiles(&paired(&ioc.start[..tenth], &bare.start[..tenth]));
+    let (_, tail, _) = quartiles(&paired(&ioc.start[n - tenth..n], &bare.start[n - tenth..n]));
+    let (s1, s2, s3) = quartiles(&paired(&ioc.stop, &bare.stop));
+    println!(
+        "cni overhead per jail, paired: start {q2:+.2} ms (IQR {q1:+.2} .. {q3:+.2}; first/last \
+         tenth {head:+.2} / {tail:+.2}); stop {s2:+.2} ms (IQR {s1:+.2} .. {s3:+.2})"
     );
     if let Some(plain) = find("ioc vnet") {
         println!(

@@ -306,6 +306,54 @@ fn a_replaced_binary_is_asked_its_versions_again() {
     assert_eq!(versions, 2, "{:?}", sb.calls());
 }
 
+/// A binary replaced by one of the same size with its old mtime put back (`cp -p`,
+/// `install -p`) is still asked again: the cache also keys on the inode and change time.
+#[test]
+fn a_replaced_binary_with_the_same_size_and_mtime_is_asked_again() {
+    let sb = Sandbox::new();
+    sb.passing_plugin("first", V, "10.9.0.5/24");
+    sb.list(
+        "one",
+        r#"{"cniVersion": "1.0.0", "name": "one", "plugins": [{"type": "first"}]}"#,
+    );
+    let att = sb.attachment("one", &[]);
+    let list = load(&att).unwrap();
+    let path = [sb.bin().display().to_string()];
+    let cache = sb.path().join("versions.json");
+    let persistent = || {
+        Engine::new(
+            Box::new(ProcessRunner),
+            VersionCache::persistent(cache.clone()),
+            Duration::from_secs(10),
+        )
+    };
+    persistent().negotiate(&list, &path).unwrap();
+    persistent().negotiate(&list, &path).unwrap();
+    let plugin = sb.bin().join("first");
+    let old = std::fs::metadata(&plugin).unwrap();
+    // Same length ("1.0.0" for "0.4.0"), written to a new file renamed into place, old mtime.
+    let text = std::fs::read_to_string(&plugin).unwrap();
+    let replaced = text.replace(r#"["0.4.0","1.0.0"]"#, r#"["0.4.0","0.4.0"]"#);
+    assert_eq!(replaced.len(), text.len());
+    let next = sb.bin().join("first.new");
+    std::fs::write(&next, replaced).unwrap();
+    std::fs::set_permissions(&next, old.permissions()).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&next)
+        .unwrap()
+        .set_modified(old.modified().unwrap())
+        .unwrap();
+    std::fs::rename(&next, &plugin).unwrap();
+    let err = persistent().negotiate(&list, &path).unwrap_err();
+    assert!(
+        err.to_string().contains("it supports 0.4.0, 0.4.0;"),
+        "{err}"
+    );
+    let versions = sb.calls().iter().filter(|c| c.ends_with("VERSION")).count();
+    assert_eq!(versions, 2, "{:?}", sb.calls());
+}
+
 #[test]
 fn oversized_output_and_garbage_are_errors_naming_the_plugin() {
     let sb = Sandbox::new();
@@ -481,4 +529,26 @@ exit 0"#,
         state.is_empty() || state.split_whitespace().nth(2) == Some("Z"),
         "the helper still runs: {state}"
     );
+}
+
+/// A command reads a list once (the check of a start and its `ADD` use the same), and still
+/// checks each attachment's own values on every use.
+#[test]
+fn a_list_is_read_once_per_engine_and_each_attachment_still_checked() {
+    let sb = Sandbox::new();
+    sb.list(
+        "one",
+        r#"{"cniVersion": "1.0.0", "name": "one", "plugins": [{"type": "first"}]}"#,
+    );
+    let att = sb.attachment("one", &[]);
+    let mut command = engine(Duration::from_secs(10));
+    let first = command.list(&att).unwrap();
+    std::fs::remove_file(sb.conf().join("one.conflist")).unwrap();
+    assert!(load(&att).is_err());
+    assert_eq!(command.list(&att).unwrap(), first);
+    let mut bad = att.clone();
+    bad.ifname = "no/slash".into();
+    assert!(command.list(&bad).is_err());
+    // Another engine (the next command) reads the directory again.
+    assert!(engine(Duration::from_secs(10)).list(&att).is_err());
 }

@@ -58,6 +58,7 @@ pub fn start_jobs(
     }
     let mut registry = super::registry(store)?;
     registry.remember_auto_picks(run.path(), true);
+    registry.remember_checked_layouts(run.path());
     let settings = store.host_settings()?;
     // Each worker of a concurrent start gets a backend and registry of its own; the picks of
     // network_plugin=auto are made (and written) by the validation before any worker runs.
@@ -68,6 +69,7 @@ pub fn start_jobs(
             &settings.disabled,
         );
         registry.remember_auto_picks(run.path(), false);
+        registry.remember_checked_layouts(run.path());
         (host::native(run), registry)
     };
     let mut backend = host::native(run);
@@ -94,6 +96,7 @@ pub fn stop(
     require_root("ioc stop")?;
     let targets = super::select_stop_targets(store, run, filter)?;
     let mut registry = super::registry(store)?;
+    registry.remember_checked_layouts(run.path());
     let mut backend = host::native(run);
     let mut lifecycle =
         Lifecycle::new(backend.as_mut(), &mut registry, run.clone()).with_progress(progress);

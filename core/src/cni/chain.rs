@@ -22,6 +22,9 @@ pub struct Engine {
     timeout: Duration,
     /// A dry run: plugins this machine lacks are planned where the path says, not refused.
     planning: bool,
+    /// The lists this command loaded, by (configuration directory, network name): a start
+    /// checks its list when it is validated and runs it moments later, and reads it once.
+    lists: Vec<((String, String), NetworkList)>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -43,7 +46,25 @@ impl Engine {
             versions,
             timeout,
             planning: false,
+            lists: Vec::new(),
         }
+    }
+
+    /// The attachment's network list ([`super::load`]), read once per command: the same list
+    /// for the check of a start and for its `ADD`.
+    pub fn list(&mut self, attachment: &CniAttachment) -> Result<NetworkList, CniFailure> {
+        let key = (
+            attachment.conf_dir.to_string(),
+            attachment.network.to_string(),
+        );
+        if let Some((_, list)) = self.lists.iter().find(|(k, _)| *k == key) {
+            // The attachment's own values are checked on every use, as `load` does.
+            super::check_attachment(attachment)?;
+            return Ok(list.clone());
+        }
+        let list = super::load(attachment)?;
+        self.lists.push((key, list.clone()));
+        Ok(list)
     }
 
     /// The dry run's engine: nothing runs (see [`super::plan::PlanRunner`]).
@@ -88,10 +109,16 @@ impl Engine {
             network: call.network.clone(),
             message: format!("{}: {message}", call.command),
         };
-        let out = self
-            .runner
-            .run(call, self.timeout)
-            .map_err(|e| failure(e.to_string()))?;
+        let began = std::time::Instant::now();
+        let out = self.runner.run(call, self.timeout);
+        // `-vv` shows each plugin's time: what a start spends in the plugins, not in ioc.
+        tracing::debug!(
+            plugin = call.plugin.as_str(),
+            command = %call.command,
+            micros = began.elapsed().as_micros() as u64,
+            "CNI plugin ran"
+        );
+        let out = out.map_err(|e| failure(e.to_string()))?;
         let text = String::from_utf8_lossy(&out.stdout);
         let text = text.trim();
         let stderr = out.stderr.trim();

@@ -7,17 +7,12 @@
 //! [`MAX_STDERR`]) for messages. A plugin still running at the timeout is killed with its
 //! whole process group, so a helper it started cannot keep the pipes, or the network, busy;
 //! a helper still holding the pipes [`LINGER`] after the plugin exited goes the same way, and
-//! the plugin's answer counts.
+//! the plugin's answer counts. All of that happens on the calling thread (see the `watch` module).
 
-use std::io::{self, Read, Write};
+use std::io;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::thread;
-use std::time::{Duration, Instant};
-
-use nix::sys::signal::{killpg, Signal};
-use nix::unistd::Pid;
+use std::time::Duration;
 
 use super::PluginCall;
 
@@ -59,6 +54,9 @@ pub enum ExecError {
     /// It printed more than [`MAX_STDOUT`] bytes; it was killed.
     #[error("printed more than {MAX_STDOUT} bytes on stdout and was killed")]
     TooLarge,
+    /// Its pipes or its exit could not be watched; it was killed.
+    #[error("cannot watch its pipes and exit ({0}); it was killed")]
+    Watch(io::Error),
 }
 
 fn seconds(d: &Duration) -> String {
@@ -81,46 +79,6 @@ impl Runner for ProcessRunner {
     }
 }
 
-enum Event {
-    Stdout(Option<Vec<u8>>),
-    Stderr(String),
-    Exit(Option<i32>),
-}
-
-/// Reads `pipe` to its end, up to `limit` bytes (`None`: more came).
-fn read_limited(mut pipe: impl Read, limit: usize) -> Option<Vec<u8>> {
-    let mut buffer = Vec::new();
-    let mut chunk = [0u8; 8192];
-    loop {
-        match pipe.read(&mut chunk) {
-            Ok(0) => return Some(buffer),
-            Ok(n) if buffer.len() + n > limit => return None,
-            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => return Some(buffer),
-        }
-    }
-}
-
-/// Keeps the first `limit` bytes of `pipe` and drains the rest, so the plugin never blocks
-/// on a full stderr pipe.
-fn read_keeping(mut pipe: impl Read, limit: usize) -> String {
-    let mut kept = Vec::new();
-    let mut chunk = [0u8; 8192];
-    loop {
-        match pipe.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => {
-                let room = limit.saturating_sub(kept.len());
-                kept.extend_from_slice(&chunk[..n.min(room)]);
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => break,
-        }
-    }
-    String::from_utf8_lossy(&kept).into_owned()
-}
-
 fn spawn(call: &PluginCall) -> Result<Child, ExecError> {
     std::process::Command::new(&call.program)
         .env_clear()
@@ -137,70 +95,13 @@ fn spawn(call: &PluginCall) -> Result<Child, ExecError> {
         })
 }
 
-/// Starts the threads that feed stdin, read stdout and stderr and wait for the exit.
-fn watch(mut child: Child, input: String, events: Sender<Event>) {
-    if let Some(mut stdin) = child.stdin.take() {
-        // A plugin may exit without reading its input: a broken pipe is no error here.
-        thread::spawn(move || {
-            let _ = stdin.write_all(input.as_bytes());
-        });
-    }
-    if let Some(stdout) = child.stdout.take() {
-        let tx = events.clone();
-        thread::spawn(move || {
-            let _ = tx.send(Event::Stdout(read_limited(stdout, MAX_STDOUT)));
-        });
-    }
-    if let Some(stderr) = child.stderr.take() {
-        let tx = events.clone();
-        thread::spawn(move || {
-            let _ = tx.send(Event::Stderr(read_keeping(stderr, MAX_STDERR)));
-        });
-    }
-    thread::spawn(move || {
-        let code = child.wait().ok().and_then(|status| status.code());
-        let _ = events.send(Event::Exit(code));
-    });
-}
-
 fn run_process(call: &PluginCall, timeout: Duration) -> Result<RawOutput, ExecError> {
+    let began = std::time::Instant::now();
     let child = spawn(call)?;
-    let group = Pid::from_raw(child.id() as i32);
-    let (tx, rx): (Sender<Event>, Receiver<Event>) = mpsc::channel();
-    watch(child, call.stdin.clone(), tx);
-    let mut deadline = Instant::now() + timeout;
-    let (mut stdout, mut stderr, mut exit) = (None, None, None);
-    let mut swept = false;
-    while stdout.is_none() || stderr.is_none() || exit.is_none() {
-        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-            Ok(Event::Stdout(None)) => {
-                let _ = killpg(group, Signal::SIGKILL);
-                return Err(ExecError::TooLarge);
-            }
-            Ok(Event::Stdout(Some(bytes))) => stdout = Some(bytes),
-            Ok(Event::Stderr(text)) => stderr = Some(text),
-            Ok(Event::Exit(code)) => {
-                exit = Some(code);
-                deadline = deadline.min(Instant::now() + LINGER);
-            }
-            // The plugin is done, but a helper it left in its group still holds a pipe: the
-            // group goes (as it would at the timeout) and what the plugin printed counts.
-            Err(RecvTimeoutError::Timeout) if exit.is_some() && !swept => {
-                let _ = killpg(group, Signal::SIGKILL);
-                swept = true;
-                deadline = Instant::now() + LINGER;
-            }
-            Err(RecvTimeoutError::Timeout) => {
-                // The whole group: a helper the plugin started must not outlive it.
-                let _ = killpg(group, Signal::SIGKILL);
-                return Err(ExecError::Timeout(timeout));
-            }
-            Err(RecvTimeoutError::Disconnected) => break,
-        }
-    }
-    Ok(RawOutput {
-        code: exit.flatten(),
-        stdout: stdout.unwrap_or_default(),
-        stderr: stderr.unwrap_or_default(),
-    })
+    tracing::trace!(
+        plugin = call.plugin.as_str(),
+        micros = began.elapsed().as_micros() as u64,
+        "CNI plugin spawned"
+    );
+    super::watch::watch(child, call.stdin.as_bytes(), timeout)
 }

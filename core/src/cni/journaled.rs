@@ -22,7 +22,7 @@ pub fn add(
     op: &HostOp,
     attachment: &CniAttachment,
 ) -> Result<HostReply, HostError> {
-    let list = load(attachment)?;
+    let list = backend.cni()?.list(attachment)?;
     let netns = backend.cni_netns(&s.params, false);
     let run = CniRun::new(attachment, &list, &netns);
     let index = s.record(Step::Op(op.clone()), Some(Undo::CniDel(Box::new(run))))?;
@@ -121,14 +121,16 @@ pub fn perform_direct(
 ) -> Result<HostReply, HostError> {
     match op {
         HostOp::CniAdd { attachment } => {
-            let list = load(attachment)?;
+            let list = backend.cni()?.list(attachment)?;
             let netns = backend.cni_netns(params, false);
             let result = backend.cni()?.add(&list, attachment, &netns)?;
             Ok(HostReply::Text(result.to_string().into()))
         }
         HostOp::CniGc { attachment, valid } => gc(backend, attachment, valid),
         // Loading the list checks it (and the attachment); the dry run reads it too.
-        HostOp::CniFindList { attachment } => load(attachment)
+        HostOp::CniFindList { attachment } => backend
+            .cni()?
+            .list(attachment)
             .map(|_| HostReply::Done)
             .map_err(Into::into),
         HostOp::CniCheck { attachment } => Err(HostError::new(

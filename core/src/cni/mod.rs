@@ -22,6 +22,7 @@ pub mod journaled;
 pub mod plan;
 pub mod reported;
 pub mod versions;
+mod watch;
 
 use std::path::Path;
 use std::time::Duration;
@@ -202,6 +203,15 @@ impl From<CniFailure> for HostError {
 /// Loads the attachment's network list from its configuration directory, after checking
 /// the attachment's container id and interface name.
 pub fn load(attachment: &CniAttachment) -> Result<NetworkList, CniFailure> {
+    check_attachment(attachment)?;
+    Ok(NetworkList::find(
+        Path::new(attachment.conf_dir.as_str()),
+        &attachment.network,
+    )?)
+}
+
+/// Checks the attachment's container id, interface name and `CNI_ARGS`.
+fn check_attachment(attachment: &CniAttachment) -> Result<(), CniFailure> {
     let bad = |message: String| CniFailure::Attachment {
         what: attachment.describe(),
         message,
@@ -221,8 +231,5 @@ pub fn load(attachment: &CniAttachment) -> Result<NetworkList, CniFailure> {
             pair.value.as_str()
         )));
     }
-    Ok(NetworkList::find(
-        Path::new(attachment.conf_dir.as_str()),
-        &attachment.network,
-    )?)
+    Ok(())
 }

@@ -1,10 +1,14 @@
 //! `VERSION` negotiation: every plugin of a list must speak the list's version. The answers
-//! are cached per plugin binary (its path, size and modification time), in memory and in the
-//! runtime dir, so a start does not ask again; a replaced binary is asked afresh.
+//! are cached per plugin binary (its path, inode, size, modification and change times), in
+//! memory and in the runtime dir, so a start does not ask again; a replaced binary is asked
+//! afresh. The inode and change time catch what size and mtime miss: a package upgrade renames
+//! a new file into place (a new inode) and `cp -p`/`install -p` keep the mtime, but nothing
+//! short of resetting the clock keeps the change time of a rewritten file.
 
 use std::collections::HashMap;
 use std::fs;
 use std::io;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
@@ -19,6 +23,13 @@ pub struct BinaryKey {
     pub size: u64,
     /// Its modification time, in nanoseconds since the epoch.
     pub mtime_ns: u64,
+    /// Its inode number (a file renamed into place is another inode).
+    #[serde(default)]
+    pub inode: u64,
+    /// Its inode change time, in nanoseconds since the epoch (set by every write, rename or
+    /// `touch`, and not settable by them).
+    #[serde(default)]
+    pub ctime_ns: i64,
 }
 
 impl BinaryKey {
@@ -30,6 +41,11 @@ impl BinaryKey {
             path: path.to_path_buf(),
             size: meta.len(),
             mtime_ns: u64::try_from(mtime.as_nanos()).unwrap_or(u64::MAX),
+            inode: meta.ino(),
+            ctime_ns: meta
+                .ctime()
+                .saturating_mul(1_000_000_000)
+                .saturating_add(meta.ctime_nsec()),
         })
     }
 }

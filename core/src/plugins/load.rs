@@ -10,6 +10,7 @@ use ioc_sdk::{
     PluginModRef, SDK_VERSION,
 };
 
+use super::checked::{CheckedLayouts, FileId};
 use super::logsink;
 use super::search::plugin_name_from_file;
 use super::trust::{check_trusted, TrustError};
@@ -131,7 +132,20 @@ impl LoadedPlugin {
     /// used rather than `RootModule::load_from_file`, which caches one library per root-module
     /// type and would return the first plugin for every file.
     pub fn load(path: &Path) -> Result<LoadedPlugin, LoadError> {
+        LoadedPlugin::load_checked(path, None)
+    }
+
+    /// [`LoadedPlugin::load`], skipping abi_stable's layout check when `layouts` remembers
+    /// that this very file passed it for this very executable (see [`super::checked`]), and
+    /// remembering a check it passes.
+    pub fn load_checked(
+        path: &Path,
+        mut layouts: Option<&mut CheckedLayouts>,
+    ) -> Result<LoadedPlugin, LoadError> {
         check_trusted(path).map_err(LoadError::Untrusted)?;
+        // Taken before the library is opened and compared after: the file opened is the one
+        // this identity names (a file swapped in between has another inode or change time).
+        let id = layouts.as_ref().and_then(|_| FileId::of(path));
         let header = lib_header_from_path(path).map_err(|e| match e {
             LibraryError::OpenError { err, .. } => LoadError::Open {
                 path: path.into(),
@@ -150,12 +164,24 @@ impl LoadedPlugin {
                 plugin_sdk,
             });
         }
-        let module = header
-            .init_root_module::<PluginModRef>()
-            .map_err(|e| LoadError::Abi {
-                path: path.into(),
-                reason: summarize_library_error(&e),
-            })?;
+        let unchanged = id.is_some() && FileId::of(path) == id;
+        let known =
+            unchanged && matches!((&layouts, &id), (Some(l), Some(id)) if l.passed(path, id));
+        let module = if known {
+            // SAFETY: this file (same device, inode, size, modification and change time)
+            // passed the layout check against this executable before; the version check
+            // still runs.
+            unsafe { header.init_root_module_with_unchecked_layout::<PluginModRef>() }
+        } else {
+            header.init_root_module::<PluginModRef>()
+        }
+        .map_err(|e| LoadError::Abi {
+            path: path.into(),
+            reason: summarize_library_error(&e),
+        })?;
+        if let (false, true, Some(layouts), Some(id)) = (known, unchanged, layouts.as_mut(), id) {
+            layouts.remember(path, id);
+        }
         (module.init())(logsink::sink());
         let info = (module.info())();
         let plugin = LoadedPlugin {

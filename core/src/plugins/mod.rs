@@ -6,6 +6,7 @@
 //! for libraries built against another SDK (see [`load`]).
 
 mod auto;
+pub mod checked;
 mod load;
 mod logsink;
 mod registry;

@@ -1,12 +1,13 @@
 //! The set of plugins a command may use: which are enabled, and loading them on demand.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use ioc_sdk::{NetworkShape, PluginKind};
 
 use super::auto::AutoPicks;
+use super::checked::CheckedLayouts;
 use super::load::{LoadError, LoadedPlugin};
 use super::search::SearchPath;
 
@@ -106,6 +107,8 @@ pub struct Registry {
     loaded: BTreeMap<String, Rc<LoadedPlugin>>,
     /// What `network_plugin=auto` picked in this process and where picks are remembered.
     pub(super) auto: AutoPicks,
+    /// The layout checks passed before, when a run dir remembers them.
+    layouts: Option<CheckedLayouts>,
 }
 
 impl Registry {
@@ -118,12 +121,19 @@ impl Registry {
             disabled: disabled.iter().cloned().collect(),
             loaded: BTreeMap::new(),
             auto: AutoPicks::default(),
+            layouts: None,
         }
     }
 
     /// The plugins the admin disabled.
     pub(super) fn disabled(&self) -> impl Iterator<Item = &String> {
         self.disabled.iter()
+    }
+
+    /// Lets loading skip the layout checks that `run_dir` remembers as passed by this very
+    /// plugin file and executable, and remember the checks it makes (see [`super::checked`]).
+    pub fn remember_checked_layouts(&mut self, run_dir: &Path) {
+        self.layouts = Some(CheckedLayouts::in_run_dir(run_dir));
     }
 
     pub fn search_path(&self) -> &SearchPath {
@@ -156,7 +166,7 @@ impl Registry {
                             .map(|d| d.display().to_string())
                             .collect(),
                     })?;
-                let plugin = Rc::new(LoadedPlugin::load(&path)?);
+                let plugin = Rc::new(LoadedPlugin::load_checked(&path, self.layouts.as_mut())?);
                 self.loaded.insert(name.to_string(), plugin.clone());
                 plugin
             }
