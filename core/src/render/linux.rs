@@ -280,6 +280,10 @@ pub fn render(ctx: &mut RenderContext, params: &JailParams, step: &Step) -> Vec<
                 let text = crate::cni::dns::resolv_conf(op).unwrap_or_default();
                 vec![Command::new(["/bin/sh", "-c", &script]).with_stdin(text)]
             }
+            // IFLA_INET6_ADDR_GEN_MODE none: no link-local address, so no DAD, MLD or RS.
+            HostOp::DisableIpv6 { link } => {
+                vec![in_net(ip(&["link", "set", link, "addrgenmode", "none"]))]
+            }
         },
     }
 }

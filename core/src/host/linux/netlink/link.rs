@@ -182,6 +182,16 @@ impl Netlink {
         self.change_link(msg, &|| format!("set alias of link #{index}"))
     }
 
+    /// Turns IPv6 address generation off on link `index` (`IN6_ADDR_GEN_MODE_NONE`): once it
+    /// comes up it gets no link-local address, so it runs no duplicate address detection,
+    /// joins no solicited-node group and solicits no router. Addresses added by hand still
+    /// work. For a jail interface with no IPv6 configured (`HostOp::DisableIpv6`).
+    pub fn disable_ipv6(&mut self, index: u32) -> Result<(), NlError> {
+        let mut msg = link_update(index);
+        msg.attributes.push(no_ipv6_addresses());
+        self.change_link(msg, &|| format!("turn IPv6 off on link #{index}"))
+    }
+
     /// Creates the bridge `name`, up, and returns its index.
     pub fn create_bridge(&mut self, name: &str, mtu: Option<u32>) -> Result<u32, NlError> {
         let mut msg = link_template(name, None, mtu);
