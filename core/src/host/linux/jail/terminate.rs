@@ -107,8 +107,20 @@ fn terminate(ns: &JailNs, vnet: bool, force: bool) -> io::Result<()> {
     Ok(())
 }
 
-/// Unmounts and deletes the pins and the resolv.conf copy.
+/// Unmounts and deletes the pins and the resolv.conf copy. The `ns` dir is a mount holding
+/// the pins (see `pin::create`): one lazy unmount takes them all, for one RCU grace period
+/// instead of one per pin. The pins are then unmounted one by one, which finds nothing left to
+/// unmount unless the jail was started by an ioc that did not mount its `ns` dir.
 pub(super) fn unpin(paths: &JailPaths) -> io::Result<()> {
+    let dir = paths.ns_dir();
+    // Until it is no mount point any more (a start killed between two mounts may stack them).
+    loop {
+        match umount2(&dir, MntFlags::MNT_DETACH) {
+            Ok(()) => continue,
+            Err(nix::errno::Errno::EINVAL) | Err(nix::errno::Errno::ENOENT) => break,
+            Err(e) => return Err(io::Error::other(format!("unmount {}: {e}", dir.display()))),
+        }
+    }
     for (kind, _) in KINDS {
         let pin = paths.pin(kind);
         match umount2(&pin, MntFlags::MNT_DETACH) {
