@@ -96,6 +96,10 @@ pub struct Lifecycle<'a> {
     faults: Faults,
     /// The worker pool of a multi-jail start; one jail at a time without.
     workers: Option<Workers<'a>>,
+    /// The firewall backends found ready in this command: readiness is the host's, not a
+    /// jail's, so validating 1,000 jails asks each backend once (a failure is asked again, so
+    /// every jail reports it).
+    ready_firewalls: std::collections::BTreeSet<String>,
 }
 
 impl<'a> Lifecycle<'a> {
@@ -110,6 +114,7 @@ impl<'a> Lifecycle<'a> {
             run,
             faults: Faults::none(),
             workers: None,
+            ready_firewalls: Default::default(),
         }
     }
 
