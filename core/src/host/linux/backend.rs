@@ -579,13 +579,13 @@ impl Backend for LinuxHost {
             // Kept in the journal, which `ioc list` and `ioc get` read.
             HostOp::ReportAddresses { .. } => Ok(HostReply::Done),
             HostOp::SetJailDns { .. } => super::cni::set_dns(&self.run_dir, params, op),
-            HostOp::DisableIpv6 { link } => {
-                let index = self.index(Side::Jail, jail, link)?;
-                self.jail_netlink(jail)?
-                    .disable_ipv6(index)
-                    .map(|()| HostReply::Done)
-                    .map_err(nl_error)
-            }
+            HostOp::DisableIpv6 { link } => match self.jail_netlink(jail)?.disable_ipv6(link) {
+                Ok(()) => Ok(HostReply::Done),
+                Err(e) if e.is_not_found() => Err(not_found(format!(
+                    "interface {link} in the jail does not exist"
+                ))),
+                Err(e) => Err(nl_error(e)),
+            },
         }
     }
 
