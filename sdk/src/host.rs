@@ -233,6 +233,12 @@ impl<'a> Host<'a> {
         self.expect_done(HostOp::AcceptRouterAdvertisements { link: link.into() })
     }
 
+    /// Turns IPv6 off on a jail interface before it comes up, for a NIC with no IPv6 settings
+    /// (see [`HostOp::DisableIpv6`]).
+    pub fn disable_ipv6(&mut self, link: &str) -> Result<(), HostError> {
+        self.expect_done(HostOp::DisableIpv6 { link: link.into() })
+    }
+
     /// Starts a DHCP client for a jail interface inside the jail, for `NIC|dhcp`.
     pub fn start_dhcp(&mut self, link: &str) -> Result<(), HostError> {
         self.expect_done(HostOp::StartDhcp { link: link.into() })

@@ -365,6 +365,15 @@ pub enum HostOp {
         /// The attachment whose list to find.
         attachment: CniAttachment,
     },
+    /// Turn IPv6 off on a jail interface that has no IPv6 configured, before it comes up: no
+    /// link-local address, so no duplicate address detection, multicast listener reports or
+    /// router solicitations flooded to every port of its bridge. FreeBSD's default
+    /// (`ipv6_activate_all_interfaces=NO`: an interface without IPv6 settings is
+    /// `ifdisabled`). Nothing to undo: the interface goes with the jail. Replies `Done`.
+    DisableIpv6 {
+        /// The jail interface.
+        link: RString,
+    },
 }
 
 /// Where [`HostOp::LearnAddresses`] keeps the addresses it learns: sets or tables the firewall
@@ -457,6 +466,7 @@ impl HostOp {
             HostOp::ReportAddresses { .. } => "report-addresses",
             HostOp::SetJailDns { .. } => "set-jail-dns",
             HostOp::CniFindList { .. } => "cni-find-list",
+            HostOp::DisableIpv6 { .. } => "disable-ipv6",
         }
     }
 }

@@ -458,6 +458,8 @@ pub(super) enum DiskOp {
         search: Vec<String>,
         options: Vec<String>,
     },
+    #[serde(rename = "disable_ipv6")]
+    DisableIpv6 { link: String },
 }
 
 /// `crate::step::Undo`.

@@ -110,6 +110,10 @@ pub struct Lifecycle<'a> {
     workers: Option<Workers<'a>>,
     /// Told each jail's result as soon as it is known.
     progress: &'a Progress<'a>,
+    /// The firewall backends found ready in this command: readiness is the host's, not a
+    /// jail's, so validating 1,000 jails asks each backend once (a failure is asked again, so
+    /// every jail reports it).
+    ready_firewalls: std::collections::BTreeSet<String>,
 }
 
 impl<'a> Lifecycle<'a> {
@@ -125,6 +129,7 @@ impl<'a> Lifecycle<'a> {
             faults: Faults::none(),
             workers: None,
             progress: &silent,
+            ready_firewalls: Default::default(),
         }
     }
 

@@ -43,10 +43,15 @@ impl Lifecycle<'_> {
         let jail = spec.jail(0, self.platform());
         let params = spec.params_with_jid(0);
         let (backend, registry) = (&mut *self.backend, &mut *self.plugins);
+        let ready = &mut self.ready_firewalls;
         let mut firewall = None;
         let result = mode.call(Hook::Validate, &jail, &mut |op: &HostOp| match op {
+            HostOp::CheckFirewall if ready.contains(jail.firewall()) => Ok(HostReply::Done),
             HostOp::CheckFirewall => firewall_ready(backend, registry, &jail, &params)
-                .map(|()| HostReply::Done)
+                .map(|()| {
+                    ready.insert(jail.firewall().to_string());
+                    HostReply::Done
+                })
                 .map_err(|e| {
                     let reply = HostError::from(&e);
                     firewall = Some(e);

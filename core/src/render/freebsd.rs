@@ -377,5 +377,9 @@ pub fn op_commands(params: &JailParams, op: &HostOp) -> Vec<Command> {
             )
             .with_stdin(text)]
         }
+        // Nothing to run: with FreeBSD's default `ipv6_activate_all_interfaces=NO`, a new
+        // interface is already `inet6 ifdisabled` (devd runs /etc/pccard_ether for it), which is
+        // what Linux is made to match; iocage issues no command for it either.
+        HostOp::DisableIpv6 { .. } => vec![],
     }
 }

@@ -59,20 +59,26 @@ pub fn render(ctx: &mut RenderContext, params: &JailParams, step: &Step) -> Vec<
         argv
     };
     match step {
-        Step::CreateJail(p) if p.vnet => vec![create_jail(&ctx.run_dir, p)],
+        // The `ns` dir is a private mount of its own, holding the pins (one unmount on stop).
+        Step::CreateJail(p) if p.vnet => {
+            let mut cmds = ns_mount(&ctx.run_dir, &p.name);
+            cmds.push(create_jail(&ctx.run_dir, p));
+            cmds
+        }
         // A shared-IP jail keeps the host's network stack; pin it so exec finds it again.
-        Step::CreateJail(p) => vec![
-            Command::new(["touch", &pin("net")]),
-            Command::new(["mount", "--bind", "/proc/self/ns/net", &pin("net")]),
-            create_jail(&ctx.run_dir, p),
-        ],
+        Step::CreateJail(p) => {
+            let mut cmds = ns_mount(&ctx.run_dir, &p.name);
+            cmds.extend([
+                Command::new(["touch", &pin("net")]),
+                Command::new(["mount", "--bind", "/proc/self/ns/net", &pin("net")]),
+                create_jail(&ctx.run_dir, p),
+            ]);
+            cmds
+        }
+        // Unmounting the `ns` dir takes the pins inside with it.
         Step::RemoveJail(p) => {
-            let ns = ns_dir(&ctx.run_dir, &p.name);
-            let mut argv = vec!["umount".to_string(), "--lazy".to_string()];
-            for kind in ["net", "uts", "mnt"] {
-                argv.push(ns.join(kind).display().to_string());
-            }
-            vec![Command { argv, stdin: None }]
+            let ns = ns_dir(&ctx.run_dir, &p.name).display().to_string();
+            vec![Command::new(["umount", "--lazy", &ns])]
         }
         Step::Hook { point, command } => {
             let argv = vec!["/bin/sh".to_string(), "-c".into(), command.clone()];
@@ -280,8 +286,21 @@ pub fn render(ctx: &mut RenderContext, params: &JailParams, step: &Step) -> Vec<
                 let text = crate::cni::dns::resolv_conf(op).unwrap_or_default();
                 vec![Command::new(["/bin/sh", "-c", &script]).with_stdin(text)]
             }
+            // IFLA_INET6_ADDR_GEN_MODE none: no link-local address, so no DAD, MLD or RS.
+            HostOp::DisableIpv6 { link } => {
+                vec![in_net(ip(&["link", "set", link, "addrgenmode", "none"]))]
+            }
         },
     }
+}
+
+/// The jail's `ns` dir made a private mount of its own, for the pins.
+fn ns_mount(run_dir: &Path, name: &str) -> Vec<Command> {
+    let ns = ns_dir(run_dir, name).display().to_string();
+    vec![
+        Command::new(["mount", "--bind", &ns, &ns]),
+        Command::new(["mount", "--make-private", &ns]),
+    ]
 }
 
 /// New namespaces pinned under the runtime dir, hostname set, private resolv.conf mounted.

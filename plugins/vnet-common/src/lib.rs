@@ -168,6 +168,9 @@ pub fn setup(jail: &Jail, host: &mut Host<'_>, attach: Attach) -> Result<()> {
             )?,
         }
         host.move_to_jail(&peer)?;
+        if !wants_ipv6(net, nic.name()) {
+            host.disable_ipv6(&peer)?;
+        }
         host.rename_link(Side::Jail, &peer, nic.name())?;
         for cidr in net.static_addresses(nic.name()) {
             host.add_address(nic.name(), cidr)?;
@@ -192,6 +195,22 @@ pub fn setup(jail: &Jail, host: &mut Host<'_>, attach: Attach) -> Result<()> {
     }
     ioc_sdk::tracing::debug!(jail = jail.name(), jid = jail.jid(), "network ready");
     Ok(())
+}
+
+/// Whether the jail uses IPv6 on NIC `nic`: a static IPv6 address or `accept_rtadv` on it, or
+/// `defaultrouter6` through it. A NIC without any keeps IPv6 off, as FreeBSD does by default
+/// (`ipv6_activate_all_interfaces=NO`): no link-local address, so none of the duplicate address
+/// detection, multicast listener reports and router solicitations that a bridge floods to all
+/// its ports, which would make every start cost more the more jails share the bridge.
+pub fn wants_ipv6(net: &Network, nic: &str) -> bool {
+    let addressed = net.addresses().filter(|a| a.nic() == nic).any(|a| {
+        matches!(a.kind(), AddressKind::AcceptRtadv)
+            || matches!(a.kind(), AddressKind::Static(c) if c.is_v6())
+    });
+    // A gateway without a NIC is reached through a NIC with a static IPv6 address (validate
+    // refuses it otherwise), which keeps IPv6 anyway.
+    let routed = net.defaultrouter6().and_then(|g| g.nic()) == Some(nic);
+    addressed || routed
 }
 
 /// What the host learns for a Secure VNET port: a DHCP lease when the NIC takes its IPv4

@@ -285,3 +285,34 @@ fn a_port_learns_what_its_nic_takes_at_run_time_and_the_jails_dhcp_server_role()
         (false, true, true)
     );
 }
+
+#[test]
+fn a_nic_without_ipv6_settings_gets_ipv6_off_before_it_comes_up() {
+    let jail = vnet_jail()
+        .interfaces("vnet0:bridge0,vnet1:bridge0,vnet2:bridge0,vnet3:bridge0")
+        .ip4_addr("vnet0|10.0.0.2/24,vnet1|10.0.1.2/24")
+        .ip6_addr("vnet1|2001:db8::2/64,vnet2|accept_rtadv")
+        .defaultrouter6("fe80::1@vnet3")
+        .build();
+    let net = jail.network();
+    let wants: Vec<bool> = ["vnet0", "vnet1", "vnet2", "vnet3"]
+        .iter()
+        .map(|nic| crate::wants_ipv6(net, nic))
+        .collect();
+    assert_eq!(wants, [false, true, true, true]);
+    let mut host = RecordingHost::new().with_bridge("bridge0");
+    setup(&jail, &mut host.host(), Attach::Bridge).unwrap();
+    let off: Vec<_> = host
+        .ops_named("disable-ipv6")
+        .into_iter()
+        .map(|op| match op {
+            HostOp::DisableIpv6 { link } => link.into_string(),
+            other => unreachable!("{other:?}"),
+        })
+        .collect();
+    // The jail end, by its name before the rename brings it up.
+    assert_eq!(off, ["vnet0.5.j"]);
+    let names = host.names();
+    let at = |name: &str| names.iter().position(|n| *n == name).unwrap();
+    assert!(at("disable-ipv6") < at("rename-link"), "{names:?}");
+}

@@ -48,3 +48,35 @@ fn two_hundred_jails_start_and_stop_in_one_command_with_nothing_left() {
     let listed = String::from_utf8_lossy(&netns.stdout);
     assert!(!listed.contains("j0"), "namespaces left: {listed}");
 }
+
+/// A stop of many jails reads the host's processes once for several jails (issue 15): a jail
+/// whose daemon was started by `exec_start`, or by its own `exec_stop` during the stop, next
+/// to jails with none, still has every process ended when `ioc stop` returns, and the host
+/// ends of all the pairs are gone by then.
+#[test]
+fn a_bulk_stop_ends_every_jails_processes_and_leaves_no_interface() {
+    require_root!();
+    let host = bulk_host();
+    // A daemon whose command line carries the run dir, so the clean-host check sees it.
+    let daemon = |tag: &str| {
+        format!(
+            "sh -c 'while :; do sleep 1; done' {} </dev/null >/dev/null 2>&1 &",
+            host.sandbox().run_dir().join(tag).display()
+        )
+    };
+    let all: Vec<String> = (0..12).map(|n| format!("p{n:02}")).collect();
+    for (n, name) in all.iter().enumerate() {
+        let hook = match n % 3 {
+            0 => format!("exec_start={}", daemon(name)),
+            1 => format!("exec_stop={}", daemon(name)),
+            _ => "exec_start=true".to_string(),
+        };
+        create(&host, name, n as u16, n % 2 == 1, &[&hook]);
+    }
+    host.ok(["start", &all.join(",")]);
+    let out = host.ok(["stop", &all.join(",")]);
+    assert!(out.lines().all(|l| l.ends_with(": stopped")), "{out}");
+    // No host end of a pair, no process, no mount, no state.
+    assert_eq!(host.links().len(), IDLE.len(), "{:?}", host.links());
+    host.assert_clean(IDLE);
+}

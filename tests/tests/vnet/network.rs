@@ -103,6 +103,32 @@ fn ipv6_addresses_and_default_routers() {
     host.stop_and_check_clean("jail-a,jail-b", IDLE);
 }
 
+/// A NIC with no IPv6 settings has IPv6 off, as on FreeBSD (`ipv6_activate_all_interfaces=NO`):
+/// no link-local address, so nothing of it (DAD, MLD, router solicitations) floods the bridge.
+/// A NIC with `ip6_addr` has its link-local address and its own, as before.
+#[test]
+fn ipv6_is_off_on_a_nic_without_ipv6_settings() {
+    require_root!();
+    let host = seed_host();
+    host.add_address("bridge0", "fd00:23::1/64");
+    seed(&host);
+    host.ok(["set", "ip6_addr=vnet0|fd00:23::3/64", "jail-b"]);
+    host.ok(["start", "jail-a,jail-b"]);
+
+    assert_eq!(
+        jail_addresses(&host, "jail-a", "-6", "vnet0"),
+        Vec::<String>::new(),
+        "jail-a has no IPv6 settings"
+    );
+    assert_eq!(jail_addresses(&host, "jail-a", "-6", "lo"), ["::1/128"]);
+    let b = jail_addresses(&host, "jail-b", "-6", "vnet0");
+    assert!(b.contains(&"fd00:23::3/64".to_string()), "{b:?}");
+    assert!(b.iter().any(|a| a.starts_with("fe80::")), "{b:?}");
+    host.assert_pings("jail-a", &["10.23.42.1"]);
+    host.assert_pings("jail-b", &["fd00:23::1"]);
+    host.stop_and_check_clean("jail-a,jail-b", IDLE);
+}
+
 /// A service that `exec_start` starts can bind the jail's IPv6 address at once: a jail's
 /// addresses are optimistic (RFC 4429), usable while duplicate address detection still runs,
 /// where a plain tentative address refuses `bind` for about a second.

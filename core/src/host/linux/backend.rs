@@ -43,6 +43,8 @@ pub struct LinuxHost {
     dad: DadWatch,
     /// Runs CNI plugins, made on first use.
     cni: Option<crate::cni::Engine>,
+    /// The host's processes, shared by the stops of one command (see [`jail::ProcessTable`]).
+    processes: jail::ProcessTable,
 }
 
 fn nl_error(e: NlError) -> HostError {
@@ -69,6 +71,7 @@ impl LinuxHost {
             jails: HashMap::new(),
             dad: DadWatch::default(),
             cni: None,
+            processes: jail::ProcessTable::default(),
         }
     }
 
@@ -131,6 +134,8 @@ impl LinuxHost {
 
     /// A command that runs on the host or inside the jail.
     fn command(&mut self, side: Side, jail: &str, program: &str) -> Result<Command, HostError> {
+        // It may leave processes in a jail that a stop must find.
+        self.processes.invalidate();
         Ok(match side {
             Side::Host => Command::new(program),
             Side::Jail => self.jail(jail)?.ns.command(program),
@@ -407,7 +412,8 @@ impl Backend for LinuxHost {
         // Our own handles would keep the jail's namespaces alive.
         self.jails.remove(&params.name);
         self.dad.take(&params.name);
-        jail::remove(&self.run_dir, params, force).map_err(|e| io_error("remove the jail", e))
+        jail::remove(&self.run_dir, params, force, &mut self.processes)
+            .map_err(|e| io_error("remove the jail", e))
     }
 
     fn settle_addresses(&mut self, params: &JailParams) -> Result<(), HostError> {
@@ -573,6 +579,13 @@ impl Backend for LinuxHost {
             // Kept in the journal, which `ioc list` and `ioc get` read.
             HostOp::ReportAddresses { .. } => Ok(HostReply::Done),
             HostOp::SetJailDns { .. } => super::cni::set_dns(&self.run_dir, params, op),
+            HostOp::DisableIpv6 { link } => match self.jail_netlink(jail)?.disable_ipv6(link) {
+                Ok(()) => Ok(HostReply::Done),
+                Err(e) if e.is_not_found() => Err(not_found(format!(
+                    "interface {link} in the jail does not exist"
+                ))),
+                Err(e) => Err(nl_error(e)),
+            },
         }
     }
 

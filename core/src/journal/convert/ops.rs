@@ -371,6 +371,9 @@ impl From<&HostOp> for DiskOp {
                 search: strings(search),
                 options: strings(options),
             },
+            HostOp::DisableIpv6 { link } => DiskOp::DisableIpv6 {
+                link: link.to_string(),
+            },
         }
     }
 }
@@ -537,6 +540,7 @@ impl From<DiskOp> for HostOp {
                 search: search.into_iter().map(Into::into).collect(),
                 options: options.into_iter().map(Into::into).collect(),
             },
+            DiskOp::DisableIpv6 { link } => HostOp::DisableIpv6 { link: link.into() },
         }
     }
 }

@@ -35,7 +35,7 @@ pub use mounts::{
 };
 pub use paths::{JailNs, JailPaths};
 pub use pin::{create, ensure_base_namespace};
-pub use terminate::{processes, remove};
+pub use terminate::{processes, remove, ProcessTable};
 
 /// The namespace kinds a jail pins, with the `/proc/PID/ns` entry and setns flag of each.
 const KINDS: [(&str, CloneFlags); 3] = [

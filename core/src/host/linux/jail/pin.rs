@@ -100,11 +100,33 @@ const CHILD_STEPS: [&str; 8] = [
 pub fn create(run_dir: &Path, base: BorrowedFd<'_>, params: &JailParams) -> io::Result<()> {
     let paths = JailPaths::new(run_dir, &params.name);
     fs::create_dir_all(paths.ns_dir())?;
-    let result = create_pinned(&paths, base, params);
+    let result = mount_ns_dir(&paths).and_then(|()| create_pinned(&paths, base, params));
     if result.is_err() {
         let _ = unpin(&paths);
     }
     result
+}
+
+/// Makes the jail's `ns` dir a private mount of its own (a bind mount of itself), so the pins
+/// inside are its submounts and a stop unmounts them all with one `umount` (see `unpin`): every
+/// unmount waits for an RCU grace period, one per pin when each is unmounted alone.
+fn mount_ns_dir(paths: &JailPaths) -> io::Result<()> {
+    let dir = paths.ns_dir();
+    mount(
+        Some(&dir),
+        &dir,
+        None::<&str>,
+        MsFlags::MS_BIND,
+        None::<&str>,
+    )?;
+    mount(
+        None::<&str>,
+        &dir,
+        None::<&str>,
+        MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )?;
+    Ok(())
 }
 
 fn create_pinned(paths: &JailPaths, base: BorrowedFd<'_>, params: &JailParams) -> io::Result<()> {

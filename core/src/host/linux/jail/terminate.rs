@@ -19,16 +19,64 @@ use crate::step::JailParams;
 /// How long a stop waits for SIGTERM before sending SIGKILL.
 const TERM_GRACE: Duration = Duration::from_secs(5);
 
-/// Processes living in the jail: in its mount namespace or (VNET) its network namespace.
-pub fn processes(ns: &JailNs, vnet: bool) -> io::Result<Vec<Pid>> {
+/// A process, the inode of its mount namespace and of its network namespace.
+type Entry = (Pid, Option<u64>, Option<u64>);
+
+/// How long a stop may trust a [`ProcessTable`] read for an earlier stop of the same command.
+const TABLE_AGE: Duration = Duration::from_millis(20);
+
+/// Every process with the inodes of its mount and network namespaces, read from `/proc`.
+///
+/// Finding a jail's processes means two `stat`s per process on the host, so a multi-jail stop
+/// that read the table for each jail would cost the number of jails times the number of
+/// processes. The stops of one command share a table for [`TABLE_AGE`] instead, and only to
+/// find that a jail has no process left: a jail with processes is always signalled and
+/// watched with fresh reads. Whatever ioc runs inside a jail (hooks, commands, DHCP) drops the
+/// table first ([`ProcessTable::invalidate`]); a process entering a jail from outside ioc while
+/// it stops is as much a race as with a fresh read, only a wider one (at most `TABLE_AGE`).
+#[derive(Debug, Default)]
+pub struct ProcessTable {
+    read_at: Option<Instant>,
+    entries: Vec<Entry>,
+}
+
+impl ProcessTable {
+    /// Forgets the table: the next stop reads `/proc` again.
+    pub fn invalidate(&mut self) {
+        self.read_at = None;
+    }
+
+    /// The processes of the jail, from a table at most [`TABLE_AGE`] old.
+    fn members(&mut self, ns: &JailNs, vnet: bool) -> io::Result<Vec<Pid>> {
+        if self.read_at.is_none_or(|at| at.elapsed() > TABLE_AGE) {
+            self.entries = read_table()?;
+            self.read_at = Some(Instant::now());
+        }
+        let (mnt, net) = jail_inodes(ns, vnet)?;
+        Ok(self
+            .entries
+            .iter()
+            .filter(|(_, m, n)| *m == Some(mnt) || (net.is_some() && *n == net))
+            .map(|(pid, _, _)| *pid)
+            .collect())
+    }
+}
+
+/// The inodes of the jail's mount namespace and (VNET) network namespace.
+fn jail_inodes(ns: &JailNs, vnet: bool) -> io::Result<(u64, Option<u64>)> {
     let mnt = ns_inode(ns.mnt.as_fd())?;
     let net = if vnet {
         Some(ns_inode(ns.net.as_fd())?)
     } else {
         None
     };
+    Ok((mnt, net))
+}
+
+/// Every process but this one, with the inodes of its namespaces (`None` when it is gone).
+fn read_table() -> io::Result<Vec<Entry>> {
     let own = std::process::id();
-    let mut pids = Vec::new();
+    let mut table = Vec::new();
     for entry in fs::read_dir("/proc")?.flatten() {
         let Some(pid) = entry
             .file_name()
@@ -45,30 +93,43 @@ pub fn processes(ns: &JailNs, vnet: bool) -> io::Result<Vec<Pid>> {
                 .ok()
                 .map(|m| m.ino())
         };
-        if inode("mnt") == Some(mnt) || (net.is_some() && inode("net") == net) {
-            pids.push(Pid::from_raw(pid));
-        }
+        table.push((Pid::from_raw(pid), inode("mnt"), inode("net")));
     }
-    Ok(pids)
+    Ok(table)
+}
+
+/// Processes living in the jail: in its mount namespace or (VNET) its network namespace.
+pub fn processes(ns: &JailNs, vnet: bool) -> io::Result<Vec<Pid>> {
+    ProcessTable::default().members(ns, vnet)
 }
 
 /// Ends the jail's processes (SIGTERM, then SIGKILL after a grace period; SIGKILL at once when
-/// forced) and removes the pins. A jail whose pins are already gone is not an error.
-pub fn remove(run_dir: &Path, params: &JailParams, force: bool) -> io::Result<()> {
+/// forced) and removes the pins. A jail whose pins are already gone is not an error. `table`
+/// may hold the processes read for an earlier stop of this command (see [`ProcessTable`]).
+pub fn remove(
+    run_dir: &Path,
+    params: &JailParams,
+    force: bool,
+    table: &mut ProcessTable,
+) -> io::Result<()> {
     let paths = JailPaths::new(run_dir, &params.name);
     if let Ok(ns) = JailNs::open(&paths) {
-        terminate(&ns, params.vnet, force)?;
+        terminate(&ns, params.vnet, force, table)?;
     }
     unpin(&paths)
 }
 
-fn terminate(ns: &JailNs, vnet: bool, force: bool) -> io::Result<()> {
+fn terminate(ns: &JailNs, vnet: bool, force: bool, table: &mut ProcessTable) -> io::Result<()> {
     let first = if force {
         Signal::SIGKILL
     } else {
         Signal::SIGTERM
     };
-    let mut pids = processes(ns, vnet)?;
+    let mut pids = table.members(ns, vnet)?;
+    if !pids.is_empty() {
+        // Signalled processes die and may fork first: read afresh from now on.
+        table.invalidate();
+    }
     for pid in &pids {
         let _ = kill(*pid, first);
     }
@@ -107,8 +168,20 @@ fn terminate(ns: &JailNs, vnet: bool, force: bool) -> io::Result<()> {
     Ok(())
 }
 
-/// Unmounts and deletes the pins and the resolv.conf copy.
+/// Unmounts and deletes the pins and the resolv.conf copy. The `ns` dir is a mount holding
+/// the pins (see `pin::create`): one lazy unmount takes them all, for one RCU grace period
+/// instead of one per pin. The pins are then unmounted one by one, which finds nothing left to
+/// unmount unless the jail was started by an ioc that did not mount its `ns` dir.
 pub(super) fn unpin(paths: &JailPaths) -> io::Result<()> {
+    let dir = paths.ns_dir();
+    // Until it is no mount point any more (a start killed between two mounts may stack them).
+    loop {
+        match umount2(&dir, MntFlags::MNT_DETACH) {
+            Ok(()) => continue,
+            Err(nix::errno::Errno::EINVAL) | Err(nix::errno::Errno::ENOENT) => break,
+            Err(e) => return Err(io::Error::other(format!("unmount {}: {e}", dir.display()))),
+        }
+    }
     for (kind, _) in KINDS {
         let pin = paths.pin(kind);
         match umount2(&pin, MntFlags::MNT_DETACH) {

@@ -182,6 +182,19 @@ impl Netlink {
         self.change_link(msg, &|| format!("set alias of link #{index}"))
     }
 
+    /// Turns IPv6 address generation off on link `index` (`IN6_ADDR_GEN_MODE_NONE`): once it
+    /// comes up it gets no link-local address, so it runs no duplicate address detection,
+    /// joins no solicited-node group and solicits no router. Addresses added by hand still
+    /// work. For a jail interface with no IPv6 configured (`HostOp::DisableIpv6`). The link is
+    /// named, not indexed (the kernel looks a change up by name when the index is 0), so this
+    /// is one round trip; a missing link gives [`NlError::is_not_found`].
+    pub fn disable_ipv6(&mut self, name: &str) -> Result<(), NlError> {
+        let mut msg = LinkMessage::default();
+        msg.attributes.push(LinkAttribute::IfName(name.to_string()));
+        msg.attributes.push(no_ipv6_addresses());
+        self.change_link(msg, &|| format!("turn IPv6 off on link {name}"))
+    }
+
     /// Creates the bridge `name`, up, and returns its index.
     pub fn create_bridge(&mut self, name: &str, mtu: Option<u32>) -> Result<u32, NlError> {
         let mut msg = link_template(name, None, mtu);
