@@ -37,6 +37,7 @@ pub use mounts::{
 };
 pub use paths::{JailNs, JailPaths};
 pub use pin::{create, ensure_base_namespace};
+pub(crate) use sysctl::open_proc_file;
 pub use terminate::{processes, remove};
 
 /// The namespace kinds a jail pins, with the `/proc/PID/ns` entry and setns flag of each.

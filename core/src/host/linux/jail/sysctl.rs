@@ -81,6 +81,36 @@ pub(super) fn write_in_child(sysctls: &Sysctls) {
     unsafe { libc::close(root) };
 }
 
+/// Opens `/proc/<relative>` for reading or writing through a private proc instance (see the
+/// module documentation), else through `/proc`. For sysctls read or written outside the
+/// namespace helper (`crate::host::linux::netns`).
+pub(crate) fn open_proc_file(relative: &str, write: bool) -> io::Result<std::fs::File> {
+    use std::os::fd::FromRawFd;
+    let path = CString::new(relative)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in a /proc path"))?;
+    let flags = libc::O_CLOEXEC
+        | if write {
+            libc::O_WRONLY
+        } else {
+            libc::O_RDONLY
+        };
+    if let Some(root) = private_proc() {
+        // SAFETY: `root` is the mount fd just made; `path` a live C string.
+        let fd = unsafe { libc::openat(root, path.as_ptr(), flags) };
+        // The open file keeps the instance alive; the mount fd is not needed any more.
+        // SAFETY: closes the mount fd made above, which nothing else uses.
+        unsafe { libc::close(root) };
+        if fd >= 0 {
+            // SAFETY: `fd` was just opened and nothing else owns it.
+            return Ok(unsafe { std::fs::File::from_raw_fd(fd) });
+        }
+    }
+    std::fs::OpenOptions::new()
+        .read(!write)
+        .write(write)
+        .open(std::path::Path::new("/proc").join(relative))
+}
+
 /// A detached mount of a new proc instance (see the module documentation); `None` when the
 /// kernel refuses.
 fn private_proc() -> Option<libc::c_int> {
