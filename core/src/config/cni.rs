@@ -138,12 +138,18 @@ pub fn check(jail: &ResolvedJail) -> Vec<Error> {
 }
 
 impl ResolvedJail {
-    /// The jail with the addresses its modes reported while it runs (a CNI result's, see
-    /// [`crate::cni::reported`]) shown as its `ip4_addr`/`ip6_addr`, in place of the `none` or
-    /// `dhcp` it was configured with; unchanged when it is not running or nothing was reported.
+    /// The jail with the addresses it really has while it runs shown as its
+    /// `ip4_addr`/`ip6_addr` (see [`crate::cni::reported`]): those its modes reported (a CNI
+    /// result's) in place of the `none` it was configured with, the learned ones (DHCP leases,
+    /// SLAAC addresses of a Secure VNET port) in front of their `dhcp`/`accept_rtadv`;
+    /// unchanged when it is not running or nothing was reported or learned.
     pub fn with_reported(mut self, run: &crate::runtime::RunDir) -> ResolvedJail {
+        let Some(observed) = crate::cni::reported::observe(run, self.name().as_str()) else {
+            return self;
+        };
         for (v6, key) in [(false, IP4_ADDR.name()), (true, IP6_ADDR.name())] {
-            let Some(entries) = crate::cni::reported::entries(run, self.name().as_str(), v6) else {
+            let configured = if v6 { self.ip6_addr() } else { self.ip4_addr() };
+            let Some(entries) = observed.entries(&configured, v6) else {
                 continue;
             };
             let text = entries.join(",");

@@ -23,6 +23,7 @@ const MAGIC_COOKIE: [u8; 4] = [99, 130, 83, 99];
 const OPTIONS: usize = 240;
 const OPTION_PAD: u8 = 0;
 const OPTION_END: u8 = 255;
+const OPTION_SUBNET_MASK: u8 = 1;
 const OPTION_LEASE_TIME: u8 = 51;
 const OPTION_MESSAGE_TYPE: u8 = 53;
 const OPTION_SERVER_ID: u8 = 54;
@@ -40,6 +41,8 @@ pub enum DhcpEvent {
         address: Ipv4Addr,
         lease: Option<Duration>,
         server: Option<Ipv4Addr>,
+        /// The prefix length of the subnet mask (option 1), when it sent a contiguous one.
+        prefix: Option<u8>,
     },
     /// A server refused the jail's request: its lease, if any, is gone.
     Nak,
@@ -76,6 +79,7 @@ pub fn parse(udp: &Udp4<'_>, mac: Mac) -> Option<DhcpEvent> {
                 address,
                 lease: (seconds != INFINITE).then(|| Duration::from_secs(seconds.into())),
                 server: options.server,
+                prefix: options.prefix,
             })
         }
         (DHCPNAK, BOOTREPLY, true) => Some(DhcpEvent::Nak),
@@ -93,6 +97,13 @@ struct Options {
     message_type: Option<u8>,
     lease_time: Option<u32>,
     server: Option<Ipv4Addr>,
+    prefix: Option<u8>,
+}
+
+/// The prefix length of a contiguous mask (`255.255.255.0`: 24), `None` for any other.
+fn mask_prefix(mask: u32) -> Option<u8> {
+    let ones = mask.leading_ones();
+    (mask.checked_shl(ones).unwrap_or(0) == 0).then_some(ones as u8)
 }
 
 impl Options {
@@ -115,6 +126,10 @@ impl Options {
                         }
                         (OPTION_LEASE_TIME, 4) => {
                             options.lease_time = options.lease_time.or(be32(value, 0));
+                        }
+                        (OPTION_SUBNET_MASK, 4) => {
+                            options.prefix =
+                                options.prefix.or(be32(value, 0).and_then(mask_prefix));
                         }
                         (OPTION_SERVER_ID, 4) => {
                             options.server = options.server.or(array(value, 0).map(Ipv4Addr::from));
@@ -195,8 +210,18 @@ mod tests {
                 address: ip("192.0.2.50"),
                 lease: Some(Duration::from_secs(120)),
                 server: Some(ip("192.0.2.1")),
+                prefix: None,
             })
         );
+        let mut masked = m.clone();
+        let end = masked.len() - 1;
+        masked.splice(end..end, [1, 4, 255, 255, 255, 0]);
+        let Some(DhcpEvent::Ack { prefix, .. }) = parse(&udp((67, 68), &masked), MAC) else {
+            panic!()
+        };
+        assert_eq!(prefix, Some(24));
+        assert_eq!(mask_prefix(0xffff_ffff), Some(32));
+        assert_eq!(mask_prefix(0xff00_ff00), None);
         let forever = ack(MAC, ip("192.0.2.50"), u32::MAX);
         let Some(DhcpEvent::Ack { lease, .. }) = parse(&udp((67, 68), &forever), MAC) else {
             panic!()

@@ -157,6 +157,7 @@ mod tests {
             address: address.parse().unwrap(),
             lease: Some(Duration::from_secs(seconds)),
             server: None,
+            prefix: None,
         }
     }
 

@@ -20,6 +20,7 @@
 //!   All platform independent, so tested on Linux.
 //! - `bpf_device.rs`, `bsd_run.rs` (FreeBSD): the bpf descriptors and the loop.
 //! - `ready.rs`: the start handshake with the host, both ends.
+//! - `record.rs`: what the port may use now, in the jail's runtime dir for `ioc list`.
 //!
 //! Everything the learner reads comes from the network or from a jail: parsing is
 //! bounds-checked and a packet it cannot read is accepted unchanged (the sets decide what the
@@ -39,6 +40,7 @@ pub mod freebsd_sink;
 mod nfqueue;
 pub mod ra;
 pub mod ready;
+pub mod record;
 #[cfg(target_os = "linux")]
 mod run;
 #[cfg(target_os = "linux")]
@@ -76,7 +78,13 @@ pub struct LearnConfig {
     pub sink: Sink,
     pub dhcp4: bool,
     pub slaac: bool,
+    /// Where to keep the record of what the port may use now (see [`record`]); none when the
+    /// learner runs on its own.
+    pub record: Option<std::path::PathBuf>,
 }
+
+/// The option of `ioc __learn` that names its record; the host adds it (see [`record`]).
+pub const RECORD_OPTION: &str = "--record";
 
 /// The nftables family named `name` as `nft` writes it (`netdev`, `bridge`...).
 pub fn family(name: &str) -> Option<NftFamily> {

@@ -2,11 +2,11 @@
 
 use std::ffi::CString;
 use std::io;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::nfqueue::{self, Kind, NfQueue, Queued};
 use super::state::{additions_only, Learned};
-use super::{dhcp, frame, ra, LearnConfig};
+use super::{dhcp, frame, ra, record, LearnConfig};
 use crate::host::linux::netlink::{Nfnetlink, NlError, SetElements};
 
 /// How many queue numbers are tried before giving up.
@@ -112,8 +112,16 @@ fn learn(
         packet.payload.len(),
         &packet.payload[..packet.payload.len().min(64)]
     );
-    let changes = changes(config, learned, packet.payload, Instant::now());
-    apply(nft, &changes)
+    let now = Instant::now();
+    let changes = changes(config, learned, packet.payload, now);
+    apply(nft, &changes)?;
+    if let (Some(path), false) = (&config.record, changes.is_empty()) {
+        let allowed = learned.allowed(now, SystemTime::now());
+        if let Err(e) = record::write(path, &allowed) {
+            tracing::warn!(port = %config.port, "recording the learned addresses: {e}");
+        }
+    }
+    Ok(())
 }
 
 /// The set changes one queued payload makes.

@@ -8,10 +8,13 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
+
+use ioc_sdk::Cidr;
 
 use super::dhcp::DhcpEvent;
 use super::ra::SlaacAddress;
+use super::record::{LearnedAddress, LearnedBy};
 use super::Sink;
 use crate::host::linux::netlink::{ElementChange, SetElements};
 
@@ -22,8 +25,15 @@ type Expiry = Option<Instant>;
 #[derive(Default)]
 pub struct Learned {
     lease: Option<(Ipv4Addr, Expiry)>,
+    /// The prefix length the lease's server gave (its subnet mask), if any.
+    lease_prefix: Option<u8>,
     slaac: HashMap<Ipv6Addr, Expiry>,
 }
+
+/// The prefix length shown for a lease whose server sent no subnet mask: the address alone.
+const HOST_PREFIX4: u8 = 32;
+/// The prefix length of a SLAAC address: an EUI-64 interface identifier fills the other half.
+const SLAAC_PREFIX: u8 = 64;
 
 impl Learned {
     /// The changes a DHCP event makes to the IPv4 set.
@@ -31,7 +41,12 @@ impl Learned {
         let mut changes = Vec::new();
         let current = self.lease.take().filter(|(_, e)| alive(*e, now));
         match event {
-            DhcpEvent::Ack { address, lease, .. } if *lease != Some(Duration::ZERO) => {
+            DhcpEvent::Ack {
+                address,
+                lease,
+                prefix,
+                ..
+            } if *lease != Some(Duration::ZERO) => {
                 if let Some((old, _)) = current.filter(|(old, _)| old != address) {
                     changes.push(sink.change4(ElementChange::Delete, old, None));
                 }
@@ -40,6 +55,7 @@ impl Learned {
                 changes.push(sink.change4(ElementChange::Delete, *address, None));
                 changes.push(sink.change4(ElementChange::Add, *address, *lease));
                 self.lease = Some((*address, lease.map(|l| now + l)));
+                self.lease_prefix = *prefix;
             }
             DhcpEvent::Release { address } if current.is_some_and(|(a, _)| a != *address) => {
                 self.lease = current;
@@ -71,6 +87,35 @@ impl Learned {
             }
         }
         changes
+    }
+}
+
+impl Learned {
+    /// What the port may use at `now`, for the jail's record ([`record`](super::record)):
+    /// ends of life move from the monotonic clock to `wall`, the wall clock at `now`.
+    pub fn allowed(&self, now: Instant, wall: SystemTime) -> Vec<LearnedAddress> {
+        let wall_at = |e: Expiry| e.map(|e| wall + e.saturating_duration_since(now));
+        let lease = self.lease.filter(|(_, e)| alive(*e, now));
+        let lease = lease.map(|(address, e)| LearnedAddress {
+            by: LearnedBy::Dhcp,
+            cidr: Cidr::new(address, self.lease_prefix.unwrap_or(HOST_PREFIX4)),
+            expires: wall_at(e),
+        });
+        let mut slaac: Vec<(Ipv6Addr, Expiry)> = self
+            .slaac
+            .iter()
+            .map(|(a, e)| (*a, *e))
+            .filter(|(_, e)| alive(*e, now))
+            .collect();
+        slaac.sort();
+        lease
+            .into_iter()
+            .chain(slaac.into_iter().map(|(address, e)| LearnedAddress {
+                by: LearnedBy::Slaac,
+                cidr: Cidr::new(address, SLAAC_PREFIX),
+                expires: wall_at(e),
+            }))
+            .collect()
     }
 }
 
@@ -141,6 +186,7 @@ mod tests {
             address: address.parse().unwrap(),
             lease: Some(Duration::from_secs(seconds)),
             server: None,
+            prefix: None,
         }
     }
 
@@ -225,5 +271,39 @@ mod tests {
             [(Delete, "2001:db8::1".into())]
         );
         assert!(learned.slaac(&s, &[gone], now).is_empty());
+    }
+
+    #[test]
+    fn what_is_allowed_is_recorded_with_wall_clock_ends() {
+        let (s, now, wall) = (sink(), Instant::now(), SystemTime::UNIX_EPOCH);
+        let mut learned = Learned::default();
+        assert!(learned.allowed(now, wall).is_empty());
+        let masked = DhcpEvent::Ack {
+            address: "192.0.2.5".parse().unwrap(),
+            lease: Some(Duration::from_secs(60)),
+            server: None,
+            prefix: Some(24),
+        };
+        learned.dhcp(&s, &masked, now);
+        let a = SlaacAddress {
+            address: "2001:db8::1".parse().unwrap(),
+            valid: None,
+        };
+        learned.slaac(&s, &[a], now);
+        let shown: Vec<String> = crate::learner::record::format(&learned.allowed(now, wall))
+            .lines()
+            .map(String::from)
+            .collect();
+        assert_eq!(shown, ["dhcp 192.0.2.5/24 60", "slaac 2001:db8::1/64 -"]);
+        // Past its end, and after a release, the lease is no longer allowed.
+        assert_eq!(
+            learned.allowed(now + Duration::from_secs(61), wall).len(),
+            1
+        );
+        let release = DhcpEvent::Release {
+            address: "192.0.2.5".parse().unwrap(),
+        };
+        learned.dhcp(&s, &release, now);
+        assert_eq!(learned.allowed(now, wall).len(), 1);
     }
 }

@@ -31,6 +31,7 @@ fn config(port: &str, queue: u16) -> LearnConfig {
         },
         dhcp4: true,
         slaac: true,
+        record: None,
     }
 }
 

@@ -39,6 +39,9 @@ pub struct LearnArgs {
     /// Learn SLAAC addresses
     #[arg(long)]
     pub slaac: bool,
+    /// Keep what the port may use now in this file, for `ioc list` (Linux)
+    #[arg(long)]
+    pub record: Option<std::path::PathBuf>,
 }
 
 /// Runs the learner until its port is gone. It prints `ready QUEUE` on stdout once its queue is
@@ -70,6 +73,7 @@ pub fn main(args: &LearnArgs) -> ExitCode {
         },
         dhcp4: args.dhcp4,
         slaac: args.slaac,
+        record: args.record.clone(),
     };
     let result = learner::run(&config, learner::announce_ready);
     match result {

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use ioc_tests::netns::{wait_for_line, HostNs};
+use ioc_tests::netns::{eventually, wait_for_line, HostNs};
 use ioc_tests::require_root;
 
 use crate::{assert_nothing_left, create_jail, dhcp_server, ioc_tables, learners, nft, sandbox};
@@ -174,6 +174,14 @@ fn slaac_passes_the_eui64_address_only() {
             "the EUI-64 address {eui64} never talked"
         );
     }
+    // `ioc get` shows the learned address in front of the configured `accept_rtadv`.
+    let learned = format!("vnet0|{eui64}/64,vnet0|accept_rtadv");
+    let shown = || host.ok(["get", "ip6_addr", "myjail"]).trim().to_string();
+    assert!(
+        eventually(Duration::from_secs(5), || shown() == learned),
+        "ioc get ip6_addr shows {}, not {learned}",
+        shown()
+    );
     host.exec_ok(
         "myjail",
         &[
@@ -315,4 +323,52 @@ fn the_dry_run_shows_the_learner_and_the_help_hides_it() {
     );
     let help = host.ok(["--help"]);
     assert!(!help.contains("learn"), "{help}");
+}
+
+/// `ioc list` (table and JSON) and `ioc get ip4_addr` of a running secure DHCP jail show the
+/// address the learner allows, in front of the `dhcp` it was configured with; after a RELEASE,
+/// and after a lease expires unrenewed, only `vnet0|dhcp` again.
+#[test]
+fn list_and_get_show_the_lease_until_it_is_released_or_expires() {
+    require_root!();
+    let mut host = sandbox();
+    let Some(_server) = dhcp_server(&mut host, 10) else {
+        return;
+    };
+    create_jail(&host, "myjail", "vnet0|dhcp", "none", &[]);
+    host.ok(["start", "myjail"]);
+    let lease = wait_address(&host, "myjail", "-4", |a| a.starts_with("10.23.42.1"));
+    let leased = format!("vnet0|{lease}/24,vnet0|dhcp");
+    let shown = |host: &HostNs| host.ok(["get", "ip4_addr", "myjail"]).trim().to_string();
+    // The learner records the lease right after the ACK has passed: give it a moment.
+    let seen = eventually(Duration::from_secs(5), || shown(&host) == leased);
+    assert!(seen, "ioc get shows {}, not {leased}", shown(&host));
+    let table = host.ok(["list"]);
+    assert!(table.contains(&leased), "{table}");
+    assert_eq!(
+        host.jail_row("myjail")["ip4_addr"],
+        serde_json::json!([format!("vnet0|{lease}/24"), "vnet0|dhcp"])
+    );
+    // The jail's client gives the lease back: the learner drops it at once.
+    let dir = host.sandbox().run_dir().join("jails").join("myjail");
+    let pid = dir.join("dhclient.vnet0.pid").display().to_string();
+    let leases = dir.join("dhclient.vnet0.leases").display().to_string();
+    let client = ["dhclient", "-pf", &pid, "-lf", &leases];
+    host.exec_ok("myjail", &[&client[..], &["-r", "vnet0"]].concat());
+    let released = eventually(Duration::from_secs(5), || shown(&host) == "vnet0|dhcp");
+    assert!(released, "after the release: {}", shown(&host));
+    // A new lease, left to expire: it is shown until its end, then no more.
+    host.exec_ok("myjail", &[&client[..], &["-1", "vnet0"]].concat());
+    let again = eventually(Duration::from_secs(5), || {
+        shown(&host).contains("10.23.42.1")
+    });
+    assert!(again, "the new lease is not shown: {}", shown(&host));
+    host.exec("myjail", &["pkill", "-9", "dhclient"]);
+    let expired = eventually(Duration::from_secs(30), || shown(&host) == "vnet0|dhcp");
+    assert!(expired, "after the expiry: {}", shown(&host));
+    assert!(host.ok(["list"]).contains("vnet0|dhcp"));
+    host.stop_and_check_clean("myjail", crate::IDLE);
+    assert_nothing_left(&host);
+    // Stopped: the configured value, whatever was learned.
+    assert_eq!(shown(&host), "vnet0|dhcp");
 }

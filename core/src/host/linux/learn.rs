@@ -6,7 +6,7 @@
 //! a crash recovery needs to find it again is kept in the jail's runtime dir:
 //! `learn-<port>.pid` holds its pid and start time (the kernel's, from `/proc`), so a pid the
 //! system has given to another process since is never signalled; `learn-<port>.log` is its
-//! log.
+//! log; `learned-<port>` is what it allows the port now (see [`crate::learner::record`]).
 
 use std::fs;
 use std::io;
@@ -110,12 +110,16 @@ pub fn start(request: &LearnRequest<'_>) -> Result<u16, HostError> {
         .map_err(|e| io_error("open the learner's log", e))?;
     let exe = std::env::current_exe().map_err(|e| io_error("find ioc's own executable", e))?;
     let argv = learner::command_line(port, request.mac, &sink, request.dhcp4, request.slaac);
+    // The record for `ioc list` lives with the jail's run state, so it goes when the jail stops.
+    let record_path = learner::record::path(&request.jail_dir, port);
     // Its own process group from the start (the learner then makes itself a session): a
     // Ctrl-C meant for this ioc command must not reach it.
     let mut child = Command::new(exe)
         .process_group(0)
         .arg("-v")
         .args(&argv)
+        .arg(learner::RECORD_OPTION)
+        .arg(&record_path)
         .env_remove("IOC_LOG")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

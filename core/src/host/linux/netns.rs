@@ -7,7 +7,7 @@
 //! namespace is `/proc/thread-self/ns/net`: `/proc/self` names the main thread, which may be
 //! somewhere else.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Read, Write};
 use std::marker::PhantomData;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -128,7 +128,7 @@ fn sysctl_error(key: &[&str], e: io::Error) -> io::Error {
 pub fn write_sysctl_in(ns: BorrowedFd<'_>, key: &[&str], value: &str) -> io::Result<()> {
     let path = sysctl_path(key)?;
     with_netns(ns, || {
-        let mut file = OpenOptions::new().write(true).open(&path)?;
+        let mut file = open_sysctl(&path, true)?;
         // One write: proc sysctl handlers parse each write on its own.
         let written = file.write(value.as_bytes())?;
         if written != value.len() {
@@ -139,12 +139,19 @@ pub fn write_sysctl_in(ns: BorrowedFd<'_>, key: &[&str], value: &str) -> io::Res
     .map_err(|e| sysctl_error(key, e))
 }
 
+/// Opens a `/proc/sys` file through a private proc instance: a `/proc/sys/net` lookup walks
+/// every network namespace's entries (see `jail::sysctl`).
+fn open_sysctl(path: &std::path::Path, write: bool) -> io::Result<File> {
+    let relative = path.strip_prefix("/proc").unwrap_or(path);
+    super::jail::open_proc_file(&relative.to_string_lossy(), write)
+}
+
 /// Reads a sysctl as seen from inside the network namespace `ns`, without the trailing newline.
 pub fn read_sysctl_in(ns: BorrowedFd<'_>, key: &[&str]) -> io::Result<String> {
     let path = sysctl_path(key)?;
     let mut value = with_netns(ns, || {
         let mut value = String::new();
-        File::open(&path)?.read_to_string(&mut value)?;
+        open_sysctl(&path, false)?.read_to_string(&mut value)?;
         Ok(value)
     })?
     .map_err(|e| sysctl_error(key, e))?;

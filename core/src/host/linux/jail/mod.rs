@@ -10,6 +10,7 @@
 //! - `paths`: where a jail's runtime state lives, and handles on its pinned namespaces;
 //! - `mounts`: the run dir's own mount, mount-point checks;
 //! - `pin`: fork a child into new namespaces and pin them: each jail, and the base namespace;
+//! - `sysctl`: a new network namespace's sysctls, through a private proc instance;
 //! - `terminate`: removing a jail: end its processes, unpin its namespaces;
 //! - `rootfs`, `init`, `resolve`: a jail's own root (issue 16): a PID namespace whose init
 //!   builds the root (proc, dev, sys, tmp, the user's mounts) and pivots into it, then reaps.
@@ -21,6 +22,7 @@ mod paths;
 mod pin;
 pub mod resolve;
 mod rootfs;
+mod sysctl;
 mod terminate;
 
 use std::ffi::{CString, OsStr};
@@ -35,6 +37,7 @@ pub use mounts::{
 };
 pub use paths::{JailNs, JailPaths};
 pub use pin::{create, ensure_base_namespace};
+pub(crate) use sysctl::open_proc_file;
 pub use terminate::{processes, remove, ProcessTable};
 
 /// The namespace kinds a jail pins, with the `/proc/PID/ns` entry and setns flag of each.

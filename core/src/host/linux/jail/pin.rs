@@ -22,7 +22,7 @@ use super::paths::{ns_inode, JailPaths};
 use super::rootfs::RootPlan;
 use super::terminate::unpin;
 use super::{cstring, init_start, INIT_FAILED, INIT_READY, INIT_STARTED, KINDS, PID_KIND};
-use crate::step::{JailParams, LINUX_JAIL_NET_SYSCTLS};
+use crate::step::JailParams;
 use crate::store::fs::{replace_file, Durability};
 
 /// Where the base mount namespace is pinned.
@@ -76,8 +76,9 @@ struct ChildPlan {
     hide: Option<CString>,
     /// A jail's own network stack: its own /sys.
     jail_network: bool,
-    /// `/proc/sys` files and values to write in the new network namespace.
-    sysctls: Vec<(CString, &'static str)>,
+    /// Sysctl files (relative to a proc root) and values to write in the new network
+    /// namespace (see [`super::sysctl`]).
+    sysctls: super::sysctl::Sysctls,
     /// The jail's own root: the child then starts the jail's init in a new PID namespace,
     /// which builds the root and pivots into it (see [`super::init_start`]).
     root: Option<RootPlan>,
@@ -180,7 +181,7 @@ fn create_pinned(paths: &JailPaths, base: BorrowedFd<'_>, params: &JailParams) -
         hide: None,
         jail_network: params.vnet,
         sysctls: if params.vnet {
-            jail_net_sysctls()?
+            super::sysctl::jail_net_sysctls()?
         } else {
             Vec::new()
         },
@@ -188,18 +189,6 @@ fn create_pinned(paths: &JailPaths, base: BorrowedFd<'_>, params: &JailParams) -
     };
     let pins: Vec<(&str, PathBuf)> = kinds.iter().map(|kind| (*kind, paths.pin(kind))).collect();
     spawn_pinned(&plan, &pins)
-}
-
-/// [`LINUX_JAIL_NET_SYSCTLS`] as `/proc/sys` paths, made before the fork (the child may not
-/// allocate).
-fn jail_net_sysctls() -> io::Result<Vec<(CString, &'static str)>> {
-    LINUX_JAIL_NET_SYSCTLS
-        .iter()
-        .map(|(key, value)| {
-            let path = format!("/proc/sys/{}", key.replace('.', "/"));
-            Ok((cstring(OsStr::new(&path))?, *value))
-        })
-        .collect()
 }
 
 /// Forks a child that builds namespaces as `plan` says, and pins the child's namespaces of
@@ -468,20 +457,7 @@ fn child_main(plan: &ChildPlan, ready: libc::c_int, go: libc::c_int) -> libc::c_
         }
     }
     if plan.jail_network {
-        // Best effort: a kernel without optimistic DAD lacks those files, and the jail
-        // still works (see `LINUX_JAIL_NET_SYSCTLS`).
-        for (path, value) in &plan.sysctls {
-            // SAFETY: a C string owned by `plan`.
-            let fd = unsafe { libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) };
-            if fd >= 0 {
-                // SAFETY: writes `value.len()` bytes of a `&'static str` to the fd just opened,
-                // then closes that fd, which nothing else owns.
-                unsafe {
-                    libc::write(fd, value.as_ptr().cast(), value.len());
-                    libc::close(fd);
-                }
-            }
-        }
+        super::sysctl::write_in_child(&plan.sysctls);
         // /sys shows the network devices of the namespace that mounted it. Best effort:
         // a jail without its own /sys still works. A jail with its own root gets its own.
         // Mounted over the copy of the host's (which, with its submounts, is hidden and goes
