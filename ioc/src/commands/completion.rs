@@ -69,6 +69,7 @@ complete -c ioc -f -a '(__ioc_names)'
 /// The generated `script` for `shell` with name completion added (bash, zsh and fish; the
 /// other shells' scripts are returned as they are).
 pub fn with_names(shell: Shell, script: String) -> String {
+    let script = without_internal_commands(&script);
     match shell {
         Shell::Bash => script + BASH,
         Shell::Fish => script + FISH,
@@ -77,5 +78,60 @@ pub fn with_names(shell: Shell, script: String) -> String {
             None => script + ZSH,
         },
         _ => script,
+    }
+}
+
+/// The commands ioc runs itself (hidden from help and man pages), which clap_complete still
+/// offers: `ioc <TAB>` should not suggest them.
+const INTERNAL_COMMANDS: [&str; 2] = ["__learn", "__complete"];
+
+/// `script` without the internal commands among the offered words: bash's `opts="..."` word
+/// lists, zsh's `'NAME:description'` entries and fish's `-a "NAME"` lines. Their own
+/// (unreachable) completion branches stay; only the offers go.
+fn without_internal_commands(script: &str) -> String {
+    let mut kept = String::with_capacity(script.len());
+    for line in script.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let offers_internal = INTERNAL_COMMANDS.iter().any(|name| {
+            trimmed.starts_with(&format!("'{name}:")) || line.contains(&format!("-a \"{name}\""))
+        });
+        if offers_internal {
+            continue;
+        }
+        if trimmed.starts_with("opts=\"") {
+            let mut line = line.to_string();
+            for name in INTERNAL_COMMANDS {
+                line = line.replace(&format!(" {name} "), " ");
+            }
+            kept.push_str(&line);
+        } else {
+            kept.push_str(line);
+        }
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_commands_are_not_offered() {
+        let bash = "opts=\"-v create __learn __complete check\"\n";
+        assert_eq!(
+            without_internal_commands(bash),
+            "opts=\"-v create check\"\n"
+        );
+        let zsh = "'create:Create' \\\n'__learn:The learner' \\\n'check:Check' \\\n";
+        assert_eq!(
+            without_internal_commands(zsh),
+            "'create:Create' \\\n'check:Check' \\\n"
+        );
+        let fish =
+            "complete -c ioc -f -a \"create\"\ncomplete -c ioc -f -a \"__complete\" -d 'x'\n";
+        assert_eq!(
+            without_internal_commands(fish),
+            "complete -c ioc -f -a \"create\"\n"
+        );
     }
 }

@@ -129,6 +129,8 @@ fn bash_completes_jail_and_property_names() {
     // Elsewhere the generated completion runs: commands and options.
     assert_eq!(bash_complete(&s, &script, "ioc resta"), ["restart"]);
     assert_eq!(bash_complete(&s, &script, "ioc start --jo"), ["--jobs"]);
+    // The commands ioc runs itself are not offered.
+    assert_eq!(bash_complete(&s, &script, "ioc _"), Vec::<String>::new());
 }
 
 /// Whether `shell` runs here; if not, the test skips (and fails under `CI=true`).
