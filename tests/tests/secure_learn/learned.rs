@@ -116,9 +116,7 @@ fn a_secure_dhcp_jail_talks_from_its_lease_only() {
     let Some(_server) = dhcp_server(&mut host, 120) else {
         return;
     };
-    create_jail(&host, "myjail", "vnet0|dhcp", "none", &[]);
-    host.ok(["start", "myjail"]);
-    let lease = wait_address(&host, "myjail", "-4", |a| a.starts_with("10.23.42.1"));
+    let lease = start_dhcp_jail(&host);
     assert!(
         pings_from(&host, "myjail", &lease, "10.23.42.254"),
         "the lease talks"
@@ -212,9 +210,7 @@ fn an_expired_lease_is_blocked_again() {
     let Some(_server) = dhcp_server(&mut host, 10) else {
         return;
     };
-    create_jail(&host, "myjail", "vnet0|dhcp", "none", &[]);
-    host.ok(["start", "myjail"]);
-    let lease = wait_address(&host, "myjail", "-4", |a| a.starts_with("10.23.42.1"));
+    let lease = start_dhcp_jail(&host);
     assert!(
         pings_from(&host, "myjail", &lease, "10.23.42.254"),
         "the lease talks"
@@ -335,9 +331,7 @@ fn list_and_get_show_the_lease_until_it_is_released_or_expires() {
     let Some(_server) = dhcp_server(&mut host, 10) else {
         return;
     };
-    create_jail(&host, "myjail", "vnet0|dhcp", "none", &[]);
-    host.ok(["start", "myjail"]);
-    let lease = wait_address(&host, "myjail", "-4", |a| a.starts_with("10.23.42.1"));
+    let lease = start_dhcp_jail(&host);
     let leased = format!("vnet0|{lease}/24,vnet0|dhcp");
     let shown = |host: &HostNs| host.ok(["get", "ip4_addr", "myjail"]).trim().to_string();
     // The learner records the lease right after the ACK has passed: give it a moment.
@@ -371,4 +365,12 @@ fn list_and_get_show_the_lease_until_it_is_released_or_expires() {
     assert_nothing_left(&host);
     // Stopped: the configured value, whatever was learned.
     assert_eq!(shown(&host), "vnet0|dhcp");
+}
+
+/// Creates and starts the secure DHCP jail `myjail` (IPv4 by DHCP only) and waits for its
+/// lease from the sandbox's server; the leased address.
+fn start_dhcp_jail(host: &HostNs) -> String {
+    create_jail(host, "myjail", "vnet0|dhcp", "none", &[]);
+    host.ok(["start", "myjail"]);
+    wait_address(host, "myjail", "-4", |a| a.starts_with("10.23.42.1"))
 }

@@ -18,19 +18,20 @@ use super::paths::JailPaths;
 pub fn ensure_private_run_dir(run_dir: &Path) -> io::Result<()> {
     fs::create_dir_all(run_dir)?;
     let real = run_dir.canonicalize()?;
-    if !is_mount_point(&real)? {
-        mount(
-            Some(&real),
-            &real,
-            None::<&str>,
-            MsFlags::MS_BIND,
-            None::<&str>,
-        )?;
+    // Making it private again is idempotent, and it repairs a run dir someone made shared.
+    let bind = !is_mount_point(&real)?;
+    private_mount_of_itself(&real, bind)
+}
+
+/// Makes `dir` a private mount: first a bind mount of itself when `bind` (it is not a mount
+/// point yet), then private propagation, so mounts made under it stay its own and go with it.
+pub(super) fn private_mount_of_itself(dir: &Path, bind: bool) -> io::Result<()> {
+    if bind {
+        mount(Some(dir), dir, None::<&str>, MsFlags::MS_BIND, None::<&str>)?;
     }
-    // Idempotent, and it repairs a run dir someone made shared.
     mount(
         None::<&str>,
-        &real,
+        dir,
         None::<&str>,
         MsFlags::MS_PRIVATE,
         None::<&str>,

@@ -112,22 +112,7 @@ pub fn create(run_dir: &Path, base: BorrowedFd<'_>, params: &JailParams) -> io::
 /// inside are its submounts and a stop unmounts them all with one `umount` (see `unpin`): every
 /// unmount waits for an RCU grace period, one per pin when each is unmounted alone.
 fn mount_ns_dir(paths: &JailPaths) -> io::Result<()> {
-    let dir = paths.ns_dir();
-    mount(
-        Some(&dir),
-        &dir,
-        None::<&str>,
-        MsFlags::MS_BIND,
-        None::<&str>,
-    )?;
-    mount(
-        None::<&str>,
-        &dir,
-        None::<&str>,
-        MsFlags::MS_PRIVATE,
-        None::<&str>,
-    )?;
-    Ok(())
+    super::mounts::private_mount_of_itself(&paths.ns_dir(), true)
 }
 
 fn create_pinned(paths: &JailPaths, base: BorrowedFd<'_>, params: &JailParams) -> io::Result<()> {
