@@ -74,8 +74,12 @@ pub fn run(args: &CompleteArgs, context: &Context, out: &mut dyn Write) -> Comma
         Kind::Commands => commands(),
         Kind::At => {
             let index = args.index.unwrap_or(args.words.len().saturating_sub(1));
+            let current = args.words.get(index).map_or("", String::as_str);
             match names_at(&args.words, index) {
                 None => Vec::new(),
+                Some(names @ (Names::Jails | Names::JailsOrDefaults)) => {
+                    in_comma_list(current, candidates(names, store))
+                }
                 Some(names) => candidates(names, store),
             }
         }
@@ -125,6 +129,21 @@ fn candidates(names: Names, store: &Store) -> Vec<String> {
         }
         Names::Topics => with(commands(), "properties"),
     }
+}
+
+/// Jail names for the last item of a comma list (`ioc start web,d`): each name not listed
+/// yet, after the items before it, so that the shells' prefix matching completes that item.
+/// A word without a comma gets the names as they are.
+fn in_comma_list(word: &str, names: Vec<String>) -> Vec<String> {
+    let Some((listed, _)) = word.rsplit_once(',') else {
+        return names;
+    };
+    let taken: Vec<&str> = listed.split(',').collect();
+    names
+        .into_iter()
+        .filter(|name| !taken.contains(&name.as_str()))
+        .map(|name| format!("{listed},{name}"))
+        .collect()
 }
 
 /// `--root DIR` or `--root=DIR` on the command line being completed.
@@ -188,6 +207,14 @@ mod tests {
             words.push(String::new());
         }
         names_at(&words, words.len() - 1)
+    }
+
+    #[test]
+    fn the_last_item_of_a_comma_list_gets_the_jails_not_listed_yet() {
+        let names = || vec!["db".to_string(), "mail".to_string(), "web".to_string()];
+        assert_eq!(in_comma_list("we", names()), names());
+        assert_eq!(in_comma_list("web,", names()), ["web,db", "web,mail"]);
+        assert_eq!(in_comma_list("web,db,m", names()), ["web,db,mail"]);
     }
 
     #[test]

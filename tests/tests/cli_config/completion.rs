@@ -122,6 +122,10 @@ fn bash_completes_jail_and_property_names() {
     );
     assert_eq!(bash_complete(&s, &script, "ioc stop -f jail-b"), ["jail-b"]);
     assert_eq!(
+        bash_complete(&s, &script, "ioc start jail-b,"),
+        ["jail-b,jail-a"]
+    );
+    assert_eq!(
         bash_complete(&s, &script, "ioc get defaultrout"),
         ["defaultrouter", "defaultrouter6"]
     );
