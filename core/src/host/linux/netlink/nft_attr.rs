@@ -112,7 +112,7 @@ pub(super) mod nfta {
 }
 
 /// `NLA_F_NESTED` (`linux/netlink.h`).
-const NLA_F_NESTED: u16 = 1 << 15;
+pub(super) const NLA_F_NESTED: u16 = 1 << 15;
 
 /// A growing list of attributes.
 #[derive(Default)]

@@ -15,19 +15,9 @@ use libc::{
 };
 use netlink_packet_core::{DefaultNla, Emitable, NetlinkSerializable};
 
+use super::nft_attr::{nfta, NLA_F_NESTED};
 use super::nftables::{message_type, nfproto, NFGENMSG_LEN};
 use super::{Nfnetlink, NlError};
-
-/// `linux/netfilter/nf_tables.h` attributes (`libc` has the message types only).
-const NFTA_SET_ELEM_LIST_TABLE: u16 = 1;
-const NFTA_SET_ELEM_LIST_SET: u16 = 2;
-const NFTA_SET_ELEM_LIST_ELEMENTS: u16 = 3;
-const NFTA_LIST_ELEM: u16 = 1;
-const NFTA_SET_ELEM_KEY: u16 = 1;
-const NFTA_SET_ELEM_TIMEOUT: u16 = 4;
-const NFTA_DATA_VALUE: u16 = 1;
-/// `NLA_F_NESTED`: the attribute holds attributes.
-const NLA_F_NESTED: u16 = 0x8000;
 
 /// What to do with the elements of one set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,23 +107,23 @@ impl NfMessage {
                     IpAddr::V6(ip) => ip.octets().to_vec(),
                 };
                 let mut element = vec![nested(
-                    NFTA_SET_ELEM_KEY,
-                    &[DefaultNla::new(NFTA_DATA_VALUE, key)],
+                    nfta::SET_ELEM_KEY,
+                    &[DefaultNla::new(nfta::DATA_VALUE, key)],
                 )];
                 if let (ElementChange::Add, Some(timeout)) = (change.change, timeout) {
                     let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
                     element.push(DefaultNla::new(
-                        NFTA_SET_ELEM_TIMEOUT,
+                        nfta::SET_ELEM_TIMEOUT,
                         ms.to_be_bytes().to_vec(),
                     ));
                 }
-                nested(NFTA_LIST_ELEM, &element)
+                nested(nfta::LIST_ELEM, &element)
             })
             .collect();
         let attributes = [
-            DefaultNla::new(NFTA_SET_ELEM_LIST_TABLE, c_string(&change.table)),
-            DefaultNla::new(NFTA_SET_ELEM_LIST_SET, c_string(&change.set)),
-            nested(NFTA_SET_ELEM_LIST_ELEMENTS, &elements),
+            DefaultNla::new(nfta::SET_ELEM_LIST_TABLE, c_string(&change.table)),
+            DefaultNla::new(nfta::SET_ELEM_LIST_SET, c_string(&change.set)),
+            nested(nfta::SET_ELEM_LIST_ELEMENTS, &elements),
         ];
         NfMessage {
             kind: message_type(message),
@@ -235,7 +225,7 @@ mod tests {
         assert!(!message
             .attributes
             .windows(4)
-            .any(|w| w == [12, 0, NFTA_SET_ELEM_TIMEOUT as u8, 0]));
+            .any(|w| w == [12, 0, nfta::SET_ELEM_TIMEOUT as u8, 0]));
         let begin = NfMessage::batch(NFNL_MSG_BATCH_BEGIN);
         let mut header = [0; 4];
         begin.serialize(&mut header);

@@ -9,23 +9,10 @@ use ioc_sdk::NftFamily;
 use libc::{NFT_MSG_GETRULE, NFT_MSG_GETSETELEM, NFT_MSG_NEWRULE, NFT_MSG_NEWSETELEM};
 use netlink_packet_core::{parse_string, NLA_TYPE_MASK};
 
+use super::nft_attr::nfta;
 use super::nftables::{message_type, NftGet, NFGENMSG_LEN};
 use super::socket::align;
 use super::{Nfnetlink, NlError};
-
-/// `linux/netfilter/nf_tables.h` attributes (`libc` has the message types only).
-const NFTA_SET_ELEM_LIST_TABLE: u16 = 1;
-const NFTA_SET_ELEM_LIST_SET: u16 = 2;
-const NFTA_SET_ELEM_LIST_ELEMENTS: u16 = 3;
-const NFTA_LIST_ELEM: u16 = 1;
-const NFTA_SET_ELEM_KEY: u16 = 1;
-const NFTA_DATA_VALUE: u16 = 1;
-const NFTA_RULE_TABLE: u16 = 1;
-const NFTA_RULE_CHAIN: u16 = 2;
-const NFTA_RULE_EXPRESSIONS: u16 = 4;
-const NFTA_EXPR_NAME: u16 = 1;
-const NFTA_EXPR_DATA: u16 = 2;
-const NFTA_CMP_DATA: u16 = 3;
 
 /// One rule as the kernel holds it, reduced to what tells rules apart: the names of its
 /// expressions and the constants its comparisons test, in order.
@@ -50,8 +37,8 @@ impl Nfnetlink {
             message: NFT_MSG_GETSETELEM,
             family,
             names: vec![
-                (NFTA_SET_ELEM_LIST_TABLE, table),
-                (NFTA_SET_ELEM_LIST_SET, set),
+                (nfta::SET_ELEM_LIST_TABLE, table),
+                (nfta::SET_ELEM_LIST_SET, set),
             ],
         };
         let context = || format!("nftables: list set {family} {table} {set}");
@@ -77,7 +64,7 @@ impl Nfnetlink {
         let request = NftGet {
             message: NFT_MSG_GETRULE,
             family,
-            names: vec![(NFTA_RULE_TABLE, table), (NFTA_RULE_CHAIN, chain)],
+            names: vec![(nfta::RULE_TABLE, table), (nfta::RULE_CHAIN, chain)],
         };
         let context = || format!("nftables: list chain {family} {table} {chain}");
         let wanted = message_type(NFT_MSG_NEWRULE);
@@ -129,13 +116,13 @@ fn find(data: &[u8], kind: u16) -> Option<&[u8]> {
 
 /// The keys in one `NFT_MSG_NEWSETELEM` message.
 fn element_keys(attrs: &[u8]) -> Vec<Vec<u8>> {
-    let Some(list) = find(attrs, NFTA_SET_ELEM_LIST_ELEMENTS) else {
+    let Some(list) = find(attrs, nfta::SET_ELEM_LIST_ELEMENTS) else {
         return Vec::new();
     };
     nested(list)
-        .filter(|(k, _)| *k == NFTA_LIST_ELEM)
-        .filter_map(|(_, element)| find(element, NFTA_SET_ELEM_KEY))
-        .filter_map(|key| find(key, NFTA_DATA_VALUE))
+        .filter(|(k, _)| *k == nfta::LIST_ELEM)
+        .filter_map(|(_, element)| find(element, nfta::SET_ELEM_KEY))
+        .filter_map(|key| find(key, nfta::DATA_VALUE))
         .map(<[u8]>::to_vec)
         .collect()
 }
@@ -143,19 +130,19 @@ fn element_keys(attrs: &[u8]) -> Vec<Vec<u8>> {
 /// One `NFT_MSG_NEWRULE` message.
 fn rule(attrs: &[u8]) -> Result<NftRuleInfo, NlError> {
     let mut info = NftRuleInfo::default();
-    let Some(list) = find(attrs, NFTA_RULE_EXPRESSIONS) else {
+    let Some(list) = find(attrs, nfta::RULE_EXPRESSIONS) else {
         return Ok(info);
     };
-    for (_, expr) in nested(list).filter(|(k, _)| *k == NFTA_LIST_ELEM) {
-        let name = find(expr, NFTA_EXPR_NAME)
+    for (_, expr) in nested(list).filter(|(k, _)| *k == nfta::LIST_ELEM) {
+        let name = find(expr, nfta::EXPR_NAME)
             .map(parse_string)
             .transpose()
             .map_err(|e| NlError::Protocol(format!("nf_tables rule: {e}")))?
             .unwrap_or_default();
         if name == "cmp" {
-            let data = find(expr, NFTA_EXPR_DATA)
-                .and_then(|d| find(d, NFTA_CMP_DATA))
-                .and_then(|d| find(d, NFTA_DATA_VALUE))
+            let data = find(expr, nfta::EXPR_DATA)
+                .and_then(|d| find(d, nfta::CMP_DATA))
+                .and_then(|d| find(d, nfta::DATA_VALUE))
                 .unwrap_or_default();
             info.compared.push(data.to_vec());
         }
@@ -183,30 +170,30 @@ mod tests {
     fn element_keys_and_rule_constants_are_read_from_nested_attributes() {
         let key = |bytes: &[u8]| {
             nla(
-                NFTA_LIST_ELEM,
-                &nla(NFTA_SET_ELEM_KEY, &nla(NFTA_DATA_VALUE, bytes)),
+                nfta::LIST_ELEM,
+                &nla(nfta::SET_ELEM_KEY, &nla(nfta::DATA_VALUE, bytes)),
             )
         };
         let mut list = key(&[10, 0, 0, 1]);
         list.extend(key(&[10, 0, 0, 2]));
-        let attrs = nla(NFTA_SET_ELEM_LIST_ELEMENTS, &list);
+        let attrs = nla(nfta::SET_ELEM_LIST_ELEMENTS, &list);
         assert_eq!(
             element_keys(&attrs),
             vec![vec![10, 0, 0, 1], vec![10, 0, 0, 2]]
         );
 
         let expr = |name: &str, data: &[u8]| {
-            let mut e = nla(NFTA_EXPR_NAME, format!("{name}\0").as_bytes());
-            e.extend(nla(NFTA_EXPR_DATA, data));
-            nla(NFTA_LIST_ELEM, &e)
+            let mut e = nla(nfta::EXPR_NAME, format!("{name}\0").as_bytes());
+            e.extend(nla(nfta::EXPR_DATA, data));
+            nla(nfta::LIST_ELEM, &e)
         };
         let mut exprs = expr("payload", &[]);
         exprs.extend(expr(
             "cmp",
-            &nla(NFTA_CMP_DATA, &nla(NFTA_DATA_VALUE, &[2; 6])),
+            &nla(nfta::CMP_DATA, &nla(nfta::DATA_VALUE, &[2; 6])),
         ));
         exprs.extend(expr("immediate", &[]));
-        let info = rule(&nla(NFTA_RULE_EXPRESSIONS, &exprs)).unwrap();
+        let info = rule(&nla(nfta::RULE_EXPRESSIONS, &exprs)).unwrap();
         assert_eq!(info.expressions, ["payload", "cmp", "immediate"]);
         assert_eq!(info.compared, vec![vec![2; 6]]);
         assert_eq!(rule(&[]).unwrap(), NftRuleInfo::default());
