@@ -64,30 +64,7 @@ impl Bare {
 
     fn call(&self, command: &str, i: usize) {
         let ns = format!("{}{i}", self.prefix);
-        let mut child = Command::new(format!("{CNI_DIR}/bridge"))
-            .env_clear()
-            .env("CNI_COMMAND", command)
-            .env("CNI_CONTAINERID", &ns)
-            .env("CNI_NETNS", format!("/run/netns/{ns}"))
-            .env("CNI_IFNAME", "eth0")
-            .env("CNI_PATH", CNI_DIR)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run the CNI bridge plugin");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(self.conf.as_bytes())
-            .expect("write CNI config");
-        let out = child.wait_with_output().expect("wait for CNI");
-        assert!(
-            out.status.success(),
-            "CNI {command} failed: {}",
-            String::from_utf8_lossy(&out.stdout)
-        );
+        invoke(&Path::new(CNI_DIR).join("bridge"), command, &ns, &self.conf);
     }
 
     /// `ip netns add` + `ADD` of namespace `i`.
@@ -186,4 +163,39 @@ pub fn report_overhead(series: &[Series]) {
             med(&ioc.start).as_secs_f64() / med(&plain.start).as_secs_f64().max(1e-9)
         );
     }
+}
+
+/// Runs one CNI plugin invocation on namespace `ns` (as a runtime does: a clean environment,
+/// the configuration on stdin); returns its time and stdout (it must succeed).
+pub fn invoke(plugin: &Path, command: &str, ns: &str, stdin: &str) -> (Duration, String) {
+    let begin = Instant::now();
+    let mut child = Command::new(plugin)
+        .env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .env("CNI_COMMAND", command)
+        .env("CNI_CONTAINERID", ns)
+        .env("CNI_NETNS", format!("/run/netns/{ns}"))
+        .env("CNI_IFNAME", "eth0")
+        .env("CNI_PATH", CNI_DIR)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("run {}: {e}", plugin.display()));
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write the CNI config");
+    let out = child.wait_with_output().expect("wait for the plugin");
+    let elapsed = begin.elapsed();
+    assert!(
+        out.status.success(),
+        "{} {command} failed: {}{}",
+        plugin.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (elapsed, String::from_utf8_lossy(&out.stdout).into_owned())
 }

@@ -15,14 +15,11 @@
 //! the `ioc-secure` invocation alone (and a `VERSION` call beside it: the cost of starting the
 //! process at all), and the first against the last tenth (flatness in N).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use crate::linux::{ends, median, ms, run, Sandbox};
-
-const CNI_DIR: &str = "/usr/lib/cni";
+use crate::linux::{ends, invoke, median, ms, run, Sandbox, CNI_DIR};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum List {
@@ -50,40 +47,6 @@ impl List {
 fn usage() -> ! {
     eprintln!("usage: ioc-bench cni-secure [--attachments 1,50,200] [--plugin PATH]");
     std::process::exit(2)
-}
-
-/// Runs one plugin invocation; returns its time and stdout (it must succeed).
-fn invoke(plugin: &Path, command: &str, ns: &str, stdin: &str) -> (Duration, String) {
-    let begin = Instant::now();
-    let mut child = Command::new(plugin)
-        .env_clear()
-        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-        .env("CNI_COMMAND", command)
-        .env("CNI_CONTAINERID", ns)
-        .env("CNI_NETNS", format!("/run/netns/{ns}"))
-        .env("CNI_IFNAME", "eth0")
-        .env("CNI_PATH", CNI_DIR)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("run {}: {e}", plugin.display()));
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write the CNI config");
-    let out = child.wait_with_output().expect("wait for the plugin");
-    let elapsed = begin.elapsed();
-    assert!(
-        out.status.success(),
-        "{} {command} failed: {}{}",
-        plugin.display(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (elapsed, String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// The bridge plugin's configuration for `list` (its own bridge, subnet and IPAM store).

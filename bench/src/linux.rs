@@ -1,7 +1,6 @@
 //! The benchmark itself (Linux: namespaces, veth, the CNI bridge plugin).
 
 use std::fs;
-use std::io::Write;
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -12,10 +11,11 @@ use nix::sched::{setns, CloneFlags};
 mod bulk;
 #[path = "cni.rs"]
 mod cni;
+pub use cni::invoke;
 mod cpu;
 
 const CNI_BRIDGE: &str = "/usr/lib/cni/bridge";
-const CNI_DIR: &str = "/usr/lib/cni";
+pub const CNI_DIR: &str = "/usr/lib/cni";
 
 struct Options {
     jails: Vec<usize>,
@@ -348,34 +348,7 @@ fn bench_cni(sandbox: &Sandbox, n: usize) -> (Series, Series) {
         .iter()
         .map(|ns| timed(Command::new("ip").args(["netns", "add", ns])))
         .collect();
-    let call = |command: &str, ns: &str| {
-        let mut cmd = Command::new(CNI_BRIDGE);
-        cmd.env("CNI_COMMAND", command)
-            .env("CNI_CONTAINERID", ns)
-            .env("CNI_NETNS", format!("/run/netns/{ns}"))
-            .env("CNI_IFNAME", "eth0")
-            .env("CNI_PATH", CNI_DIR)
-            .stdin(Stdio::piped());
-        let begin = Instant::now();
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run the CNI bridge plugin");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(conf.as_bytes())
-            .expect("write CNI config");
-        let out = child.wait_with_output().expect("wait for CNI");
-        assert!(
-            out.status.success(),
-            "CNI {command} failed: {}",
-            String::from_utf8_lossy(&out.stdout)
-        );
-        begin.elapsed()
-    };
+    let call = |command: &str, ns: &str| invoke(Path::new(CNI_BRIDGE), command, ns, &conf).0;
     let start: Vec<Duration> = namespaces.iter().map(|ns| call("ADD", ns)).collect();
     let stop: Vec<Duration> = namespaces.iter().map(|ns| call("DEL", ns)).collect();
     for ns in &namespaces {
