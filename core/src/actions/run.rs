@@ -51,9 +51,7 @@ pub fn start_jobs(
         .filter(|s| s.properties.iter().any(|(k, v)| k == "nat" && v == "on"))
         .map(|s| s.name.clone())
         .collect();
-    // A jail whose start is under way (or was interrupted) holds its forwards too.
-    let running = |name: &str| !matches!(run.state(name), crate::runtime::JailState::Stopped);
-    if !names.is_empty() && !crate::pool::allocate_nat(store, &names, &running)?.is_empty() {
+    if !names.is_empty() && !crate::pool::allocate_nat(store, run, &names)?.is_empty() {
         specs = super::select_with_dependencies(store, filter)?;
     }
     let mut registry = super::registry(store)?;

@@ -102,9 +102,10 @@ impl Lifecycle<'_> {
             .into_iter()
             .map(|(ip, _)| ip)
             .collect();
+        let ports = crate::runtime::HostPort::of_network(&spec.network);
         let jid = self
             .run
-            .allocate(&spec.name, &addresses)
+            .allocate_with_ports(&spec.name, &addresses, &ports)
             .map_err(|e| match e.kind() {
                 std::io::ErrorKind::AddrInUse => Failure::AddressClaimed(e),
                 _ => io("allocate a JID")(e),

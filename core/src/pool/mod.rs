@@ -5,21 +5,22 @@
 //! `nat_prefix`, the host end first, see [`crate::config::nat`]).
 //!
 //! Each jail's block is a small file in its own state directory, `jails/<name>/pool-block`, so
-//! a destroy (which removes the directory) releases it and a rename carries it along without any
-//! extra step. Allocation happens under the store lock, which every `ioc` process takes for a
-//! read-modify-write: two starts at the same moment see each other's blocks. The file is written
-//! atomically, so a SIGKILL leaves either no block or a whole one (which the jail then keeps).
+//! a destroy (which removes the directory) releases it and a rename carries it along. Who holds
+//! which block is told by one claim file per block (see [`claims`]), so an allocation looks at
+//! its own block and at the few claims it meets, never at every jail. Allocation happens under
+//! the store lock, which every `ioc` process takes for a read-modify-write: two starts at the
+//! same moment see each other's claims. Files are written atomically, so a SIGKILL leaves either
+//! no block or a whole one (which the jail then keeps), and at worst a stale claim.
 
-mod index;
+mod claims;
 mod nat;
 mod uplink;
 
 pub use nat::{allocate_nat, with_nat, NAT_BLOCK_LEN};
 pub use uplink::default_route_interface;
 
-use index::Jails;
+use claims::BlockClaims;
 
-use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use crate::config::{JailName, ResolvedJail};
@@ -131,91 +132,117 @@ pub struct Request<'a> {
     pub block_len: u8,
     /// A block the user chose (from a set address), which must be free.
     pub wanted: Option<Range>,
-    /// Blocks other jails have chosen but not yet been given (they were never started).
-    pub reserved: &'a [(String, Range)],
 }
 
-/// Gives `request.jail` a block: the one it keeps when that still fits the request, else the
-/// wanted one, else the lowest free one. Unchanged when the jail keeps a fitting block. The
-/// other jails' blocks come from `jails` (loaded under the same store lock), the jail's own from
-/// its file; a new block is written to the file, then recorded in `jails`.
-pub(crate) fn allocate(
-    store: &LockedStore<'_>,
-    jails: &mut Jails,
-    request: &Request<'_>,
-) -> Result<Range> {
+/// Gives `request.jail` a block: the one it keeps when that still fits the request (and no
+/// other jail holds it), else the wanted one, else the lowest free one from the pool's hint.
+/// Other jails are seen only through the claims met on the way (see [`claims`]): a start costs
+/// the same with one jail or with thousands. A new block is claimed, then written to the
+/// jail's block file, then the jail's old block (if any) is released: a crash between any two
+/// steps leaves a stale claim, which the next allocation meeting it takes over.
+pub(crate) fn allocate(store: &LockedStore<'_>, request: &Request<'_>) -> Result<Range> {
     let name = request.jail.as_str();
+    let claims = BlockClaims::new(store);
     let fits = |b: &Range| {
         b.len == request.block_len
             && request.pool.contains(b.network)
             && request.wanted.is_none_or(|w| w == *b)
     };
-    if let Some(block) = kept(store, request.jail).filter(fits) {
-        return Ok(block);
+    let old = kept(store, request.jail);
+    if let Some(block) = old.filter(fits) {
+        // One read when the claim is the jail's; a claim lost or gone stale is made again.
+        if claims.names(block, name) || claims.claim(block, name)?.is_ok() {
+            return Ok(block);
+        }
     }
-    let mut held = jails.blocks();
-    held.remove(name);
-    let taken: BTreeMap<Range, &str> = held
-        .iter()
-        .map(|(j, b)| (*b, j.as_str()))
-        .chain(
-            request
-                .reserved
-                .iter()
-                .filter(|(j, _)| j != name)
-                .map(|(j, b)| (*b, j.as_str())),
-        )
-        .collect();
     let block = match request.wanted {
-        Some(wanted) => match taken.get(&wanted) {
-            Some(other) => {
+        Some(wanted) => match claims.claim(wanted, name)? {
+            Ok(()) => wanted,
+            Err(other) => {
                 return Err(pool_error(PoolError::Taken {
                     jail: name.to_string(),
                     block: wanted,
-                    other: other.to_string(),
+                    other,
                 }))
             }
-            None => wanted,
         },
-        None => first_free(request, &taken).ok_or_else(|| {
-            pool_error(PoolError::Full {
-                jail: name.to_string(),
-                pool: request.pool,
-                block_len: request.block_len,
-                holders: taken.len(),
-            })
-        })?,
+        None => claim_first_free(&claims, request)?,
     };
     let dir = store.jail_dir(request.jail);
     // Atomic but not fsynced: the block file is allocation state, not configuration. After a
     // crash of the machine it may be lost, and the jail's next start then takes a free block
-    // again (an unreadable file counts as none, see `kept_in`); no two jails can ever hold one
-    // block, because the files are the truth and the index is rebuilt from them. The two
-    // fsyncs of a durable write were most of what a NAT start cost beyond plain VNET's.
+    // again (an unreadable file counts as none, see `kept_in`, and its claim is then stale);
+    // no two jails can ever hold one block, because a claim is live only with its block file.
+    // The two fsyncs of a durable write were most of what a NAT start cost beyond plain VNET's.
     let path = dir.join(BLOCK_FILE);
-    replace_file(
+    let written = replace_file(
         &path,
         format!("{block}\n").as_bytes(),
         FILE_MODE,
         Durability::Volatile,
-    )
-    .map_err(|e| Error::io("cannot write", &path, e))?;
-    jails.held(name, &dir, block);
+    );
+    if let Err(e) = written {
+        claims.release(block, name);
+        return Err(Error::io("cannot write", &path, e));
+    }
+    if let Some(old) = old.filter(|o| *o != block) {
+        claims.release(old, name);
+    }
     Ok(block)
 }
 
-/// The lowest block of the pool nobody holds.
-fn first_free(request: &Request<'_>, taken: &BTreeMap<Range, &str>) -> Option<Range> {
+/// Claims the lowest free block from the pool's hint on, going round to the pool's start
+/// before the pool counts as full.
+fn claim_first_free(claims: &BlockClaims<'_>, request: &Request<'_>) -> Result<Range> {
+    let name = request.jail.as_str();
     let size = 1u64 << (32 - request.block_len);
     let start = u64::from(u32::from(request.pool.network));
     let end = start + (1u64 << (32 - request.pool.len));
-    (start..end)
-        .step_by(usize::try_from(size).ok()?)
-        .map(|n| Range {
-            network: Ipv4Addr::from(u32::try_from(n).ok().unwrap_or(0)),
+    let hint = claims
+        .hint(request.pool, request.block_len)
+        .map_or(start, |h| {
+            u64::from(u32::from(Range::block_of(h, request.block_len).network))
+        });
+    let step = usize::try_from(size).unwrap_or(usize::MAX);
+    let mut holders = 0;
+    for n in (hint..end).step_by(step).chain((start..hint).step_by(step)) {
+        let block = Range {
+            network: Ipv4Addr::from(u32::try_from(n).unwrap_or(0)),
             len: request.block_len,
-        })
-        .find(|b| !taken.contains_key(b))
+        };
+        match claims.claim(block, name)? {
+            Ok(()) => {
+                let next = u32::try_from(n + size).ok().map(Ipv4Addr::from);
+                if let Some(next) = next.filter(|a| request.pool.contains(*a)) {
+                    claims.set_hint(request.pool, request.block_len, next);
+                }
+                return Ok(block);
+            }
+            Err(_) => holders += 1,
+        }
+    }
+    Err(pool_error(PoolError::Full {
+        jail: name.to_string(),
+        pool: request.pool,
+        block_len: request.block_len,
+        holders,
+    }))
+}
+
+/// Releases `jail`'s block claim (its block file goes with its directory): `ioc destroy`.
+pub fn release(store: &LockedStore<'_>, jail: &JailName) {
+    if let Some(block) = kept(store, jail) {
+        BlockClaims::new(store).release(block, jail.as_str());
+    }
+}
+
+/// Moves `old`'s block claim to `new` (its block file moves with its directory): `ioc rename`,
+/// after the directory was renamed.
+pub fn renamed(store: &LockedStore<'_>, old: &JailName, new: &JailName) -> Result<()> {
+    match kept(store, new) {
+        Some(block) => BlockClaims::new(store).moved(block, old.as_str(), new.as_str()),
+        None => Ok(()),
+    }
 }
 
 fn pool_error(e: PoolError) -> Error {
@@ -248,20 +275,15 @@ mod tests {
     fn take(store: &Store, jail: &str, pool: &str, wanted: Option<&str>) -> Result<Range> {
         let name = JailName::new(jail).unwrap();
         let locked = store.lock().unwrap();
-        let mut jails = Jails::load(&locked).unwrap();
-        let block = allocate(
+        allocate(
             &locked,
-            &mut jails,
             &Request {
                 jail: &name,
                 pool: range(pool),
                 block_len: 30,
                 wanted: wanted.map(range),
-                reserved: &[],
             },
-        );
-        jails.save();
-        block
+        )
     }
 
     #[test]
@@ -341,5 +363,75 @@ mod tests {
         blocks.sort();
         blocks.dedup();
         assert_eq!(blocks.len(), 16, "two jails got the same block");
+    }
+
+    /// A rename carries the block and its claim: nobody else gets the block meanwhile, and the
+    /// jail keeps it under its new name.
+    #[test]
+    fn a_rename_moves_the_claim() {
+        let (_dir, store) = store_with(&["a", "b"]);
+        let a = JailName::new("a").unwrap();
+        let z = JailName::new("z").unwrap();
+        assert_eq!(
+            take(&store, "a", "10.9.0.0/29", None).unwrap(),
+            range("10.9.0.0/30")
+        );
+        {
+            let locked = store.lock().unwrap();
+            locked.rename_jail(&a, &z).unwrap();
+        }
+        assert_eq!(
+            take(&store, "b", "10.9.0.0/29", Some("10.9.0.0/30"))
+                .unwrap_err()
+                .to_string(),
+            "jail 'b': the address block 10.9.0.0/30 is already held by jail 'z'"
+        );
+        assert_eq!(
+            take(&store, "z", "10.9.0.0/29", None).unwrap(),
+            range("10.9.0.0/30")
+        );
+    }
+
+    /// A start killed after claiming a block but before writing the jail's block file leaves a
+    /// claim no block file backs: the next allocation takes it over.
+    #[test]
+    fn a_claim_without_its_block_file_is_taken_over() {
+        let (dir, store) = store_with(&["a", "b"]);
+        assert_eq!(
+            take(&store, "a", "10.9.0.0/29", None).unwrap(),
+            range("10.9.0.0/30")
+        );
+        std::fs::remove_file(
+            store
+                .jail_dir(&JailName::new("a").unwrap())
+                .join(BLOCK_FILE),
+        )
+        .unwrap();
+        std::fs::remove_dir_all(dir.path().join(".pool/hints")).unwrap();
+        assert_eq!(
+            take(&store, "b", "10.9.0.0/29", None).unwrap(),
+            range("10.9.0.0/30")
+        );
+        // a's next start gets the other block: b's claim is live.
+        assert_eq!(
+            take(&store, "a", "10.9.0.0/29", None).unwrap(),
+            range("10.9.0.4/30")
+        );
+    }
+
+    /// A jail moving to another pool releases its old block, which the hint then points at.
+    #[test]
+    fn a_block_left_is_free_again_and_found_first() {
+        let (_dir, store) = store_with(&["a", "b", "c"]);
+        take(&store, "a", "10.9.0.0/28", None).unwrap();
+        take(&store, "b", "10.9.0.0/28", None).unwrap();
+        assert_eq!(
+            take(&store, "a", "10.8.0.0/28", None).unwrap(),
+            range("10.8.0.0/30")
+        );
+        assert_eq!(
+            take(&store, "c", "10.9.0.0/28", None).unwrap(),
+            range("10.9.0.0/30")
+        );
     }
 }

@@ -6,12 +6,12 @@ use std::net::Ipv4Addr;
 
 use ioc_sdk::{Nat, Network, PortForward, Protocol};
 
-use super::index::{Jails, NatSummary};
 use super::{allocate, Range, Request};
 use crate::config::nat::jail_end;
 use crate::config::syntax::{PortRange, Proto};
 use crate::config::{JailName, ResolvedJail};
 use crate::error::{Error, Result};
+use crate::runtime::{HostPort, RunDir};
 use crate::store::Store;
 
 /// The size of a NAT jail's block.
@@ -19,40 +19,30 @@ pub const NAT_BLOCK_LEN: u8 = 30;
 
 /// Gives every NAT jail among `names` its /30 (kept ones stay), all under one store lock and
 /// before any of them starts, so a full pool fails the start before anything changes. A jail
-/// forwarding a host port that a running jail (`running`) or another jail of this start
-/// already forwards is refused first, naming the other jail.
+/// forwarding a host port that a running jail (one with runtime state in `run`) or another
+/// jail of this start already forwards is refused first, naming the other jail. Only the
+/// jails being started are read, and only their own claims: the cost does not grow with the
+/// number of jails. (The ports are claimed with the JID, see [`RunDir::allocate_with_ports`],
+/// which refuses a port taken by a start that raced this check.)
 pub fn allocate_nat(
     store: &Store,
+    run: &RunDir,
     names: &[String],
-    running: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<(String, Ipv4Addr)>> {
     let locked = store.lock()?;
-    // Every jail's forwards, chosen address and block, from the cache (see `index.rs`); only
-    // the jails being started are resolved in full.
-    let mut jails = Jails::load(&locked)?;
-    let summaries = jails.summaries();
-    check_forwards(&summaries, names, running)?;
-    let starting: Vec<ResolvedJail> = summaries
+    let starting: Vec<ResolvedJail> = names
         .iter()
-        .filter(|(name, summary)| summary.is_some() && names.iter().any(|n| n == name))
-        .map(|(name, _)| JailName::new(name).and_then(|name| locked.resolve(&name)))
+        .map(|name| JailName::new(name).and_then(|name| locked.resolve(&name)))
+        .filter(|jail| jail.as_ref().map_or(true, |j| j.nat().is_some()))
         .collect::<Result<_>>()?;
+    check_forwards(run, &starting)?;
     warn_bound_ports(&starting);
-    // Addresses users set on NAT jails are theirs even before those jails first start.
-    let reserved: Vec<(String, Range)> = summaries
-        .iter()
-        .filter_map(|(name, summary)| {
-            let address = summary.as_ref()?.user_address?;
-            Some((name.clone(), Range::block_of(address, NAT_BLOCK_LEN)))
-        })
-        .collect();
     let mut given = Vec::new();
     for jail in &starting {
         let Some(nat) = jail.nat() else { continue };
         let name: &JailName = jail.name();
         let block = allocate(
             &locked,
-            &mut jails,
             &Request {
                 jail: name,
                 pool: Range {
@@ -64,42 +54,43 @@ pub fn allocate_nat(
                     .address
                     .filter(|_| nat.user_set)
                     .map(|a| Range::block_of(a, NAT_BLOCK_LEN)),
-                reserved: &reserved,
             },
         )?;
         given.push((name.as_str().to_string(), jail_end(block.network)));
     }
-    jails.save();
     Ok(given)
 }
 
-/// Refuses a host port forwarded twice: by a jail of this start and by a running jail or
-/// another jail of this start (same protocol, overlapping host ports).
-fn check_forwards(
-    all: &[(String, Option<NatSummary>)],
-    names: &[String],
-    running: &dyn Fn(&str) -> bool,
-) -> Result<()> {
-    let starting = |name: &str| names.iter().any(|n| n == name);
-    let forwards: Vec<(&str, Vec<(Proto, PortRange)>)> = all
+/// Refuses a host port forwarded twice: by a jail of this start and by a running jail (its
+/// claim in `run`) or an earlier jail of this start (same protocol, overlapping host ports).
+fn check_forwards(run: &RunDir, starting: &[ResolvedJail]) -> Result<()> {
+    let forwards: Vec<(&str, Vec<(Proto, PortRange)>)> = starting
         .iter()
-        .filter_map(|(name, s)| Some((name.as_str(), s.as_ref()?.forwards().collect())))
-        .filter(|(_, f): &(&str, Vec<_>)| !f.is_empty())
+        .filter_map(|jail| {
+            let nat = jail.nat()?;
+            let forwards = nat.forwards.iter().map(|f| (f.proto, f.host)).collect();
+            Some((jail.name().as_str(), forwards))
+        })
         .collect();
     let mut errors = Vec::new();
     for (i, (jail, mine)) in forwards.iter().enumerate() {
-        if !starting(jail) {
-            continue;
-        }
         for (proto, host) in mine {
-            // Configured clashes first; only those jails' run state is read (a start stays
-            // cheap with many jails running).
-            let clash = forwards.iter().enumerate().find(|(k, (other, theirs))| {
-                *k != i
-                    && theirs.iter().any(|(p, h)| p == proto && h.overlaps(host))
-                    && ((starting(other) && *k < i) || (!starting(other) && running(other)))
+            let claimed = (host.first..=host.last).find_map(|port| {
+                let port = HostPort {
+                    udp: *proto == Proto::Udp,
+                    port,
+                };
+                run.port_owner(port).filter(|owner| owner != jail)
             });
-            if let Some((_, (other, _))) = clash {
+            let earlier = || {
+                forwards[..i]
+                    .iter()
+                    .find(|(other, theirs)| {
+                        other != jail && theirs.iter().any(|(p, h)| p == proto && h.overlaps(host))
+                    })
+                    .map(|(other, _)| other.to_string())
+            };
+            if let Some(other) = claimed.or_else(earlier) {
                 errors.push(Error::PropertyNotAllowed {
                     jail: jail.to_string(),
                     property: "nat_forwards".to_string(),

@@ -8,7 +8,12 @@
 //!
 //! JIDs and static addresses are claimed with one file each (`jids/<jid>`, `addresses/<ip>`,
 //! holding the owner's name), so allocating a JID or checking an address costs the same with
-//! one jail running or with hundreds: no command reads every running jail's state.
+//! one jail running or with hundreds: no command reads every running jail's state. The host
+//! ports NAT jails forward are claimed the same way (`ports/tcp-8080`, see [`ports`]).
+
+mod ports;
+
+pub use ports::HostPort;
 
 use std::fs;
 use std::io;
@@ -229,16 +234,44 @@ impl RunDir {
         self.jail_dir(&owner).exists().then_some(owner)
     }
 
+    /// The jail that forwards host port `port` while it runs (or is being started or
+    /// stopped), if any.
+    pub fn port_owner(&self, port: HostPort) -> Option<String> {
+        let owner = fs::read_to_string(self.claims(PORTS).join(port.key())).ok()?;
+        let owner = owner.trim().to_string();
+        // As for addresses: a claim whose jail has no runtime state any more is stale.
+        self.jail_dir(&owner).exists().then_some(owner)
+    }
+
     /// Creates the jail's runtime dir, reserves the lowest free JID and claims the jail's
     /// static addresses, all under the global lock. An address another jail holds is an error
     /// naming it, and nothing is left reserved.
     pub fn allocate(&self, name: &str, addresses: &[IpAddr]) -> io::Result<u32> {
+        self.allocate_with_ports(name, addresses, &[])
+    }
+
+    /// [`RunDir::allocate`], also claiming the host ports the jail forwards (NAT): a port
+    /// another jail holds is an error naming it, and nothing is left reserved.
+    pub fn allocate_with_ports(
+        &self,
+        name: &str,
+        addresses: &[IpAddr],
+        ports: &[HostPort],
+    ) -> io::Result<u32> {
         let _global = self.lock_global()?;
         for ip in addresses {
             if let Some(owner) = self.address_owner(*ip).filter(|o| o != name) {
                 return Err(io::Error::new(
                     io::ErrorKind::AddrInUse,
                     format!("address {ip} is already used by jail '{owner}'"),
+                ));
+            }
+        }
+        for port in ports {
+            if let Some(owner) = self.port_owner(*port).filter(|o| o != name) {
+                return Err(io::Error::new(
+                    io::ErrorKind::AddrInUse,
+                    port.taken_by(&owner),
                 ));
             }
         }
@@ -253,6 +286,14 @@ impl RunDir {
             list.push_str(&format!("{ip}\n"));
         }
         write_atomic(&self.jail_dir(name).join(ADDRESSES), &list)?;
+        if !ports.is_empty() {
+            let mut list = String::new();
+            for port in ports {
+                claim(&self.claims(PORTS), &port.key(), name)?;
+                list.push_str(&format!("{}\n", port.key()));
+            }
+            write_atomic(&self.jail_dir(name).join(PORTS), &list)?;
+        }
         Ok(jid)
     }
 
@@ -265,6 +306,8 @@ impl RunDir {
             .lines()
             .map(|ip| (ADDRESSES, ip.trim().to_string()))
             .collect();
+        let ports = fs::read_to_string(dir.join(PORTS)).unwrap_or_default();
+        claims.extend(ports.lines().map(|key| (PORTS, key.trim().to_string())));
         let jid = self.jid(name);
         if let Some(jid) = jid {
             claims.push((JIDS, jid.to_string()));
@@ -287,6 +330,7 @@ impl RunDir {
 
 const JIDS: &str = "jids";
 const ADDRESSES: &str = "addresses";
+const PORTS: &str = "ports";
 
 /// Writes `owner` into `dir/key` (replacing a stale claim).
 fn claim(dir: &Path, key: &str, owner: &str) -> io::Result<()> {

@@ -274,6 +274,9 @@ impl LockedStore<'_> {
         if !self.jail_exists(name) {
             return Err(Error::NoSuchJail(name.to_string()));
         }
+        // The block claim first: a crash before the directory goes leaves the jail whole
+        // (its next start claims the block again), one after leaves nothing stale.
+        crate::pool::release(self, name);
         let jails = self.jails_dir();
         let trash = jails.join(format!(".{name}.destroying"));
         fs::remove_tree(&trash)?;
@@ -296,6 +299,7 @@ impl LockedStore<'_> {
         }
         std::fs::rename(self.jail_dir(old), self.jail_dir(new))
             .map_err(|e| Error::io("cannot rename", self.jail_dir(old), e))?;
+        crate::pool::renamed(self, old, new)?;
         fs::sync_dir(&self.jails_dir())
     }
 }
