@@ -4,8 +4,10 @@
 //! not grow with the number of jails.
 //!
 //! The jail's own block file (`jails/<name>/pool-block`) stays the truth of what a jail holds;
-//! a claim is live only while the jail it names exists and its block file names the block.
-//! Anything else is stale and taken over by the next allocation that meets it: the claim of a
+//! a claim is live only while the jail it names exists and its block file names the block, or
+//! its configuration chooses the block (a user-set `ip4_addr`, claimed by `ioc create` and
+//! `ioc set` so that no other jail's first start takes it; see [`super::reserve`]). Anything
+//! else is stale and taken over by the next allocation that meets it: the claim of a
 //! destroyed jail, of a renamed one (until its next start claims it again under its new name,
 //! see [`BlockClaims::moved`] for the rename itself), of a start killed between making the
 //! claim and writing the block file, or of a jail that moved to another block and died before
@@ -18,6 +20,7 @@ use std::io;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
+use super::nat::chosen_block;
 use super::{kept_in, Range};
 use crate::config::JailName;
 use crate::error::{Error, Result};
@@ -61,9 +64,15 @@ impl<'s> BlockClaims<'s> {
             return Holder::Nobody;
         };
         let owner = owner.trim();
-        let live = JailName::new(owner)
-            .ok()
-            .is_some_and(|name| kept_in(&self.store.jail_dir(&name)) == Some(block));
+        let live = JailName::new(owner).ok().is_some_and(|name| {
+            kept_in(&self.store.jail_dir(&name)) == Some(block)
+                || self
+                    .store
+                    .resolve(&name)
+                    .ok()
+                    .and_then(|j| chosen_block(&j))
+                    == Some(block)
+        });
         if live {
             Holder::Jail(owner.to_string())
         } else {

@@ -229,6 +229,26 @@ fn claim_first_free(claims: &BlockClaims<'_>, request: &Request<'_>) -> Result<R
     }))
 }
 
+/// Claims the block `jail`'s configuration chooses (a user-set address of a NAT jail), so that
+/// no other jail's first start takes it: `ioc create` and `ioc set`, before they write. A block
+/// another jail holds or chose is refused naming that jail, as at start. Nothing else changes:
+/// a running jail keeps the block it runs with until its next start moves it (its block file
+/// keeps that claim live); a claim left by a write that then failed is stale.
+pub fn reserve(store: &LockedStore<'_>, jail: &ResolvedJail) -> Result<()> {
+    let Some(block) = nat::chosen_block(jail) else {
+        return Ok(());
+    };
+    let name = jail.name().as_str();
+    match BlockClaims::new(store).claim(block, name)? {
+        Ok(()) => Ok(()),
+        Err(other) => Err(pool_error(PoolError::Taken {
+            jail: name.to_string(),
+            block,
+            other,
+        })),
+    }
+}
+
 /// Releases `jail`'s block claim (its block file goes with its directory): `ioc destroy`.
 pub fn release(store: &LockedStore<'_>, jail: &JailName) {
     if let Some(block) = kept(store, jail) {
@@ -236,13 +256,15 @@ pub fn release(store: &LockedStore<'_>, jail: &JailName) {
     }
 }
 
-/// Moves `old`'s block claim to `new` (its block file moves with its directory): `ioc rename`,
-/// after the directory was renamed.
+/// Moves `old`'s block claims (the block it holds, the one it chose) to `new` (its block file
+/// and configuration move with its directory): `ioc rename`, after the directory was renamed.
 pub fn renamed(store: &LockedStore<'_>, old: &JailName, new: &JailName) -> Result<()> {
-    match kept(store, new) {
-        Some(block) => BlockClaims::new(store).moved(block, old.as_str(), new.as_str()),
-        None => Ok(()),
+    let claims = BlockClaims::new(store);
+    let chosen = store.resolve(new).ok().and_then(|j| nat::chosen_block(&j));
+    for block in kept(store, new).into_iter().chain(chosen) {
+        claims.moved(block, old.as_str(), new.as_str())?;
     }
+    Ok(())
 }
 
 fn pool_error(e: PoolError) -> Error {
@@ -433,5 +455,46 @@ mod tests {
             take(&store, "c", "10.9.0.0/28", None).unwrap(),
             range("10.9.0.0/30")
         );
+    }
+
+    /// An address chosen by `ioc create` or `ioc set` is claimed at once: no other jail's first
+    /// start takes its block, another jail choosing it is refused naming the first, and a
+    /// destroy frees it.
+    #[test]
+    fn a_chosen_address_is_claimed_before_the_first_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let create = |name: &str, args: &[&str]| {
+            let assignments = crate::config::Assignment::parse_all(args, true).unwrap();
+            store.create(&JailName::new(name).unwrap(), &assignments)
+        };
+        let nat = ["vnet=on", "nat=on", "nat_prefix=10.9.0.0/29"];
+        let chosen = [&nat[..], &["ip4_addr=vnet0|10.9.0.2/30"]].concat();
+        create("db", &chosen).unwrap();
+        create("web", &nat).unwrap();
+        assert_eq!(
+            take(&store, "web", "10.9.0.0/29", None).unwrap(),
+            range("10.9.0.4/30")
+        );
+        let err = create("db2", &chosen).unwrap_err().to_string();
+        assert!(
+            err.contains("jail 'db2': the address block 10.9.0.0/30 is already held by jail 'db'"),
+            "{err}"
+        );
+        assert!(!store.jail_exists(&JailName::new("db2").unwrap()));
+        let set = |args: &[&str], jail: &str| {
+            let assignments = crate::config::Assignment::parse_all(args, true).unwrap();
+            store.set(&crate::store::Target::parse(jail).unwrap(), &assignments)
+        };
+        let err = set(&["ip4_addr=vnet0|10.9.0.6/30"], "db")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("already held by jail 'web'"), "{err}");
+        store
+            .lock()
+            .unwrap()
+            .destroy_jail(&JailName::new("db").unwrap())
+            .unwrap();
+        create("db2", &chosen).unwrap();
     }
 }

@@ -50,15 +50,19 @@ pub fn allocate_nat(
                     len: nat.prefix.prefix_len(),
                 },
                 block_len: NAT_BLOCK_LEN,
-                wanted: nat
-                    .address
-                    .filter(|_| nat.user_set)
-                    .map(|a| Range::block_of(a, NAT_BLOCK_LEN)),
+                wanted: chosen_block(jail),
             },
         )?;
         given.push((name.as_str().to_string(), jail_end(block.network)));
     }
     Ok(given)
+}
+
+/// The block `jail`'s configuration chooses: that of the address the user set on a NAT jail.
+pub(crate) fn chosen_block(jail: &ResolvedJail) -> Option<Range> {
+    let nat = jail.nat()?;
+    let address = nat.address.filter(|_| nat.user_set)?;
+    Some(Range::block_of(address, NAT_BLOCK_LEN))
 }
 
 /// Refuses a host port forwarded twice: by a jail of this start and by a running jail (its

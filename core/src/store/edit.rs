@@ -36,6 +36,7 @@ impl Store {
         }
         let resolved = ResolvedJail::resolve(name, &settings, &locked.defaults()?);
         resolved.validate()?;
+        crate::pool::reserve(&locked, &resolved)?;
         locked.create_jail(name, &settings)?;
         Ok(resolved)
     }
@@ -65,7 +66,12 @@ impl Store {
             let mut changed = current.clone();
             let checked = changed
                 .apply(Owner::Jail(&name), assignments)
-                .and_then(|()| ResolvedJail::resolve(&name, &changed, &defaults).validate());
+                .and_then(|()| {
+                    let resolved = ResolvedJail::resolve(&name, &changed, &defaults);
+                    resolved.validate()?;
+                    // A NAT address the user chose is claimed now (see `pool::reserve`).
+                    crate::pool::reserve(&locked, &resolved)
+                });
             match checked {
                 Ok(()) => updates.push((name, current, changed)),
                 Err(e) => errors.push(e),

@@ -122,6 +122,63 @@ fn two_starts_at_the_same_moment_get_different_addresses() {
     host.stop_and_check_clean("j0,j1,j2,j3", IDLE);
 }
 
+/// Two jails forwarding the same host port, started at the same moment by two `ioc`
+/// processes: the port's claim (made with the JID, under the run dir's lock) lets exactly one
+/// of them through, and the other's error names it.
+#[test]
+fn two_starts_of_one_forward_at_the_same_moment_let_one_through() {
+    require_root!();
+    let (host, _peer) = host_with_uplink();
+    let jails = ["p0", "p1", "p2"];
+    for jail in jails {
+        host.ok([
+            "create",
+            jail,
+            "vnet=on",
+            "nat=on",
+            "nat_forwards=tcp(80:8090)",
+        ]);
+    }
+    let starts: Vec<_> = jails
+        .iter()
+        .map(|jail| {
+            let mut command = host.ioc_command();
+            command
+                .args(["start", jail])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped());
+            command.spawn().expect("spawn ioc start")
+        })
+        .collect();
+    let outputs: Vec<_> = starts
+        .into_iter()
+        .map(|child| child.wait_with_output().expect("wait for ioc"))
+        .collect();
+    let winners: Vec<&str> = jails
+        .iter()
+        .zip(&outputs)
+        .filter(|(_, out)| out.status.success())
+        .map(|(jail, _)| *jail)
+        .collect();
+    assert_eq!(winners.len(), 1, "{outputs:?}");
+    let winner = winners[0];
+    for (jail, out) in jails.iter().zip(&outputs) {
+        if *jail == winner {
+            continue;
+        }
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!("which jail '{winner}' forwards already")),
+            "{jail}: {err}"
+        );
+        assert!(!host.running(jail));
+    }
+    host.stop_and_check_clean(winner, IDLE);
+    let next = jails.iter().find(|j| **j != winner).unwrap();
+    host.ok(["start", next]);
+    host.stop_and_check_clean(next, IDLE);
+}
+
 #[test]
 fn sigkill_at_every_start_step_leaves_nothing_after_the_next_command() {
     require_root!();
