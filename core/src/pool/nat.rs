@@ -18,7 +18,8 @@ use crate::store::Store;
 pub const NAT_BLOCK_LEN: u8 = 30;
 
 /// Gives every NAT jail among `names` its /30 (kept ones stay), all under one store lock and
-/// before any of them starts, so a full pool fails the start before anything changes. A jail
+/// before any of them starts, so a full pool fails the start before anything changes. Returns
+/// the jails whose address changed (their specs must be made again). A jail
 /// forwarding a host port that a running jail (one with runtime state in `run`) or another
 /// jail of this start already forwards is refused first, naming the other jail. Only the
 /// jails being started are read, and only their own claims: the cost does not grow with the
@@ -53,7 +54,11 @@ pub fn allocate_nat(
                 wanted: chosen_block(jail),
             },
         )?;
-        given.push((name.as_str().to_string(), jail_end(block.network)));
+        let address = jail_end(block.network);
+        // A jail resolved with its block already shows the address: nothing to resolve again.
+        if nat.address != Some(address) {
+            given.push((name.as_str().to_string(), address));
+        }
     }
     Ok(given)
 }
