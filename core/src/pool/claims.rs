@@ -155,19 +155,27 @@ impl<'s> BlockClaims<'s> {
             .filter(|a| pool.contains(*a))
     }
 
-    /// Records that the search in `pool` may start at `next` from now on.
+    /// Records that the search in `pool` may start at `next` from now on. A hint is only an
+    /// optimisation (lost or torn, it costs a longer search), so it is rewritten in place: no
+    /// new file on every start (on ext4, making a file costs more the more files were deleted
+    /// recently).
     pub(crate) fn set_hint(&self, pool: Range, block_len: u8, next: Ipv4Addr) {
         let path = self.hint_path(pool, block_len);
-        // A hint is only an optimisation: losing it costs a longer search, nothing more.
-        let _ = ensure_private_dir(&self.dir.join("hints")).and_then(|()| {
-            replace_file(
-                &path,
-                format!("{next}\n").as_bytes(),
-                FILE_MODE,
-                Durability::Volatile,
-            )
-            .map_err(|e| Error::io("cannot write", &path, e))
-        });
+        let rewrite = || {
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(FILE_MODE)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(&path)?
+                .write_all(format!("{next}\n").as_bytes())
+        };
+        if rewrite().is_err() && ensure_private_dir(&self.dir.join("hints")).is_ok() {
+            let _ = rewrite();
+        }
     }
 
     /// Lowers every hint of a pool holding `block` to it.
