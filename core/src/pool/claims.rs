@@ -30,6 +30,10 @@ use crate::store::LockedStore;
 /// The pool's directory in the store's root.
 const POOL_DIR: &str = ".pool";
 
+/// In the pool's directory once the claims of every block allocated before there were claims
+/// are made (see [`BlockClaims::migrate_once`]).
+const MARKER: &str = "claims-v1";
+
 /// What one claim says.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Holder {
@@ -50,6 +54,43 @@ impl<'s> BlockClaims<'s> {
             dir: store.root().join(POOL_DIR),
             store,
         }
+    }
+
+    /// Makes the claims of a store whose blocks were allocated before there were claims (the
+    /// blocks in its jails' block files, the addresses chosen in their configurations), once:
+    /// afterwards one stat of the marker. Until the marker is written the scan is redone,
+    /// which is harmless (a claim that is already there stays). The cache the claims replace
+    /// (`.nat-index.json`) goes.
+    pub(crate) fn migrate_once(&self) -> Result<()> {
+        let marker = self.dir.join(MARKER);
+        if std::fs::symlink_metadata(&marker).is_ok() {
+            return Ok(());
+        }
+        for name in self.store.jail_names()? {
+            let kept = kept_in(&self.store.jail_dir(&name));
+            let chosen = self
+                .store
+                .resolve(&name)
+                .ok()
+                .and_then(|j| chosen_block(&j));
+            for block in kept.into_iter().chain(chosen) {
+                if let Err(other) = self.claim(block, name.as_str())? {
+                    tracing::warn!(
+                        jail = name.as_str(),
+                        "the address block {block} is also held by jail '{other}'; its next \
+                         start takes another"
+                    );
+                }
+            }
+        }
+        let _ = std::fs::remove_file(self.store.root().join(".nat-index.json"));
+        ensure_private_dir(&self.dir)?;
+        create_new(&marker, "1\n")
+            .or_else(|e| match e.kind() {
+                io::ErrorKind::AlreadyExists => Ok(()),
+                _ => Err(e),
+            })
+            .map_err(|e| Error::io("cannot write", &marker, e))
     }
 
     fn path(&self, block: Range) -> PathBuf {

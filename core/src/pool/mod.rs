@@ -143,6 +143,7 @@ pub struct Request<'a> {
 pub(crate) fn allocate(store: &LockedStore<'_>, request: &Request<'_>) -> Result<Range> {
     let name = request.jail.as_str();
     let claims = BlockClaims::new(store);
+    claims.migrate_once()?;
     let fits = |b: &Range| {
         b.len == request.block_len
             && request.pool.contains(b.network)
@@ -239,7 +240,9 @@ pub fn reserve(store: &LockedStore<'_>, jail: &ResolvedJail) -> Result<()> {
         return Ok(());
     };
     let name = jail.name().as_str();
-    match BlockClaims::new(store).claim(block, name)? {
+    let claims = BlockClaims::new(store);
+    claims.migrate_once()?;
+    match claims.claim(block, name)? {
         Ok(()) => Ok(()),
         Err(other) => Err(pool_error(PoolError::Taken {
             jail: name.to_string(),
@@ -496,5 +499,24 @@ mod tests {
             .destroy_jail(&JailName::new("db").unwrap())
             .unwrap();
         create("db2", &chosen).unwrap();
+    }
+
+    /// A store whose blocks were allocated before there were claims (block files only, and
+    /// the old index): its blocks are claimed once, before the first new allocation.
+    #[test]
+    fn blocks_from_before_the_claims_are_claimed_first() {
+        let (dir, store) = store_with(&["old", "new"]);
+        let old = store.jail_dir(&JailName::new("old").unwrap());
+        crate::store::fs::write_atomic(&old, BLOCK_FILE, b"10.9.0.0/30\n").unwrap();
+        std::fs::write(dir.path().join(".nat-index.json"), "{}").unwrap();
+        assert_eq!(
+            take(&store, "new", "10.9.0.0/29", None).unwrap(),
+            range("10.9.0.4/30")
+        );
+        assert!(!dir.path().join(".nat-index.json").exists());
+        assert_eq!(
+            take(&store, "old", "10.9.0.0/29", None).unwrap(),
+            range("10.9.0.0/30")
+        );
     }
 }

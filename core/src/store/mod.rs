@@ -299,7 +299,10 @@ impl LockedStore<'_> {
         }
         std::fs::rename(self.jail_dir(old), self.jail_dir(new))
             .map_err(|e| Error::io("cannot rename", self.jail_dir(old), e))?;
-        crate::pool::renamed(self, old, new)?;
+        if let Err(e) = crate::pool::renamed(self, old, new) {
+            // The rename is done; the next start of the jail claims its block again.
+            tracing::warn!("jail {new}: its address block claim was not moved: {e}");
+        }
         fs::sync_dir(&self.jails_dir())
     }
 }
