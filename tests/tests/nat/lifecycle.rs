@@ -219,6 +219,39 @@ fn sigkill_at_every_start_step_leaves_nothing_after_the_next_command() {
     assert_eq!(forwarding(&host, "em0"), "0");
 }
 
+/// A start killed half-way keeps its forwards claimed (its runtime state is incomplete, as
+/// for a jail being started): another jail forwarding the same port is refused naming it. The
+/// next command on the killed jail cleans up, claims included, and the port is free again.
+#[test]
+fn a_killed_start_holds_its_forwards_until_cleaned_up() {
+    require_root!();
+    let (host, _peer) = host_with_uplink();
+    for jail in ["web", "api"] {
+        host.ok([
+            "create",
+            jail,
+            "vnet=on",
+            "nat=on",
+            "nat_forwards=tcp(80:8095)",
+        ]);
+    }
+    let mut ioc = host.spawn_ioc(&["start", "web"], &[("IOC_FAULT_HANG_JOURNALED", "2")]);
+    let pipe = ioc.take_stderr().expect("stderr is piped");
+    wait_for_line(
+        pipe,
+        "hanging after journaling step 2",
+        Duration::from_secs(30),
+    )
+    .expect("the start hangs at step 2");
+    ioc.kill9();
+    let err = host.fails(["start", "api"]);
+    assert!(err.contains("which jail 'web' forwards already"), "{err}");
+    assert_eq!(host.ok(["stop", "web"]), "web: not running\n");
+    host.assert_clean(IDLE);
+    host.ok(["start", "api"]);
+    host.stop_and_check_clean("api", IDLE);
+}
+
 /// What the peer gets from `http://10.1.1.1:PORT/marker`: waiting up to ten seconds for an
 /// answer when `expect` is true, one try of three seconds when it is false.
 fn fetch_port(peer: &str, port: u16, expect: bool) -> Option<String> {
