@@ -51,7 +51,7 @@ mod tests {
     use nix::unistd::{fork, ForkResult};
 
     #[test]
-    fn exited_helpers_are_reaped_and_running_ones_kept_until_reap_all() {
+    fn a_helper_noted_for_later_is_reaped_by_reap_all() {
         // SAFETY: the child only calls `_exit`, which is async-signal-safe.
         let child = match unsafe { fork() }.unwrap() {
             // SAFETY: ends the forked child at once, running nothing of the parent's state.
