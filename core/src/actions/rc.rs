@@ -9,7 +9,7 @@ use crate::runtime::RunDir;
 use crate::store::Store;
 
 /// Starts every jail with `boot=on` (and the jails they depend on), in priority order, at
-/// most `jobs` at a time. A host without such jails has nothing to start, which is not an
+/// most `jobs` at a time (`AUTO_JOBS`: the CPU count). A host without such jails has nothing to start, which is not an
 /// error. `progress` is told each jail's result as soon as it is known.
 pub fn start_rc(
     store: &Store,

@@ -4,7 +4,7 @@ use crate::error::{Error, Result};
 use crate::filter::Filter;
 use crate::host;
 use crate::lifecycle::{
-    default_jobs, interrupt, Faults, JailError, Lifecycle, Outcome, Progress, Workers,
+    interrupt, Faults, JailError, Lifecycle, Outcome, Progress, Workers, AUTO_JOBS,
 };
 use crate::plugins::{Registry, SearchPath};
 use crate::runtime::RunDir;
@@ -30,12 +30,12 @@ pub fn start(
     filter: &Filter,
     progress: &Progress<'_>,
 ) -> Result<JailReport> {
-    start_jobs(store, run, filter, default_jobs(), progress)
+    start_jobs(store, run, filter, AUTO_JOBS, progress)
 }
 
 /// Starts the selected jails (and the jails they depend on, first), at most `jobs` at a time
-/// (jails of the same priority that do not depend on each other); `progress` is told each
-/// jail's result as soon as it is known.
+/// (jails of the same priority that do not depend on each other; `AUTO_JOBS` for as many as
+/// the machine has CPUs); `progress` is told each jail's result as soon as it is known.
 pub fn start_jobs(
     store: &Store,
     run: &RunDir,

@@ -23,10 +23,25 @@ pub type MakeWorker<'k> = dyn Fn() -> (Box<dyn Backend>, Registry) + Sync + 'k;
 /// The worker pool of a multi-jail start.
 #[derive(Clone, Copy)]
 pub struct Workers<'k> {
-    /// At most this many jails start at the same time.
+    /// At most this many jails start at the same time; [`AUTO_JOBS`] for [`default_jobs`].
     pub jobs: usize,
     pub make: &'k MakeWorker<'k>,
 }
+
+impl Workers<'_> {
+    /// How many jails start at the same time, `jobs` with [`AUTO_JOBS`] looked up.
+    fn count(&self) -> usize {
+        match self.jobs {
+            AUTO_JOBS => default_jobs(),
+            jobs => jobs,
+        }
+    }
+}
+
+/// [`Workers::jobs`] (and the `jobs` of `actions::start_jobs`) for "the CPU count"
+/// ([`default_jobs`]), looked up only for a wave of more than one jail: the lookup reads the
+/// process's cgroup files, which a start of one jail need not pay for.
+pub const AUTO_JOBS: usize = 0;
 
 /// The default number of concurrent starts: the CPU count (namespace creation is CPU work in
 /// the kernel).
@@ -52,8 +67,13 @@ impl Lifecycle<'_> {
                 .iter()
                 .filter_map(|name| specs.iter().find(|s| &s.name == name))
                 .collect();
-            match self.workers {
-                Some(workers) if workers.jobs > 1 && wave.len() > 1 => {
+            // The worker count only for a wave that could use it (see `AUTO_JOBS`).
+            let workers = self.workers.filter(|_| wave.len() > 1).map(|w| Workers {
+                jobs: w.count(),
+                ..w
+            });
+            match workers {
+                Some(workers) if workers.jobs > 1 => {
                     for batch in wave.chunks(BATCH) {
                         results.extend(self.start_concurrently(batch, workers))
                     }

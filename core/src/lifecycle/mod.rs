@@ -43,7 +43,7 @@ use std::rc::Rc;
 
 use ioc_sdk::{NetworkShape, Platform, PluginKind};
 
-pub use bulk_start::{default_jobs, MakeWorker, Workers};
+pub use bulk_start::{default_jobs, MakeWorker, Workers, AUTO_JOBS};
 pub use conflicts::AddressBook;
 pub use error::{Failure, Holder, JailError, StartError, UndoError};
 pub use faults::Faults;

@@ -5,7 +5,7 @@ use std::io::Write;
 use clap::Args;
 use ioc_core::actions::{self, PlanKind};
 use ioc_core::filter::Filter;
-use ioc_core::lifecycle::default_jobs;
+use ioc_core::lifecycle::AUTO_JOBS;
 
 use super::plan::{self, PlanArgs};
 use super::{runtime, CommandResult, Context};
@@ -41,7 +41,8 @@ pub struct StartArgs {
 
 pub fn run(args: &StartArgs, context: &Context, out: &mut dyn Write) -> CommandResult {
     let format = args.plan.output_format;
-    let jobs = args.jobs.map_or_else(default_jobs, usize::from);
+    // The CPU count is looked up only when jails could start side by side (see AUTO_JOBS).
+    let jobs = args.jobs.map_or(AUTO_JOBS, usize::from);
     let (store, run_dir) = (&context.store, &context.run_dir);
     if args.rc {
         return runtime::run(format, out, |progress| {

@@ -47,6 +47,14 @@ pub struct LinuxHost {
     processes: jail::ProcessTable,
 }
 
+/// The namespace helpers a start left to exit on their own are reaped when the command is done
+/// with the backend (see `jail::reap_helpers`): by then they have long exited.
+impl Drop for LinuxHost {
+    fn drop(&mut self) {
+        jail::reap_helpers();
+    }
+}
+
 fn nl_error(e: NlError) -> HostError {
     let kind = if e.is_not_found() {
         HostErrorKind::NotFound

@@ -10,6 +10,7 @@
 //! - `paths`: where a jail's runtime state lives, and handles on its pinned namespaces;
 //! - `mounts`: the run dir's own mount, mount-point checks;
 //! - `pin`: fork a child into new namespaces and pin them: each jail, and the base namespace;
+//! - `reap`: reaping the helpers of `pin` after the start, not while it waits;
 //! - `sysctl`: a new network namespace's sysctls, through a private proc instance;
 //! - `terminate`: removing a jail: end its processes, unpin its namespaces;
 //! - `rootfs`, `init`, `resolve`: a jail's own root (issue 16): a PID namespace whose init
@@ -20,6 +21,7 @@ mod init;
 mod mounts;
 mod paths;
 mod pin;
+mod reap;
 pub mod resolve;
 mod rootfs;
 mod sysctl;
@@ -37,6 +39,7 @@ pub use mounts::{
 };
 pub use paths::{JailNs, JailPaths};
 pub use pin::{create, ensure_base_namespace};
+pub use reap::reap_all as reap_helpers;
 pub(crate) use sysctl::open_proc_file;
 pub use terminate::{processes, remove, ProcessTable};
 

@@ -15,7 +15,6 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
-use nix::sys::wait::waitpid;
 use nix::unistd::{fork, ForkResult, Pid};
 
 use super::paths::{ns_inode, JailPaths};
@@ -241,6 +240,7 @@ fn spawn_pinned_on(
         unsafe { libc::CPU_SET(cpu, &mut set) };
         set
     });
+    super::reap::reap_exited();
     let (ready_r, ready_w) = pipe()?;
     let (go_r, go_w) = pipe()?;
     // SAFETY: ioc may have other threads, so the child may only do what is async-signal-safe
@@ -285,7 +285,8 @@ fn spawn_pinned_on(
                     let _ = umount2(pin, MntFlags::MNT_DETACH);
                 }
             }
-            let _ = waitpid(child, None);
+            // Its exit (address space, proc instance) is reaped later, off the start's path.
+            super::reap::reap_later(child);
             result.map(drop)
         }
     }
@@ -441,8 +442,10 @@ fn child_main(plan: &ChildPlan, ready: libc::c_int, go: libc::c_int) -> libc::c_
             return fail(6);
         }
     }
+    // Closed only once the parent was told we are ready (see `write_in_child`).
+    let mut proc_root = -1;
     if plan.jail_network {
-        super::sysctl::write_in_child(&plan.sysctls);
+        proc_root = super::sysctl::write_in_child(&plan.sysctls);
         // /sys shows the network devices of the namespace that mounted it. Best effort:
         // a jail without its own /sys still works. A jail with its own root gets its own.
         // Mounted over the copy of the host's (which, with its submounts, is hidden and goes
@@ -463,6 +466,11 @@ fn child_main(plan: &ChildPlan, ready: libc::c_int, go: libc::c_int) -> libc::c_
         }
     }
     if let Some(root) = &plan.root {
+        // The jail's init must not inherit the proc instance.
+        if proc_root >= 0 {
+            // SAFETY: closes the proc root `write_in_child` opened, which nothing else uses.
+            unsafe { libc::close(proc_root) };
+        }
         return match init_start(root, ready, go) {
             Ok(()) => 0,
             Err(()) => fail(8),
@@ -472,6 +480,13 @@ fn child_main(plan: &ChildPlan, ready: libc::c_int, go: libc::c_int) -> libc::c_
     let mut byte = 0u8;
     // SAFETY: reads at most 1 byte into a live local from the pipe fd `go`.
     unsafe { libc::read(go, (&mut byte as *mut u8).cast(), 1) };
+    if proc_root >= 0 {
+        // After the pins, not while the parent makes them: dissolving the detached mount takes
+        // the namespace lock their bind mounts need. The parent does not wait for this (see
+        // `reap`), so the instance's teardown is off the start's path.
+        // SAFETY: closes the proc root `write_in_child` opened, which nothing else uses.
+        unsafe { libc::close(proc_root) };
+    }
     0
 }
 

@@ -48,9 +48,13 @@ pub(super) fn jail_net_sysctls() -> io::Result<Sysctls> {
 /// Writes `sysctls` in the calling thread's network namespace. Best effort: a kernel without
 /// optimistic DAD lacks those files, and the jail still works (see `LINUX_JAIL_NET_SYSCTLS`).
 /// Async-signal-safe: raw system calls on strings made before the fork.
-pub(super) fn write_in_child(sysctls: &Sysctls) {
+///
+/// Returns the proc root it wrote through (-1 for none), for the caller to close once it has
+/// reported ready: the last close of a private proc instance tears its superblock down, 0.1-0.9
+/// ms that need not delay the start (the helper's exit does it, reaped later; see `reap`).
+pub(super) fn write_in_child(sysctls: &Sysctls) -> libc::c_int {
     if sysctls.is_empty() {
-        return;
+        return -1;
     }
     let root = private_proc().unwrap_or_else(|| {
         // SAFETY: a string literal, alive for the call.
@@ -62,7 +66,7 @@ pub(super) fn write_in_child(sysctls: &Sysctls) {
         }
     });
     if root < 0 {
-        return;
+        return -1;
     }
     for (path, value) in sysctls {
         // SAFETY: `root` is a directory fd this function opened; `path` a C string owned by
@@ -77,8 +81,7 @@ pub(super) fn write_in_child(sysctls: &Sysctls) {
             }
         }
     }
-    // SAFETY: closes the root fd this function opened and nothing else uses.
-    unsafe { libc::close(root) };
+    root
 }
 
 /// Opens `/proc/<relative>` for reading or writing through a private proc instance (see the
@@ -173,7 +176,9 @@ mod tests {
                 .to_string()
         };
         let written = in_new_netns(|| {
-            write_in_child(&sysctls);
+            let root = write_in_child(&sysctls);
+            // SAFETY: closes the proc root the call above opened and returned.
+            unsafe { libc::close(root) };
             ["accept_ra", "optimistic_dad", "use_optimistic"].map(read)
         });
         assert_eq!(written, ["0", "1", "1"]);
