@@ -26,6 +26,10 @@ use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 /// forked, to show that the next command finishes the stop.
 const KILL_AFTER_FORK: &str = "IOC_FAULT_KILL_AFTER_DETACH";
 
+/// Test hook: the detached processes stay this many seconds after their work, to show that
+/// they hold nothing of the caller's (its output reaches its end when ioc exits).
+const LINGER: &str = "IOC_FAULT_DETACHED_LINGER";
+
 /// The file descriptors the grandchild closes one by one when `close_range` is missing
 /// (Linux before 5.9).
 const FALLBACK_FDS: RawFd = 4096;
@@ -58,6 +62,13 @@ fn double_fork(jobs: usize, keep: Option<RawFd>, job: &dyn Fn(usize)) -> io::Res
         .write(true)
         .open("/dev/null")?;
     let kill_after = std::env::var_os(KILL_AFTER_FORK).is_some();
+    let linger = libc::timespec {
+        tv_sec: std::env::var(LINGER)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0),
+        tv_nsec: 0,
+    };
     // SAFETY: fork has no memory-safety preconditions; the child below makes only
     // async-signal-safe calls (fork, dup2, close_range, close, _exit, and those of `job`) and
     // touches only memory that existed before the fork.
@@ -70,6 +81,10 @@ fn double_fork(jobs: usize, keep: Option<RawFd>, job: &dyn Fn(usize)) -> io::Res
                 if unsafe { libc::fork() } == 0 {
                     scrub_descriptors(null.as_raw_fd(), keep);
                     job(i);
+                    if linger.tv_sec > 0 {
+                        // SAFETY: `linger` is a valid timespec; no remainder is asked for.
+                        unsafe { libc::nanosleep(&linger, std::ptr::null_mut()) };
+                    }
                     // SAFETY: _exit ends the grandchild without running anything of the
                     // parent's (no atexit handlers, no stdio flush).
                     unsafe { libc::_exit(0) }
@@ -157,5 +172,63 @@ fn send_request(request: &[u8]) {
             // SAFETY: `ack` is valid for writes of its length; a truncated ACK is fine.
             unsafe { libc::recv(sock, ack.as_mut_ptr().cast(), ack.len(), 0) };
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    /// A pipe without `O_CLOEXEC`, as a caller's inherited output would be: (read, write).
+    fn pipe() -> (RawFd, RawFd) {
+        let mut fds = [0; 2];
+        // SAFETY: `fds` is valid for writes of two ints.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        (fds[0], fds[1])
+    }
+
+    /// Closes our write end and reads the pipe to its end; returns how long that took.
+    fn time_to_eof(read: RawFd, write: RawFd) -> Duration {
+        let start = Instant::now();
+        // SAFETY: closing our own descriptor.
+        unsafe { libc::close(write) };
+        let mut buf = [0u8; 16];
+        // SAFETY: `buf` is valid for writes of its length.
+        while unsafe { libc::read(read, buf.as_mut_ptr().cast(), buf.len()) } > 0 {}
+        // SAFETY: closing our own descriptor.
+        unsafe { libc::close(read) };
+        start.elapsed()
+    }
+
+    fn sleep_a_second(_: usize) {
+        let second = libc::timespec {
+            tv_sec: 1,
+            tv_nsec: 0,
+        };
+        // SAFETY: a valid timespec, no remainder asked for.
+        unsafe { libc::nanosleep(&second, std::ptr::null_mut()) };
+    }
+
+    #[test]
+    fn a_detached_process_keeps_no_descriptor_of_the_caller() {
+        let (read, write) = pipe();
+        double_fork(1, None, &sleep_a_second).unwrap();
+        let took = time_to_eof(read, write);
+        assert!(took < Duration::from_millis(500), "EOF after {took:?}");
+    }
+
+    #[test]
+    fn a_detached_process_keeps_the_descriptor_it_is_handed_until_it_ends() {
+        let (read, write) = pipe();
+        // SAFETY: `write` is open for the duration of the call.
+        close_detached(unsafe { BorrowedFd::borrow_raw(write) }).unwrap();
+        let took = time_to_eof(read, write);
+        assert!(took < Duration::from_millis(500), "EOF after {took:?}");
+        let (read, write) = pipe();
+        double_fork(1, Some(write), &sleep_a_second).unwrap();
+        let took = time_to_eof(read, write);
+        assert!(took >= Duration::from_millis(500), "EOF after {took:?}");
     }
 }
