@@ -6,7 +6,6 @@
 //! ioc looks; each test holds the namespace open from outside, so the host end can only go
 //! by ioc's own deletion.
 
-use std::fs::File;
 use std::time::{Duration, Instant};
 
 use ioc_tests::netns::{eventually, HostNs};
@@ -19,23 +18,12 @@ fn ports(host: &HostNs) -> String {
     host.ip(["-o", "link", "show", "master", "bridge0"])
 }
 
-/// An open descriptor of the jail's network namespace, which keeps the namespace (and so the
-/// veth pair) alive after ioc removed the jail, until it is dropped. (A process in the
-/// namespace would not do: ioc ends every process it finds there.)
-fn hold_netns(host: &HostNs, jail: &str) -> File {
-    let pin = host
-        .sandbox()
-        .run_dir()
-        .join(format!("jails/{jail}/ns/net"));
-    File::open(&pin).unwrap_or_else(|e| panic!("open {}: {e}", pin.display()))
-}
-
 #[test]
 fn a_single_stop_returns_with_its_host_link_gone() {
     require_root!();
     let host = seed_started();
     for round in 0..3 {
-        let _holder = hold_netns(&host, "jail-a");
+        let _holder = host.hold_jail_netns("jail-a");
         let started = Instant::now();
         assert_eq!(host.ok(["stop", "jail-a"]), "jail-a: stopped\n");
         // Far below the 10 s a stop gives the kernel before deleting the link itself.
@@ -59,7 +47,7 @@ fn a_single_stop_returns_with_its_host_link_gone() {
 fn the_output_of_a_stop_ends_when_ioc_exits() {
     require_root!();
     let host = seed_started();
-    let _holder = hold_netns(&host, "jail-a");
+    let _holder = host.hold_jail_netns("jail-a");
     let started = Instant::now();
     let out = host.ioc_env(["stop", "jail-a"], &[("IOC_FAULT_DETACHED_LINGER", "12")]);
     let took = started.elapsed();
@@ -74,7 +62,7 @@ fn the_output_of_a_stop_ends_when_ioc_exits() {
 fn sigkill_right_after_the_detached_deletion_then_stop_finishes() {
     require_root!();
     let host = seed_started();
-    let holder = hold_netns(&host, "jail-a");
+    let holder = host.hold_jail_netns("jail-a");
     let out = host.ioc_env(["stop", "jail-a"], &[("IOC_FAULT_KILL_AFTER_DETACH", "1")]);
     assert_eq!(out.status.code(), None, "killed by a signal: {out:?}");
     assert!(!host.running("jail-a"));
