@@ -47,6 +47,11 @@ pub struct LinuxHost {
     processes: jail::ProcessTable,
     /// Netfilter sockets handed over to detached processes to close, in this command.
     detached_closes: usize,
+    /// Write ends of pipes whose end detached processes wait for: while they are open, those
+    /// processes hold the netfilter socket of this command (see [`super::gone`]).
+    holding: Vec<std::os::fd::OwnedFd>,
+    /// Whether the netfilter socket is held by such a process, so that closing it is cheap.
+    nft_held: bool,
 }
 
 /// The netfilter sockets a command hands over to detached processes to close; later ones are
@@ -92,6 +97,8 @@ impl LinuxHost {
             cni: None,
             processes: jail::ProcessTable::default(),
             detached_closes: 0,
+            holding: Vec::new(),
+            nft_held: false,
         }
     }
 
@@ -120,6 +127,11 @@ impl LinuxHost {
     /// of the table is visible meanwhile. The next nftables operation opens a new socket.
     fn close_nfnetlink_in_background(&mut self) {
         if let Some(socket) = self.nft.take() {
+            if std::mem::take(&mut self.nft_held) {
+                // Cheap: a detached process holds the socket until ioc exits.
+                drop(socket);
+                return;
+            }
             if self.detached_closes < DETACHED_CLOSES
                 && super::detached::close_detached(socket.as_fd()).is_ok()
             {
@@ -671,8 +683,28 @@ impl Backend for LinuxHost {
         jail::release_run_dir(run.path())
     }
 
+    /// A few links are deleted from detached processes, which also hold the netfilter socket
+    /// (opened here if need be, a few microseconds) so that a Secure VNET port table's deletion
+    /// after the link needs no process of its own to close it.
     fn await_links_gone(&mut self, names: &[String], timeout: std::time::Duration) -> Vec<String> {
-        super::gone::await_links_gone(self.host_netlink().ok(), names, timeout)
+        let few = !names.is_empty() && names.len() <= super::gone::DETACHED_MAX;
+        if few && self.nft.is_none() {
+            let _ = self.nfnetlink();
+        }
+        let _ = self.host_netlink();
+        let held_before = self.holding.len();
+        let hold = self.nft.as_ref().filter(|_| few).map(|nft| nft.as_fd());
+        let left = super::gone::await_links_gone(
+            self.host.as_mut(),
+            names,
+            timeout,
+            hold,
+            &mut self.holding,
+        );
+        if self.holding.len() > held_before {
+            self.nft_held = true;
+        }
+        left
     }
 }
 

@@ -20,7 +20,7 @@
 use std::fs::OpenOptions;
 use std::io;
 use std::mem::size_of;
-use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 /// Test hook: the caller kills itself with SIGKILL right after the detached processes are
 /// forked, to show that the next command finishes the stop.
@@ -37,11 +37,53 @@ const FALLBACK_FDS: RawFd = 4096;
 /// Starts sending each of `requests` (encoded netlink route requests, see
 /// [`super::netlink::delete_link_request`]) from a detached process of its own, and returns
 /// once those processes exist. Whether a request succeeds is for the caller to watch.
-pub fn send_detached(requests: &[Vec<u8>]) -> io::Result<()> {
+///
+/// With `hold`, the processes also keep that descriptor (the caller's netfilter socket) until
+/// the caller exits, and the caller's own close of it is cheap (see [`close_detached`]): a
+/// Secure VNET stop, whose port table is deleted after the link, then needs no fork of its
+/// own for that. Returns the write end of the pipe whose end they wait for: the caller keeps it
+/// open for as long as it may use the socket (until it exits).
+pub fn send_detached(
+    requests: &[Vec<u8>],
+    hold: Option<BorrowedFd<'_>>,
+) -> io::Result<Option<OwnedFd>> {
     if requests.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
-    double_fork(requests.len(), None, &|i| send_request(&requests[i]))
+    let Some(hold) = hold else {
+        double_fork(requests.len(), &[], &|i| send_request(&requests[i]))?;
+        return Ok(None);
+    };
+    let (read, write) = pipe()?;
+    let keep = [hold.as_raw_fd(), read.as_raw_fd()];
+    double_fork(requests.len(), &keep, &|i| {
+        send_request(&requests[i]);
+        await_eof(keep[1]);
+    })?;
+    Ok(Some(write))
+}
+
+/// A pipe, both ends close-on-exec: (read, write).
+fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: `fds` is valid for writes of two ints.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: pipe2 just opened both, and nothing else owns them.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Reads `fd` until its end (every write end closed) or an error other than EINTR.
+fn await_eof(fd: RawFd) {
+    let mut buf = [0u8; 16];
+    loop {
+        // SAFETY: `buf` is valid for writes of its length.
+        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+        if n == 0 || (n < 0 && io::Error::last_os_error().kind() != io::ErrorKind::Interrupted) {
+            return;
+        }
+    }
 }
 
 /// Hands `fd` over to a detached process that closes it, so that the caller's own close is
@@ -49,13 +91,13 @@ pub fn send_detached(requests: &[Vec<u8>]) -> io::Result<()> {
 /// objects after an RCU grace period (10-20 ms), and a process exits only when that is done.
 /// The caller closes its copy afterwards.
 pub fn close_detached(fd: BorrowedFd<'_>) -> io::Result<()> {
-    double_fork(1, Some(fd.as_raw_fd()), &|_| {})
+    double_fork(1, &[fd.as_raw_fd()], &|_| {})
 }
 
 /// Forks a child that forks `jobs` grandchildren and exits at once; each grandchild drops every
-/// descriptor of the caller except `keep`, runs `job` with its number and exits (closing
-/// `keep`). Returns once the child is reaped, so the grandchildren exist.
-fn double_fork(jobs: usize, keep: Option<RawFd>, job: &dyn Fn(usize)) -> io::Result<()> {
+/// descriptor of the caller except `keep` (at most two), runs `job` with its number and exits
+/// (closing `keep`). Returns once the child is reaped, so the grandchildren exist.
+fn double_fork(jobs: usize, keep: &[RawFd], job: &dyn Fn(usize)) -> io::Result<()> {
     // Opened with O_CLOEXEC; the copies dup2 makes on 0, 1 and 2 are not.
     let null = OpenOptions::new()
         .read(true)
@@ -119,25 +161,40 @@ fn reap(pid: libc::pid_t) -> io::Result<()> {
     }
 }
 
-/// Puts `null` on 0, 1 and 2 and closes every other descriptor but `keep`.
-fn scrub_descriptors(null: RawFd, keep: Option<RawFd>) {
+/// Puts `null` on 0, 1 and 2 and closes every other descriptor but `keep` (at most two).
+fn scrub_descriptors(null: RawFd, keep: &[RawFd]) {
     for fd in 0..3 {
         // SAFETY: dup2 on descriptors only; a failure leaves that descriptor as it was.
         unsafe { libc::dup2(null, fd) };
     }
-    let ranges = match keep {
-        Some(keep) if keep >= 3 => [(3, keep - 1), (keep + 1, RawFd::MAX)],
-        _ => [(3, RawFd::MAX), (1, 0)],
-    };
-    for (first, last) in ranges.into_iter().filter(|(first, last)| first <= last) {
-        // SAFETY: close_range closes descriptors only, none of which Rust code uses hereafter.
-        let closed =
-            unsafe { libc::syscall(libc::SYS_close_range, first as u32, last as u32, 0u32) };
-        if closed != 0 {
-            for fd in first..=last.min(FALLBACK_FDS) {
-                // SAFETY: as above; closing a descriptor that is not open is a harmless EBADF.
-                unsafe { libc::close(fd) };
-            }
+    // The gaps between the kept descriptors, in order, without allocating.
+    let mut kept = [RawFd::MAX; 2];
+    for (slot, fd) in kept.iter_mut().zip(keep.iter().filter(|fd| **fd >= 3)) {
+        *slot = *fd;
+    }
+    kept.sort_unstable();
+    let mut first = 3;
+    for last in kept {
+        close_range(first, last.saturating_sub(1));
+        first = last.saturating_add(1);
+        if last == RawFd::MAX {
+            break;
+        }
+    }
+    close_range(first, RawFd::MAX);
+}
+
+/// Closes the descriptors `first..=last` (none when `first > last`).
+fn close_range(first: RawFd, last: RawFd) {
+    if first > last {
+        return;
+    }
+    // SAFETY: close_range closes descriptors only, none of which Rust code uses hereafter.
+    let closed = unsafe { libc::syscall(libc::SYS_close_range, first as u32, last as u32, 0u32) };
+    if closed != 0 {
+        for fd in first..=last.min(FALLBACK_FDS) {
+            // SAFETY: as above; closing a descriptor that is not open is a harmless EBADF.
+            unsafe { libc::close(fd) };
         }
     }
 }
@@ -214,7 +271,7 @@ mod tests {
     #[test]
     fn a_detached_process_keeps_no_descriptor_of_the_caller() {
         let (read, write) = pipe();
-        double_fork(1, None, &sleep_a_second).unwrap();
+        double_fork(1, &[], &sleep_a_second).unwrap();
         let took = time_to_eof(read, write);
         assert!(took < Duration::from_millis(500), "EOF after {took:?}");
     }
@@ -227,7 +284,7 @@ mod tests {
         let took = time_to_eof(read, write);
         assert!(took < Duration::from_millis(500), "EOF after {took:?}");
         let (read, write) = pipe();
-        double_fork(1, Some(write), &sleep_a_second).unwrap();
+        double_fork(1, &[write], &sleep_a_second).unwrap();
         let took = time_to_eof(read, write);
         assert!(took >= Duration::from_millis(500), "EOF after {took:?}");
     }

@@ -14,6 +14,7 @@
 //! unlists them at once and leaves the kernel's freeing to those processes.
 
 use std::collections::BTreeSet;
+use std::os::fd::{BorrowedFd, OwnedFd};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
@@ -32,11 +33,15 @@ const POLL_DETACHED: Duration = Duration::from_micros(250);
 pub const DETACHED_MAX: usize = 4;
 
 /// Waits until no host link is called one of `names`, or until `timeout`; returns the names
-/// still present (all of them when the links cannot be listed).
+/// still present (all of them when the links cannot be listed). Up to [`DETACHED_MAX`] links
+/// are deleted from detached processes, which keep `hold` too (see
+/// [`super::detached::send_detached`]); the pipe that keeps them is stored in `holding`.
 pub fn await_links_gone(
     nl: Option<&mut Netlink>,
     names: &[String],
     timeout: Duration,
+    hold: Option<BorrowedFd<'_>>,
+    holding: &mut Vec<OwnedFd>,
 ) -> Vec<String> {
     let Some(nl) = nl else {
         return names.to_vec();
@@ -45,7 +50,7 @@ pub fn await_links_gone(
         return Vec::new();
     }
     if names.len() <= DETACHED_MAX {
-        if let Some(left) = delete_detached(nl, names, timeout) {
+        if let Some(left) = delete_detached(nl, names, timeout, hold, holding) {
             return left;
         }
     }
@@ -70,7 +75,13 @@ pub fn await_links_gone(
 /// Deletes the links `names` by index from detached processes and waits until none of those
 /// indices is listed, or until `timeout`; returns the names still present. `None` when the
 /// links cannot be looked up or the processes not started: the caller then just waits.
-fn delete_detached(nl: &mut Netlink, names: &[String], timeout: Duration) -> Option<Vec<String>> {
+fn delete_detached(
+    nl: &mut Netlink,
+    names: &[String],
+    timeout: Duration,
+    hold: Option<BorrowedFd<'_>>,
+    holding: &mut Vec<OwnedFd>,
+) -> Option<Vec<String>> {
     let mut present = Vec::with_capacity(names.len());
     for name in names {
         if let Some(link) = nl.link(name).ok()? {
@@ -81,7 +92,7 @@ fn delete_detached(nl: &mut Netlink, names: &[String], timeout: Duration) -> Opt
         .iter()
         .map(|(_, index)| delete_link_request(*index))
         .collect();
-    send_detached(&requests).ok()?;
+    holding.extend(send_detached(&requests, hold).ok()?);
     let deadline = Instant::now() + timeout;
     loop {
         let mut left = Vec::new();
