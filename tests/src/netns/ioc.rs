@@ -102,6 +102,15 @@ impl HostNs {
         self.ok(args)
     }
 
+    /// An open descriptor of a running jail's network namespace: it keeps the namespace (and
+    /// the veth pairs whose peer is inside) alive after ioc removed the jail, until it is
+    /// dropped, so that only ioc's own deletion removes their host ends. (A process in the
+    /// namespace would not do: ioc ends every process it finds there.)
+    pub fn hold_jail_netns(&self, jail: &str) -> std::fs::File {
+        let pin = self.sandbox.run_dir().join(format!("jails/{jail}/ns/net"));
+        std::fs::File::open(&pin).unwrap_or_else(|e| panic!("open {}: {e}", pin.display()))
+    }
+
     /// The links inside a running jail.
     pub fn jail_links(&self, jail: &str) -> Vec<Link> {
         parse_links(&self.exec_ok(jail, &["ip", "-j", "link"]))

@@ -236,3 +236,20 @@ fn no_table_is_left_after_a_failed_or_killed_start() {
     assert_eq!(ioc_tables(&host), Vec::<String>::new());
     host.assert_clean(&["lo", "bridge0"]);
 }
+
+/// A stop killed right after it forked the detached deletion of its port (issue 15) leaves the
+/// port's table journaled, and the next stop removes it.
+#[test]
+fn a_stop_killed_after_its_detached_link_deletion_leaves_the_table_to_the_next_stop() {
+    require_root!();
+    let host = secure_host(&[("myjail", 2)]);
+    host.ok(["start", "myjail"]);
+    let held = host.hold_jail_netns("myjail");
+    let out = host.ioc_env(["stop", "myjail"], &[("IOC_FAULT_KILL_AFTER_DETACH", "1")]);
+    assert_eq!(out.status.code(), None, "killed by a signal: {out:?}");
+    assert_eq!(ioc_tables(&host), ["ioc-vnet0.1"]);
+    drop(held);
+    assert_eq!(host.ok(["stop", "myjail"]), "myjail: not running\n");
+    assert_eq!(ioc_tables(&host), Vec::<String>::new());
+    host.assert_clean(&["lo", "bridge0"]);
+}

@@ -6,14 +6,15 @@
 //! The modules by theme: [`network`] (what a jail's network looks like), [`autoconf`] (DHCP
 //! and router advertisements), [`lifecycle`] (start, stop, restart, exec as a user drives
 //! them), [`hooks`] (the exec_* hooks), [`rollback`] (refused and failed starts), [`signals`]
-//! (starts and stops killed or interrupted midway) and [`vanished`] (state changed behind
-//! ioc's back).
+//! (starts and stops killed or interrupted midway), [`vanished`] (state changed behind
+//! ioc's back) and [`quick_stop`] (a single stop's links deleted from detached processes).
 #![cfg(target_os = "linux")]
 
 mod autoconf;
 mod hooks;
 mod lifecycle;
 mod network;
+mod quick_stop;
 mod rollback;
 mod signals;
 mod vanished;

@@ -45,6 +45,13 @@ pub struct LinuxHost {
     cni: Option<crate::cni::Engine>,
     /// The host's processes, shared by the stops of one command (see [`jail::ProcessTable`]).
     processes: jail::ProcessTable,
+    /// Netfilter sockets handed over to detached processes to close, in this command.
+    detached_closes: usize,
+    /// Write ends of pipes whose end detached processes wait for: while they are open, those
+    /// processes hold the netfilter socket of this command (see [`super::gone`]).
+    holding: Vec<std::os::fd::OwnedFd>,
+    /// Whether the netfilter socket is held by such a process, so that closing it is cheap.
+    nft_held: bool,
 }
 
 /// The namespace helpers a start left to exit on their own are reaped when the command is done
@@ -54,6 +61,12 @@ impl Drop for LinuxHost {
         jail::reap_helpers();
     }
 }
+
+/// The netfilter sockets a command hands over to detached processes to close; later ones are
+/// closed on threads. A stop of one or a few jails then exits without waiting for the kernel
+/// to free their deleted tables, and a stop of hundreds does not fork hundreds of times (its
+/// closes overlap on the threads, and its exit waits for them once).
+const DETACHED_CLOSES: usize = 4;
 
 fn nl_error(e: NlError) -> HostError {
     let kind = if e.is_not_found() {
@@ -91,6 +104,9 @@ impl LinuxHost {
             dad: DadWatch::default(),
             cni: None,
             processes: jail::ProcessTable::default(),
+            detached_closes: 0,
+            holding: Vec::new(),
+            nft_held: false,
         }
     }
 
@@ -110,15 +126,28 @@ impl LinuxHost {
         Ok(self.nft.insert(nfnetlink))
     }
 
-    /// Closes the netfilter socket on a thread of its own. After a transaction that deleted
+    /// Closes the netfilter socket in the background. After a transaction that deleted
     /// something, closing any netfilter socket waits for the kernel to free the deleted objects
-    /// after an RCU grace period (10-20 ms here); on its own thread that wait overlaps the rest
-    /// of the stop (the pair's removal and the wait for its host end to go) instead of adding
-    /// to it. The deletion itself is already committed, so nothing of the table is visible
-    /// meanwhile; the process's exit still waits for the close to finish. The next nftables
-    /// operation opens a new socket.
+    /// after an RCU grace period (10-20 ms here). The first few sockets of a command go to a
+    /// detached process (see [`DETACHED_CLOSES`]), so not even the exit of ioc waits; later
+    /// ones close on a thread of their own, where the wait overlaps the rest of the stop and
+    /// the process's exit waits for it. The deletion itself is already committed, so nothing
+    /// of the table is visible meanwhile. The next nftables operation opens a new socket.
     fn close_nfnetlink_in_background(&mut self) {
         if let Some(socket) = self.nft.take() {
+            if std::mem::take(&mut self.nft_held) {
+                // Cheap: a detached process holds the socket until ioc exits.
+                drop(socket);
+                return;
+            }
+            if self.detached_closes < DETACHED_CLOSES
+                && super::detached::close_detached(socket.as_fd()).is_ok()
+            {
+                self.detached_closes += 1;
+                // Cheap: the detached process holds the socket now.
+                drop(socket);
+                return;
+            }
             let spawned = std::thread::Builder::new()
                 .name("nft-close".into())
                 .spawn(move || drop(socket));
@@ -662,8 +691,28 @@ impl Backend for LinuxHost {
         jail::release_run_dir(run.path())
     }
 
+    /// A few links are deleted from detached processes, which also hold the netfilter socket
+    /// (opened here if need be, a few microseconds) so that a Secure VNET port table's deletion
+    /// after the link needs no process of its own to close it.
     fn await_links_gone(&mut self, names: &[String], timeout: std::time::Duration) -> Vec<String> {
-        super::gone::await_links_gone(self.host_netlink().ok(), names, timeout)
+        let few = !names.is_empty() && names.len() <= super::gone::DETACHED_MAX;
+        if few && self.nft.is_none() {
+            let _ = self.nfnetlink();
+        }
+        let _ = self.host_netlink();
+        let held_before = self.holding.len();
+        let hold = self.nft.as_ref().filter(|_| few).map(|nft| nft.as_fd());
+        let left = super::gone::await_links_gone(
+            self.host.as_mut(),
+            names,
+            timeout,
+            hold,
+            &mut self.holding,
+        );
+        if self.holding.len() > held_before {
+            self.nft_held = true;
+        }
+        left
     }
 }
 

@@ -7,6 +7,7 @@ pub mod nft;
 
 mod backend;
 mod cni;
+mod detached;
 mod gone;
 mod learn;
 pub use backend::LinuxHost;

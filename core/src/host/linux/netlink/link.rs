@@ -333,6 +333,12 @@ impl Netlink {
     }
 }
 
+/// The `RTM_DELLINK` of link `index` (by index, never by name: a name can be taken again by a
+/// concurrent start) with `NLM_F_ACK`, encoded for [`crate::host::linux::detached`].
+pub fn delete_link_request(index: u32) -> Vec<u8> {
+    super::socket::encode(RouteNetlinkMessage::DelLink(link_update(index)), NLM_F_ACK)
+}
+
 /// A message addressing an existing link by index.
 fn link_update(index: u32) -> LinkMessage {
     let mut msg = LinkMessage::default();

@@ -48,7 +48,7 @@ use netlink_sys::protocols::NETLINK_ROUTE;
 pub use crate::host::dad::Dad;
 pub use address::AddressInfo;
 pub use error::NlError;
-pub use link::{LinkInfo, VethEnds};
+pub use link::{delete_link_request, LinkInfo, VethEnds};
 pub use nft_elements::{ElementChange, SetElements};
 pub use nft_read::NftRuleInfo;
 pub use nftables::Nfnetlink;

@@ -34,6 +34,14 @@ pub struct Nfnetlink {
     pub(super) socket: NlSocket,
 }
 
+impl std::os::fd::AsFd for Nfnetlink {
+    /// The socket itself, to hand it over to a process that closes it (see
+    /// `LinuxHost::close_nfnetlink_in_background`).
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.socket.socket.as_fd()
+    }
+}
+
 impl Nfnetlink {
     /// Opens a socket in the calling thread's current network namespace.
     pub fn open() -> Result<Nfnetlink, NlError> {

@@ -48,7 +48,7 @@ pub(super) enum Until {
 /// One netlink socket of one protocol (`NETLINK_ROUTE`, `NETLINK_NETFILTER`...) in one network
 /// namespace.
 pub struct NlSocket {
-    socket: Socket,
+    pub(super) socket: Socket,
     seq: u32,
     /// Encoded request, reused.
     send_buf: Vec<u8>,
@@ -324,6 +324,19 @@ impl NlSocket {
         }
         Ok(len)
     }
+}
+
+/// One request (`NLM_F_REQUEST | flags`, sequence number 1) encoded as a datagram, for a
+/// caller that sends it itself: a detached process that must not allocate after `fork`.
+pub(super) fn encode<M: NetlinkSerializable>(msg: M, flags: u16) -> Vec<u8> {
+    let mut header = NetlinkHeader::default();
+    header.flags = NLM_F_REQUEST | flags;
+    header.sequence_number = 1;
+    let mut packet = NetlinkMessage::new(header, NetlinkPayload::InnerMessage(msg));
+    packet.finalize();
+    let mut buf = vec![0; align(packet.buffer_len())];
+    packet.serialize(&mut buf);
+    buf
 }
 
 /// Retries a socket call interrupted by a signal.
