@@ -65,10 +65,10 @@ impl Drop for LinuxHost {
     }
 }
 
-/// The netfilter sockets a command hands over to detached processes to close; later ones are
-/// closed on threads. A stop of one or a few jails then exits without waiting for the kernel
-/// to free their deleted tables, and a stop of hundreds does not fork hundreds of times (its
-/// closes overlap on the threads, and its exit waits for them once).
+/// The netfilter sockets a command hands over to detached processes to close; after those it
+/// keeps its socket to the end. A stop of one or a few jails then exits without waiting for the
+/// kernel to free their deleted tables, and a stop of hundreds does not fork hundreds of times
+/// (its exit waits for the kernel once).
 const DETACHED_CLOSES: usize = 4;
 
 fn nl_error(e: NlError) -> HostError {
@@ -129,13 +129,16 @@ impl LinuxHost {
         Ok(self.nft.insert(nfnetlink))
     }
 
-    /// Closes the netfilter socket in the background. After a transaction that deleted
-    /// something, closing any netfilter socket waits for the kernel to free the deleted objects
-    /// after an RCU grace period (10-20 ms here). The first few sockets of a command go to a
-    /// detached process (see [`DETACHED_CLOSES`]), so not even the exit of ioc waits; later
-    /// ones close on a thread of their own, where the wait overlaps the rest of the stop and
-    /// the process's exit waits for it. The deletion itself is already committed, so nothing
-    /// of the table is visible meanwhile. The next nftables operation opens a new socket.
+    /// Keeps the close of the netfilter socket off a stop's path. After a transaction that
+    /// deleted something, closing any netfilter socket flushes the kernel's freeing of the
+    /// deleted objects (an RCU grace period, 10-20 ms here), and it does so holding the nftables
+    /// commit mutex, so every other commit waits too. The first few sockets of a command go to
+    /// a detached process (see [`DETACHED_CLOSES`]), so not even the exit of ioc waits; past
+    /// those, the socket stays open for the command's next commits, and its one close at the
+    /// end of the command pays the wait once: a bulk stop of 1,000 Secure VNET jails, which
+    /// closed one socket per jail, queued 1,000 such waits behind the mutex (16 s instead of
+    /// 2 s). The deletion itself is already committed, so nothing of the table is visible
+    /// meanwhile.
     fn close_nfnetlink_in_background(&mut self) {
         if let Some(socket) = self.nft.take() {
             if std::mem::take(&mut self.nft_held) {
@@ -151,11 +154,7 @@ impl LinuxHost {
                 drop(socket);
                 return;
             }
-            let spawned = std::thread::Builder::new()
-                .name("nft-close".into())
-                .spawn(move || drop(socket));
-            // Without a thread the socket was dropped with the closure: closed here, waiting.
-            drop(spawned);
+            self.nft = Some(socket);
         }
     }
 
