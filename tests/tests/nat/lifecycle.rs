@@ -95,17 +95,7 @@ fn two_starts_at_the_same_moment_get_different_addresses() {
     for jail in jails {
         host.ok(["create", jail, "vnet=on", "nat=on"]);
     }
-    let mut starts: Vec<_> = jails
-        .iter()
-        .map(|jail| {
-            let mut command = host.ioc_command();
-            command
-                .args(["start", jail])
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped());
-            command.spawn().expect("spawn ioc start")
-        })
-        .collect();
+    let mut starts = spawn_starts(&host, &jails);
     for child in &mut starts {
         assert!(child.wait().expect("wait for ioc").success());
     }
@@ -139,17 +129,7 @@ fn two_starts_of_one_forward_at_the_same_moment_let_one_through() {
             "nat_forwards=tcp(80:8090)",
         ]);
     }
-    let starts: Vec<_> = jails
-        .iter()
-        .map(|jail| {
-            let mut command = host.ioc_command();
-            command
-                .args(["start", jail])
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped());
-            command.spawn().expect("spawn ioc start")
-        })
-        .collect();
+    let starts = spawn_starts(&host, &jails);
     let outputs: Vec<_> = starts
         .into_iter()
         .map(|child| child.wait_with_output().expect("wait for ioc"))
@@ -308,4 +288,19 @@ fn stopping_one_nat_jail_leaves_the_others_forward_and_entries() {
     host.stop_and_check_clean("api,client", IDLE);
     api.wait();
     assert!(!tables(&host).contains("ioc-nat"));
+}
+
+/// One `ioc start` process per jail, all running at once (stderr kept for the refusals).
+fn spawn_starts(host: &HostNs, jails: &[&str]) -> Vec<std::process::Child> {
+    jails
+        .iter()
+        .map(|jail| {
+            let mut command = host.ioc_command();
+            command
+                .args(["start", jail])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped());
+            command.spawn().expect("spawn ioc start")
+        })
+        .collect()
 }
