@@ -7,7 +7,7 @@ use std::time::Duration;
 use ioc_tests::netns::{wait_for_line, HostNs};
 use ioc_tests::require_root;
 
-use crate::traffic::{forwarding, host_with_uplink, serve, tables, IDLE};
+use crate::traffic::{create_nat, forwarding, host_with_uplink, nft, serve, tables, IDLE};
 
 /// `busybox wget` of `http://10.1.1.1:8080/marker` from inside `jail`, or from the host
 /// itself when `jail` is `None`; waits up to ten seconds for the server.
@@ -38,13 +38,7 @@ fn fetch_via_host(host: &HostNs, jail: Option<&str>) -> Option<String> {
 fn a_forward_is_reachable_from_other_jails_and_from_the_host() {
     require_root!();
     let (host, _peer) = host_with_uplink();
-    host.ok([
-        "create",
-        "web",
-        "vnet=on",
-        "nat=on",
-        "nat_forwards=tcp(80:8080)",
-    ]);
+    create_nat(&host, "web", "tcp(80:8080)");
     host.ok(["create", "client", "vnet=on", "nat=on"]);
     host.ok(["start", "web,client"]);
     let mut server = serve(&host, "web", "hairpin");
@@ -61,20 +55,8 @@ fn a_forward_is_reachable_from_other_jails_and_from_the_host() {
 fn a_host_port_forwarded_by_a_running_jail_is_refused_naming_it() {
     require_root!();
     let (host, _peer) = host_with_uplink();
-    host.ok([
-        "create",
-        "a",
-        "vnet=on",
-        "nat=on",
-        "nat_forwards=tcp(80:8080)",
-    ]);
-    host.ok([
-        "create",
-        "b",
-        "vnet=on",
-        "nat=on",
-        "nat_forwards=tcp(8000-8010:8075-8085)",
-    ]);
+    create_nat(&host, "a", "tcp(80:8080)");
+    create_nat(&host, "b", "tcp(8000-8010:8075-8085)");
     host.ok(["start", "a"]);
     let err = host.fails(["start", "b"]);
     assert!(err.contains("jail 'b'"), "{err}");
@@ -121,13 +103,7 @@ fn two_starts_of_one_forward_at_the_same_moment_let_one_through() {
     let (host, _peer) = host_with_uplink();
     let jails = ["p0", "p1", "p2"];
     for jail in jails {
-        host.ok([
-            "create",
-            jail,
-            "vnet=on",
-            "nat=on",
-            "nat_forwards=tcp(80:8090)",
-        ]);
+        create_nat(&host, jail, "tcp(80:8090)");
     }
     let starts = spawn_starts(&host, &jails);
     let outputs: Vec<_> = starts
@@ -163,13 +139,7 @@ fn two_starts_of_one_forward_at_the_same_moment_let_one_through() {
 fn sigkill_at_every_start_step_leaves_nothing_after_the_next_command() {
     require_root!();
     let (host, _peer) = host_with_uplink();
-    host.ok([
-        "create",
-        "web",
-        "vnet=on",
-        "nat=on",
-        "nat_forwards=tcp(80:8080)",
-    ]);
+    create_nat(&host, "web", "tcp(80:8080)");
     let mut step = 1;
     loop {
         let n = step.to_string();
@@ -207,13 +177,7 @@ fn a_killed_start_holds_its_forwards_until_cleaned_up() {
     require_root!();
     let (host, _peer) = host_with_uplink();
     for jail in ["web", "api"] {
-        host.ok([
-            "create",
-            jail,
-            "vnet=on",
-            "nat=on",
-            "nat_forwards=tcp(80:8095)",
-        ]);
+        create_nat(&host, jail, "tcp(80:8095)");
     }
     let mut ioc = host.spawn_ioc(&["start", "web"], &[("IOC_FAULT_HANG_JOURNALED", "2")]);
     let pipe = ioc.take_stderr().expect("stderr is piped");
@@ -245,28 +209,11 @@ fn fetch_port(peer: &str, port: u16, expect: bool) -> Option<String> {
 fn stopping_one_nat_jail_leaves_the_others_forward_and_entries() {
     require_root!();
     let (host, peer) = host_with_uplink();
-    host.ok([
-        "create",
-        "web",
-        "vnet=on",
-        "nat=on",
-        "nat_forwards=tcp(80:8080)",
-    ]);
-    host.ok([
-        "create",
-        "api",
-        "vnet=on",
-        "nat=on",
-        "nat_forwards=tcp(80:8081)",
-    ]);
+    create_nat(&host, "web", "tcp(80:8080)");
+    create_nat(&host, "api", "tcp(80:8081)");
     host.ok(["create", "client", "vnet=on", "nat=on"]);
     host.ok(["start", "web,api,client"]);
-    let client_table = host
-        .command("nft")
-        .args(["list", "table", "ip", "ioc-nat-client"])
-        .output()
-        .expect("run nft");
-    let client_table = String::from_utf8_lossy(&client_table.stdout);
+    let client_table = nft(&host, &["list", "table", "ip", "ioc-nat-client"]);
     assert!(client_table.contains("hook postrouting"), "{client_table}");
     assert!(!client_table.contains("hook prerouting"), "{client_table}");
     assert!(!client_table.contains("hook output"), "{client_table}");

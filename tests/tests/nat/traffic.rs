@@ -18,14 +18,26 @@ pub fn host_with_uplink() -> (HostNs, String) {
     (host, peer)
 }
 
+/// What `nft ARGS` prints in the sandbox host.
+pub fn nft(host: &HostNs, args: &[&str]) -> String {
+    let out = host.command("nft").args(args).output().expect("run nft");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// The sandbox host's nftables tables, one `table FAMILY NAME` per line.
 pub fn tables(host: &HostNs) -> String {
-    let out = host
-        .command("nft")
-        .args(["list", "tables"])
-        .output()
-        .expect("run nft");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    nft(host, &["list", "tables"])
+}
+
+/// A VNET jail with NAT that forwards `forwards` (`nat_forwards`'s syntax).
+pub fn create_nat(host: &HostNs, name: &str, forwards: &str) {
+    host.ok([
+        "create",
+        name,
+        "vnet=on",
+        "nat=on",
+        &format!("nat_forwards={forwards}"),
+    ]);
 }
 
 pub fn forwarding(host: &HostNs, link: &str) -> String {
@@ -57,13 +69,7 @@ pub fn serve(host: &HostNs, jail: &str, marker: &str) -> Background {
 fn the_worked_example_reaches_out_and_is_reached_through_its_forward() {
     require_root!();
     let (host, peer) = host_with_uplink();
-    host.ok([
-        "create",
-        "web",
-        "vnet=on",
-        "nat=on",
-        "nat_forwards=tcp(80:8080)",
-    ]);
+    create_nat(&host, "web", "tcp(80:8080)");
     assert_eq!(forwarding(&host, "em0"), "0");
     let out = host.ioc(["start", "web"]);
     let err = String::from_utf8_lossy(&out.stderr);
@@ -162,13 +168,7 @@ fn a_full_pool_fails_before_anything_changes() {
 fn a_failure_at_every_start_step_leaves_nothing() {
     require_root!();
     let (host, _peer) = host_with_uplink();
-    host.ok([
-        "create",
-        "web",
-        "vnet=on",
-        "nat=on",
-        "nat_forwards=tcp(80:8080)",
-    ]);
+    create_nat(&host, "web", "tcp(80:8080)");
     let steps = host.fail_at_every_step("web", IDLE, |_| {
         assert!(!tables(&host).contains("ioc-nat"), "{}", tables(&host));
         assert_eq!(forwarding(&host, "em0"), "0");
@@ -247,13 +247,7 @@ fn a_host_port_in_use_is_a_warning_and_a_stop_closes_the_forward() {
         command
     });
     std::thread::sleep(std::time::Duration::from_millis(300));
-    host.ok([
-        "create",
-        "web",
-        "vnet=on",
-        "nat=on",
-        "nat_forwards=tcp(80:8080)",
-    ]);
+    create_nat(&host, "web", "tcp(80:8080)");
     let out = host.ioc(["start", "web"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
@@ -291,13 +285,7 @@ fn a_udp_forward_reaches_the_jail() {
         return;
     }
     let (host, peer) = host_with_uplink();
-    host.ok([
-        "create",
-        "dns",
-        "vnet=on",
-        "nat=on",
-        "nat_forwards=udp(5353:53)",
-    ]);
+    create_nat(&host, "dns", "udp(5353:53)");
     host.ok(["start", "dns"]);
     let out_file = host.dir().join("udp-received");
     let mut command = host.ioc_command();
