@@ -29,6 +29,14 @@ fn two_plugin_list(sb: &Sandbox) {
     );
 }
 
+/// List `one`: the plugin `first` alone.
+fn one_plugin_list(sb: &Sandbox) {
+    sb.list(
+        "one",
+        r#"{"cniVersion": "1.0.0", "name": "one", "plugins": [{"type": "first"}]}"#,
+    );
+}
+
 #[test]
 fn add_runs_the_chain_with_prev_result_and_only_cni_variables() {
     let sb = Sandbox::new();
@@ -288,10 +296,7 @@ fn a_missing_plugin_and_a_missing_list_are_named() {
 fn a_replaced_binary_is_asked_its_versions_again() {
     let sb = Sandbox::new();
     sb.passing_plugin("first", V, "10.9.0.5/24");
-    sb.list(
-        "one",
-        r#"{"cniVersion": "1.0.0", "name": "one", "plugins": [{"type": "first"}]}"#,
-    );
+    one_plugin_list(&sb);
     let att = sb.attachment("one", &[]);
     let list = load(&att).unwrap();
     let mut engine = engine(Duration::from_secs(10));
@@ -312,10 +317,7 @@ fn a_replaced_binary_is_asked_its_versions_again() {
 fn a_replaced_binary_with_the_same_size_and_mtime_is_asked_again() {
     let sb = Sandbox::new();
     sb.passing_plugin("first", V, "10.9.0.5/24");
-    sb.list(
-        "one",
-        r#"{"cniVersion": "1.0.0", "name": "one", "plugins": [{"type": "first"}]}"#,
-    );
+    one_plugin_list(&sb);
     let att = sb.attachment("one", &[]);
     let list = load(&att).unwrap();
     let path = [sb.bin().display().to_string()];
@@ -506,10 +508,7 @@ exit 0"#,
             pidfile.display()
         ),
     );
-    sb.list(
-        "one",
-        r#"{"cniVersion": "1.0.0", "name": "one", "plugins": [{"type": "first"}]}"#,
-    );
+    one_plugin_list(&sb);
     let att = sb.attachment("one", &[]);
     let started = Instant::now();
     let result = engine(Duration::from_secs(20))
@@ -536,10 +535,7 @@ exit 0"#,
 #[test]
 fn a_list_is_read_once_per_engine_and_each_attachment_still_checked() {
     let sb = Sandbox::new();
-    sb.list(
-        "one",
-        r#"{"cniVersion": "1.0.0", "name": "one", "plugins": [{"type": "first"}]}"#,
-    );
+    one_plugin_list(&sb);
     let att = sb.attachment("one", &[]);
     let mut command = engine(Duration::from_secs(10));
     let first = command.list(&att).unwrap();
