@@ -148,6 +148,9 @@ fn render(command: &NftCommand, keys: &Keys) -> String {
             }
             s.push('\n');
         }
+        NftCommand::AddMap { .. }
+        | NftCommand::AddMapElements { .. }
+        | NftCommand::DeleteMapElements { .. } => s.push_str(&map::command(command)),
     }
     s
 }
@@ -224,6 +227,8 @@ fn element_text(key: &[u8], known: Option<NftKeyType>) -> String {
         4 => NftKeyType::Ipv4Addr,
         6 => NftKeyType::EtherAddr,
         2 => NftKeyType::InetService,
+        8 => NftKeyType::Ipv4AddrInetService,
+        20 if looks_like_ifname(&key[4..]) => NftKeyType::Ipv4AddrIfname,
         16 if looks_like_ifname(key) => NftKeyType::Ifname,
         _ => NftKeyType::Ipv6Addr,
     });
@@ -240,6 +245,16 @@ fn element_text(key: &[u8], known: Option<NftKeyType>) -> String {
             .join(":"),
         (NftKeyType::InetService, 2) => u16::from_be_bytes([key[0], key[1]]).to_string(),
         (NftKeyType::Ifname, _) => string(&c_string(key)),
+        (NftKeyType::Ipv4AddrIfname, 20) => format!(
+            "{} . {}",
+            element_text(&key[..4], Some(NftKeyType::Ipv4Addr)),
+            string(&c_string(&key[4..]))
+        ),
+        (NftKeyType::Ipv4AddrInetService, 8) => format!(
+            "{} . {}",
+            element_text(&key[..4], Some(NftKeyType::Ipv4Addr)),
+            u16::from_be_bytes([key[4], key[5]])
+        ),
         _ => hex(key),
     }
 }
@@ -271,6 +286,7 @@ fn rule_text(family: NftFamily, exprs: &[NftExpr]) -> String {
     let mut words: Vec<String> = Vec::new();
     let mut loaded = Loaded::Nothing;
     let mut mask = String::new();
+    let mut concat: Option<String> = None;
     for expr in exprs {
         match expr {
             NftExpr::Payload { base, offset, len } => {
@@ -323,7 +339,11 @@ fn rule_text(family: NftFamily, exprs: &[NftExpr]) -> String {
             }
             NftExpr::Lookup { set, invert } => {
                 let op = if *invert { "!= " } else { "" };
-                words.push(format!("{}{mask} {op}@{}", typed_left(loaded), id(set)));
+                let left = match concat.take() {
+                    Some(c) => c,
+                    None => typed_left(loaded),
+                };
+                words.push(format!("{left}{mask} {op}@{}", id(set)));
             }
             NftExpr::Dynset {
                 op,
@@ -369,6 +389,14 @@ fn rule_text(family: NftFamily, exprs: &[NftExpr]) -> String {
                 words.push(q);
             }
             NftExpr::Counter => words.push("counter".into()),
+            NftExpr::Concat { parts } => {
+                concat = map::concat_text(parts);
+                loaded = Loaded::Nothing;
+                mask.clear();
+            }
+            NftExpr::NatMap { kind, map: m } => {
+                words.push(map::nat_map_text(kind.as_str(), loaded, m));
+            }
             NftExpr::Log { prefix, group } => {
                 let mut log = "log".to_string();
                 if let Some(p) = prefix.as_ref().into_option() {
@@ -468,6 +496,7 @@ fn typed_left(loaded: Loaded) -> String {
         Loaded::Payload(Nh, 24, 16) => "ip6 daddr",
         Loaded::Payload(Nh, 14, 4) => "arp saddr ip",
         Loaded::Payload(Nh, 24, 4) => "arp daddr ip",
+        Loaded::Payload(NftPayloadBase::Th, 2, 2) => "th dport",
         _ => return raw_left(loaded),
     };
     name.to_string()
@@ -517,6 +546,9 @@ fn id(name: &str) -> String {
 fn string(text: &str) -> String {
     format!("\"{}\"", text.replace('"', ""))
 }
+
+#[path = "nft_text_map.rs"]
+mod map;
 
 #[cfg(test)]
 #[path = "nft_text_tests.rs"]

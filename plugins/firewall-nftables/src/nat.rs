@@ -1,35 +1,56 @@
-//! NAT for the `nat` network mode (issue 12): one ioc-owned table per NAT jail,
-//! `ip ioc-nat-<jail>`, so a start or stop touches only that jail's rules and never a table
-//! ioc does not own.
+//! NAT for the `nat` network mode (issue 12): one ioc-owned table shared by every NAT jail,
+//! `ip ioc-nat`, whose fixed chains look the jail up in maps, so that a start adds elements
+//! and a stop deletes exactly its own, whatever the number of NAT jails:
 //!
-//! - prerouting / output (`dstnat`, only for a jail with forwards): each forward to a local
-//!   address of the host (`fib daddr type local`: the uplink's address, from outside, from
-//!   other jails (hairpin) and from the host itself) goes to the jail end of its pair;
-//! - postrouting (`srcnat`): the jail's /30 leaves through the uplink as the uplink's address.
+//! ```text
+//! table ip ioc-nat {
+//!     map forward_tcp { type inet_service : ipv4_addr . inet_service; }  host port -> jail:port
+//!     map forward_udp { type inet_service : ipv4_addr . inet_service; }
+//!     set masq_out    { type ipv4_addr . ifname; }                       jail address . uplink
+//!     chain prerouting  { type nat hook prerouting priority -100; ... }  dnat of the forwards
+//!     chain output      { type nat hook output priority -100; ... }      the same, from the host
+//!     chain postrouting { type nat hook postrouting priority 100;
+//!                         ip saddr . oifname @masq_out masquerade }
+//! }
+//! ```
+//!
+//! A forward reaches the jail when the packet is addressed to a local address of the host
+//! (`fib daddr type local`: the uplink's address, from outside, from other jails (hairpin) and
+//! from the host itself). Per-jail tables cost each start a walk of the netns's table list for
+//! every message and a netfilter hook array copy per base chain, both growing with the number
+//! of jails; map elements are hash inserts.
+//!
+//! The table is made once, by the first start that finds it absent, in the same transaction
+//! as that jail's elements (`create table`: of two first starts at the same moment one makes
+//! it, the other finds it made and adds its elements). It is never flushed or deleted: the
+//! last stop leaves it empty (three NAT hooks whose maps match nothing). A forward range is one
+//! element per port. The ports a jail forwards are claimed host-wide by the core before
+//! anything changes, so a key belongs to one jail; deleting an element whose key another jail
+//! holds (other data) fails, and is then skipped: a stop never removes another jail's entry.
 //!
 //! IPv4 forwarding is the mode's (`Host::enable_forwarding`), not the backend's.
-//!
-//! The table goes to the kernel as one typed [`NftBatch`] (`Host::nft_commit`, one nfnetlink
-//! transaction): unlike `nft -f`, that reads no other table, so a start costs the same with 1
-//! or 200 NAT jails.
-
-use std::net::{IpAddr, Ipv4Addr};
 
 use ioc_sdk::nft::{
-    ifname_bytes, NftBatch, NftField, NftHook, NftHookKind, NftMetaKey, NftPortRange, NftRule,
+    NftBatch, NftElement, NftField, NftHook, NftHookKind, NftKeyPart, NftKeyType, NftMapElement,
+    NftMetaKey, NftRule, NftSetFlags,
 };
-use ioc_sdk::{Error, Host, Jail, NatRequest, NftFamily, PortForward, Protocol, Result};
+use ioc_sdk::{Error, Host, HostErrorKind, Jail, NatRequest, NftFamily, Protocol, Result};
 
-/// The prefix of every table this module owns.
-pub const TABLE_PREFIX: &str = "ioc-nat-";
+/// The shared NAT table.
+pub const TABLE: &str = "ioc-nat";
+/// The prefix of the per-jail tables of earlier versions, removed at a jail's stop.
+pub const LEGACY_PREFIX: &str = "ioc-nat-";
+/// The set of (jail address, uplink) pairs masqueraded.
+const MASQUERADE: &str = "masq_out";
 
 /// nft's `dstnat` and `srcnat` priorities.
 const DSTNAT: i32 = -100;
 const SRCNAT: i32 = 100;
+const IP: NftFamily = NftFamily::Ip;
 
-/// The jail's NAT table.
-pub fn table(jail: &str) -> String {
-    format!("{TABLE_PREFIX}{jail}")
+/// The per-jail table of an earlier version.
+pub fn legacy_table(jail: &str) -> String {
+    format!("{LEGACY_PREFIX}{jail}")
 }
 
 fn l4proto(proto: Protocol) -> u8 {
@@ -39,155 +60,231 @@ fn l4proto(proto: Protocol) -> u8 {
     }
 }
 
-/// The DNAT rules of one forward: a range forwarded to the same ports is one rule, a shifted
-/// one a rule per port (nft's port-shifting DNAT needs newer kernels).
-///
-/// Each rule tests the protocol and port before the destination's route type: the first
-/// packet of every connection through the host crosses every NAT jail's dstnat chains, and
-/// the comparisons end the rule for all but the forwarded port, where `fib daddr type local`
-/// (a route lookup) would have run for each.
-fn dnat_rules(jail_addr: Ipv4Addr, forward: &PortForward) -> Vec<NftRule> {
-    let to = IpAddr::V4(jail_addr);
-    let base = || NftRule::new().l4proto(l4proto(forward.proto));
-    let last = |first: u16| first.saturating_add(forward.count.saturating_sub(1));
-    if forward.jail_port == forward.host_port {
-        let (first, end) = (forward.host_port, last(forward.host_port));
-        let matched = if first == end {
-            base().eq(NftField::TH_DPORT, &first.to_be_bytes())
-        } else {
-            base().range(NftField::TH_DPORT, &first.to_be_bytes(), &end.to_be_bytes())
-        };
-        return vec![matched.to_local_address().dnat(to, None)];
+/// The map of a protocol's forwards.
+fn forward_map(proto: Protocol) -> &'static str {
+    match proto {
+        Protocol::Tcp => "forward_tcp",
+        Protocol::Udp => "forward_udp",
     }
-    (0..forward.count)
-        .map(|i| {
-            let host = forward.host_port.saturating_add(i);
-            let jail = forward.jail_port.saturating_add(i);
-            base()
-                .eq(NftField::TH_DPORT, &host.to_be_bytes())
-                .to_local_address()
-                .dnat(to, Some(NftPortRange::one(jail)))
-        })
-        .collect()
 }
 
-/// The batch that creates the jail's table, atomically: a new table (the batch fails if it
-/// exists), or with `replace` one that replaces whatever table of that name there is.
-pub fn install_batch(request: &NatRequest, uplink: &str, replace: bool) -> Result<NftBatch> {
-    let nat = &request.nat;
-    let name = table(&request.jail);
-    let ip = NftFamily::Ip;
-    let mut b = NftBatch::new();
-    if replace {
-        b.delete_table(ip, &name).add_table(ip, &name);
-    } else {
-        b.create_table(ip, &name);
+/// The table, its maps, set, chains and rules: what the first start creates.
+fn setup(b: &mut NftBatch) {
+    b.create_table(IP, TABLE);
+    for proto in [Protocol::Tcp, Protocol::Udp] {
+        b.add_map(
+            IP,
+            TABLE,
+            forward_map(proto),
+            NftKeyType::InetService,
+            NftKeyType::Ipv4AddrInetService,
+        );
     }
-    // The dstnat chains only for a jail with forwards: each base chain is a netfilter hook
-    // that the first packet of every connection through the host crosses.
-    let dstnat: &[(&str, NftHookKind)] = if nat.forwards().is_empty() {
-        &[]
-    } else {
-        &[
-            ("prerouting", NftHookKind::Prerouting),
-            ("output", NftHookKind::Output),
-        ]
-    };
-    for &(chain, kind) in dstnat {
-        b.add_chain(ip, &name, chain, Some(NftHook::nat(kind, DSTNAT)));
+    b.add_set(
+        IP,
+        TABLE,
+        MASQUERADE,
+        NftKeyType::Ipv4AddrIfname,
+        NftSetFlags::default(),
+        vec![],
+    );
+    for (chain, kind) in [
+        ("prerouting", NftHookKind::Prerouting),
+        ("output", NftHookKind::Output),
+    ] {
+        b.add_chain(IP, TABLE, chain, Some(NftHook::nat(kind, DSTNAT)));
+        for proto in [Protocol::Tcp, Protocol::Udp] {
+            b.add_rule(
+                IP,
+                TABLE,
+                chain,
+                NftRule::new()
+                    .l4proto(l4proto(proto))
+                    .to_local_address()
+                    .load(NftField::TH_DPORT)
+                    .dnat_map(forward_map(proto)),
+            );
+        }
     }
     b.add_chain(
-        ip,
-        &name,
+        IP,
+        TABLE,
         "postrouting",
         Some(NftHook::nat(NftHookKind::Postrouting, SRCNAT)),
     );
-    for &(chain, _) in dstnat {
-        for forward in nat.forwards() {
-            for rule in dnat_rules(nat.jail_address(), forward) {
-                b.add_rule(ip, &name, chain, rule);
-            }
-        }
-    }
-    let block = nat.block();
-    let IpAddr::V4(addr) = block.ip() else {
-        return Err(Error::new(format!(
-            "property 'nat_prefix' of jail {}: block {block} is not IPv4; expected an IPv4 prefix",
-            request.jail
-        )));
-    };
-    let mask = u32::MAX
-        .checked_shl(32 - u32::from(block.prefix().min(32)))
-        .unwrap_or(0);
-    let network = u32::from(addr) & mask;
     b.add_rule(
-        ip,
-        &name,
+        IP,
+        TABLE,
         "postrouting",
         NftRule::new()
-            .masked_eq(
-                NftField::IP_SADDR,
-                &mask.to_be_bytes(),
-                &network.to_be_bytes(),
-            )
-            .meta_eq(NftMetaKey::Oifname, &ifname_bytes(uplink))
+            .concat(&[
+                NftKeyPart::field(NftField::IP_SADDR),
+                NftKeyPart::Meta {
+                    key: NftMetaKey::Oifname,
+                },
+            ])
+            .in_set(MASQUERADE)
             .masquerade(),
     );
-    Ok(b)
 }
 
-/// The batch that removes the jail's table (already gone is fine).
-pub fn remove_batch(jail: &str) -> NftBatch {
+/// The jail's elements: one per forwarded port, per map, and its masquerade pair.
+struct Entries {
+    forwards: Vec<(Protocol, Vec<NftMapElement>)>,
+    masquerade: NftElement,
+}
+
+fn entries(request: &NatRequest, uplink: &str) -> Entries {
+    let nat = &request.nat;
+    let to = nat.jail_address();
+    let forwards = [Protocol::Tcp, Protocol::Udp]
+        .into_iter()
+        .map(|proto| {
+            let elements = nat
+                .forwards()
+                .iter()
+                .filter(|f| f.proto == proto)
+                .flat_map(|f| {
+                    (0..f.count).map(move |i| {
+                        let host = f.host_port.saturating_add(i);
+                        let jail = f.jail_port.saturating_add(i);
+                        NftMapElement::port_to(host, to, jail)
+                    })
+                })
+                .collect::<Vec<_>>();
+            (proto, elements)
+        })
+        .filter(|(_, e)| !e.is_empty())
+        .collect();
+    Entries {
+        forwards,
+        masquerade: NftElement::ipv4_ifname(to, uplink),
+    }
+}
+
+/// The batch that adds the jail's elements, after creating the table first when `create`.
+pub fn install_batch(request: &NatRequest, uplink: &str, create: bool) -> NftBatch {
+    let e = entries(request, uplink);
     let mut b = NftBatch::new();
-    b.delete_table(NftFamily::Ip, &table(jail));
+    if create {
+        setup(&mut b);
+    }
+    for (proto, elements) in e.forwards {
+        b.add_map_elements(IP, TABLE, forward_map(proto), elements);
+    }
+    b.add_elements(IP, TABLE, MASQUERADE, vec![e.masquerade]);
     b
+}
+
+/// The batch that deletes the jail's elements (absent ones are fine).
+pub fn remove_batch(request: &NatRequest, uplink: &str) -> NftBatch {
+    let e = entries(request, uplink);
+    let mut b = NftBatch::new();
+    for (proto, elements) in e.forwards {
+        b.delete_map_elements(IP, TABLE, forward_map(proto), elements);
+    }
+    b.delete_elements(IP, TABLE, MASQUERADE, vec![e.masquerade]);
+    b
+}
+
+fn uplink(request: &NatRequest) -> Result<&str> {
+    request.nat.uplink().ok_or_else(|| {
+        Error::new("property 'nat_interface': no uplink known; expected an interface name")
+    })
 }
 
 /// Installs the jail's NAT; see the module documentation.
 ///
-/// The table is normally absent (a stop, a failed start and crash recovery delete it), so the
-/// first batch creates it; only if that fails (a table left by something else) does a second
-/// batch replace it, and its error is the one reported. Deleting unconditionally would cost
-/// every start an RCU grace period (see [`NftCommand::CreateTable`]).
-///
-/// [`NftCommand::CreateTable`]: ioc_sdk::nft::NftCommand::CreateTable
+/// One question (does the table exist?) and one transaction; when the table is absent the
+/// transaction creates it too, and if that fails because a concurrent start created it in
+/// between, the elements alone go in a second one, whose error is the one reported.
 pub fn install(_jail: &Jail, request: &NatRequest, host: &mut Host<'_>) -> Result<()> {
-    let uplink = request.nat.uplink().ok_or_else(|| {
-        Error::new("property 'nat_interface': no uplink known; expected an interface name")
-    })?;
-    if host
-        .nft_commit(&install_batch(request, uplink, false)?)
-        .is_ok()
+    let uplink = uplink(request)?;
+    let fail = |e: ioc_sdk::HostError| {
+        Error::new(format!(
+            "install the NAT entries of jail {} in table ip {TABLE}: {e}",
+            request.jail
+        ))
+    };
+    // A query the host cannot answer counts as "absent": the create then tells.
+    let exists = host.nft_table_exists(IP, TABLE).unwrap_or(false);
+    if !exists
+        && host
+            .nft_commit(&install_batch(request, uplink, true))
+            .is_ok()
     {
         return Ok(());
     }
-    host.nft_commit(&install_batch(request, uplink, true)?)
-        .map_err(|e| {
-            Error::new(format!(
-                "install the NAT table of jail {}: {e}",
-                request.jail
-            ))
-        })
+    host.nft_commit(&install_batch(request, uplink, false))
+        .map_err(fail)
 }
 
-/// Removes the jail's NAT table.
+/// Removes the jail's NAT entries (and the per-jail table of an earlier version, if any).
+///
+/// The elements go in one transaction. An absent table or map means there is nothing to
+/// remove. If the transaction fails otherwise (an element whose key another jail holds now),
+/// each element goes alone, and one that is another jail's is left to it.
 pub fn remove(_jail: &Jail, request: &NatRequest, host: &mut Host<'_>) -> Result<()> {
-    host.nft_commit(&remove_batch(&request.jail)).map_err(|e| {
+    let uplink = uplink(request)?;
+    let fail = |e: ioc_sdk::HostError| {
         Error::new(format!(
-            "remove the NAT table of jail {}: {e}",
+            "remove the NAT entries of jail {} from table ip {TABLE}: {e}",
             request.jail
         ))
-    })
+    };
+    let legacy = legacy_table(&request.jail);
+    if host.nft_table_exists(IP, &legacy).unwrap_or(false) {
+        let mut b = NftBatch::new();
+        b.delete_table(IP, &legacy);
+        host.nft_commit(&b).map_err(fail)?;
+    }
+    let batch = remove_batch(request, uplink);
+    match host.nft_commit(&batch) {
+        Ok(()) => return Ok(()),
+        Err(e) if e.kind == HostErrorKind::NotFound => return Ok(()),
+        Err(_) => {}
+    }
+    for command in batch.commands.iter() {
+        let elements: Vec<NftBatch> = split(command);
+        for one in elements {
+            match host.nft_commit(&one) {
+                Ok(()) => {}
+                Err(e)
+                    if matches!(
+                        e.kind,
+                        HostErrorKind::NotFound | HostErrorKind::AlreadyExists
+                    ) => {}
+                Err(e) => return Err(fail(e)),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A delete command as one batch per element.
+fn split(command: &ioc_sdk::nft::NftCommand) -> Vec<NftBatch> {
+    use ioc_sdk::nft::NftCommand;
+    match command {
+        NftCommand::DeleteMapElements { map, elements, .. } => elements
+            .iter()
+            .map(|e| {
+                let mut b = NftBatch::new();
+                b.delete_map_elements(IP, TABLE, map, vec![e.clone()]);
+                b
+            })
+            .collect(),
+        other => {
+            let mut b = NftBatch::new();
+            b.push(other.clone());
+            vec![b]
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ioc_sdk::{Nat, Protocol};
-
-    fn render(request: &NatRequest, uplink: &str) -> String {
-        ioc_core::render::nft_text::batch(&install_batch(request, uplink, true).unwrap())
-    }
+    use ioc_sdk::{Nat, PortForward, Protocol};
 
     fn request(forwards: Vec<PortForward>) -> NatRequest {
         NatRequest {
@@ -203,70 +300,66 @@ mod tests {
         }
     }
 
+    fn forward(proto: Protocol, jail_port: u16, host_port: u16, count: u16) -> PortForward {
+        PortForward {
+            proto,
+            jail_port,
+            host_port,
+            count,
+        }
+    }
+
+    fn text(b: &NftBatch) -> String {
+        ioc_core::render::nft_text::batch(b)
+    }
+
     #[test]
-    fn the_table_masquerades_the_block_and_forwards_each_port() {
-        let script = render(
-            &request(vec![
-                PortForward {
-                    proto: Protocol::Tcp,
-                    jail_port: 80,
-                    host_port: 8080,
-                    count: 1,
-                },
-                PortForward {
-                    proto: Protocol::Udp,
-                    jail_port: 53,
-                    host_port: 53,
-                    count: 1,
-                },
-                PortForward {
-                    proto: Protocol::Tcp,
-                    jail_port: 8000,
-                    host_port: 8000,
-                    count: 11,
-                },
-            ]),
-            "up0",
+    fn the_first_start_creates_the_shared_table_with_its_elements() {
+        let r = request(vec![
+            forward(Protocol::Tcp, 80, 8080, 1),
+            forward(Protocol::Udp, 53, 53, 1),
+        ]);
+        let expected = "create table ip ioc-nat\n\
+            add map ip ioc-nat forward_tcp { type inet_service : ipv4_addr . inet_service; }\n\
+            add map ip ioc-nat forward_udp { type inet_service : ipv4_addr . inet_service; }\n\
+            add set ip ioc-nat masq_out { type ipv4_addr . ifname; }\n\
+            add chain ip ioc-nat prerouting { type nat hook prerouting priority -100; policy accept; }\n\
+            add rule ip ioc-nat prerouting meta l4proto 6 fib daddr type local dnat ip addr . port to th dport map @forward_tcp\n\
+            add rule ip ioc-nat prerouting meta l4proto 17 fib daddr type local dnat ip addr . port to th dport map @forward_udp\n\
+            add chain ip ioc-nat output { type nat hook output priority -100; policy accept; }\n\
+            add rule ip ioc-nat output meta l4proto 6 fib daddr type local dnat ip addr . port to th dport map @forward_tcp\n\
+            add rule ip ioc-nat output meta l4proto 17 fib daddr type local dnat ip addr . port to th dport map @forward_udp\n\
+            add chain ip ioc-nat postrouting { type nat hook postrouting priority 100; policy accept; }\n\
+            add rule ip ioc-nat postrouting ip saddr . oifname @masq_out masquerade\n\
+            add element ip ioc-nat forward_tcp { 8080 : 172.16.0.6 . 80 }\n\
+            add element ip ioc-nat forward_udp { 53 : 172.16.0.6 . 53 }\n\
+            add element ip ioc-nat masq_out { 172.16.0.6 . \"up0\" }\n";
+        assert_eq!(text(&install_batch(&r, "up0", true)), expected);
+    }
+
+    #[test]
+    fn later_starts_add_elements_only_and_a_stop_deletes_exactly_them() {
+        let r = request(vec![forward(Protocol::Tcp, 8000, 9000, 2)]);
+        assert_eq!(
+            text(&install_batch(&r, "up0", false)),
+            "add element ip ioc-nat forward_tcp { 9000 : 172.16.0.6 . 8000, 9001 : 172.16.0.6 . 8001 }\n\
+             add element ip ioc-nat masq_out { 172.16.0.6 . \"up0\" }\n"
         );
-        let expected = "add table ip ioc-nat-web\n\
-            delete table ip ioc-nat-web\n\
-            add table ip ioc-nat-web\n\
-            add chain ip ioc-nat-web prerouting { type nat hook prerouting priority -100; policy accept; }\n\
-            add chain ip ioc-nat-web output { type nat hook output priority -100; policy accept; }\n\
-            add chain ip ioc-nat-web postrouting { type nat hook postrouting priority 100; policy accept; }\n\
-            add rule ip ioc-nat-web prerouting meta l4proto 6 @th,16,16 0x1f90 fib daddr type local dnat to 172.16.0.6:80\n\
-            add rule ip ioc-nat-web prerouting meta l4proto 17 @th,16,16 0x0035 fib daddr type local dnat to 172.16.0.6\n\
-            add rule ip ioc-nat-web prerouting meta l4proto 6 @th,16,16 0x1f40-0x1f4a fib daddr type local dnat to 172.16.0.6\n\
-            add rule ip ioc-nat-web output meta l4proto 6 @th,16,16 0x1f90 fib daddr type local dnat to 172.16.0.6:80\n\
-            add rule ip ioc-nat-web output meta l4proto 17 @th,16,16 0x0035 fib daddr type local dnat to 172.16.0.6\n\
-            add rule ip ioc-nat-web output meta l4proto 6 @th,16,16 0x1f40-0x1f4a fib daddr type local dnat to 172.16.0.6\n\
-            add rule ip ioc-nat-web postrouting @nh,96,32 & 0xfffffffc == 0xac100004 meta oifname \"up0\" masquerade\n";
-        assert_eq!(script, expected);
+        assert_eq!(
+            text(&remove_batch(&r, "up0")),
+            "add element ip ioc-nat forward_tcp { 9000 : 172.16.0.6 . 8000, 9001 : 172.16.0.6 . 8001 }\n\
+             delete element ip ioc-nat forward_tcp { 9000 : 172.16.0.6 . 8000, 9001 : 172.16.0.6 . 8001 }\n\
+             add element ip ioc-nat masq_out { 172.16.0.6 . \"up0\" }\n\
+             delete element ip ioc-nat masq_out { 172.16.0.6 . \"up0\" }\n"
+        );
     }
 
     #[test]
     fn a_jail_without_forwards_only_masquerades() {
-        let script = render(&request(vec![]), "up0");
-        let expected = "add table ip ioc-nat-web\n\
-            delete table ip ioc-nat-web\n\
-            add table ip ioc-nat-web\n\
-            add chain ip ioc-nat-web postrouting { type nat hook postrouting priority 100; policy accept; }\n\
-            add rule ip ioc-nat-web postrouting @nh,96,32 & 0xfffffffc == 0xac100004 meta oifname \"up0\" masquerade\n";
-        assert_eq!(script, expected);
-    }
-
-    #[test]
-    fn a_shifted_range_is_forwarded_port_by_port() {
-        let script = render(
-            &request(vec![PortForward {
-                proto: Protocol::Tcp,
-                jail_port: 8000,
-                host_port: 9000,
-                count: 2,
-            }]),
-            "up0",
+        let r = request(vec![]);
+        assert_eq!(
+            text(&install_batch(&r, "up0", false)),
+            "add element ip ioc-nat masq_out { 172.16.0.6 . \"up0\" }\n"
         );
-        assert!(script.contains("@th,16,16 0x2328 fib daddr type local dnat to 172.16.0.6:8000\n"));
-        assert!(script.contains("@th,16,16 0x2329 fib daddr type local dnat to 172.16.0.6:8001\n"));
     }
 }

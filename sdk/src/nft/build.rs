@@ -6,8 +6,8 @@ use std::net::IpAddr;
 
 use super::{
     NftBatch, NftChainType, NftCmpOp, NftCommand, NftDynsetOp, NftElement, NftExpr, NftFibFlags,
-    NftFibResult, NftHook, NftHookKind, NftKeyType, NftMetaKey, NftNatKind, NftPayloadBase,
-    NftPolicy, NftPortRange, NftSetFlags, NftVerdict,
+    NftFibResult, NftHook, NftHookKind, NftKeyPart, NftKeyType, NftMapElement, NftMetaKey,
+    NftNatKind, NftPayloadBase, NftPolicy, NftPortRange, NftSetFlags, NftVerdict,
 };
 use crate::ops::NftFamily;
 
@@ -305,6 +305,30 @@ impl NftRule {
         })
     }
 
+    /// Loads the concatenation of `parts` (`ip saddr . meta oifname`).
+    pub fn concat(self, parts: &[NftKeyPart]) -> NftRule {
+        self.expr(NftExpr::Concat {
+            parts: parts.to_vec().into(),
+        })
+    }
+
+    /// What is loaded is in the set `set` (after [`NftRule::concat`]).
+    pub fn in_set(self, set: &str) -> NftRule {
+        self.expr(NftExpr::Lookup {
+            set: set.into(),
+            invert: false,
+        })
+    }
+
+    /// Ends by translating the destination to what the loaded key maps to in `map`
+    /// (`dnat to th dport map @map`); a key not in the map ends the rule.
+    pub fn dnat_map(self, map: &str) -> NftRule {
+        self.expr(NftExpr::NatMap {
+            kind: NftNatKind::Dnat,
+            map: map.into(),
+        })
+    }
+
     /// Ends by handing the packet to netfilter queue `num`; dropped when nobody listens.
     pub fn queue(self, num: u16) -> NftRule {
         self.expr(NftExpr::Queue {
@@ -416,6 +440,56 @@ impl NftBatch {
             family,
             table: table.into(),
             set: set.into(),
+            elements: elements.into(),
+        })
+    }
+
+    /// Creates a map (an existing one of the same types is kept).
+    pub fn add_map(
+        &mut self,
+        family: NftFamily,
+        table: &str,
+        name: &str,
+        key: NftKeyType,
+        data: NftKeyType,
+    ) -> &mut NftBatch {
+        self.push(NftCommand::AddMap {
+            family,
+            table: table.into(),
+            name: name.into(),
+            key,
+            data,
+        })
+    }
+
+    /// Adds elements to a map.
+    pub fn add_map_elements(
+        &mut self,
+        family: NftFamily,
+        table: &str,
+        map: &str,
+        elements: Vec<NftMapElement>,
+    ) -> &mut NftBatch {
+        self.push(NftCommand::AddMapElements {
+            family,
+            table: table.into(),
+            map: map.into(),
+            elements: elements.into(),
+        })
+    }
+
+    /// Removes elements from a map; absent ones are fine.
+    pub fn delete_map_elements(
+        &mut self,
+        family: NftFamily,
+        table: &str,
+        map: &str,
+        elements: Vec<NftMapElement>,
+    ) -> &mut NftBatch {
+        self.push(NftCommand::DeleteMapElements {
+            family,
+            table: table.into(),
+            map: map.into(),
             elements: elements.into(),
         })
     }

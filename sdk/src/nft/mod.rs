@@ -30,9 +30,11 @@ use crate::ops::NftFamily;
 use crate::types::Mac;
 
 mod build;
+mod map;
 mod nat;
 
 pub use build::{NftField, NftRule};
+pub use map::{NftKeyPart, NftMapElement};
 pub use nat::{NftChainType, NftFibFlags, NftFibResult, NftNatKind, NftPortRange};
 
 /// Commands applied in order as one transaction: all of them or none.
@@ -133,6 +135,44 @@ pub enum NftCommand {
         /// Shown by `nft list` after the rule.
         comment: ROption<RString>,
     },
+    /// Create a map (a set whose elements carry data); an existing map of the same types is
+    /// kept, with its elements.
+    AddMap {
+        /// The table's family.
+        family: NftFamily,
+        /// The table holding the map.
+        table: RString,
+        /// The map's name.
+        name: RString,
+        /// What its keys are.
+        key: NftKeyType,
+        /// What its keys map to.
+        data: NftKeyType,
+    },
+    /// Add elements to a map: an element with the same key and data is kept, one whose key
+    /// maps to other data fails the batch.
+    AddMapElements {
+        /// The table's family.
+        family: NftFamily,
+        /// The table holding the map.
+        table: RString,
+        /// The map's name.
+        map: RString,
+        /// The elements to add.
+        elements: RVec<NftMapElement>,
+    },
+    /// Remove elements from a map; an absent one is not an error, one whose key maps to other
+    /// data (someone else's) fails the batch.
+    DeleteMapElements {
+        /// The table's family.
+        family: NftFamily,
+        /// The table holding the map.
+        table: RString,
+        /// The map's name.
+        map: RString,
+        /// The elements to remove.
+        elements: RVec<NftMapElement>,
+    },
 }
 
 /// Where a base chain is attached.
@@ -215,6 +255,12 @@ pub enum NftKeyType {
     Ifname,
     /// TCP/UDP ports (2 bytes, network order).
     InetService,
+    /// An IPv4 address then an interface name (`ipv4_addr . ifname`, 20 bytes): what a
+    /// [`NftExpr::Concat`] of `ip saddr` and `meta oifname` loads.
+    Ipv4AddrIfname,
+    /// An IPv4 address then a port (`ipv4_addr . inet_service`, 8 bytes: each part padded to
+    /// 4): the data of a NAT map (see [`NftExpr::NatMap`]).
+    Ipv4AddrInetService,
 }
 
 impl NftKeyType {
@@ -226,6 +272,8 @@ impl NftKeyType {
             NftKeyType::EtherAddr => "ether_addr",
             NftKeyType::Ifname => "ifname",
             NftKeyType::InetService => "inet_service",
+            NftKeyType::Ipv4AddrIfname => "ipv4_addr . ifname",
+            NftKeyType::Ipv4AddrInetService => "ipv4_addr . inet_service",
         }
     }
 
@@ -237,6 +285,8 @@ impl NftKeyType {
             NftKeyType::EtherAddr => 6,
             NftKeyType::Ifname => 16,
             NftKeyType::InetService => 2,
+            NftKeyType::Ipv4AddrIfname => 20,
+            NftKeyType::Ipv4AddrInetService => 8,
         }
     }
 }
@@ -580,5 +630,22 @@ pub enum NftExpr {
         prefix: ROption<RString>,
         /// The nfnetlink_log group to copy the packet to, instead of the kernel log.
         group: ROption<u16>,
+    },
+    /// Load several fields one after another (nft's concatenation `a . b`), each starting at
+    /// a 4-byte boundary of the register: the key of a set of a concatenated
+    /// [`NftKeyType`], for a [`NftExpr::Lookup`].
+    Concat {
+        /// The fields, in order.
+        parts: RVec<NftKeyPart>,
+    },
+    /// Look the register up in `map` (of [`NftKeyType::Ipv4AddrInetService`] data) and
+    /// translate the connection to the address and port it maps to (`dnat to th dport map
+    /// @m`): a verdict, in a chain of type [`NftChainType::Nat`]. A key not in the map ends
+    /// the rule. nft wants the rule to have tested the transport protocol before.
+    NatMap {
+        /// Source or destination.
+        kind: NftNatKind,
+        /// The map, in the same table.
+        map: RString,
     },
 }

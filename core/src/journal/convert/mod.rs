@@ -10,6 +10,7 @@ mod cni;
 mod jail;
 mod nat;
 mod nft;
+mod nft_map;
 mod ops;
 
 pub(super) use cni::{DiskCniAttachment, DiskCniRun, DiskCniValid};

@@ -8,6 +8,7 @@ use ioc_sdk::nft::{
 };
 
 use super::super::record::*;
+use super::nft_map;
 
 /// `From` both ways between a fieldless sdk enum and its journal mirror, variant by variant.
 macro_rules! mirror_enum {
@@ -30,7 +31,7 @@ mirror_enum!(NftHookKind <=> DiskNftHookKind {
 });
 mirror_enum!(NftPolicy <=> DiskNftPolicy { Accept, Drop });
 mirror_enum!(NftKeyType <=> DiskNftKeyType {
-    Ipv4Addr, Ipv6Addr, EtherAddr, Ifname, InetService
+    Ipv4Addr, Ipv6Addr, EtherAddr, Ifname, InetService, Ipv4AddrIfname, Ipv4AddrInetService
 });
 mirror_enum!(NftPayloadBase <=> DiskNftPayloadBase { Ll, Nh, Th });
 mirror_enum!(NftMetaKey <=> DiskNftMetaKey {
@@ -185,6 +186,7 @@ impl From<&NftCommand> for DiskNftCommand {
                 exprs: exprs.iter().map(DiskNftExpr::from).collect(),
                 comment: comment.as_ref().map(s).into_option(),
             },
+            other => nft_map::command_out(other),
         }
     }
 }
@@ -277,6 +279,7 @@ impl From<DiskNftCommand> for NftCommand {
                 exprs: exprs.into_iter().map(NftExpr::from).collect(),
                 comment: comment.map(RString::from).into(),
             },
+            other => nft_map::command_in(other),
         }
     }
 }
@@ -379,6 +382,7 @@ impl From<&NftExpr> for DiskNftExpr {
                 prefix: prefix.as_ref().map(s).into_option(),
                 group: group.into_option(),
             },
+            other => nft_map::expr_out(other),
         }
     }
 }
@@ -453,6 +457,7 @@ impl From<DiskNftExpr> for NftExpr {
                 prefix: prefix.map(RString::from).into(),
                 group: group.into(),
             },
+            other => nft_map::expr_in(other),
         }
     }
 }

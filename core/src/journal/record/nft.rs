@@ -58,6 +58,48 @@ pub(in crate::journal) enum DiskNftCommand {
         exprs: Vec<DiskNftExpr>,
         comment: Option<String>,
     },
+    #[serde(rename = "add_map")]
+    AddMap {
+        family: DiskNftFamily,
+        table: String,
+        name: String,
+        key: DiskNftKeyType,
+        data: DiskNftKeyType,
+    },
+    #[serde(rename = "add_map_elements")]
+    AddMapElements {
+        family: DiskNftFamily,
+        table: String,
+        map: String,
+        elements: Vec<DiskNftMapElement>,
+    },
+    #[serde(rename = "delete_map_elements")]
+    DeleteMapElements {
+        family: DiskNftFamily,
+        table: String,
+        map: String,
+        elements: Vec<DiskNftMapElement>,
+    },
+}
+
+/// `ioc_sdk::nft::NftMapElement`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(in crate::journal) struct DiskNftMapElement {
+    pub key: Vec<u8>,
+    pub data: Vec<u8>,
+}
+
+/// `ioc_sdk::nft::NftKeyPart`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(in crate::journal) enum DiskNftKeyPart {
+    #[serde(rename = "payload")]
+    Payload {
+        base: DiskNftPayloadBase,
+        offset: u32,
+        len: u32,
+    },
+    #[serde(rename = "meta")]
+    Meta { key: DiskNftMetaKey },
 }
 
 /// `ioc_sdk::nft::NftHook`.
@@ -156,6 +198,10 @@ pub(in crate::journal) enum DiskNftKeyType {
     Ifname,
     #[serde(rename = "inet_service")]
     InetService,
+    #[serde(rename = "ipv4_addr . ifname")]
+    Ipv4AddrIfname,
+    #[serde(rename = "ipv4_addr . inet_service")]
+    Ipv4AddrInetService,
 }
 
 /// `ioc_sdk::nft::NftSetFlags`.
@@ -303,4 +349,8 @@ pub(in crate::journal) enum DiskNftExpr {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         group: Option<u16>,
     },
+    #[serde(rename = "concat")]
+    Concat { parts: Vec<DiskNftKeyPart> },
+    #[serde(rename = "nat_map")]
+    NatMap { kind: DiskNftNatKind, map: String },
 }

@@ -32,6 +32,7 @@ mod nft_batch;
 mod nft_check;
 mod nft_commit;
 mod nft_elements;
+mod nft_map;
 mod nft_nat;
 mod nft_read;
 mod nftables;

@@ -34,10 +34,13 @@ pub(super) mod nfta {
     pub const SET_FLAGS: u16 = 3;
     pub const SET_KEY_TYPE: u16 = 4;
     pub const SET_KEY_LEN: u16 = 5;
+    pub const SET_DATA_TYPE: u16 = 6;
+    pub const SET_DATA_LEN: u16 = 7;
     pub const SET_ID: u16 = 10;
     pub const SET_USERDATA: u16 = 13;
 
     pub const SET_ELEM_KEY: u16 = 1;
+    pub const SET_ELEM_DATA: u16 = 2;
     pub const SET_ELEM_TIMEOUT: u16 = 4;
 
     pub const SET_ELEM_LIST_TABLE: u16 = 1;
@@ -71,6 +74,7 @@ pub(super) mod nfta {
 
     pub const LOOKUP_SET: u16 = 1;
     pub const LOOKUP_SREG: u16 = 2;
+    pub const LOOKUP_DREG: u16 = 3;
     pub const LOOKUP_SET_ID: u16 = 4;
     pub const LOOKUP_FLAGS: u16 = 5;
 

@@ -27,6 +27,7 @@ use netlink_packet_core::{NetlinkSerializable, NLM_F_APPEND, NLM_F_CREATE, NLM_F
 
 use super::nft_attr::{nfta, Attrs};
 use super::nft_check::check_rule;
+use super::nft_map;
 use super::nft_nat;
 use super::nftables::{message_type, nfproto, NFGENMSG_LEN};
 use super::NlError;
@@ -205,6 +206,10 @@ impl Encoder {
                 a.str(nfta::RULE_TABLE, table).str(nfta::RULE_CHAIN, chain);
                 a.nest(nfta::RULE_EXPRESSIONS, |list| {
                     for expr in exprs.iter() {
+                        let id = |set: &str| self.set(*family, table, set).map(|s| s.0);
+                        if nft_map::exprs(list, expr, &id) {
+                            continue;
+                        }
                         nft_nat::loads(list, expr);
                         self.expr(list, *family, table, expr);
                     }
@@ -219,6 +224,53 @@ impl Encoder {
                     *family,
                     a,
                 );
+            }
+            NftCommand::AddMap {
+                family,
+                table,
+                name,
+                key,
+                data,
+            } => {
+                let id = self.sets.len() as u32 + 1;
+                self.sets
+                    .insert((*family, table.to_string(), name.to_string()), (id, *key));
+                let mut a = Attrs::new();
+                a.str(nfta::SET_TABLE, table)
+                    .str(nfta::SET_NAME, name)
+                    .be32(nfta::SET_FLAGS, libc::NFT_SET_MAP as u32)
+                    .be32(nfta::SET_KEY_TYPE, key_type(*key))
+                    .be32(nfta::SET_KEY_LEN, key.key_len() as u32)
+                    .be32(nfta::SET_DATA_TYPE, key_type(*data))
+                    .be32(nfta::SET_DATA_LEN, data.key_len() as u32)
+                    .be32(nfta::SET_ID, id)
+                    .put(nfta::SET_USERDATA, &key_byteorder(*key));
+                self.push(index, NFT_MSG_NEWSET, NLM_F_CREATE, *family, a);
+            }
+            NftCommand::AddMapElements {
+                family,
+                table,
+                map,
+                elements,
+            } => {
+                let id = self.set(*family, table, map).map(|s| s.0);
+                let a = nft_map::elements(table, map, id, elements);
+                self.push(index, NFT_MSG_NEWSETELEM, NLM_F_CREATE, *family, a);
+            }
+            NftCommand::DeleteMapElements {
+                family,
+                table,
+                map,
+                elements,
+            } => {
+                // As for sets: adding first makes an absent element no error; the add keeps
+                // an element with the same data and fails on one with other data (another
+                // owner's), which the delete must not take.
+                let id = self.set(*family, table, map).map(|s| s.0);
+                let a = nft_map::elements(table, map, id, elements);
+                self.push(index, NFT_MSG_NEWSETELEM, NLM_F_CREATE, *family, a);
+                let a = nft_map::elements(table, map, id, elements);
+                self.push(index, NFT_MSG_DELSETELEM, 0, *family, a);
             }
         }
         Ok(())
@@ -388,6 +440,9 @@ impl Encoder {
                     nft_nat::data(expr, reg)
                         .unwrap_or_else(|| unreachable!("nft_nat::data covers fib, nat, masq"))
                 }
+                NftExpr::Concat { .. } | NftExpr::NatMap { .. } => {
+                    unreachable!("nft_map::exprs encodes concat and nat map")
+                }
                 NftExpr::Log { prefix, group } => {
                     let mut d = Attrs::new();
                     if let Some(group) = group.into_option() {
@@ -475,10 +530,13 @@ fn key_type(key: NftKeyType) -> u32 {
         NftKeyType::EtherAddr => 9,
         NftKeyType::InetService => 13,
         NftKeyType::Ifname => 41,
+        // A concatenation: each part's type shifted in by nft's TYPE_BITS (6).
+        NftKeyType::Ipv4AddrIfname => (7 << 6) | 41,
+        NftKeyType::Ipv4AddrInetService => (7 << 6) | 13,
     }
 }
 
-fn payload_base(base: NftPayloadBase) -> u32 {
+pub(super) fn payload_base(base: NftPayloadBase) -> u32 {
     (match base {
         NftPayloadBase::Ll => NFT_PAYLOAD_LL_HEADER,
         NftPayloadBase::Nh => NFT_PAYLOAD_NETWORK_HEADER,
@@ -486,7 +544,7 @@ fn payload_base(base: NftPayloadBase) -> u32 {
     }) as u32
 }
 
-fn meta_key(key: NftMetaKey) -> u32 {
+pub(super) fn meta_key(key: NftMetaKey) -> u32 {
     (match key {
         NftMetaKey::Protocol => NFT_META_PROTOCOL,
         NftMetaKey::Nfproto => NFT_META_NFPROTO,

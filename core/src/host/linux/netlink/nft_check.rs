@@ -61,6 +61,27 @@ pub(super) fn check_rule(
                     same(&format!("key of set {set}"), want, key.key_len())?;
                 }
             }
+            NftExpr::Concat { parts } => {
+                if let Some(bad) = parts.iter().find(|p| !(1..=16).contains(&p.len())) {
+                    return Err(format!(
+                        "expression {at} (concat) loads a part of {} bytes (1 to 16)",
+                        bad.len()
+                    ));
+                }
+                let total: usize = parts.iter().map(|p| p.padded_len()).sum();
+                if parts.is_empty() || total > 64 {
+                    return Err(format!(
+                        "expression {at} (concat) loads {total} bytes (1 to 64)"
+                    ));
+                }
+                loaded = Some(total);
+            }
+            NftExpr::NatMap { map, .. } => {
+                let want = need("map key")?;
+                if let Some(key) = set_key(map) {
+                    same(&format!("key of map {map}"), want, key.key_len())?;
+                }
+            }
             NftExpr::Verdict { .. }
             | NftExpr::Queue { .. }
             | NftExpr::Counter
