@@ -197,7 +197,8 @@ fn uplink(request: &NatRequest) -> Result<&str> {
 ///
 /// One question (does the table exist?) and one transaction; when the table is absent the
 /// transaction creates it too, and if that fails because a concurrent start created it in
-/// between, the elements alone go in a second one, whose error is the one reported.
+/// between, the elements alone go in a second one. With the table still absent after that,
+/// the create's error is the one reported.
 pub fn install(_jail: &Jail, request: &NatRequest, host: &mut Host<'_>) -> Result<()> {
     let uplink = uplink(request)?;
     let fail = |e: ioc_sdk::HostError| {
@@ -207,16 +208,21 @@ pub fn install(_jail: &Jail, request: &NatRequest, host: &mut Host<'_>) -> Resul
         ))
     };
     // A query the host cannot answer counts as "absent": the create then tells.
-    let exists = host.nft_table_exists(IP, TABLE).unwrap_or(false);
-    if !exists
-        && host
-            .nft_commit(&install_batch(request, uplink, true))
-            .is_ok()
-    {
-        return Ok(());
+    if host.nft_table_exists(IP, TABLE).unwrap_or(false) {
+        return host
+            .nft_commit(&install_batch(request, uplink, false))
+            .map_err(fail);
     }
-    host.nft_commit(&install_batch(request, uplink, false))
-        .map_err(fail)
+    let created = match host.nft_commit(&install_batch(request, uplink, true)) {
+        Ok(()) => return Ok(()),
+        Err(e) => e,
+    };
+    // Still no table: the create's own error is the one that tells why.
+    match host.nft_commit(&install_batch(request, uplink, false)) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind == HostErrorKind::NotFound => Err(fail(created)),
+        Err(e) => Err(fail(e)),
+    }
 }
 
 /// Removes the jail's NAT entries (and the per-jail table of an earlier version, if any).
