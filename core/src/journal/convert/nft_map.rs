@@ -156,3 +156,73 @@ pub(super) fn expr_in(e: DiskNftExpr) -> NftExpr {
         other => unreachable!("nft.rs converts {other:?} itself"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use ioc_sdk::nft::{NftBatch, NftElement, NftField, NftKeyType, NftMetaKey, NftRule};
+    use ioc_sdk::{HostOp, NftFamily};
+
+    use super::*;
+    use crate::journal::{format, Record};
+    use crate::step::Step;
+
+    /// A batch of the shared NAT table's kind (maps, their elements, a concatenation and a
+    /// NAT map) survives the journal in ioc's own form.
+    #[test]
+    fn map_commands_and_expressions_survive_the_round_trip() {
+        let ip = NftFamily::Ip;
+        let to = [172, 16, 0, 2].into();
+        let mut batch = NftBatch::new();
+        batch
+            .add_map(
+                ip,
+                "n",
+                "fwd",
+                NftKeyType::InetService,
+                NftKeyType::Ipv4AddrInetService,
+            )
+            .add_map_elements(ip, "n", "fwd", vec![NftMapElement::port_to(8080, to, 80)])
+            .delete_map_elements(ip, "n", "fwd", vec![NftMapElement::port_to(53, to, 53)])
+            .add_elements(ip, "n", "masq", vec![NftElement::ipv4_ifname(to, "up0")])
+            .add_rule(
+                ip,
+                "n",
+                "pre",
+                NftRule::new().load(NftField::TH_DPORT).dnat_map("fwd"),
+            )
+            .add_rule(
+                ip,
+                "n",
+                "post",
+                NftRule::new()
+                    .concat(&[
+                        NftKeyPart::field(NftField::IP_SADDR),
+                        NftKeyPart::Meta {
+                            key: NftMetaKey::Oifname,
+                        },
+                    ])
+                    .in_set("masq")
+                    .masquerade(),
+            );
+        let record = Record::Step {
+            step: Step::Op(HostOp::NftCommit { batch }),
+            undo: None,
+        };
+        let line = format::record_line(&record);
+        let text = std::str::from_utf8(&line).unwrap();
+        for name in [
+            "\"add_map\"",
+            "\"add_map_elements\"",
+            "\"delete_map_elements\"",
+            "\"concat\"",
+            "\"nat_map\"",
+            "\"ipv4_addr . inet_service\"",
+        ] {
+            assert!(text.contains(name), "{name} missing: {text}");
+        }
+        let parsed = format::parse(text, Path::new("j")).unwrap();
+        assert_eq!(parsed.records, vec![record]);
+    }
+}

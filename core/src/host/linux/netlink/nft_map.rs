@@ -113,3 +113,63 @@ fn one(list: &mut Attrs, name: &str, data: Attrs) {
         });
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use ioc_sdk::nft::{NftField, NftKeyPart, NftMetaKey, NftRule};
+
+    use super::*;
+
+    fn encoded(rule: NftRule) -> Vec<u8> {
+        let mut list = Attrs::new();
+        for expr in rule.exprs() {
+            exprs(&mut list, expr, &|_| None);
+        }
+        list.into_bytes()
+    }
+
+    /// `be32` attribute `kind` with `value`, as it appears in the encoding.
+    fn attr(kind: u16, value: u32) -> Vec<u8> {
+        let mut a = Attrs::new();
+        a.be32(kind, value);
+        a.into_bytes()
+    }
+
+    fn has(bytes: &[u8], needle: &[u8]) -> bool {
+        bytes.windows(needle.len()).any(|w| w == needle)
+    }
+
+    #[test]
+    fn a_concatenation_loads_each_part_at_its_own_word() {
+        let b = encoded(NftRule::new().concat(&[
+            NftKeyPart::field(NftField::IP_SADDR),
+            NftKeyPart::Meta {
+                key: NftMetaKey::Oifname,
+            },
+        ]));
+        assert!(has(&b, &attr(nfta::PAYLOAD_DREG, REG32_00)));
+        assert!(has(&b, &attr(nfta::META_DREG, REG32_00 + 1)));
+    }
+
+    #[test]
+    fn a_nat_map_reads_address_and_port_where_its_lookup_wrote_them() {
+        let b = encoded(NftRule::new().dnat_map("fwd"));
+        assert!(has(&b, b"lookup\0"));
+        assert!(has(&b, &attr(nfta::LOOKUP_SREG, 1)));
+        assert!(has(&b, &attr(nfta::LOOKUP_DREG, REG_DATA)));
+        assert!(has(&b, b"nat\0"));
+        assert!(has(&b, &attr(nfta::NAT_REG_ADDR_MIN, REG_DATA)));
+        assert!(has(&b, &attr(nfta::NAT_REG_PROTO_MIN, REG32_05)));
+    }
+
+    #[test]
+    fn other_expressions_are_left_to_the_caller() {
+        let mut list = Attrs::new();
+        assert!(!exprs(
+            &mut list,
+            &NftRule::new().counter().exprs()[0],
+            &|_| None
+        ));
+        assert!(list.into_bytes().is_empty());
+    }
+}
