@@ -290,7 +290,8 @@ fn split(command: &ioc_sdk::nft::NftCommand) -> Vec<NftBatch> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ioc_sdk::{Nat, PortForward, Protocol};
+    use ioc_sdk::testing::RecordingHost;
+    use ioc_sdk::{HostReply, Nat, PortForward, Protocol};
 
     fn request(forwards: Vec<PortForward>) -> NatRequest {
         NatRequest {
@@ -367,5 +368,79 @@ mod tests {
             text(&install_batch(&r, "up0", false)),
             "add element ip ioc-nat masq_out { 172.16.0.6 . \"up0\" }\n"
         );
+    }
+
+    fn jail() -> Jail {
+        ioc_sdk::testing::JailBuilder::new("web")
+            .platform(ioc_sdk::Platform::Linux)
+            .build()
+    }
+
+    fn exists(table: &str) -> ioc_sdk::HostOp {
+        ioc_sdk::HostOp::NftTableExists {
+            family: IP,
+            table: table.into(),
+        }
+    }
+
+    fn commit(batch: NftBatch) -> ioc_sdk::HostOp {
+        ioc_sdk::HostOp::NftCommit { batch }
+    }
+
+    #[test]
+    fn the_first_start_asks_then_creates_and_a_later_one_only_adds() {
+        let r = request(vec![forward(Protocol::Tcp, 80, 8080, 1)]);
+        let mut fresh = RecordingHost::new().with_reply("nft-table-exists", HostReply::Flag(false));
+        install(&jail(), &r, &mut fresh.host()).unwrap();
+        assert_eq!(
+            fresh.ops(),
+            [exists(TABLE), commit(install_batch(&r, "up0", true))]
+        );
+        let mut made = RecordingHost::new().with_reply("nft-table-exists", HostReply::Flag(true));
+        install(&jail(), &r, &mut made.host()).unwrap();
+        assert_eq!(
+            made.ops(),
+            [exists(TABLE), commit(install_batch(&r, "up0", false))]
+        );
+    }
+
+    #[test]
+    fn a_start_that_loses_the_race_to_create_adds_its_elements() {
+        let r = request(vec![forward(Protocol::Tcp, 80, 8080, 1)]);
+        let mut host = RecordingHost::new()
+            .with_reply("nft-table-exists", HostReply::Flag(false))
+            .fail_when(
+                |op| matches!(op, ioc_sdk::HostOp::NftCommit { batch } if batch.commands.len() > 2),
+                ioc_sdk::HostError::new(HostErrorKind::AlreadyExists, "File exists"),
+            );
+        install(&jail(), &r, &mut host.host()).unwrap();
+        assert_eq!(host.ops()[2], commit(install_batch(&r, "up0", false)));
+    }
+
+    #[test]
+    fn a_stop_leaves_an_element_another_jail_holds() {
+        let r = request(vec![
+            forward(Protocol::Tcp, 80, 8080, 1),
+            forward(Protocol::Tcp, 81, 8081, 1),
+        ]);
+        let others = |op: &ioc_sdk::HostOp| {
+            let ioc_sdk::HostOp::NftCommit { batch } = op else {
+                return false;
+            };
+            batch.commands.iter().any(|c| {
+                matches!(c, ioc_sdk::nft::NftCommand::DeleteMapElements { elements, .. }
+                    if elements.iter().any(|e| e.key.as_slice() == 8080u16.to_be_bytes()))
+            })
+        };
+        let mut host = RecordingHost::new()
+            .with_reply("nft-table-exists", HostReply::Flag(false))
+            .fail_when(
+                others,
+                ioc_sdk::HostError::new(HostErrorKind::AlreadyExists, "File exists"),
+            );
+        remove(&jail(), &r, &mut host.host()).unwrap();
+        // The whole batch, then each element alone: 8080 (refused, left), 8081, masquerade.
+        assert_eq!(host.names().len(), 5, "{:?}", host.names());
+        assert_eq!(host.ops()[0], exists(&legacy_table("web")));
     }
 }

@@ -202,6 +202,24 @@ fn the_nat_table_commits_and_its_plan_text_replays_to_the_same_table() {
         assert_eq!(list(), listed);
         commit(&mut host, &elements);
         assert_eq!(list(), listed);
+        // Another jail's removal naming the same host port never takes this jail's element
+        // (a bare delete would: the kernel matches the key only).
+        let mut other = request.clone();
+        other.jail = "api".into();
+        other.nat = Nat::new(
+            "172.16.0.8".parse().unwrap(),
+            Some("up0"),
+            vec![forward(Protocol::Tcp, 80, 8080, 1)],
+            "nftables",
+        );
+        let taken = host.perform(
+            &params,
+            &HostOp::NftCommit {
+                batch: nat::remove_batch(&other, "up0"),
+            },
+        );
+        assert!(taken.is_err(), "{taken:?}");
+        assert_eq!(list(), listed);
         commit(&mut host, &remove);
         commit(&mut host, &remove);
         let left = list();
