@@ -81,8 +81,8 @@
 //! # Removal
 //!
 //! Removal deletes the port's table in one message, which succeeds whether or not the table
-//! exists, so it is safe after a failed start and safe twice. Nothing else is left: there is
-//! no shared table.
+//! exists, so it is safe after a failed start and safe twice. Nothing else is left: the port
+//! filters share no table (NAT does, see [`nat`]).
 
 mod from_jail;
 pub mod layout;
