@@ -235,16 +235,7 @@ impl Encoder {
                 let id = self.sets.len() as u32 + 1;
                 self.sets
                     .insert((*family, table.to_string(), name.to_string()), (id, *key));
-                let mut a = Attrs::new();
-                a.str(nfta::SET_TABLE, table)
-                    .str(nfta::SET_NAME, name)
-                    .be32(nfta::SET_FLAGS, libc::NFT_SET_MAP as u32)
-                    .be32(nfta::SET_KEY_TYPE, key_type(*key))
-                    .be32(nfta::SET_KEY_LEN, key.key_len() as u32)
-                    .be32(nfta::SET_DATA_TYPE, key_type(*data))
-                    .be32(nfta::SET_DATA_LEN, data.key_len() as u32)
-                    .be32(nfta::SET_ID, id)
-                    .put(nfta::SET_USERDATA, &key_byteorder(*key));
+                let a = nft_map::map(table, name, (*key, *data), id);
                 self.push(index, NFT_MSG_NEWSET, NLM_F_CREATE, *family, a);
             }
             NftCommand::AddMapElements {
@@ -523,7 +514,7 @@ fn set_flags(flags: &NftSetFlags) -> u32 {
 
 /// nft's datatype numbers (`enum datatypes` in nftables' `datatype.h`), which the kernel keeps
 /// for `nft list` to print the elements.
-fn key_type(key: NftKeyType) -> u32 {
+pub(super) fn key_type(key: NftKeyType) -> u32 {
     match key {
         NftKeyType::Ipv4Addr => 7,
         NftKeyType::Ipv6Addr => 8,
@@ -577,7 +568,7 @@ fn dynset_op(op: NftDynsetOp) -> u32 {
 /// The set's user data as nft writes it: the key's byte order
 /// (`NFTNL_UDATA_SET_KEYBYTEORDER`, nft's `BYTEORDER_HOST_ENDIAN` 1 or `BIG_ENDIAN` 2), which
 /// `nft list` needs to print interface names, kept in host order.
-fn key_byteorder(key: NftKeyType) -> Vec<u8> {
+pub(super) fn key_byteorder(key: NftKeyType) -> Vec<u8> {
     const UDATA_SET_KEYBYTEORDER: u8 = 0;
     let order: u32 = match key {
         NftKeyType::Ifname => 1,

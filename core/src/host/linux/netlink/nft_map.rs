@@ -7,9 +7,10 @@
 //! a NAT map's lookup writes its data (address, then port) to `NFT_REG_2` (`NFT_REG32_04` and
 //! `NFT_REG32_05`), where the `nat` expression right after it reads them.
 
-use ioc_sdk::nft::{NftExpr, NftKeyPart, NftMapElement, NftNatKind};
+use ioc_sdk::nft::{NftExpr, NftKeyPart, NftKeyType, NftMapElement, NftNatKind};
 
 use super::nft_attr::{nfta, Attrs};
+use super::nft_batch::{key_byteorder, key_type};
 
 /// `NFT_REG32_00`: the first 32-bit word of `NFT_REG_1`.
 const REG32_00: u32 = 8;
@@ -18,6 +19,22 @@ const REG_DATA: u32 = 2;
 const REG32_05: u32 = 13;
 /// `NF_NAT_RANGE_PROTO_SPECIFIED`: the port is given.
 const NAT_RANGE_PROTO_SPECIFIED: u32 = 2;
+
+/// The `NFT_MSG_NEWSET` attributes of a map with these `(key, data)` types and set id.
+pub(super) fn map(table: &str, name: &str, types: (NftKeyType, NftKeyType), id: u32) -> Attrs {
+    let (key, data) = types;
+    let mut a = Attrs::new();
+    a.str(nfta::SET_TABLE, table)
+        .str(nfta::SET_NAME, name)
+        .be32(nfta::SET_FLAGS, libc::NFT_SET_MAP as u32)
+        .be32(nfta::SET_KEY_TYPE, key_type(key))
+        .be32(nfta::SET_KEY_LEN, key.key_len() as u32)
+        .be32(nfta::SET_DATA_TYPE, key_type(data))
+        .be32(nfta::SET_DATA_LEN, data.key_len() as u32)
+        .be32(nfta::SET_ID, id)
+        .put(nfta::SET_USERDATA, &key_byteorder(key));
+    a
+}
 
 /// The `NFT_MSG_NEWSETELEM`/`DELSETELEM` attributes for `elements` of `map` (`id` when this
 /// batch creates it).
