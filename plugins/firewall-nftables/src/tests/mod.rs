@@ -7,7 +7,7 @@ use ioc_sdk::nft::{NftBatch, NftCommand, NftExpr, NftHookKind, NftPolicy, NftVer
 use ioc_sdk::testing::{JailBuilder, RecordingHost};
 use ioc_sdk::{
     Firewall, HostErrorKind, HostOp, HostReply, LearnSink, Mac, NftFamily, Platform, PortLearning,
-    PortPolicy,
+    PortPolicy, UndoAction,
 };
 
 use crate::layout::{self, install, remove, table};
