@@ -98,29 +98,23 @@ fn ipv6(w: &Whitelist) -> Vec<NftRule> {
     // option or a nonce), the MLD reports the kernel sends meanwhile, and (with SLAAC) router
     // solicitations. A SLAAC address is told by its interface identifier, the one of the
     // jail's MAC, whatever the prefix (nft cannot look a raw payload up in a typed set).
-    let unspecified = || {
-        NftRule::new()
-            .ipv6_frame()
-            .eq(NftField::IP6_SADDR, &[0; 16])
-    };
+    // `from_unspecified` goes last: the helpers test the protocol first, once per rule (nft
+    // needs it ahead of the address to read it back), and each expression costs the commit.
+    let from_unspecified = |rule: NftRule| rule.eq(NftField::IP6_SADDR, &[0; 16]);
     let own_targets = own_targets(w);
     for target in &own_targets {
-        rules.push(target.matched(nd_plain(unspecified(), ND_NS, 24)).accept());
-        rules.push(
-            nd_option(
-                target.matched(nd_plain(unspecified(), ND_NS, 32)),
-                OPT_NONCE,
-            )
-            .accept(),
-        );
+        let dad = from_unspecified(nd_plain(NftRule::new(), ND_NS, 24));
+        rules.push(target.matched(dad).accept());
+        let dad = from_unspecified(nd_plain(NftRule::new(), ND_NS, 32));
+        rules.push(nd_option(target.matched(dad), OPT_NONCE).accept());
     }
     for kind in [MLD_REPORT, MLD_DONE, MLD2_REPORT] {
-        rules.push(icmpv6(unspecified(), kind).accept());
+        rules.push(from_unspecified(icmpv6(NftRule::new(), kind)).accept());
     }
     if w.learning.slaac {
-        rules.push(icmpv6(unspecified(), ND_RS).accept());
+        rules.push(from_unspecified(icmpv6(NftRule::new(), ND_RS)).accept());
     }
-    rules.push(unspecified().drop());
+    rules.push(from_unspecified(NftRule::new().ipv6_frame()).drop());
 
     // Own source: any solicitation, but a source link-layer option must be the jail's MAC.
     rules.push(nd_plain(NftRule::new(), ND_NS, 24).accept());
