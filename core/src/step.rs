@@ -237,6 +237,9 @@ impl Undo {
             Undo::Plugin(UndoAction::ReleaseForwarding { link }) => {
                 Some(Step::Op(HostOp::ReleaseForwarding { link: link.clone() }))
             }
+            Undo::Plugin(UndoAction::NftCommit { batch }) => Some(Step::Op(HostOp::NftCommit {
+                batch: batch.clone(),
+            })),
             Undo::CniDel(run) => Some(Step::CniDel(run.clone())),
             Undo::RemovePolicy { .. }
             | Undo::StopLearner { .. }

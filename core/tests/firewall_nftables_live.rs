@@ -143,13 +143,12 @@ fn nftables_backend_filters_one_port_and_leaves_everything_else_alone() {
         let admin_before = admin_tables();
 
         let jail = myjail(Platform::Linux, "nftables");
-        let params = myjail_params();
         let mut host = LinuxHost::new(&RunDir::new(run.path()));
         let ops = std::cell::RefCell::new(Vec::<String>::new());
         let mut call = |hook: Hook| {
             firewall_support::call(&plugin, hook, &jail, |op: &HostOp| {
                 ops.borrow_mut().push(op.name().to_string());
-                host.perform(&params, op)
+                perform(&mut host, op)
             })
         };
 
@@ -158,16 +157,18 @@ fn nftables_backend_filters_one_port_and_leaves_everything_else_alone() {
         call(Hook::FirewallInstall(dual.clone())).expect("install vnet0.5");
         let other = myjail_policy("vnet0.6", &["10.23.42.3"]);
         call(Hook::FirewallInstall(other.clone())).expect("install vnet0.6");
-        // Readiness asks one question; each install asks for a leftover of its table, commits
-        // the table, then joins the bridge.
+        // Readiness asks one question; each install asks for a leftover of its table,
+        // registers the table's deletion, commits the table, then joins the bridge.
         assert_eq!(
             *ops.borrow(),
             [
                 "nft-table-exists",
                 "nft-table-exists",
+                "register-undo",
                 "nft-commit",
                 "add-bridge-members",
                 "nft-table-exists",
+                "register-undo",
                 "nft-commit",
                 "add-bridge-members"
             ]
@@ -291,14 +292,22 @@ fn in_ns(ns: &str, argv: &[&str]) {
 /// Runs one hook of the nftables plugin for `myjail` on the real Linux host of the calling
 /// thread's network namespace.
 fn on_linux(plugin: &LoadedPlugin, run_dir: &std::path::Path, hook: Hook) -> Result<(), String> {
-    let params = myjail_params();
     let mut linux = LinuxHost::new(&RunDir::new(run_dir));
     firewall_support::call(
         plugin,
         hook,
         &myjail(Platform::Linux, "nftables"),
-        |op: &HostOp| linux.perform(&params, op),
+        |op: &HostOp| perform(&mut linux, op),
     )
+}
+
+/// Carries out a plugin's request as the lifecycle would: an undo it registers is the
+/// journal's to keep (there is none here), everything else is the host's.
+fn perform(host: &mut LinuxHost, op: &HostOp) -> Result<HostReply, ioc_sdk::HostError> {
+    match op {
+        HostOp::RegisterUndo { .. } => Ok(HostReply::Done),
+        _ => host.perform(&myjail_params(), op),
+    }
 }
 
 /// Runs `body` on a thread that has entered the named network namespace.

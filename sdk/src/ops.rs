@@ -70,6 +70,15 @@ pub enum UndoAction {
         /// The host interface.
         link: RString,
     },
+    /// Commit `batch` as [`HostOp::NftCommit`] does (Linux): the removal of nftables objects
+    /// the plugin made, such as the deletion of a table it owns. ioc carries it out from its
+    /// journal without calling the plugin, so a firewall backend that registers its whole
+    /// removal this way is not even loaded to stop the jail (see [`crate::Firewall::install`]).
+    NftCommit {
+        /// What to commit, in one transaction; deletions only (deleting a table that is
+        /// already gone must succeed: [`crate::nft::NftBatch::delete_table`] does).
+        batch: NftBatch,
+    },
 }
 
 /// One primitive. Queries (see [`HostOp::is_query`]) have no side effect and are never

@@ -113,6 +113,12 @@ pub trait Firewall: Send + Sync + 'static {
     /// Fails, with a message saying what to fix, when the host cannot enforce policies.
     fn check_ready(&self, jail: &Jail, host: &mut Host<'_>) -> Result<()>;
     /// Filters `policy.port()` and attaches it to `policy.bridge()`.
+    ///
+    /// An install that registers undo actions ([`Host::register_undo`]) declares them its
+    /// whole removal: once it succeeds, ioc takes the policy back by running those actions
+    /// from its journal, and does not call [`Firewall::remove`] (nor load the backend) when the
+    /// jail stops. Register them before making what they remove. A failed install is still
+    /// rolled back with `remove` as well.
     fn install(&self, jail: &Jail, policy: &PortPolicy, host: &mut Host<'_>) -> Result<()>;
     /// Removes exactly what `install` made for this policy; goes on past pieces already gone.
     fn remove(&self, jail: &Jail, policy: &PortPolicy, host: &mut Host<'_>) -> Result<()>;

@@ -329,6 +329,8 @@ pub(super) enum DiskUndoAction {
     RemoveNat { request: DiskNatRequest },
     #[serde(rename = "release_forwarding")]
     ReleaseForwarding { link: String },
+    #[serde(rename = "nft_commit")]
+    NftCommit { batch: DiskNftBatch },
 }
 
 /// `ioc_sdk::HostOp`: every variant, queries included (they are never journaled, but the

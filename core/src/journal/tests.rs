@@ -252,6 +252,29 @@ fn plugin_undo_actions_survive_the_round_trip() {
 }
 
 #[test]
+fn a_registered_nft_removal_survives_the_round_trip_and_is_a_commit() {
+    let mut batch = ioc_sdk::nft::NftBatch::new();
+    batch.delete_table(ioc_sdk::NftFamily::Netdev, "ioc-vnet0.5");
+    let action = UndoAction::NftCommit {
+        batch: batch.clone(),
+    };
+    let record = Record::Step {
+        step: Step::Op(HostOp::RegisterUndo {
+            action: action.clone(),
+        }),
+        undo: Some(Undo::Plugin(action.clone())),
+    };
+    let line = format::record_line(&record);
+    let parsed = format::parse(std::str::from_utf8(&line).unwrap(), Path::new("j")).unwrap();
+    assert_eq!(parsed.records, vec![record]);
+    // Carried out by the host from the journal, as the commit itself: no plugin involved.
+    assert_eq!(
+        Undo::Plugin(action).as_step(),
+        Some(Step::Op(HostOp::NftCommit { batch }))
+    );
+}
+
+#[test]
 fn a_learner_and_its_undo_survive_the_round_trip() {
     let op = HostOp::LearnAddresses {
         port: "vnet0.5".into(),

@@ -109,7 +109,7 @@ pub fn perform(
         HostOp::ProtectPort { policy } => {
             let name = s.jail.firewall().to_string();
             let firewall = firewall_plugin(registry, &name)?;
-            s.record(
+            let index = s.record(
                 Step::Op(op.clone()),
                 Some(Undo::RemovePolicy {
                     backend: name.clone(),
@@ -126,6 +126,12 @@ pub fn perform(
                 .map_err(|e| {
                     HostError::new(HostErrorKind::Other, format!("firewall {name}: {e}"))
                 })?;
+            // A backend that registered its removal is taken back by that alone (see
+            // `Firewall::install`): a stop then runs it from the journal, without loading the
+            // backend. Until the install succeeded, `remove` stays journaled too.
+            if registered_undo_since(&s.journal, index) {
+                s.mark_undone(index)?;
+            }
             Ok(HostReply::Done)
         }
         HostOp::NatJail { request } => {
@@ -180,6 +186,19 @@ pub fn perform(
             backend.perform(&s.params, op)
         }
     }
+}
+
+/// Whether a plugin registered an undo action after record `index`.
+fn registered_undo_since(journal: &Journal, index: usize) -> bool {
+    journal.records().iter().skip(index + 1).any(|r| {
+        matches!(
+            r,
+            Record::Step {
+                step: Step::Op(HostOp::RegisterUndo { .. }),
+                ..
+            }
+        )
+    })
 }
 
 fn firewall_plugin(registry: &mut Registry, name: &str) -> Result<Rc<LoadedPlugin>, HostError> {

@@ -36,9 +36,16 @@ mod linux {
 
     const ROUNDS: usize = 30;
 
-    fn policy(i: u32) -> PortPolicy {
+    /// Port `i`'s policy: an IPv4 address (as `ioc-bench` gives its jails), and with `dual` an
+    /// IPv6 one too (more rules: neighbour discovery).
+    fn policy(i: u32, dual: bool) -> PortPolicy {
         let address: IpAddr = format!("10.{}.{}.2", i / 250, i % 250).parse().unwrap();
         let v6: IpAddr = format!("2001:db8::{i:x}").parse().unwrap();
+        let addresses = if dual {
+            vec![address, v6]
+        } else {
+            vec![address]
+        };
         PortPolicy::new(
             "bench",
             i,
@@ -46,13 +53,13 @@ mod linux {
             &format!("vnet0.{i}"),
             "bridge0",
             Mac::from_u64(0x02ff_6000_0000 + u64::from(i)),
-            [address, v6],
+            addresses,
             Some(1500),
         )
     }
 
-    fn install(i: u32) -> NftBatch {
-        let p = policy(i);
+    fn install(i: u32, dual: bool) -> NftBatch {
+        let p = policy(i, dual);
         layout::install(p.port(), &Whitelist::new(&p, None), false).unwrap()
     }
 
@@ -76,21 +83,29 @@ mod linux {
                 .expect("commit");
             t.elapsed()
         };
-        println!("tables present | commit one port's table / delete it (us, median of {ROUNDS})");
+        println!(
+            "tables present | IPv4 port: commit its table / delete it | IPv4+IPv6 port: commit / delete (us, median of {ROUNDS}); batch commands {} / {}",
+            install(1, false).commands.len(),
+            install(1, true).commands.len()
+        );
         let mut present = 0;
         for n in [1u32, 50, 200, 1000] {
             // n - 1 other ports, so the measured one is the n-th.
             while present < n - 1 {
                 present += 1;
-                commit(install(present));
+                commit(install(present, true));
             }
             let probe = 10_000 + n;
-            let (mut ins, mut rem) = (Vec::new(), Vec::new());
-            for _ in 0..ROUNDS {
-                ins.push(commit(install(probe)));
-                rem.push(commit(layout::remove(&format!("vnet0.{probe}")).unwrap()));
+            let mut row = format!("{n:>14}");
+            for dual in [false, true] {
+                let (mut ins, mut rem) = (Vec::new(), Vec::new());
+                for _ in 0..ROUNDS {
+                    ins.push(commit(install(probe, dual)));
+                    rem.push(commit(layout::remove(&format!("vnet0.{probe}")).unwrap()));
+                }
+                row += &format!(" | {:>10.0} / {:<10.0}", median(ins), median(rem));
             }
-            println!("{n:>14} | {:>10.0} / {:<10.0}", median(ins), median(rem));
+            println!("{row}");
         }
         let _ = std::fs::remove_dir_all(&run);
     }

@@ -11,9 +11,9 @@ use crate::whitelist::Whitelist;
 
 /// The rules, in order.
 pub fn rules(w: &Whitelist) -> Vec<NftRule> {
-    // Everything not from the jail's MAC goes first, before any accept.
+    // Everything not from the jail's MAC goes first, before any accept. A VLAN-tagged frame
+    // meets no accept (see [`OnTheWire`]).
     let mut rules = vec![NftRule::new().ne(NftField::ETHER_SADDR, &w.mac.0).drop()];
-    rules.extend(vlan_drops());
     if w.ipv4() {
         rules.extend(ipv4(w));
     }
@@ -37,26 +37,30 @@ fn ipv4(w: &Whitelist) -> Vec<NftRule> {
     let mut rules = Vec::new();
     if !w.learning.dhcp_server {
         // DHCP server replies: only the network's DHCP server may send them.
-        rules.push(udp_sport(NftRule::new().ipv4(), DHCP_SERVER).drop());
+        rules.push(udp_sport(NftRule::new().ipv4_frame(), DHCP_SERVER).drop());
     }
     if let Some(group) = w.dhcp4_group() {
         let client = |rule: NftRule| {
             udp_sport(rule, DHCP_CLIENT).eq(NftField::TH_DPORT, &DHCP_SERVER.to_be_bytes())
         };
         // DISCOVER and REQUEST before a lease, from 0.0.0.0.
-        rules.push(client(NftRule::new().ipv4().eq(NftField::IP_SADDR, &[0; 4])).accept());
+        rules.push(client(NftRule::new().ipv4_frame().eq(NftField::IP_SADDR, &[0; 4])).accept());
         // From the leased address (renewals, RELEASE): copied to the learner, which drops the
         // lease on a RELEASE.
         rules.push(
-            client(NftRule::new().ipv4().lookup(NftField::IP_SADDR, LEASE4))
-                .log_group(group)
-                .accept(),
+            client(
+                NftRule::new()
+                    .ipv4_frame()
+                    .lookup(NftField::IP_SADDR, LEASE4),
+            )
+            .log_group(group)
+            .accept(),
         );
     }
     for set in v4_sets(w) {
         rules.push(
             NftRule::new()
-                .ipv4()
+                .ipv4_frame()
                 .lookup(NftField::IP_SADDR, set)
                 .accept(),
         );
@@ -79,10 +83,12 @@ fn ipv6(w: &Whitelist) -> Vec<NftRule> {
         icmpv6(NftRule::new(), ND_REDIRECT).drop(),
     ];
     if !w.learning.dhcp_server {
-        rules.push(udp_sport(NftRule::new().ipv6(), DHCP6_SERVER).drop());
+        rules.push(udp_sport(NftRule::new().ipv6_frame(), DHCP6_SERVER).drop());
     }
     // From here on an IPv6 source is one of the jail's addresses or `::`.
-    let mut sources = NftRule::new().ipv6().not_in(NftField::IP6_SADDR, ALLOWED6);
+    let mut sources = NftRule::new()
+        .ipv6_frame()
+        .not_in(NftField::IP6_SADDR, ALLOWED6);
     if w.learning.slaac {
         sources = sources.not_in(NftField::IP6_SADDR, SLAAC6);
     }
@@ -92,25 +98,23 @@ fn ipv6(w: &Whitelist) -> Vec<NftRule> {
     // option or a nonce), the MLD reports the kernel sends meanwhile, and (with SLAAC) router
     // solicitations. A SLAAC address is told by its interface identifier, the one of the
     // jail's MAC, whatever the prefix (nft cannot look a raw payload up in a typed set).
-    let unspecified = || NftRule::new().ipv6().eq(NftField::IP6_SADDR, &[0; 16]);
+    // `from_unspecified` goes last: the helpers test the protocol first, once per rule (nft
+    // needs it ahead of the address to read it back), and each expression costs the commit.
+    let from_unspecified = |rule: NftRule| rule.eq(NftField::IP6_SADDR, &[0; 16]);
     let own_targets = own_targets(w);
     for target in &own_targets {
-        rules.push(target.matched(nd_plain(unspecified(), ND_NS, 24)).accept());
-        rules.push(
-            nd_option(
-                target.matched(nd_plain(unspecified(), ND_NS, 32)),
-                OPT_NONCE,
-            )
-            .accept(),
-        );
+        let dad = from_unspecified(nd_plain(NftRule::new(), ND_NS, 24));
+        rules.push(target.matched(dad).accept());
+        let dad = from_unspecified(nd_plain(NftRule::new(), ND_NS, 32));
+        rules.push(nd_option(target.matched(dad), OPT_NONCE).accept());
     }
     for kind in [MLD_REPORT, MLD_DONE, MLD2_REPORT] {
-        rules.push(icmpv6(unspecified(), kind).accept());
+        rules.push(from_unspecified(icmpv6(NftRule::new(), kind)).accept());
     }
     if w.learning.slaac {
-        rules.push(icmpv6(unspecified(), ND_RS).accept());
+        rules.push(from_unspecified(icmpv6(NftRule::new(), ND_RS)).accept());
     }
-    rules.push(unspecified().drop());
+    rules.push(from_unspecified(NftRule::new().ipv6_frame()).drop());
 
     // Own source: any solicitation, but a source link-layer option must be the jail's MAC.
     rules.push(nd_plain(NftRule::new(), ND_NS, 24).accept());
@@ -124,12 +128,12 @@ fn ipv6(w: &Whitelist) -> Vec<NftRule> {
     // Any other NS/NA (more options, extension headers, other targets) is dropped.
     rules.push(
         NftRule::new()
-            .ipv6()
+            .ipv6_frame()
             .l4proto(ICMPV6)
             .range(NftField::ICMP_TYPE, &[ND_NS], &[ND_NA])
             .drop(),
     );
-    rules.push(NftRule::new().ipv6().accept());
+    rules.push(NftRule::new().ipv6_frame().accept());
     rules
 }
 

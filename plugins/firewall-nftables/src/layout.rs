@@ -56,7 +56,7 @@ pub fn learn_sink(table: &str) -> LearnSink {
     }
 }
 
-/// The whole filter of `port`, as one transaction: the table with its sets, its two base
+/// The whole filter of `port`, as one transaction: the table with the sets its rules use, its two base
 /// chains (policy drop) and their rules. The hooks only see the finished table: the kernel
 /// commits the transaction at once or not at all.
 ///
@@ -71,24 +71,7 @@ pub fn install(port: &str, w: &Whitelist, replace: bool) -> Result<NftBatch, Bad
         batch.delete_table(FAMILY, &table);
     }
     batch.add_table(FAMILY, &table);
-    let timeout = NftSetFlags::with_timeout();
-    let sets = [
-        (
-            ALLOWED4,
-            NftKeyType::Ipv4Addr,
-            NftSetFlags::default(),
-            elements(&w.v4),
-        ),
-        (
-            ALLOWED6,
-            NftKeyType::Ipv6Addr,
-            NftSetFlags::default(),
-            elements(&w.v6),
-        ),
-        (LEASE4, NftKeyType::Ipv4Addr, timeout, Vec::new()),
-        (SLAAC6, NftKeyType::Ipv6Addr, timeout, Vec::new()),
-    ];
-    for (name, key, flags, elements) in sets {
+    for (name, key, flags, elements) in sets(w) {
         batch.add_set(FAMILY, &table, name, key, flags, elements);
     }
     let chains: [(&str, NftHookKind, Vec<NftRule>); 2] = [
@@ -103,6 +86,29 @@ pub fn install(port: &str, w: &Whitelist, replace: bool) -> Result<NftBatch, Bad
         }
     }
     Ok(batch)
+}
+
+/// The sets the rules of `w` look up, with their initial elements: only those. Each set costs
+/// the commit a message or two, and every message of a transaction looks the port's table up
+/// by name among all the tables of the host (one more walk per message with every jail).
+fn sets(w: &Whitelist) -> Vec<(&'static str, NftKeyType, NftSetFlags, Vec<NftElement>)> {
+    let timeout = NftSetFlags::with_timeout();
+    let mut sets = Vec::new();
+    if w.ipv4() {
+        let flags = NftSetFlags::default();
+        sets.push((ALLOWED4, NftKeyType::Ipv4Addr, flags, elements(&w.v4)));
+    }
+    if w.ipv6() {
+        let flags = NftSetFlags::default();
+        sets.push((ALLOWED6, NftKeyType::Ipv6Addr, flags, elements(&w.v6)));
+    }
+    if w.learning.dhcp4 {
+        sets.push((LEASE4, NftKeyType::Ipv4Addr, timeout, Vec::new()));
+    }
+    if w.learning.slaac {
+        sets.push((SLAAC6, NftKeyType::Ipv6Addr, timeout, Vec::new()));
+    }
+    sets
 }
 
 /// The removal of `port`'s filter: its table, with everything in it. Absent is fine, so a

@@ -8,10 +8,10 @@
 //!
 //! ```text
 //! table netdev ioc-vnet0.5 {
-//!     set allowed4 { type ipv4_addr; }                  the jail's static IPv4 addresses
-//!     set allowed6 { type ipv6_addr; }                  its static IPv6 addresses + EUI-64 link-local
-//!     set lease4   { type ipv4_addr; flags timeout; }   its DHCP lease (the learner's)
-//!     set slaac6   { type ipv6_addr; flags timeout; }   its SLAAC addresses (the learner's)
+//!     set allowed4 { type ipv4_addr; }                  the jail's static IPv4 addresses (with IPv4)
+//!     set allowed6 { type ipv6_addr; }                  its static IPv6 addresses + EUI-64 link-local (with IPv6)
+//!     set lease4   { type ipv4_addr; flags timeout; }   its DHCP lease, the learner's (with DHCP)
+//!     set slaac6   { type ipv6_addr; flags timeout; }   its SLAAC addresses, the learner's (with SLAAC)
 //!     chain from { type filter hook ingress device "vnet0.5" priority 0; policy drop; ... }
 //!     chain to   { type filter hook egress  device "vnet0.5" priority 0; policy drop; ... }
 //! }
@@ -36,7 +36,8 @@
 //! `J` (modified EUI-64), frames **from the jail** pass only when:
 //!
 //! - the Ethernet source is `J` (everything else is dropped first), and the frame carries no
-//!   802.1Q/802.1ad VLAN tag;
+//!   802.1Q/802.1ad VLAN tag (every rule tests the EtherType as it is on the wire, tag
+//!   included, so a tagged frame meets no accept);
 //! - IPv4: DHCP server replies (UDP source port 67) are dropped unless the jail is the
 //!   network's DHCP server (`dhcp_server`). With DHCP, client messages (UDP 68 to 67) from
 //!   `0.0.0.0` pass, and those from `L4` go through the learner (which ends the lease on a
@@ -82,7 +83,10 @@
 //!
 //! Removal deletes the port's table in one message, which succeeds whether or not the table
 //! exists, so it is safe after a failed start and safe twice. Nothing else is left: the port
-//! filters share no table (NAT does, see [`nat`]).
+//! filters share no table (NAT does, see [`nat`]). The install registers that deletion as its
+//! undo before it commits the table, so ioc runs it from the jail's journal when the jail
+//! stops, without loading this plugin at all; [`Firewall::remove`] only serves a rollback of a
+//! failed install.
 
 mod from_jail;
 pub mod layout;
@@ -93,6 +97,7 @@ pub mod whitelist;
 
 use ioc_sdk::{
     Error, Firewall, Host, HostErrorKind, Jail, NatRequest, Platform, PortPolicy, Result,
+    UndoAction,
 };
 
 use whitelist::Whitelist;
@@ -153,6 +158,13 @@ impl Firewall for Nftables {
         let leftover = host
             .nft_table_exists(layout::FAMILY, &table)
             .unwrap_or(true);
+        // The table's deletion is the whole removal: registered, it is run from the journal
+        // when the jail stops, without loading this plugin (see `Firewall::install`).
+        let removal = layout::remove(port).map_err(|e| Error::new(e.to_string()))?;
+        host.register_undo(UndoAction::NftCommit { batch: removal })
+            .map_err(|e| {
+                Error::new(format!("register the removal of port {port}'s filter: {e}"))
+            })?;
         let batch = layout::install(port, &Whitelist::new(policy, group), leftover)
             .map_err(|e| Error::new(e.to_string()))?;
         host.nft_commit(&batch).map_err(|e| {

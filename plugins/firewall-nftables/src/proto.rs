@@ -5,10 +5,10 @@ use ioc_sdk::Mac;
 
 /// EtherTypes (network order).
 pub const ETH_IP: [u8; 2] = [0x08, 0x00];
-/// IEEE 802.1Q VLAN tag.
-pub const ETH_8021Q: [u8; 2] = [0x81, 0x00];
-/// IEEE 802.1ad (QinQ) service tag.
-pub const ETH_8021AD: [u8; 2] = [0x88, 0xa8];
+/// IPv6.
+pub const ETH_IP6: [u8; 2] = [0x86, 0xdd];
+/// ARP.
+pub const ETH_ARP: [u8; 2] = [0x08, 0x06];
 
 /// IP protocol numbers.
 pub const UDP: u8 = 17;
@@ -80,10 +80,12 @@ pub const BROADCAST: Mac = Mac([0xff; 6]);
 /// ICMPv6 of `kind` (`icmpv6 type KIND`), after any extension headers: the kernel's own
 /// transport-header lookup finds it, so headers cannot hide a message from the rule.
 pub fn icmpv6(rule: NftRule, kind: u8) -> NftRule {
-    rule.ipv6().l4proto(ICMPV6).eq(NftField::ICMP_TYPE, &[kind])
+    rule.ipv6_frame()
+        .l4proto(ICMPV6)
+        .eq(NftField::ICMP_TYPE, &[kind])
 }
 
-/// UDP (`meta l4proto udp`) with source port `sport` (after `ipv4()` or `ipv6()`).
+/// UDP (`meta l4proto udp`) with source port `sport` (after `ipv4_frame()` or `ipv6_frame()`).
 pub fn udp_sport(rule: NftRule, sport: u16) -> NftRule {
     rule.l4proto(UDP)
         .eq(NftField::TH_SPORT, &sport.to_be_bytes())
@@ -96,7 +98,7 @@ pub fn udp_sport(rule: NftRule, sport: u16) -> NftRule {
 ///
 /// `len` 24 is a bare NS/NA (header and target); 32 carries one 8-byte option.
 pub fn nd_plain(rule: NftRule, kind: u8, len: u16) -> NftRule {
-    rule.ipv6()
+    rule.ipv6_frame()
         .eq(NftField::IP6_NEXTHDR, &[ICMPV6])
         .eq(NftField::IP6_LENGTH, &len.to_be_bytes())
         .l4proto(ICMPV6)
@@ -116,24 +118,47 @@ pub fn nd_option_mac(rule: NftRule, kind: u8, mac: Mac) -> NftRule {
 /// Ethernet/IPv4 ARP (`arp htype 1 arp ptype ip arp hlen 6 arp plen 4`), the only kind a jail
 /// has any use for; the sender and target fields are at fixed offsets only in this kind.
 pub fn arp_ether_ipv4(rule: NftRule) -> NftRule {
-    rule.arp()
+    rule.arp_frame()
         .eq(NftField::ARP_HTYPE, &[0, 1])
         .eq(NftField::ARP_PTYPE, &ETH_IP)
         .eq(NftField::ARP_HLEN, &[6])
         .eq(NftField::ARP_PLEN, &[4])
 }
 
-/// Drops frames that carry an 802.1Q or 802.1ad VLAN tag, in either direction.
+/// The protocol tests of every rule, read from the frame as it is on the wire: `ether type`,
+/// a link-layer load, besides `meta protocol`.
 ///
-/// They need rules of their own: Linux takes a tag off a frame when it enters a port and
-/// keeps it beside the frame, and `meta protocol` (which every IPv4, IPv6 and ARP rule tests)
-/// is then the inner protocol. Without these rules a tagged frame with the jail's own MAC and
-/// address passed both chains, letting a jail talk into (and be reached from) any VLAN on a
-/// trunk behind the bridge. A link-layer load of the EtherType reads the frame as it was on
-/// the wire, tag included (the kernel puts a stripped tag back for such loads).
-pub fn vlan_drops() -> Vec<NftRule> {
-    [ETH_8021Q, ETH_8021AD]
-        .iter()
-        .map(|t| NftRule::new().eq(NftField::ETHER_TYPE, t).drop())
-        .collect()
+/// The difference is a VLAN tag. Linux takes a tag off a frame when it enters a port and keeps
+/// it beside the frame, and `meta protocol` is then the inner protocol: with it, a tagged frame
+/// with the jail's own MAC and address passed both chains, letting a jail talk into (and be
+/// reached from) any VLAN on a trunk behind the bridge. A link-layer load of the EtherType
+/// reads the frame with its tag (the kernel puts a stripped tag back for such loads), so a
+/// tagged frame (802.1Q, 802.1ad or any other TPID) meets no accept rule and the chain's
+/// policy drops it. That used to take two rules of its own per chain: two kernel messages per
+/// chain and start, each of which looks the table up among all the others.
+///
+/// `meta protocol` stays in front all the same: it is what lets `nft list` name the network
+/// header's fields (`ip saddr`), so the table reads (and replays) as written. It costs an
+/// expression, not a message.
+pub trait OnTheWire {
+    /// An untagged IPv4 frame (`meta protocol ip`, then `ether type ip`).
+    fn ipv4_frame(self) -> NftRule;
+    /// An untagged IPv6 frame (`meta protocol ip6`, then `ether type ip6`).
+    fn ipv6_frame(self) -> NftRule;
+    /// An untagged ARP frame (`meta protocol arp`, then `ether type arp`).
+    fn arp_frame(self) -> NftRule;
+}
+
+impl OnTheWire for NftRule {
+    fn ipv4_frame(self) -> NftRule {
+        self.ipv4().eq(NftField::ETHER_TYPE, &ETH_IP)
+    }
+
+    fn ipv6_frame(self) -> NftRule {
+        self.ipv6().eq(NftField::ETHER_TYPE, &ETH_IP6)
+    }
+
+    fn arp_frame(self) -> NftRule {
+        self.arp().eq(NftField::ETHER_TYPE, &ETH_ARP)
+    }
 }

@@ -10,7 +10,8 @@ use crate::whitelist::{Whitelist, ALL_NODES};
 
 /// The rules, in order.
 pub fn rules(w: &Whitelist) -> Vec<NftRule> {
-    let mut rules = vlan_drops();
+    // A VLAN-tagged frame meets no accept (see [`OnTheWire`]).
+    let mut rules = Vec::new();
     if w.ipv4() {
         rules.extend(ipv4(w));
     }
@@ -40,7 +41,9 @@ fn ipv4(w: &Whitelist) -> Vec<NftRule> {
         for dst in unicast_or_broadcast(w) {
             let reply = || {
                 udp_sport(
-                    NftRule::new().eq(NftField::ETHER_DADDR, &dst.0).ipv4(),
+                    NftRule::new()
+                        .eq(NftField::ETHER_DADDR, &dst.0)
+                        .ipv4_frame(),
                     DHCP_SERVER,
                 )
                 .eq(NftField::TH_DPORT, &DHCP_CLIENT.to_be_bytes())
@@ -59,7 +62,9 @@ fn ipv4(w: &Whitelist) -> Vec<NftRule> {
         sets.push(LEASE4);
     }
     for set in &sets {
-        let to = NftRule::new().eq(NftField::ETHER_DADDR, &w.mac.0).ipv4();
+        let to = NftRule::new()
+            .eq(NftField::ETHER_DADDR, &w.mac.0)
+            .ipv4_frame();
         rules.push(to.lookup(NftField::IP_DADDR, set).accept());
     }
     for set in &sets {
@@ -89,7 +94,7 @@ fn ipv6(w: &Whitelist) -> Vec<NftRule> {
         ] {
             let ra = NftRule::new()
                 .eq(NftField::ETHER_DADDR, &mac.0)
-                .ipv6()
+                .ipv6_frame()
                 .eq(NftField::IP6_DADDR, &dst.octets())
                 .eq(NftField::IP6_NEXTHDR, &[ICMPV6])
                 .l4proto(ICMPV6)
@@ -106,14 +111,16 @@ fn ipv6(w: &Whitelist) -> Vec<NftRule> {
         sets.push(SLAAC6);
     }
     for set in sets {
-        let to = NftRule::new().eq(NftField::ETHER_DADDR, &w.mac.0).ipv6();
+        let to = NftRule::new()
+            .eq(NftField::ETHER_DADDR, &w.mac.0)
+            .ipv6_frame();
         rules.push(to.lookup(NftField::IP6_DADDR, set).accept());
     }
     for group in w.groups() {
         let to = || {
             NftRule::new()
                 .eq(NftField::ETHER_DADDR, &Mac::ipv6_multicast(&group).0)
-                .ipv6()
+                .ipv6_frame()
                 .eq(NftField::IP6_DADDR, &group.octets())
                 .l4proto(ICMPV6)
         };

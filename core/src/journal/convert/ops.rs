@@ -163,6 +163,9 @@ impl From<&UndoAction> for DiskUndoAction {
             UndoAction::ReleaseForwarding { link } => DiskUndoAction::ReleaseForwarding {
                 link: link.to_string(),
             },
+            UndoAction::NftCommit { batch } => DiskUndoAction::NftCommit {
+                batch: batch.into(),
+            },
         }
     }
 }
@@ -185,6 +188,9 @@ impl From<DiskUndoAction> for UndoAction {
             DiskUndoAction::ReleaseForwarding { link } => {
                 UndoAction::ReleaseForwarding { link: link.into() }
             }
+            DiskUndoAction::NftCommit { batch } => UndoAction::NftCommit {
+                batch: batch.into(),
+            },
         }
     }
 }

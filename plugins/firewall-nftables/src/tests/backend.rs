@@ -1,5 +1,5 @@
-//! The backend's requests to the host: learner first, leftover query, one commit, the bridge;
-//! removal; readiness.
+//! The backend's requests to the host: learner first, leftover query, the removal registered,
+//! one commit, the bridge; removal; readiness.
 
 use super::*;
 
@@ -17,12 +17,19 @@ fn a_static_port_is_committed_then_joins_its_bridge() {
     let mut host = fresh_host();
     let p = policy(&["10.23.42.2"], STATIC);
     Nftables.install(&jail(), &p, &mut host.host()).unwrap();
+    // The removal is registered before the table exists, so a stop (or a crash's cleanup)
+    // deletes it from the journal, without this plugin.
     assert_eq!(
-        host.ops()[..2],
+        host.ops()[..3],
         [
             HostOp::NftTableExists {
                 family: NftFamily::Netdev,
                 table: "ioc-vnet0.5".into()
+            },
+            HostOp::RegisterUndo {
+                action: UndoAction::NftCommit {
+                    batch: remove("vnet0.5").unwrap()
+                }
             },
             HostOp::NftCommit {
                 batch: install("vnet0.5", &Whitelist::new(&p, None), false).unwrap()
@@ -31,7 +38,12 @@ fn a_static_port_is_committed_then_joins_its_bridge() {
     );
     assert_eq!(
         host.names(),
-        ["nft-table-exists", "nft-commit", "add-bridge-members"]
+        [
+            "nft-table-exists",
+            "register-undo",
+            "nft-commit",
+            "add-bridge-members"
+        ]
     );
     host.clear();
     Nftables
@@ -60,6 +72,7 @@ fn a_learning_port_starts_its_learner_first_and_logs_to_it() {
         [
             "learn-addresses",
             "nft-table-exists",
+            "register-undo",
             "nft-commit",
             "add-bridge-members"
         ]
@@ -81,12 +94,12 @@ fn a_learning_port_starts_its_learner_first_and_logs_to_it() {
         }
     );
     assert_eq!(
-        ops[2],
+        ops[3],
         HostOp::NftCommit {
             batch: install("vnet0.5", &Whitelist::new(&p, Some(42)), false).unwrap()
         }
     );
-    let HostOp::NftCommit { batch } = &ops[2] else {
+    let HostOp::NftCommit { batch } = &ops[3] else {
         unreachable!()
     };
     assert_eq!(
@@ -151,7 +164,12 @@ fn a_kernel_without_log_support_is_named_when_a_learning_port_fails() {
     assert!(err.to_string().contains("CONFIG_NFT_LOG"), "{err}");
     assert_eq!(
         host.names(),
-        ["learn-addresses", "nft-table-exists", "nft-commit"]
+        [
+            "learn-addresses",
+            "nft-table-exists",
+            "register-undo",
+            "nft-commit"
+        ]
     );
 }
 

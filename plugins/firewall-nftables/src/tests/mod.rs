@@ -7,7 +7,7 @@ use ioc_sdk::nft::{NftBatch, NftCommand, NftExpr, NftHookKind, NftPolicy, NftVer
 use ioc_sdk::testing::{JailBuilder, RecordingHost};
 use ioc_sdk::{
     Firewall, HostErrorKind, HostOp, HostReply, LearnSink, Mac, NftFamily, Platform, PortLearning,
-    PortPolicy,
+    PortPolicy, UndoAction,
 };
 
 use crate::layout::{self, install, remove, table};
@@ -163,21 +163,17 @@ fn seed_jail_gets_exactly_this_filter() {
         chain(&w, "from"),
         [
             "ether saddr != 02:ff:60:cb:49:49 drop",
-            "ether type 0x8100 drop",
-            "ether type 0x88a8 drop",
-            "meta protocol 0x0800 meta l4proto 17 th sport 0x0043 drop",
-            "meta protocol 0x0800 ip saddr @allowed4 accept",
-            "meta protocol 0x0806 arp htype 0x0001 arp ptype 0x0800 arp hlen 6 arp plen 4 arp operation 0x0001-0x0002 arp saddr ether 02:ff:60:cb:49:49 arp saddr ip @allowed4 accept",
+            "meta protocol 0x0800 ether type 0x0800 meta l4proto 17 th sport 0x0043 drop",
+            "meta protocol 0x0800 ether type 0x0800 ip saddr @allowed4 accept",
+            "meta protocol 0x0806 ether type 0x0806 arp htype 0x0001 arp ptype 0x0800 arp hlen 6 arp plen 4 arp operation 0x0001-0x0002 arp saddr ether 02:ff:60:cb:49:49 arp saddr ip @allowed4 accept",
         ]
     );
     assert_eq!(
         chain(&w, "to"),
         [
-            "ether type 0x8100 drop",
-            "ether type 0x88a8 drop",
-            "ether daddr 02:ff:60:cb:49:49 meta protocol 0x0800 ip daddr @allowed4 accept",
-            "ether daddr 02:ff:60:cb:49:49 meta protocol 0x0806 arp htype 0x0001 arp ptype 0x0800 arp hlen 6 arp plen 4 arp daddr ip @allowed4 accept",
-            "ether daddr ff:ff:ff:ff:ff:ff meta protocol 0x0806 arp htype 0x0001 arp ptype 0x0800 arp hlen 6 arp plen 4 arp daddr ip @allowed4 accept",
+            "ether daddr 02:ff:60:cb:49:49 meta protocol 0x0800 ether type 0x0800 ip daddr @allowed4 accept",
+            "ether daddr 02:ff:60:cb:49:49 meta protocol 0x0806 ether type 0x0806 arp htype 0x0001 arp ptype 0x0800 arp hlen 6 arp plen 4 arp daddr ip @allowed4 accept",
+            "ether daddr ff:ff:ff:ff:ff:ff meta protocol 0x0806 ether type 0x0806 arp htype 0x0001 arp ptype 0x0800 arp hlen 6 arp plen 4 arp daddr ip @allowed4 accept",
         ]
     );
 }
@@ -257,8 +253,6 @@ fn the_batch_replaces_the_ports_table_whole_and_names_no_other() {
                 false,
                 s(&["2001:db8::2", "fe80::ff:60ff:fecb:4949"])
             ),
-            ("lease4".to_string(), "ipv4_addr", true, vec![]),
-            ("slaac6".to_string(), "ipv6_addr", true, vec![]),
         ]
     );
     assert_eq!(
@@ -308,34 +302,37 @@ fn ipv6_jail_gets_nd_rules_for_its_addresses_and_link_local() {
     assert!(at("meta l4proto 17 th sport 0x0223 drop") < sources);
     assert_eq!(
         from[sources],
-        "meta protocol 0x86dd ip6 saddr != @allowed6 ip6 saddr != :: drop"
+        "meta protocol 0x86dd ether type 0x86dd ip6 saddr != @allowed6 ip6 saddr != :: drop"
     );
-    let nd = "meta protocol 0x86dd ip6 nexthdr 58";
+    let nd = "meta protocol 0x86dd ether type 0x86dd ip6 nexthdr 58";
     for target in ["2001:db8::2", "fe80::ff:60ff:fecb:4949"] {
         assert!(from.contains(&format!(
             "{nd} ip6 length 0x0020 meta l4proto 58 icmp type 136 @th,64,128 {target} @th,192,16 0x0201 @th,208,48 02:ff:60:cb:49:49 accept"
         )), "{}", from.join("\n"));
         assert!(from.contains(&format!(
-            "meta protocol 0x86dd ip6 saddr :: meta protocol 0x86dd ip6 nexthdr 58 ip6 length 0x0018 meta l4proto 58 icmp type 135 @th,64,128 {target} accept"
+            "{nd} ip6 length 0x0018 meta l4proto 58 icmp type 135 ip6 saddr :: @th,64,128 {target} accept"
         )), "{}", from.join("\n"));
     }
     assert!(
         at("ip6 saddr :: drop")
-            > at("ip6 saddr :: meta protocol 0x86dd meta l4proto 58 icmp type 143 accept")
+            > at("meta protocol 0x86dd ether type 0x86dd meta l4proto 58 icmp type 143 ip6 saddr :: accept")
     );
     // Any other NS/NA is dropped before the catch-all accept.
-    assert!(at("icmp type 135-136 drop") < at("meta protocol 0x86dd accept"));
-    assert_eq!(from.last().unwrap(), "meta protocol 0x86dd accept");
+    assert!(at("icmp type 135-136 drop") < at("meta protocol 0x86dd ether type 0x86dd accept"));
+    assert_eq!(
+        from.last().unwrap(),
+        "meta protocol 0x86dd ether type 0x86dd accept"
+    );
     assert!(!from
         .iter()
         .any(|r| r.contains("@slaac6") || r.contains("queue")));
     // Toward the jail: its unicast addresses, all-nodes and its solicited-node groups.
     for rule in [
-        "meta protocol 0x86dd meta l4proto 58 icmp type 134 drop",
-        "ether daddr 02:ff:60:cb:49:49 meta protocol 0x86dd ip6 daddr @allowed6 accept",
-        "ether daddr 33:33:00:00:00:01 meta protocol 0x86dd ip6 daddr ff02::1 meta l4proto 58 icmp type 135-136 accept",
-        "ether daddr 33:33:ff:00:00:02 meta protocol 0x86dd ip6 daddr ff02::1:ff00:2 meta l4proto 58 icmp type 135-136 accept",
-        "ether daddr 33:33:ff:cb:49:49 meta protocol 0x86dd ip6 daddr ff02::1:ffcb:4949 meta l4proto 58 icmp type 130 accept",
+        "meta protocol 0x86dd ether type 0x86dd meta l4proto 58 icmp type 134 drop",
+        "ether daddr 02:ff:60:cb:49:49 meta protocol 0x86dd ether type 0x86dd ip6 daddr @allowed6 accept",
+        "ether daddr 33:33:00:00:00:01 meta protocol 0x86dd ether type 0x86dd ip6 daddr ff02::1 meta l4proto 58 icmp type 135-136 accept",
+        "ether daddr 33:33:ff:00:00:02 meta protocol 0x86dd ether type 0x86dd ip6 daddr ff02::1:ff00:2 meta l4proto 58 icmp type 135-136 accept",
+        "ether daddr 33:33:ff:cb:49:49 meta protocol 0x86dd ether type 0x86dd ip6 daddr ff02::1:ffcb:4949 meta l4proto 58 icmp type 130 accept",
     ] {
         assert!(to.contains(&rule.to_string()), "{rule} missing:\n{}", to.join("\n"));
     }
@@ -344,18 +341,8 @@ fn ipv6_jail_gets_nd_rules_for_its_addresses_and_link_local() {
 #[test]
 fn a_jail_without_addresses_is_cut_off() {
     let w = Whitelist::new(&policy(&[], STATIC), None);
-    assert_eq!(
-        chain(&w, "from"),
-        [
-            "ether saddr != 02:ff:60:cb:49:49 drop",
-            "ether type 0x8100 drop",
-            "ether type 0x88a8 drop",
-        ]
-    );
-    assert_eq!(
-        chain(&w, "to"),
-        ["ether type 0x8100 drop", "ether type 0x88a8 drop"]
-    );
+    assert_eq!(chain(&w, "from"), ["ether saddr != 02:ff:60:cb:49:49 drop"]);
+    assert!(chain(&w, "to").is_empty());
 }
 
 #[test]
@@ -364,20 +351,20 @@ fn dhcp_client_traffic_passes_and_replies_and_releases_go_through_the_learner() 
     let from = chain(&w, "from");
     let client = "meta l4proto 17 th sport 0x0044 th dport 0x0043";
     assert_eq!(
-        from[3..],
+        from[1..],
         [
-            "meta protocol 0x0800 meta l4proto 17 th sport 0x0043 drop".to_string(),
-            format!("meta protocol 0x0800 ip saddr 0.0.0.0 {client} accept"),
-            format!("meta protocol 0x0800 ip saddr @lease4 {client} log group 7 accept"),
-            "meta protocol 0x0800 ip saddr @allowed4 accept".into(),
-            "meta protocol 0x0800 ip saddr @lease4 accept".into(),
-            "meta protocol 0x0806 arp htype 0x0001 arp ptype 0x0800 arp hlen 6 arp plen 4 arp operation 0x0001-0x0002 arp saddr ether 02:ff:60:cb:49:49 arp saddr ip @allowed4 accept".into(),
-            "meta protocol 0x0806 arp htype 0x0001 arp ptype 0x0800 arp hlen 6 arp plen 4 arp operation 0x0001-0x0002 arp saddr ether 02:ff:60:cb:49:49 arp saddr ip @lease4 accept".into(),
+            "meta protocol 0x0800 ether type 0x0800 meta l4proto 17 th sport 0x0043 drop".to_string(),
+            format!("meta protocol 0x0800 ether type 0x0800 ip saddr 0.0.0.0 {client} accept"),
+            format!("meta protocol 0x0800 ether type 0x0800 ip saddr @lease4 {client} log group 7 accept"),
+            "meta protocol 0x0800 ether type 0x0800 ip saddr @allowed4 accept".into(),
+            "meta protocol 0x0800 ether type 0x0800 ip saddr @lease4 accept".into(),
+            "meta protocol 0x0806 ether type 0x0806 arp htype 0x0001 arp ptype 0x0800 arp hlen 6 arp plen 4 arp operation 0x0001-0x0002 arp saddr ether 02:ff:60:cb:49:49 arp saddr ip @allowed4 accept".into(),
+            "meta protocol 0x0806 ether type 0x0806 arp htype 0x0001 arp ptype 0x0800 arp hlen 6 arp plen 4 arp operation 0x0001-0x0002 arp saddr ether 02:ff:60:cb:49:49 arp saddr ip @lease4 accept".into(),
         ]
     );
     let to = chain(&w, "to");
     for dst in [MAC, "ff:ff:ff:ff:ff:ff"] {
-        let reply = format!("ether daddr {dst} meta protocol 0x0800 meta l4proto 17 th sport 0x0043 th dport 0x0044 @th,288,48 {MAC}");
+        let reply = format!("ether daddr {dst} meta protocol 0x0800 ether type 0x0800 meta l4proto 17 th sport 0x0043 th dport 0x0044 @th,288,48 {MAC}");
         let learned = format!(
             "{reply} @th,192,32 != 0.0.0.0 add @lease4 {{ @th,192,32 timeout 60000ms }} log group 7 accept"
         );
@@ -393,7 +380,7 @@ fn dhcp_client_traffic_passes_and_replies_and_releases_go_through_the_learner() 
         assert_eq!(to[at + 1], format!("{reply} log group 7 accept"));
     }
     assert!(to.contains(&format!(
-        "ether daddr {MAC} meta protocol 0x0800 ip daddr @lease4 accept"
+        "ether daddr {MAC} meta protocol 0x0800 ether type 0x0800 ip daddr @lease4 accept"
     )));
     assert!(to
         .iter()
@@ -426,7 +413,7 @@ fn slaac_learns_from_advertisements_and_allows_the_learned_addresses() {
     let w = Whitelist::new(&policy(&[], SLAAC), Some(9));
     let from = chain(&w, "from");
     assert!(from.contains(
-        &"meta protocol 0x86dd ip6 saddr != @allowed6 ip6 saddr != @slaac6 ip6 saddr != :: drop"
+        &"meta protocol 0x86dd ether type 0x86dd ip6 saddr != @allowed6 ip6 saddr != @slaac6 ip6 saddr != :: drop"
             .to_string()
     ));
     // DAD and advertisements for its SLAAC addresses: told by the interface identifier.
@@ -439,25 +426,25 @@ fn slaac_learns_from_advertisements_and_allows_the_learned_addresses() {
         .any(|r| r.contains("icmp type 136") && r.contains(iid) && r.contains("0x0201")));
     assert!(from
         .iter()
-        .any(|r| r.contains("ip6 saddr ::") && r.ends_with("icmp type 133 accept")));
+        .any(|r| r.ends_with("icmp type 133 ip6 saddr :: accept")));
     let to = chain(&w, "to");
-    let ra = "meta protocol 0x86dd ip6 nexthdr 58 meta l4proto 58 icmp type 134 log group 9 accept";
+    let ra = "meta protocol 0x86dd ether type 0x86dd ip6 nexthdr 58 meta l4proto 58 icmp type 134 log group 9 accept";
     assert_eq!(
-        to[2..5],
+        to[..3],
         [
             format!(
-                "ether daddr 33:33:00:00:00:01 meta protocol 0x86dd ip6 daddr ff02::1 {}",
-                ra.replacen("meta protocol 0x86dd ", "", 1)
+                "ether daddr 33:33:00:00:00:01 meta protocol 0x86dd ether type 0x86dd ip6 daddr ff02::1 {}",
+                ra.replacen("meta protocol 0x86dd ether type 0x86dd ", "", 1)
             ),
             format!(
-                "ether daddr {MAC} meta protocol 0x86dd ip6 daddr fe80::ff:60ff:fecb:4949 {}",
-                ra.replacen("meta protocol 0x86dd ", "", 1)
+                "ether daddr {MAC} meta protocol 0x86dd ether type 0x86dd ip6 daddr fe80::ff:60ff:fecb:4949 {}",
+                ra.replacen("meta protocol 0x86dd ether type 0x86dd ", "", 1)
             ),
-            "meta protocol 0x86dd meta l4proto 58 icmp type 134 drop".to_string(),
+            "meta protocol 0x86dd ether type 0x86dd meta l4proto 58 icmp type 134 drop".to_string(),
         ]
     );
     assert!(to.contains(&format!(
-        "ether daddr {MAC} meta protocol 0x86dd ip6 daddr @slaac6 accept"
+        "ether daddr {MAC} meta protocol 0x86dd ether type 0x86dd ip6 daddr @slaac6 accept"
     )));
     // No IPv4 without IPv4 addresses or DHCP.
     assert!(!from.iter().chain(&to).any(|r| r.contains("0x0800")));
