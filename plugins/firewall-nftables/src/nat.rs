@@ -250,6 +250,11 @@ pub fn remove(_jail: &Jail, request: &NatRequest, host: &mut Host<'_>) -> Result
         Err(e) if e.kind == HostErrorKind::NotFound => return Ok(()),
         Err(_) => {}
     }
+    // One by one only where there is something to take: a start that failed before its
+    // table existed has nothing here, and a wide range would be thousands of round trips.
+    if !host.nft_table_exists(IP, TABLE).unwrap_or(true) {
+        return Ok(());
+    }
     for command in batch.commands.iter() {
         let elements: Vec<NftBatch> = split(command);
         for one in elements {
@@ -432,15 +437,32 @@ mod tests {
                     if elements.iter().any(|e| e.key.as_slice() == 8080u16.to_be_bytes()))
             })
         };
+        // Every table asked about exists: a legacy one too, deleted first.
         let mut host = RecordingHost::new()
-            .with_reply("nft-table-exists", HostReply::Flag(false))
+            .with_reply("nft-table-exists", HostReply::Flag(true))
             .fail_when(
                 others,
                 ioc_sdk::HostError::new(HostErrorKind::AlreadyExists, "File exists"),
             );
         remove(&jail(), &r, &mut host.host()).unwrap();
-        // The whole batch, then each element alone: 8080 (refused, left), 8081, masquerade.
-        assert_eq!(host.names().len(), 5, "{:?}", host.names());
+        // The legacy table, the whole batch, the shared table asked for, then each element
+        // alone: 8080 (refused, left), 8081, masquerade.
+        assert_eq!(host.names().len(), 7, "{:?}", host.names());
         assert_eq!(host.ops()[0], exists(&legacy_table("web")));
+        assert_eq!(host.ops()[3], exists(TABLE));
+    }
+
+    #[test]
+    fn a_failed_stop_batch_without_the_table_goes_no_further() {
+        let r = request(vec![forward(Protocol::Tcp, 80, 8080, 100)]);
+        let mut host = RecordingHost::new()
+            .with_reply("nft-table-exists", HostReply::Flag(false))
+            .fail_when(
+                |op| matches!(op, ioc_sdk::HostOp::NftCommit { .. }),
+                ioc_sdk::HostError::new(HostErrorKind::Other, "Message too long"),
+            );
+        remove(&jail(), &r, &mut host.host()).unwrap();
+        // Legacy table asked for, the batch, the shared table asked for: no 101 single tries.
+        assert_eq!(host.names().len(), 3, "{:?}", host.names());
     }
 }

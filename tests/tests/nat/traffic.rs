@@ -322,3 +322,32 @@ fn a_udp_forward_reaches_the_jail() {
     listener.wait();
     host.stop_and_check_clean("dns", IDLE);
 }
+
+/// A wide forwarded range (57,456 ports each way, shifted by 8,000) is one map element per
+/// port: the start must fit them in its transaction (many messages, one datagram larger than
+/// the default send buffer), the forward must answer, and the stop must take every one back.
+#[test]
+fn a_wide_forwarded_range_answers_and_leaves_nothing() {
+    require_root!();
+    let (host, peer) = host_with_uplink();
+    create_nat(
+        &host,
+        "wide",
+        "tcp(1-57456:8001-65456),udp(1-57456:8001-65456)",
+    );
+    host.ok(["start", "wide"]);
+    let listed = nft(&host, &["list", "map", "ip", "ioc-nat", "forward_udp"]);
+    assert_eq!(
+        listed.matches("172.16.0.2 . ").count(),
+        57456,
+        "{}",
+        &listed[..listed.len().min(400)]
+    );
+    let mut server = serve(&host, "wide", "wide range");
+    // Host port 8080 is jail port 80 in the shifted range.
+    assert_eq!(fetch_from(&peer, "10.1.1.1").as_deref(), Some("wide range"));
+    host.ok(["stop", "wide"]);
+    server.wait();
+    host.assert_clean(IDLE);
+    assert_eq!(nat_entries(&host), "");
+}

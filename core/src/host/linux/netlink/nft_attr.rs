@@ -192,8 +192,12 @@ impl Attrs {
     }
 
     /// Writes the length of the attribute begun at `start`, then pads.
+    ///
+    /// An attribute's length is 16 bits; the encoders keep every attribute below that (element
+    /// lists are split), so a longer one is a bug here, not bad input.
     fn close(&mut self, start: usize) -> &mut Attrs {
-        let len = (self.buf.len() - start) as u16;
+        let len = u16::try_from(self.buf.len() - start)
+            .expect("a netlink attribute is at most 65,535 bytes long");
         self.buf[start..start + 2].copy_from_slice(&len.to_ne_bytes());
         self.pad();
         self

@@ -75,6 +75,12 @@ impl NetlinkSerializable for NftMessage {
     }
 }
 
+/// Elements per `NEWSETELEM`/`DELSETELEM` message. The element list is one attribute, whose
+/// length is 16 bits: a forwarded range of thousands of ports (one map element each) would
+/// overflow it, so longer lists go as several messages of the same transaction. 512 of the
+/// largest elements ioc writes (a map's key and data, about 40 bytes) stay near 20 KiB.
+const ELEMENTS_PER_MESSAGE: usize = 512;
+
 /// Encodes `batch` as BEGIN, the changes, END. A batch the kernel
 /// would misread (an element of the wrong length, say) is refused here, naming the command.
 pub(super) fn encode(batch: &NftBatch) -> Result<Vec<NftMessage>, NlError> {
@@ -245,8 +251,10 @@ impl Encoder {
                 elements,
             } => {
                 let id = self.set(*family, table, map).map(|s| s.0);
-                let a = nft_map::elements(table, map, id, elements);
-                self.push(index, NFT_MSG_NEWSETELEM, NLM_F_CREATE, *family, a);
+                for chunk in elements.chunks(ELEMENTS_PER_MESSAGE) {
+                    let a = nft_map::elements(table, map, id, chunk);
+                    self.push(index, NFT_MSG_NEWSETELEM, NLM_F_CREATE, *family, a);
+                }
             }
             NftCommand::DeleteMapElements {
                 family,
@@ -258,10 +266,12 @@ impl Encoder {
                 // an element with the same data and fails on one with other data (another
                 // owner's), which the delete must not take.
                 let id = self.set(*family, table, map).map(|s| s.0);
-                let a = nft_map::elements(table, map, id, elements);
-                self.push(index, NFT_MSG_NEWSETELEM, NLM_F_CREATE, *family, a);
-                let a = nft_map::elements(table, map, id, elements);
-                self.push(index, NFT_MSG_DELSETELEM, 0, *family, a);
+                for chunk in elements.chunks(ELEMENTS_PER_MESSAGE) {
+                    let a = nft_map::elements(table, map, id, chunk);
+                    self.push(index, NFT_MSG_NEWSETELEM, NLM_F_CREATE, *family, a);
+                    let a = nft_map::elements(table, map, id, chunk);
+                    self.push(index, NFT_MSG_DELSETELEM, 0, *family, a);
+                }
             }
         }
         Ok(())
@@ -301,25 +311,27 @@ impl Encoder {
                 )));
             }
         }
-        let mut a = Attrs::new();
-        a.str(nfta::SET_ELEM_LIST_TABLE, table)
-            .str(nfta::SET_ELEM_LIST_SET, set);
-        if let Some((id, _)) = known {
-            a.be32(nfta::SET_ELEM_LIST_SET_ID, id);
-        }
         let delete = message == NFT_MSG_DELSETELEM;
-        a.nest(nfta::SET_ELEM_LIST_ELEMENTS, |list| {
-            for e in elements {
-                list.nest(nfta::LIST_ELEM, |el| {
-                    el.value(nfta::SET_ELEM_KEY, &e.key);
-                    if let (false, Some(ms)) = (delete, e.timeout_ms.into_option()) {
-                        el.be64(nfta::SET_ELEM_TIMEOUT, ms);
-                    }
-                });
-            }
-        });
         let flags = if delete { 0 } else { NLM_F_CREATE };
-        self.push(index, message, flags, family, a);
+        for chunk in elements.chunks(ELEMENTS_PER_MESSAGE) {
+            let mut a = Attrs::new();
+            a.str(nfta::SET_ELEM_LIST_TABLE, table)
+                .str(nfta::SET_ELEM_LIST_SET, set);
+            if let Some((id, _)) = known {
+                a.be32(nfta::SET_ELEM_LIST_SET_ID, id);
+            }
+            a.nest(nfta::SET_ELEM_LIST_ELEMENTS, |list| {
+                for e in chunk {
+                    list.nest(nfta::LIST_ELEM, |el| {
+                        el.value(nfta::SET_ELEM_KEY, &e.key);
+                        if let (false, Some(ms)) = (delete, e.timeout_ms.into_option()) {
+                            el.be64(nfta::SET_ELEM_TIMEOUT, ms);
+                        }
+                    });
+                }
+            });
+            self.push(index, message, flags, family, a);
+        }
         Ok(())
     }
 

@@ -223,3 +223,46 @@ fn a_comment_is_libnftnl_user_data() {
     assert_eq!(comment_udata("hi").unwrap(), [0, 3, b'h', b'i', 0]);
     assert!(comment_udata(&"x".repeat(300)).is_err());
 }
+
+#[test]
+fn long_element_lists_go_as_several_messages_of_one_command() {
+    let ports = |n: u16| -> Vec<ioc_sdk::nft::NftMapElement> {
+        (0..n)
+            .map(|p| ioc_sdk::nft::NftMapElement::port_to(p, Ipv4Addr::LOCALHOST, p))
+            .collect()
+    };
+    let mut b = NftBatch::new();
+    b.add_map_elements(ioc_sdk::NftFamily::Ip, "t", "m", ports(1300))
+        .delete_map_elements(ioc_sdk::NftFamily::Ip, "t", "m", ports(600))
+        .add_elements(
+            Netdev,
+            "t",
+            "s",
+            (0..1030u32)
+                .map(|i| NftElement::ipv4(Ipv4Addr::from(i)))
+                .collect(),
+        );
+    let messages = encode(&b).unwrap();
+    let kinds: Vec<(u16, Option<usize>)> = messages[1..messages.len() - 1]
+        .iter()
+        .map(|m| (m.kind & 0xff, m.command))
+        .collect();
+    let (new, del) = (NFT_MSG_NEWSETELEM as u16, NFT_MSG_DELSETELEM as u16);
+    assert_eq!(
+        kinds,
+        [
+            (new, Some(0)),
+            (new, Some(0)),
+            (new, Some(0)),
+            // A delete adds each piece first, then deletes it.
+            (new, Some(1)),
+            (del, Some(1)),
+            (new, Some(1)),
+            (del, Some(1)),
+            (new, Some(2)),
+            (new, Some(2)),
+            (new, Some(2)),
+        ]
+    );
+    assert!(messages.iter().all(|m| m.attrs.len() < 32 * 1024));
+}

@@ -9,7 +9,7 @@
 //! with extended ACKs, its explanation.
 
 use std::io;
-use std::os::fd::BorrowedFd;
+use std::os::fd::{AsRawFd, BorrowedFd};
 
 use netlink_packet_core::{
     parse_string, NetlinkBuffer, NetlinkHeader, NetlinkMessage, NetlinkPayload,
@@ -28,6 +28,9 @@ const NLMSGERR_ATTR_MSG: u16 = 1;
 /// A kernel dump packs its messages into datagrams of at most 32 KiB (less if our buffer is
 /// smaller), so this never truncates a dump; single replies are far smaller.
 const RECV_BUFFER: usize = 32 * 1024;
+/// A send buffer every kernel default exceeds (`wmem_default` is 208 KiB): datagrams up to
+/// this size minus the margin go without raising it.
+const DEFAULT_SNDBUF: usize = 128 * 1024;
 /// A dump the kernel flags as inconsistent (the table changed meanwhile) is read again.
 const DUMP_ATTEMPTS: usize = 4;
 
@@ -54,6 +57,8 @@ pub struct NlSocket {
     send_buf: Vec<u8>,
     /// Received datagram, reused.
     recv_buf: Vec<u8>,
+    /// The send buffer this socket was given (0: the kernel's default, not raised).
+    sndbuf: usize,
 }
 
 impl NlSocket {
@@ -73,6 +78,7 @@ impl NlSocket {
             seq: 0,
             send_buf: Vec::with_capacity(256),
             recv_buf: vec![0; RECV_BUFFER],
+            sndbuf: DEFAULT_SNDBUF,
         })
     }
 
@@ -297,6 +303,7 @@ impl NlSocket {
             self.send_buf.resize(start + align(packet.buffer_len()), 0);
             packet.serialize(&mut self.send_buf[start..]);
         }
+        self.make_room(self.send_buf.len())?;
         let sent = retry_interrupted(|| self.socket.send(&self.send_buf, 0))?;
         if sent != self.send_buf.len() {
             return Err(NlError::Protocol(format!(
@@ -305,6 +312,38 @@ impl NlSocket {
             )));
         }
         Ok((first, self.seq))
+    }
+
+    /// Makes the socket's send buffer hold a datagram of `len` bytes. A netlink datagram must
+    /// fit the send buffer whole (`EMSGSIZE` otherwise), and the default (`wmem_default`,
+    /// about 208 KiB) is too small for a transaction with tens of thousands of elements (a
+    /// forwarded range of many ports); `SO_SNDBUFFORCE` passes `wmem_max`, which ioc, as root,
+    /// may. Only ever raised, and only for such a datagram: most never reach it.
+    fn make_room(&mut self, len: usize) -> Result<(), NlError> {
+        const OVERHEAD: usize = 64 * 1024;
+        if len + OVERHEAD <= self.sndbuf {
+            return Ok(());
+        }
+        let wanted = len + OVERHEAD;
+        let value = libc::c_int::try_from(wanted).map_err(|_| {
+            NlError::Protocol(format!("a netlink datagram of {len} bytes is too large"))
+        })?;
+        // SAFETY: setsockopt on a descriptor this socket owns, with a pointer to a c_int that
+        // lives across the call and its exact size.
+        let rc = unsafe {
+            libc::setsockopt(
+                self.socket.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_SNDBUFFORCE,
+                (&value as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if rc != 0 {
+            return Err(NlError::from(io::Error::last_os_error()));
+        }
+        self.sndbuf = wanted;
+        Ok(())
     }
 
     /// Receives one datagram into the reusable buffer and returns its length. A datagram larger
