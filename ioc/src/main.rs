@@ -23,7 +23,9 @@ fn main() -> ExitCode {
         return commands::learn::main(args);
     }
     let context = Context::new(&cli.global);
-    let mut out = io::BufWriter::new(io::stdout().lock());
+    // Not `stdout().lock()`: a lock is not `Send`, and a concurrent start prints from its
+    // worker threads (see `commands::runtime`).
+    let mut out = io::BufWriter::new(io::stdout());
     let result = commands::run(&cli.command, &context, &mut out)
         .and_then(|()| out.flush().map_err(Failure::from));
     match result {
