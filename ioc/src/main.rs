@@ -10,14 +10,12 @@ mod typed;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use cli::Cli;
 use commands::{Context, Failure};
 
 fn main() -> ExitCode {
     // clap prints its own usage errors (exit 2) and --help/--version (exit 0).
-    let cli = Cli::parse();
+    let cli = Cli::from_env();
     logging::init(cli.global.verbose, cli.global.quiet);
     if let cli::Command::Learn(args) = &cli.command {
         return commands::learn::main(args);
