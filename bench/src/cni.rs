@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::cpu::Cpu;
 use super::{ends, ip, median, ms, Series, CNI_DIR};
 
 /// The network list's name.
@@ -123,12 +124,31 @@ fn quartiles(sorted: &[f64]) -> (f64, f64, f64) {
     (at(1), at(2), at(3))
 }
 
+/// Prints the paired per-jail differences of starts and of stops (`(ioc, bare)` each): their
+/// median, interquartile range, and the start's median in the first and last tenth.
+fn print_paired(what: &str, start: (&[Duration], &[Duration]), stop: (&[Duration], &[Duration])) {
+    let (ioc, bare) = start;
+    let n = ioc.len().min(bare.len());
+    let tenth = (n / 10).max(1);
+    let (q1, q2, q3) = quartiles(&paired(ioc, bare));
+    let (_, head, _) = quartiles(&paired(&ioc[..tenth], &bare[..tenth]));
+    let (_, tail, _) = quartiles(&paired(&ioc[n - tenth..n], &bare[n - tenth..n]));
+    let (s1, s2, s3) = quartiles(&paired(stop.0, stop.1));
+    println!(
+        "cni overhead per jail, paired{what}: start {q2:+.2} ms (IQR {q1:+.2} .. {q3:+.2}; \
+         first/last tenth {head:+.2} / {tail:+.2}); stop {s2:+.2} ms (IQR {s1:+.2} .. {s3:+.2})"
+    );
+}
+
 /// What ioc adds per CNI jail: its start's median minus the median of the same chain's
 /// attach plus the namespace creation (what any runtime has to do), and how flat that is.
 /// On a loaded machine the difference of medians swings with the load; the median of the
 /// paired differences (each `ioc start` against the bare chain run right after it) swings
-/// much less, and is printed with its interquartile range.
-pub fn report_overhead(series: &[Series]) {
+/// much less, and is printed with its interquartile range. The same pairing of CPU times
+/// (user + system of the timed processes: ioc and the plugins it ran, against `ip netns` and
+/// the same plugins) is steadier still on a loaded machine, where wall time also counts waits
+/// for a CPU.
+pub fn report_overhead(series: &[Series], cpu: &[Cpu]) {
     let find = |label: &str| series.iter().find(|s| s.label == label);
     let (Some(ioc), Some(bare)) = (find("ioc cni"), find(BARE)) else {
         return;
@@ -147,16 +167,15 @@ pub fn report_overhead(series: &[Series]) {
         ms(bare_first),
         ms(bare_last),
     );
-    let tenth = (ioc.start.len() / 10).max(1);
-    let n = ioc.start.len().min(bare.start.len());
-    let (q1, q2, q3) = quartiles(&paired(&ioc.start, &bare.start));
-    let (_, head, _) = quartiles(&paired(&ioc.start[..tenth], &bare.start[..tenth]));
-    let (_, tail, _) = quartiles(&paired(&ioc.start[n - tenth..n], &bare.start[n - tenth..n]));
-    let (s1, s2, s3) = quartiles(&paired(&ioc.stop, &bare.stop));
-    println!(
-        "cni overhead per jail, paired: start {q2:+.2} ms (IQR {q1:+.2} .. {q3:+.2}; first/last \
-         tenth {head:+.2} / {tail:+.2}); stop {s2:+.2} ms (IQR {s1:+.2} .. {s3:+.2})"
-    );
+    print_paired("", (&ioc.start, &bare.start), (&ioc.stop, &bare.stop));
+    let find_cpu = |label: &str| cpu.iter().find(|c| c.label == label);
+    if let (Some(ioc), Some(bare)) = (find_cpu("ioc cni"), find_cpu(BARE)) {
+        print_paired(
+            " CPU time",
+            (&ioc.start, &bare.start),
+            (&ioc.stop, &bare.stop),
+        );
+    }
     if let Some(plain) = find("ioc vnet") {
         println!(
             "cni start is {:.2}x plain vnet",

@@ -296,30 +296,39 @@ fn bench_ioc(o: &Options, sandbox: &Sandbox, n: usize) -> (Vec<Series>, Vec<cpu:
     let mut cpu: Vec<cpu::Cpu> = o
         .modes
         .iter()
-        .map(|mode| cpu::Cpu {
-            label: format!("ioc {mode}"),
+        .map(|mode| format!("ioc {mode}"))
+        .chain(bare.is_some().then(|| cni::BARE.to_string()))
+        .map(|label| cpu::Cpu {
+            label,
             start: Vec::with_capacity(n),
             stop: Vec::with_capacity(n),
         })
         .collect();
+    let last_cpu = cpu.len() - 1;
     for &(m, i) in &schedule {
-        let before = cpu::children();
+        let before = cpu::spent();
         series[m]
             .start
             .push(timed(&mut ioc(&["start", &names[m][i]])));
-        cpu[m].start.push(cpu::children().saturating_sub(before));
+        cpu[m].start.push(cpu::spent().saturating_sub(before));
         if let (Some(bare), "cni") = (&bare, o.modes[m].as_str()) {
+            let before = cpu::spent();
             series[last].start.push(bare.attach(i));
+            cpu[last_cpu]
+                .start
+                .push(cpu::spent().saturating_sub(before));
         }
     }
     for &(m, i) in &schedule {
-        let before = cpu::children();
+        let before = cpu::spent();
         series[m]
             .stop
             .push(timed(&mut ioc(&["stop", &names[m][i]])));
-        cpu[m].stop.push(cpu::children().saturating_sub(before));
+        cpu[m].stop.push(cpu::spent().saturating_sub(before));
         if let (Some(bare), "cni") = (&bare, o.modes[m].as_str()) {
+            let before = cpu::spent();
             series[last].stop.push(bare.detach(i));
+            cpu[last_cpu].stop.push(cpu::spent().saturating_sub(before));
         }
     }
     (series, cpu)
@@ -510,6 +519,6 @@ pub fn main() {
         }
         report(n, &series);
         cpu::report(&cpu);
-        cni::report_overhead(&series);
+        cni::report_overhead(&series, &cpu);
     }
 }

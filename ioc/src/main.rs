@@ -10,20 +10,20 @@ mod typed;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use cli::Cli;
 use commands::{Context, Failure};
 
 fn main() -> ExitCode {
     // clap prints its own usage errors (exit 2) and --help/--version (exit 0).
-    let cli = Cli::parse();
+    let cli = Cli::from_env();
     logging::init(cli.global.verbose, cli.global.quiet);
     if let cli::Command::Learn(args) = &cli.command {
         return commands::learn::main(args);
     }
     let context = Context::new(&cli.global);
-    let mut out = io::BufWriter::new(io::stdout().lock());
+    // Not `stdout().lock()`: a lock is not `Send`, and a concurrent start prints from its
+    // worker threads (see `commands::runtime`).
+    let mut out = io::BufWriter::new(io::stdout());
     let result = commands::run(&cli.command, &context, &mut out)
         .and_then(|()| out.flush().map_err(Failure::from));
     match result {

@@ -1,8 +1,12 @@
 //! The CPU time of each timed command next to its wall-clock time: user plus system time of
-//! the child and of the children it waited for (`getrusage(RUSAGE_CHILDREN)` before and after).
-//! On a machine other work loads, wall time also counts the waits for a CPU, which hit one
-//! mode more than the other by chance; CPU time compares modes more steadily. Neither counts
-//! kernel work done in workers after the command (RCU callbacks, namespace teardown).
+//! the child and of the children it waited for (`getrusage(RUSAGE_CHILDREN)` before and after),
+//! and the benchmark's own (`RUSAGE_SELF`): the kernel charges starting a child and reaping it
+//! to the parent, and reaping a CNI plugin costs a DEL a millisecond or more here (flushing the
+//! plugin's /proc entries), so the bare chain, whose plugins the benchmark itself runs, would
+//! look cheaper than an `ioc stop` that runs and reaps them. On a machine other work loads,
+//! wall time also counts the waits for a CPU, which hit one mode more than the other by
+//! chance; CPU time compares modes more steadily. Neither counts kernel work done in workers
+//! after the command (RCU callbacks, namespace teardown).
 
 use std::time::Duration;
 
@@ -15,13 +19,20 @@ pub(crate) struct Cpu {
     pub(crate) stop: Vec<Duration>,
 }
 
-/// User plus system time of every child this process has waited for so far.
-pub(crate) fn children() -> Duration {
+/// User plus system time of this (single-threaded) process and of every child it has waited
+/// for so far.
+pub(crate) fn spent() -> Duration {
+    usage(libc::RUSAGE_SELF) + usage(libc::RUSAGE_CHILDREN)
+}
+
+/// User plus system time of `who`.
+fn usage(who: libc::c_int) -> Duration {
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
     // SAFETY: getrusage writes a whole `rusage` into the pointer it is given, which points to
-    // memory of that type; RUSAGE_CHILDREN is a valid `who`. On failure the zeroed value stays.
+    // memory of that type; `who` is RUSAGE_SELF or RUSAGE_CHILDREN. On failure the zeroed value
+    // stays.
     let usage = unsafe {
-        libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr());
+        libc::getrusage(who, usage.as_mut_ptr());
         usage.assume_init()
     };
     let time = |t: libc::timeval| {
@@ -41,7 +52,7 @@ pub(crate) fn report(cpu: &[Cpu]) {
     };
     for c in cpu {
         println!(
-            "{:<18} cpu: start {} stop {} (median user + system time of the ioc process), last/1st tenth: start {:.2} stop {:.2}",
+            "{:<18} cpu: start {} stop {} (median user + system time of the timed processes), last/1st tenth: start {:.2} stop {:.2}",
             c.label,
             ms(med(&c.start)),
             ms(med(&c.stop)),

@@ -85,7 +85,7 @@ impl From<io::Error> for Failure {
 
 pub type CommandResult = Result<(), Failure>;
 
-pub fn run(command: &Command, context: &Context, out: &mut dyn Write) -> CommandResult {
+pub fn run(command: &Command, context: &Context, out: &mut (dyn Write + Send)) -> CommandResult {
     match command {
         Command::Create(args) => create::run(args, context),
         Command::Set(args) => set::run(args, context),

@@ -22,7 +22,7 @@ pub struct RestartArgs {
     pub filters: Vec<String>,
 }
 
-pub fn run(args: &RestartArgs, context: &Context, out: &mut dyn Write) -> CommandResult {
+pub fn run(args: &RestartArgs, context: &Context, out: &mut (dyn Write + Send)) -> CommandResult {
     let filter = Filter::from_args(&args.filters)?;
     let (store, run_dir) = (&context.store, &context.run_dir);
     runtime::run(super::plan::PlanFormat::Text, out, |progress| {

@@ -39,7 +39,7 @@ pub struct StartArgs {
     pub filters: Vec<String>,
 }
 
-pub fn run(args: &StartArgs, context: &Context, out: &mut dyn Write) -> CommandResult {
+pub fn run(args: &StartArgs, context: &Context, out: &mut (dyn Write + Send)) -> CommandResult {
     let format = args.plan.output_format;
     // The CPU count is looked up only when jails could start side by side (see AUTO_JOBS).
     let jobs = args.jobs.map_or(AUTO_JOBS, usize::from);

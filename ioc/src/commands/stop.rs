@@ -36,7 +36,7 @@ pub struct StopArgs {
     pub filters: Vec<String>,
 }
 
-pub fn run(args: &StopArgs, context: &Context, out: &mut dyn Write) -> CommandResult {
+pub fn run(args: &StopArgs, context: &Context, out: &mut (dyn Write + Send)) -> CommandResult {
     let format = args.plan.output_format;
     let (store, run_dir, force) = (&context.store, &context.run_dir, args.force);
     if args.rc {
