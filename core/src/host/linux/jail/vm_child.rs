@@ -201,10 +201,8 @@ mod tests {
         let (pid, running) = unsafe { spawn(fds[1], write_byte) }.unwrap();
         let mut byte = 0u8;
         // SAFETY: reads one byte into a live local from the pipe's read end.
-        assert_eq!(
-            unsafe { libc::read(fds[0], (&mut byte as *mut u8).cast(), 1) },
-            1
-        );
+        let read = unsafe { libc::read(fds[0], (&mut byte as *mut u8).cast(), 1) };
+        assert_eq!(read, 1);
         assert_eq!(byte, b'x');
         assert_eq!(waitpid(pid, None).unwrap(), WaitStatus::Exited(pid, 7));
         let base = running.stack.as_ref().unwrap().base;
