@@ -8,8 +8,8 @@
 //! command to clean up, exactly as one jail at a time does. Results come back in the order of
 //! the wave, so the output does not depend on which worker was faster.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::collections::VecDeque;
+use std::sync::{Condvar, Mutex};
 
 use super::start::BegunStart;
 use super::waves::{start_waves, Ranked};
@@ -49,8 +49,8 @@ pub fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
 
-/// At most this many jails of a wave are begun at once: each holds its lock and journal open
-/// until it is finished, and a service's default open-file limit is 1,024.
+/// At most this many jails of a wave are begun and not finished at once: each holds its lock
+/// and journal open until it is finished, and a service's default open-file limit is 1,024.
 pub(super) const BATCH: usize = 128;
 
 impl Lifecycle<'_> {
@@ -74,9 +74,7 @@ impl Lifecycle<'_> {
             });
             match workers {
                 Some(workers) if workers.jobs > 1 => {
-                    for batch in wave.chunks(BATCH) {
-                        results.extend(self.start_concurrently(batch, workers))
-                    }
+                    results.extend(self.start_concurrently(&wave, workers))
                 }
                 _ => results.extend(wave.iter().map(|spec| {
                     let result = self.start_reported(spec);
@@ -88,51 +86,60 @@ impl Lifecycle<'_> {
     }
 
     /// Starts the jails of one wave: each begun here, in wave order (lock, leftovers, JID,
-    /// journal), so JIDs do not depend on timing; then finished on `workers.jobs` threads.
-    /// Results in wave order.
+    /// journal), so JIDs do not depend on timing, and finished on `workers.jobs` threads as soon
+    /// as it is begun. Beginning goes on while the workers finish the jails begun before (with
+    /// at most [`BATCH`] begun and not finished), so the workers never wait for a whole batch
+    /// to be begun. Results in wave order.
     fn start_concurrently(&mut self, wave: &[&JailSpec], workers: Workers<'_>) -> Vec<Reported> {
-        let slots: Vec<Mutex<Slot>> = wave
-            .iter()
-            .map(|spec| {
-                let begun = interrupt::check()
-                    .map_err(Failure::NotStarted)
-                    .and_then(|()| self.begin_start(spec));
-                Mutex::new(match begun {
-                    Ok(begun) => Slot::Begun(Box::new(begun)),
-                    Err(e) => Slot::Done(Err(JailError::new(&spec.name, e))),
-                })
-            })
-            .collect();
-        let pending: Vec<usize> = slots
-            .iter()
-            .enumerate()
-            .filter(|(_, slot)| matches!(*lock(slot), Slot::Begun(_)))
-            .map(|(i, _)| i)
-            .collect();
-        let next = AtomicUsize::new(0);
+        let slots: Vec<Mutex<Slot>> = wave.iter().map(|_| Mutex::new(Slot::Taken)).collect();
+        let queue = Queue::default();
+        let jobs = workers.jobs.min(wave.len());
+        queue.state().workers = jobs;
         let run = self.run.clone();
         let faults = self.faults.clone();
         let progress = InOrder::new(self.progress);
-        progress.tell(&slots);
         std::thread::scope(|scope| {
-            for _ in 0..workers.jobs.min(pending.len()) {
+            for _ in 0..jobs {
                 scope.spawn(|| {
+                    let _gone = WorkerGone(&queue);
                     let (mut backend, mut registry) = (workers.make)();
                     let mut lifecycle =
                         Lifecycle::new(backend.as_mut(), &mut registry, run.clone())
                             .with_faults(faults.clone());
-                    while let Some(&i) = pending.get(next.fetch_add(1, Ordering::SeqCst)) {
+                    while let Some(i) = queue.next() {
                         let spec = wave[i];
                         let taken = std::mem::replace(&mut *lock(&slots[i]), Slot::Taken);
-                        let Slot::Begun(begun) = taken else { continue };
-                        let result = lifecycle
-                            .finish_start(spec, *begun)
-                            .map(|jid| (spec.name.clone(), Outcome::Started { jid }))
-                            .map_err(|e| JailError::new(&spec.name, e));
-                        *lock(&slots[i]) = Slot::Done(result);
+                        if let Slot::Begun(begun) = taken {
+                            let result = lifecycle
+                                .finish_start(spec, *begun)
+                                .map(|jid| (spec.name.clone(), Outcome::Started { jid }))
+                                .map_err(|e| JailError::new(&spec.name, e));
+                            *lock(&slots[i]) = Slot::Done(result);
+                        }
+                        queue.finished();
                         progress.tell(&slots);
                     }
                 });
+            }
+            // Closes the queue however this ends, so that no worker waits for ever.
+            let _close = CloseOnDrop(&queue);
+            for (i, spec) in wave.iter().enumerate() {
+                if !queue.wait_for_room() {
+                    break;
+                }
+                let begun = interrupt::check()
+                    .map_err(Failure::NotStarted)
+                    .and_then(|()| self.begin_start(spec));
+                match begun {
+                    Ok(begun) => {
+                        *lock(&slots[i]) = Slot::Begun(Box::new(begun));
+                        queue.push(i);
+                    }
+                    Err(e) => {
+                        *lock(&slots[i]) = Slot::Done(Err(JailError::new(&spec.name, e)));
+                        progress.tell(&slots);
+                    }
+                }
             }
         });
         slots
@@ -149,6 +156,103 @@ impl Lifecycle<'_> {
                 },
             )
             .collect()
+    }
+}
+
+/// The begun starts of a concurrent wave waiting for a worker, in wave order, and how many are
+/// begun and not finished yet.
+#[derive(Default)]
+struct Queue {
+    state: Mutex<QueueState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct QueueState {
+    waiting: VecDeque<usize>,
+    /// Begun and not finished.
+    open: usize,
+    /// No more will come.
+    closed: bool,
+    /// Workers still running.
+    workers: usize,
+}
+
+impl Queue {
+    fn state(&self) -> std::sync::MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn wait<'s>(
+        &'s self,
+        state: std::sync::MutexGuard<'s, QueueState>,
+    ) -> std::sync::MutexGuard<'s, QueueState> {
+        self.changed.wait(state).unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits until fewer than [`BATCH`] starts are begun and not finished; `false` when no
+    /// worker is left to finish them (they panicked, and the scope will say so).
+    fn wait_for_room(&self) -> bool {
+        let mut state = self.state();
+        while state.open >= BATCH && state.workers > 0 {
+            state = self.wait(state);
+        }
+        state.workers > 0
+    }
+
+    /// A worker has ended (normally or by a panic).
+    fn worker_gone(&self) {
+        let mut state = self.state();
+        state.workers -= 1;
+        self.changed.notify_all();
+    }
+
+    /// A begun start, for the next free worker.
+    fn push(&self, slot: usize) {
+        let mut state = self.state();
+        state.waiting.push_back(slot);
+        state.open += 1;
+        self.changed.notify_all();
+    }
+
+    /// The next begun start to finish; `None` once the queue is closed and empty.
+    fn next(&self) -> Option<usize> {
+        let mut state = self.state();
+        loop {
+            if let Some(slot) = state.waiting.pop_front() {
+                return Some(slot);
+            }
+            if state.closed {
+                return None;
+            }
+            state = self.wait(state);
+        }
+    }
+
+    /// A start taken from the queue is finished (its lock and journal closed).
+    fn finished(&self) {
+        let mut state = self.state();
+        state.open -= 1;
+        self.changed.notify_all();
+    }
+}
+
+/// Tells a [`Queue`] that a worker ended when dropped, also by a panic.
+struct WorkerGone<'q>(&'q Queue);
+
+impl Drop for WorkerGone<'_> {
+    fn drop(&mut self) {
+        self.0.worker_gone();
+    }
+}
+
+/// Closes a [`Queue`] when dropped: the workers finish what is queued, then end.
+struct CloseOnDrop<'q>(&'q Queue);
+
+impl Drop for CloseOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.state().closed = true;
+        self.0.changed.notify_all();
     }
 }
 
@@ -203,6 +307,34 @@ mod tests {
             name.to_string(),
             Outcome::Started { jid: 1 },
         ))))
+    }
+
+    #[test]
+    fn beginning_waits_for_room_and_stops_when_no_worker_is_left() {
+        let queue = Queue::default();
+        queue.state().workers = 1;
+        for slot in 0..BATCH {
+            assert!(queue.wait_for_room());
+            queue.push(slot);
+        }
+        std::thread::scope(|scope| {
+            let room = scope.spawn(|| queue.wait_for_room());
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            assert!(!room.is_finished(), "{BATCH} begun and none finished");
+            assert_eq!(queue.next(), Some(0));
+            queue.finished();
+            assert!(room.join().unwrap());
+        });
+        queue.push(BATCH);
+        queue.worker_gone();
+        assert!(!queue.wait_for_room(), "nobody would finish another start");
+        CloseOnDrop(&queue);
+        let rest: Vec<usize> = std::iter::from_fn(|| queue.next()).collect();
+        assert_eq!(
+            rest.len(),
+            BATCH,
+            "what was queued is still handed out, then None"
+        );
     }
 
     #[test]

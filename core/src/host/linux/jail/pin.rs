@@ -13,6 +13,7 @@ use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::unistd::{fork, ForkResult, Pid};
@@ -59,7 +60,7 @@ pub fn ensure_base_namespace(run_dir: &Path) -> io::Result<OwnedFd> {
         sysctls: Vec::new(),
         root: None,
     };
-    spawn_pinned(&plan, &[("mnt", pin.clone())])
+    spawn_pinned(plan, &[("mnt", pin.clone())])
         .map_err(|e| io::Error::new(e.kind(), format!("base mount namespace: {e}")))?;
     Ok(OwnedFd::from(File::open(&pin)?))
 }
@@ -172,7 +173,7 @@ fn create_pinned(paths: &JailPaths, base: BorrowedFd<'_>, params: &JailParams) -
         root,
     };
     let pins: Vec<(&str, PathBuf)> = kinds.iter().map(|kind| (*kind, paths.pin(kind))).collect();
-    spawn_pinned(&plan, &pins)
+    spawn_pinned(plan, &pins)
 }
 
 /// Forks a child that builds namespaces as `plan` says, and pins the child's namespaces of
@@ -185,7 +186,10 @@ fn create_pinned(paths: &JailPaths, base: BorrowedFd<'_>, params: &JailParams) -
 /// `ip netns exec` shell) the pin then fails with EINVAL now and then. So the namespaces are
 /// made again with the child on each CPU in turn: the CPU that made the caller's namespace
 /// hands out higher IDs from then on.
-fn spawn_pinned(plan: &ChildPlan, pins: &[(&str, PathBuf)]) -> io::Result<()> {
+fn spawn_pinned(plan: ChildPlan, pins: &[(&str, PathBuf)]) -> io::Result<()> {
+    // Shared with the helpers, which may read it until they are reaped (see `vm_child`).
+    let plan = Arc::new(plan);
+    let plan = &plan;
     let mut result = spawn_pinned_on(plan, pins, None);
     for cpu in allowed_cpus() {
         if !matches!(result, Err(PinError::OlderNamespace(_))) {
@@ -227,7 +231,7 @@ fn allowed_cpus() -> Vec<usize> {
 
 /// One try of [`spawn_pinned`], with the child on `cpu` if given. A failed try leaves no pin.
 fn spawn_pinned_on(
-    plan: &ChildPlan,
+    plan: &Arc<ChildPlan>,
     pins: &[(&str, PathBuf)],
     cpu: Option<usize>,
 ) -> Result<(), PinError> {
@@ -243,53 +247,89 @@ fn spawn_pinned_on(
     super::reap::reap_exited();
     let (ready_r, ready_w) = pipe()?;
     let (go_r, go_w) = pipe()?;
-    // SAFETY: ioc may have other threads, so the child may only do what is async-signal-safe
-    // until it exits: it closes fds, makes raw syscalls on data prepared before the fork (no
-    // allocation, no lock), and leaves with `_exit`, never returning into Rust code that could
-    // run destructors or unwind.
-    match unsafe { fork() }.map_err(io::Error::from)? {
-        ForkResult::Child => {
-            drop(ready_r);
-            drop(go_w);
-            if let Some(set) = &cpu_set {
-                // SAFETY: a raw syscall reading `size_of_val(set)` bytes from a set prepared
-                // before the fork, alive for the call. Best effort: its result is ignored.
-                unsafe { libc::sched_setaffinity(0, std::mem::size_of_val(set), set) };
+    let helper = Helper {
+        plan: Arc::clone(plan),
+        ready: ready_w.as_raw_fd(),
+        go: go_r.as_raw_fd(),
+        parent_ends: [ready_r.as_raw_fd(), go_w.as_raw_fd()],
+        cpu_set,
+    };
+    let (child, running) = if plan.root.is_none() {
+        // SAFETY: `helper_main` keeps to what `vm_child::spawn` asks: raw syscalls on the
+        // helper's own data (see `child_main`); this thread reads no `errno` while waiting for
+        // the helper's report, and after it the helper sets none but on a failed close.
+        let (child, running) = unsafe { super::vm_child::spawn(helper, helper_main) }?;
+        (child, Some(running))
+    } else {
+        // A jail with its own root: its init, forked by the helper, lives on as the jail's
+        // PID 1, so it gets a copy of the address space of its own.
+        // SAFETY: ioc may have other threads, so the child may only do what is
+        // async-signal-safe until it exits: it closes fds, makes raw syscalls on data prepared
+        // before the fork (no allocation, no lock), and leaves with `_exit`, never returning
+        // into Rust code that could run destructors or unwind.
+        match unsafe { fork() }.map_err(io::Error::from)? {
+            ForkResult::Child => {
+                let code = helper_main(&helper);
+                // SAFETY: `_exit` ends the forked child at once, without running atexit
+                // handlers or destructors that belong to the parent's state; it is
+                // async-signal-safe.
+                unsafe { libc::_exit(code) }
             }
-            let code = child_main(plan, ready_w.as_raw_fd(), go_r.as_raw_fd());
-            // SAFETY: `_exit` ends the forked child at once, without running atexit handlers or
-            // destructors that belong to the parent's state; it is async-signal-safe.
-            unsafe { libc::_exit(code) }
+            ForkResult::Parent { child } => (child, None),
         }
-        ForkResult::Parent { child } => {
-            drop(ready_w);
-            drop(go_r);
-            let mut ready = File::from(ready_r);
-            let mut result = await_ready(&mut ready, child, plan.root.as_ref())
-                .and_then(|pinned| pin_child(pins, pinned).map(|()| pinned));
-            if plan.root.is_some() {
-                // The jail's init runs on once told to; without the byte it leaves.
-                if let Ok(init) = result {
-                    if let Err(e) = (&File::from(go_w)).write_all(&[1]) {
-                        let _ = nix::sys::signal::kill(init, nix::sys::signal::Signal::SIGKILL);
-                        result = Err(PinError::Other(e));
-                    }
-                }
-            } else {
-                // Lets the child exit. A byte, not only the close: a child forked meanwhile by
-                // another thread of ioc (a concurrent bulk start) holds a copy of `go_w` too.
-                let _ = File::from(go_w).write_all(&[0]);
+    };
+    drop(ready_w);
+    drop(go_r);
+    let mut ready = File::from(ready_r);
+    let mut result = await_ready(&mut ready, child, plan.root.as_ref())
+        .and_then(|pinned| pin_child(pins, pinned).map(|()| pinned));
+    if plan.root.is_some() {
+        // The jail's init runs on once told to; without the byte it leaves.
+        if let Ok(init) = result {
+            if let Err(e) = (&File::from(go_w)).write_all(&[1]) {
+                let _ = nix::sys::signal::kill(init, nix::sys::signal::Signal::SIGKILL);
+                result = Err(PinError::Other(e));
             }
-            if result.is_err() {
-                for (_, pin) in pins {
-                    let _ = umount2(pin, MntFlags::MNT_DETACH);
-                }
-            }
-            // Its exit (address space, proc instance) is reaped later, off the start's path.
-            super::reap::reap_later(child);
-            result.map(drop)
+        }
+    } else {
+        // Lets the child exit. A byte, not only the close: a child forked meanwhile by
+        // another thread of ioc (a concurrent bulk start) holds a copy of `go_w` too.
+        let _ = File::from(go_w).write_all(&[0]);
+    }
+    if result.is_err() {
+        for (_, pin) in pins {
+            let _ = umount2(pin, MntFlags::MNT_DETACH);
         }
     }
+    // Its exit (proc instance, for a forked one its address space) is reaped later, off the
+    // start's path; so is the stack of one sharing ioc's memory.
+    super::reap::reap_later(child, running);
+    result.map(drop)
+}
+
+/// What a helper gets: the plan, its ends of the two pipes, the parent's ends (which it
+/// closes in its own file table, so that a parent killed before telling it to go leaves it
+/// reading end-of-file rather than waiting forever), and the CPU to run on.
+struct Helper {
+    plan: Arc<ChildPlan>,
+    ready: libc::c_int,
+    go: libc::c_int,
+    parent_ends: [libc::c_int; 2],
+    cpu_set: Option<libc::cpu_set_t>,
+}
+
+/// The helper process: only raw syscalls (see [`child_main`]). Returns the exit code.
+fn helper_main(helper: &Helper) -> libc::c_int {
+    for fd in helper.parent_ends {
+        // SAFETY: closes the child's own copy of a pipe end; the parent's stays open.
+        unsafe { libc::close(fd) };
+    }
+    if let Some(set) = &helper.cpu_set {
+        // SAFETY: a raw syscall reading `size_of_val(set)` bytes from a set prepared before
+        // the child started, alive for the call. Best effort: its result is ignored.
+        unsafe { libc::sched_setaffinity(0, std::mem::size_of_val(set), set) };
+    }
+    child_main(&helper.plan, helper.ready, helper.go)
 }
 
 /// Waits for the child to have its namespaces (and, for a jail with its own root, for its
@@ -365,8 +405,9 @@ fn pin_child(pins: &[(&str, PathBuf)], child: Pid) -> Result<(), PinError> {
     Ok(())
 }
 
-/// The forked child: new namespaces, hostname, private resolv.conf, fresh /sys. Returns the
-/// exit code. Only raw syscalls: the parent may have had other threads.
+/// The helper: new namespaces, hostname, private resolv.conf, fresh /sys. Returns the exit
+/// code. Only raw syscalls: the parent may have other threads, and the helper may run in the
+/// parent's memory (see `vm_child`).
 ///
 /// Each `unsafe` below is one libc call whose pointers are C strings owned by `plan` (alive for
 /// the whole child) or string literals, and whose fds are the pipe ends and the base namespace

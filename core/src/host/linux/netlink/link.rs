@@ -99,7 +99,8 @@ impl Netlink {
         alias: Option<&str>,
     ) -> Result<u32, NlError> {
         let context = || format!("create veth {name} (peer {peer})");
-        let msg = veth_message(name, peer, mac, peer_mac, mtu, None);
+        let mut msg = veth_message(name, peer, mac, peer_mac, mtu, None);
+        set_flag_up(&mut msg.header, true);
         let (index, peer_index) = self.create_link(msg, name, &context)?;
         let peer_index =
             peer_index.ok_or_else(|| NlError::protocol(&context, "new veth names no peer"))?;
@@ -147,6 +148,14 @@ impl Netlink {
     /// 6.18) and ignores `IFLA_IFALIAS` there, so both go in one change right after it. That is
     /// soon enough: the port's addresses are only generated when it gets a carrier, which is
     /// when the jail sets its end up. If the change fails, the pair is deleted again.
+    ///
+    /// `name` is created down and set up by that change, not by the create: the kernel queues
+    /// a link event for each new end (its carrier goes off once it is registered), and the get
+    /// that reads the new link back handles it at once. For a link that is up without a carrier
+    /// that means deactivating its queues, which waits for an RCU grace period holding the
+    /// RTNL lock (so every concurrent start's netlink requests waited too; the kernel's
+    /// link-event worker would do the same under the same lock); for a link still down it
+    /// costs nothing.
     pub fn create_veth_in(
         &mut self,
         name: &str,
@@ -166,6 +175,7 @@ impl Netlink {
                 .push(LinkAttribute::IfAlias(alias.to_string()));
         }
         port.attributes.push(no_ipv6_addresses());
+        set_flag_up(&mut port.header, true);
         if let Err(e) = self.change_link(port, &context) {
             // Best effort: the error that matters is the one that stopped the creation.
             let _ = self.delete_link(index);
@@ -359,7 +369,13 @@ fn link_template(name: &str, mac: Option<[u8; 6]>, mtu: Option<u32>) -> LinkMess
     msg
 }
 
-/// The request creating veth `name`, up, and its `peer`, in this namespace or in `peer_ns`.
+/// The request creating veth `name` and its `peer` (both down), in this namespace or in
+/// `peer_ns`.
+///
+/// Each end gets one transmit and one receive queue, which is what a veth uses unless told
+/// otherwise: without the attributes the kernel allocates a queue per CPU and then cuts each
+/// end back to one, and cutting transmit queues of a registered link waits for an RCU grace
+/// period holding the RTNL lock (twice per pair), which every concurrent start queued behind.
 fn veth_message(
     name: &str,
     peer: &str,
@@ -369,18 +385,24 @@ fn veth_message(
     peer_ns: Option<BorrowedFd<'_>>,
 ) -> LinkMessage {
     let mut peer_msg = link_template(peer, peer_mac, mtu);
+    peer_msg.attributes.extend(one_queue_each_way());
     if let Some(ns) = peer_ns {
         peer_msg
             .attributes
             .push(LinkAttribute::NetNsFd(ns.as_raw_fd()));
     }
     let mut msg = link_template(name, mac, mtu);
-    set_flag_up(&mut msg.header, true);
+    msg.attributes.extend(one_queue_each_way());
     msg.attributes.push(LinkAttribute::LinkInfo(vec![
         NlLinkInfo::Kind(InfoKind::Veth),
         NlLinkInfo::Data(InfoData::Veth(InfoVeth::Peer(peer_msg))),
     ]));
     msg
+}
+
+/// One transmit and one receive queue for a new link (see [`veth_message`]).
+fn one_queue_each_way() -> [LinkAttribute; 2] {
+    [LinkAttribute::NumTxQueues(1), LinkAttribute::NumRxQueues(1)]
 }
 
 /// Changes only `IFF_UP`, leaving the other flags as they are.
