@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use ioc_sdk::nft::{
     NftBatch, NftCmpOp, NftCommand, NftDynsetOp, NftElement, NftExpr, NftHook, NftHookKind,
-    NftKeyType, NftMetaKey, NftPayloadBase, NftPolicy, NftSetFlags, NftVerdict,
+    NftKeyType, NftMapElement, NftMetaKey, NftPayloadBase, NftPolicy, NftSetFlags, NftVerdict,
 };
 use ioc_sdk::NftFamily;
 use libc::{
@@ -249,32 +249,40 @@ impl Encoder {
                 table,
                 map,
                 elements,
-            } => {
-                let id = self.set(*family, table, map).map(|s| s.0);
-                for chunk in elements.chunks(ELEMENTS_PER_MESSAGE) {
-                    let a = nft_map::elements(table, map, id, chunk);
-                    self.push(index, NFT_MSG_NEWSETELEM, NLM_F_CREATE, *family, a);
-                }
-            }
+            } => self.map_elements(index, *family, table, map, elements, false),
+            // As for sets: adding first makes an absent element no error; the add keeps an
+            // element with the same data and fails on one with other data (another owner's),
+            // which the delete must not take.
             NftCommand::DeleteMapElements {
                 family,
                 table,
                 map,
                 elements,
-            } => {
-                // As for sets: adding first makes an absent element no error; the add keeps
-                // an element with the same data and fails on one with other data (another
-                // owner's), which the delete must not take.
-                let id = self.set(*family, table, map).map(|s| s.0);
-                for chunk in elements.chunks(ELEMENTS_PER_MESSAGE) {
-                    let a = nft_map::elements(table, map, id, chunk);
-                    self.push(index, NFT_MSG_NEWSETELEM, NLM_F_CREATE, *family, a);
-                    let a = nft_map::elements(table, map, id, chunk);
-                    self.push(index, NFT_MSG_DELSETELEM, 0, *family, a);
-                }
-            }
+            } => self.map_elements(index, *family, table, map, elements, true),
         }
         Ok(())
+    }
+
+    /// Map elements in pieces of [`ELEMENTS_PER_MESSAGE`]; for `delete`, each piece is added
+    /// first, then deleted.
+    fn map_elements(
+        &mut self,
+        index: usize,
+        family: NftFamily,
+        table: &str,
+        map: &str,
+        elements: &[NftMapElement],
+        delete: bool,
+    ) {
+        let id = self.set(family, table, map).map(|s| s.0);
+        for chunk in elements.chunks(ELEMENTS_PER_MESSAGE) {
+            let a = nft_map::elements(table, map, id, chunk);
+            self.push(index, NFT_MSG_NEWSETELEM, NLM_F_CREATE, family, a);
+            if delete {
+                let a = nft_map::elements(table, map, id, chunk);
+                self.push(index, NFT_MSG_DELSETELEM, 0, family, a);
+            }
+        }
     }
 
     fn table(&mut self, index: usize, message: c_int, flags: u16, family: NftFamily, name: &str) {
