@@ -563,3 +563,40 @@ fn defaultrouter_is_not_applied_to_a_shared_ip_jail() {
     host.stop_and_check_clean(JAIL, IDLE);
     assert_eq!(host_network(&host).routes, routes, "routes after the stop");
 }
+
+/// A run dir that is a mount of its own (an admin's tmpfs on `/run/ioc`): the first start
+/// works (the base mount namespace must not hide the run dir's contents from the jail), and
+/// the last stop unmounts only what ioc mounted, leaving the admin's tmpfs in place.
+#[test]
+fn a_run_dir_on_its_own_tmpfs_works_and_stays_mounted() {
+    require_root!();
+    let host = HostNs::new();
+    let run = host.sandbox().run_dir();
+    fs::create_dir_all(&run).expect("create the run dir");
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "ioc-test-run"])
+        .arg(&run)
+        .status()
+        .expect("run mount");
+    assert!(mounted.success());
+    let admin_mount = || {
+        let table = fs::read_to_string("/proc/self/mountinfo").expect("read mountinfo");
+        let point = format!(" {} ", run.display());
+        table
+            .lines()
+            .filter(|l| l.contains(&point) && l.contains(" - tmpfs ioc-test-run "))
+            .count()
+    };
+    host.ok(["create", "a", "vnet=off"]);
+    host.ok(["start", "a"]);
+    host.ok(["exec", "a", "--", "true"]);
+    host.ok(["stop", "a"]);
+    assert_eq!(
+        admin_mount(),
+        1,
+        "the admin's tmpfs must stay mounted, once"
+    );
+    host.ok(["start", "a"]);
+    host.ok(["stop", "a"]);
+    assert_eq!(admin_mount(), 1);
+}

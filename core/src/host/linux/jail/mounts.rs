@@ -12,15 +12,72 @@ use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use super::cstring;
 use super::paths::JailPaths;
 
-/// Makes `run_dir` a private mount (a bind mount of itself). Cheap when it already is one:
-/// whether it is a mount point is one `statx`, not a read of the whole mount table (which grows
-/// with every jail's pins).
+/// Makes `run_dir` a private mount: a bind mount of itself that ioc made, private. Cheap when
+/// it already is one: one `statx` and a read of a small record, not a read of the whole mount
+/// table (which grows with every jail's pins).
+///
+/// The bind mount is ioc's own even when the run dir is already a mount point of its own (an
+/// admin's tmpfs on `/run/ioc`, say): ioc stacks its bind on top and records that mount's ID.
+/// The base namespace detaches the run dir's top mount to drop every jail's pins; with ioc's
+/// bind on top that reveals the same directory below (the admin's tmpfs, or the parent file
+/// system), where detaching the admin's own mount would hide the run dir's contents from every
+/// jail. And [`release_run_dir`] unmounts only the mount the record names, never the admin's.
+/// Called under the run dir's global lock.
 pub fn ensure_private_run_dir(run_dir: &Path) -> io::Result<()> {
     fs::create_dir_all(run_dir)?;
     let real = run_dir.canonicalize()?;
     // Making it private again is idempotent, and it repairs a run dir someone made shared.
-    let bind = !is_mount_point(&real)?;
-    private_mount_of_itself(&real, bind)
+    let bind = !(is_mount_point(&real)? && is_own_mount(&real));
+    private_mount_of_itself(&real, bind)?;
+    if bind {
+        record_own_mount(&real)?;
+    }
+    Ok(())
+}
+
+/// The file in the run dir naming the mount ioc made there: the boot and the mount's ID.
+const OWN_MOUNT_RECORD: &str = ".own-mount";
+
+/// `STATX_MNT_ID_UNIQUE` (Linux 6.8+): a mount ID never reused while the system runs.
+const STATX_MNT_ID_UNIQUE: libc::c_uint = 0x4000;
+
+/// What identifies the mount at `dir` for this boot: the boot ID and the mount's ID (the
+/// unique one where the kernel has it), as written in the record.
+fn mount_identity(dir: &Path) -> io::Result<String> {
+    let boot = fs::read_to_string("/proc/sys/kernel/random/boot_id")?;
+    let c_dir = cstring(dir.as_os_str())?;
+    let stx = statx(
+        &c_dir,
+        libc::AT_SYMLINK_NOFOLLOW,
+        libc::STATX_MNT_ID | STATX_MNT_ID_UNIQUE,
+    )?;
+    if stx.stx_mask & (libc::STATX_MNT_ID | STATX_MNT_ID_UNIQUE) == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "the kernel does not report mount IDs (statx STATX_MNT_ID, Linux 5.8+)",
+        ));
+    }
+    Ok(format!("{} {}\n", boot.trim(), stx.stx_mnt_id))
+}
+
+/// Whether the mount at `dir` is the one ioc recorded making there.
+fn is_own_mount(dir: &Path) -> bool {
+    match (
+        fs::read_to_string(dir.join(OWN_MOUNT_RECORD)),
+        mount_identity(dir),
+    ) {
+        (Ok(recorded), Ok(now)) => recorded == now,
+        _ => false,
+    }
+}
+
+/// Records the mount at `dir` as ioc's (written atomically: a torn record would make the next
+/// start stack another bind, harmless but a mount more).
+fn record_own_mount(dir: &Path) -> io::Result<()> {
+    let identity = mount_identity(dir)?;
+    let tmp = dir.join(format!("{OWN_MOUNT_RECORD}.{}.tmp", std::process::id()));
+    fs::write(&tmp, identity)?;
+    fs::rename(&tmp, dir.join(OWN_MOUNT_RECORD))
 }
 
 /// Makes `dir` a private mount: first a bind mount of itself when `bind` (it is not a mount
@@ -40,7 +97,8 @@ pub(super) fn private_mount_of_itself(dir: &Path, bind: bool) -> io::Result<()> 
 }
 
 /// Undoes [`ensure_private_run_dir`] when no jail is left, so an idle ioc leaves no mount (the
-/// base namespace pinned in the run dir goes with it).
+/// base namespace pinned in the run dir goes with it). Only ioc's own bind mount goes: a mount
+/// the run dir had before (an admin's tmpfs) stays.
 pub fn release_run_dir(run_dir: &Path) -> io::Result<()> {
     let jails = run_dir.join("jails");
     let busy = fs::read_dir(&jails)
@@ -50,8 +108,10 @@ pub fn release_run_dir(run_dir: &Path) -> io::Result<()> {
         return Ok(());
     }
     let real = run_dir.canonicalize()?;
-    if is_mount_point(&real)? {
+    if is_mount_point(&real)? && is_own_mount(&real) {
         umount2(&real, MntFlags::MNT_DETACH)?;
+        // The record is in the directory below too (a bind of itself shows the same one).
+        let _ = fs::remove_file(real.join(OWN_MOUNT_RECORD));
     }
     Ok(())
 }
