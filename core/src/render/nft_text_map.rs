@@ -33,22 +33,16 @@ pub(super) fn command(command: &NftCommand) -> String {
             table,
             map,
             elements,
-        } => {
-            let _ = writeln!(
-                s,
-                "add element {family} {} {} {{ {} }}",
-                id(table),
-                id(map),
-                items(elements)
-            );
         }
-        NftCommand::DeleteMapElements {
+        | NftCommand::DeleteMapElements {
             family,
             table,
             map,
             elements,
         } => {
-            for verb in ["add", "delete"] {
+            let delete = matches!(command, NftCommand::DeleteMapElements { .. });
+            let verbs: &[&str] = if delete { &["add", "delete"] } else { &["add"] };
+            for verb in verbs {
                 let _ = writeln!(
                     s,
                     "{verb} element {family} {} {} {{ {} }}",

@@ -10,6 +10,7 @@ mod cni;
 mod detached;
 mod gone;
 mod learn;
+mod vm_child;
 pub use backend::LinuxHost;
 
 mod probe;

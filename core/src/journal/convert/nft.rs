@@ -463,7 +463,7 @@ impl From<DiskNftExpr> for NftExpr {
 }
 
 #[cfg(test)]
-mod tests {
+pub(in crate::journal::convert) mod tests {
     use std::path::Path;
 
     use ioc_sdk::nft::{NftField, NftRule};
@@ -583,21 +583,33 @@ mod tests {
                     .into(),
                 }),
             );
+        assert_commit_round_trips(
+            batch,
+            &[
+                "\"nft_commit\"",
+                "\"add_rule\"",
+                "\"dynset\"",
+                "\"goto\"",
+                "\"nat\"",
+                "\"fib\"",
+                "\"masq\"",
+            ],
+        );
+    }
+
+    /// Journals `batch` as an `NftCommit` step, checks that the line names each of `names`,
+    /// and that it parses back to the same record.
+    pub(in crate::journal::convert) fn assert_commit_round_trips(
+        batch: ioc_sdk::nft::NftBatch,
+        names: &[&str],
+    ) {
         let record = Record::Step {
             step: Step::Op(HostOp::NftCommit { batch }),
             undo: None,
         };
         let line = format::record_line(&record);
         let text = std::str::from_utf8(&line).unwrap();
-        for name in [
-            "\"nft_commit\"",
-            "\"add_rule\"",
-            "\"dynset\"",
-            "\"goto\"",
-            "\"nat\"",
-            "\"fib\"",
-            "\"masq\"",
-        ] {
+        for name in names {
             assert!(text.contains(name), "{name} missing: {text}");
         }
         let parsed = format::parse(text, Path::new("j")).unwrap();

@@ -159,14 +159,10 @@ pub(super) fn expr_in(e: DiskNftExpr) -> NftExpr {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use ioc_sdk::nft::{NftBatch, NftElement, NftField, NftKeyType, NftMetaKey, NftRule};
-    use ioc_sdk::{HostOp, NftFamily};
+    use ioc_sdk::NftFamily;
 
     use super::*;
-    use crate::journal::{format, Record};
-    use crate::step::Step;
 
     /// A batch of the shared NAT table's kind (maps, their elements, a concatenation and a
     /// NAT map) survives the journal in ioc's own form.
@@ -206,23 +202,16 @@ mod tests {
                     .in_set("masq")
                     .masquerade(),
             );
-        let record = Record::Step {
-            step: Step::Op(HostOp::NftCommit { batch }),
-            undo: None,
-        };
-        let line = format::record_line(&record);
-        let text = std::str::from_utf8(&line).unwrap();
-        for name in [
-            "\"add_map\"",
-            "\"add_map_elements\"",
-            "\"delete_map_elements\"",
-            "\"concat\"",
-            "\"nat_map\"",
-            "\"ipv4_addr . inet_service\"",
-        ] {
-            assert!(text.contains(name), "{name} missing: {text}");
-        }
-        let parsed = format::parse(text, Path::new("j")).unwrap();
-        assert_eq!(parsed.records, vec![record]);
+        crate::journal::convert::nft::tests::assert_commit_round_trips(
+            batch,
+            &[
+                "\"add_map\"",
+                "\"add_map_elements\"",
+                "\"delete_map_elements\"",
+                "\"concat\"",
+                "\"nat_map\"",
+                "\"ipv4_addr . inet_service\"",
+            ],
+        );
     }
 }

@@ -11,7 +11,6 @@
 //! - `mounts`: the run dir's own mount, mount-point checks;
 //! - `pin`: fork a child into new namespaces and pin them: each jail, and the base namespace;
 //! - `reap`: reaping the helpers of `pin` after the start, not while it waits;
-//! - `vm_child`: starting a helper in ioc's memory instead of a copy of it;
 //! - `sysctl`: a new network namespace's sysctls, through a private proc instance;
 //! - `terminate`: removing a jail: end its processes, unpin its namespaces;
 //! - `rootfs`, `init`, `resolve`: a jail's own root (issue 16): a PID namespace whose init
@@ -27,7 +26,6 @@ pub mod resolve;
 mod rootfs;
 mod sysctl;
 mod terminate;
-mod vm_child;
 
 use std::ffi::{CString, OsStr};
 use std::io;

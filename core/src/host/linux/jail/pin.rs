@@ -258,7 +258,7 @@ fn spawn_pinned_on(
         // SAFETY: `helper_main` keeps to what `vm_child::spawn` asks: raw syscalls on the
         // helper's own data (see `child_main`); this thread reads no `errno` while waiting for
         // the helper's report, and after it the helper sets none but on a failed close.
-        let (child, running) = unsafe { super::vm_child::spawn(helper, helper_main) }?;
+        let (child, running) = unsafe { crate::host::linux::vm_child::spawn(helper, helper_main) }?;
         (child, Some(running))
     } else {
         // A jail with its own root: its init, forked by the helper, lives on as the jail's

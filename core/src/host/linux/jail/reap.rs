@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
-use super::vm_child::Running;
+use crate::host::linux::vm_child::Running;
 
 /// Helpers told to exit and not reaped yet, with what those sharing ioc's memory run on.
 static EXITING: Mutex<Vec<(Pid, Option<Running>)>> = Mutex::new(Vec::new());

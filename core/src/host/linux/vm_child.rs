@@ -1,4 +1,6 @@
-//! Starting a namespace helper (see `pin`) that shares ioc's memory instead of copying it.
+//! Starting a helper process that shares ioc's memory instead of copying it: the namespace
+//! helpers of a start (see `jail::pin`) and the processes that hold a descriptor past ioc's
+//! exit (see `detached`).
 //!
 //! A `fork` copies the page tables of ioc's whole address space (the binary, the plugins each
 //! worker loaded, the heap) and then makes every write of the parent's other threads fault until
@@ -32,7 +34,7 @@ const STACK_SIZE: usize = 256 * 1024;
 const GUARD: usize = 4096;
 
 /// A helper's stack, mapped for it (with [`GUARD`] at the bottom) and unmapped on drop.
-pub(super) struct Stack {
+pub(crate) struct Stack {
     base: *mut c_void,
 }
 
@@ -89,12 +91,12 @@ fn free() -> std::sync::MutexGuard<'static, Vec<Stack>> {
 }
 
 /// Returns the stack of a helper that has been reaped (so it runs no more) for reuse.
-pub(super) fn give_back(stack: Stack) {
+pub(crate) fn give_back(stack: Stack) {
     free().push(stack);
 }
 
 /// What a helper needs, alive until it is reaped: its stack, and the data its body reads.
-pub(super) struct Running {
+pub(crate) struct Running {
     stack: Option<Stack>,
     _call: Box<dyn std::any::Any + Send>,
 }
@@ -130,7 +132,7 @@ extern "C" fn trampoline<T>(arg: *mut c_void) -> libc::c_int {
 /// thread's thread-local storage: it may only make raw syscalls on `data` (and on what `data`
 /// owns), must not allocate, lock, panic or touch any thread-local but `errno`, and the caller
 /// must not rely on its own `errno` while the child may write it.
-pub(super) unsafe fn spawn<T: Send + 'static>(
+pub(crate) unsafe fn spawn<T: Send + 'static>(
     data: T,
     body: fn(&T) -> libc::c_int,
 ) -> io::Result<(Pid, Running)> {
@@ -139,7 +141,67 @@ pub(super) unsafe fn spawn<T: Send + 'static>(
         None => Stack::map()?,
     };
     let call = Box::new(Call { body, data });
-    let arg: *const Call<T> = &*call;
+    // SAFETY: the caller keeps to `body`'s rules (this function's contract); `stack` and
+    // `call` go to the returned `Running`, kept until the child is reaped.
+    match unsafe { clone_on(&stack, &call, libc::SIGCHLD) } {
+        Ok(pid) => Ok((
+            Pid::from_raw(pid),
+            Running {
+                stack: Some(stack),
+                _call: call,
+            },
+        )),
+        Err(e) => {
+            give_back(stack);
+            Err(e)
+        }
+    }
+}
+
+/// Starts `body(&data)` like [`spawn`], but as a process nobody waits for: no exit signal, so
+/// no `waitpid` of ioc's (which waits for its own helpers) ever sees it, and when ioc exits
+/// it goes to init, which reaps it. Its stack and data are never freed, since nothing tells
+/// when it is done with them: for the few such processes a command starts (see `detached`).
+///
+/// # Safety
+/// As for [`spawn`].
+pub(crate) unsafe fn spawn_unreaped<T: Send + 'static>(
+    data: T,
+    body: fn(&T) -> libc::c_int,
+) -> io::Result<()> {
+    let stack = match free().pop() {
+        Some(stack) => stack,
+        None => Stack::map()?,
+    };
+    let call = Box::new(Call { body, data });
+    // SAFETY: the caller keeps to `body`'s rules; on success both are leaked below, so they
+    // outlive the child.
+    match unsafe { clone_on(&stack, &call, 0) } {
+        Ok(_) => {
+            std::mem::forget(stack);
+            std::mem::forget(call);
+            Ok(())
+        }
+        Err(e) => {
+            give_back(stack);
+            Err(e)
+        }
+    }
+}
+
+/// The clone both spawns share: `call` run on `stack` in a new process sharing this one's
+/// memory, with every signal blocked (a handler of ioc's would run on the small stack, in
+/// ioc's memory) and `exit_signal` sent on its exit. Returns its pid.
+///
+/// # Safety
+/// `stack` must be unused, and `stack` and `call` must outlive the child; `call.body` keeps to
+/// the rules of [`spawn`].
+unsafe fn clone_on<T>(
+    stack: &Stack,
+    call: &Call<T>,
+    exit_signal: libc::c_int,
+) -> io::Result<libc::c_int> {
+    let arg: *const Call<T> = call;
     // SAFETY: sigset_t is a plain bit array; all zeroes is a valid value, filled right after.
     let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
     // SAFETY: as above, for the mask saved by pthread_sigmask.
@@ -149,15 +211,15 @@ pub(super) unsafe fn spawn<T: Send + 'static>(
         libc::sigfillset(&mut all);
         libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
     }
-    // SAFETY: the stack is ours and unused, and `top` is its upper end; `call` stays alive in
-    // the returned `Running` until the child is reaped, and `trampoline` only reads it. Without
-    // CLONE_VFORK the caller goes on while the child runs; without CLONE_FILES, CLONE_FS or
-    // CLONE_SIGHAND the child has its own file table, file-system context and signal handlers.
+    // SAFETY: the stack is unused and `top` is its upper end; `call` outlives the child (this
+    // function's contract), and `trampoline` only reads it. Without CLONE_VFORK the caller goes
+    // on while the child runs; without CLONE_FILES, CLONE_FS or CLONE_SIGHAND the child has its
+    // own file table, file-system context and signal handlers.
     let pid = unsafe {
         libc::clone(
             trampoline::<T>,
             stack.top(),
-            libc::CLONE_VM | libc::SIGCHLD,
+            libc::CLONE_VM | exit_signal,
             arg.cast_mut().cast(),
         )
     };
@@ -165,16 +227,9 @@ pub(super) unsafe fn spawn<T: Send + 'static>(
     // SAFETY: restores this thread's own mask from the live local saved above.
     unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
     if pid < 0 {
-        give_back(stack);
         return Err(error);
     }
-    Ok((
-        Pid::from_raw(pid),
-        Running {
-            stack: Some(stack),
-            _call: call,
-        },
-    ))
+    Ok(pid)
 }
 
 #[cfg(test)]
