@@ -126,8 +126,13 @@ fn sysctl_error(key: &[&str], e: io::Error) -> io::Error {
 /// namespace of the process that mounted /proc, so the file is opened inside `ns`. `key` is the
 /// list of path segments (see [`sysctl_key`] to split a dotted name).
 pub fn write_sysctl_in(ns: BorrowedFd<'_>, key: &[&str], value: &str) -> io::Result<()> {
+    with_netns(ns, || write_sysctl_here(key, value))?
+}
+
+/// Writes a sysctl of the calling thread's own network namespace (see [`write_sysctl_in`]).
+pub fn write_sysctl_here(key: &[&str], value: &str) -> io::Result<()> {
     let path = sysctl_path(key)?;
-    with_netns(ns, || {
+    let write = || {
         let mut file = open_sysctl(&path, true)?;
         // One write: proc sysctl handlers parse each write on its own.
         let written = file.write(value.as_bytes())?;
@@ -135,8 +140,8 @@ pub fn write_sysctl_in(ns: BorrowedFd<'_>, key: &[&str], value: &str) -> io::Res
             return Err(io::Error::new(io::ErrorKind::WriteZero, "short write"));
         }
         Ok(())
-    })?
-    .map_err(|e| sysctl_error(key, e))
+    };
+    write().map_err(|e| sysctl_error(key, e))
 }
 
 /// Opens a `/proc/sys` file through a private proc instance: a `/proc/sys/net` lookup walks

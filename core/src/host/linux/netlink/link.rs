@@ -128,15 +128,18 @@ impl Netlink {
 
     /// Creates the veth pair `name` / `peer` with `peer` born inside the network namespace
     /// `peer_ns` (a jail's), and returns the index of `name` here and of `peer` in `peer_ns`.
+    /// This socket must be of the calling thread's namespace (the host's), where `name`'s
+    /// IPv6 is turned off.
     /// `name` is up; `peer` is down (see [`Netlink::create_veth`] for why it cannot be created
     /// up), for the jail's own socket to set up. MACs, MTU and alias as in `create_veth`.
     ///
     /// `name` is a jail's port on the host (a bridge port or a routed IPv4 end), which needs no
-    /// IPv6 address of its own, so it gets none: its IPv6 address generation is off
-    /// (`IN6_ADDR_GEN_MODE_NONE`). Otherwise the kernel gives every port a link-local address
-    /// and two routes once the jail's end comes up, and since it walks every IPv6 route of the
-    /// namespace whenever a link goes down or loses its carrier, each start and stop would cost
-    /// more the more jails run. Bridging, filtering and learning never use the port's own IPv6.
+    /// IPv6 of its own, so it gets none: IPv6 is off on it (see [`ipv6_off`]), or where that
+    /// cannot be written, its IPv6 address generation is off (`IN6_ADDR_GEN_MODE_NONE`).
+    /// Otherwise the kernel gives every port a link-local address and routes once the jail's
+    /// end comes up, and since it walks every IPv6 route of the namespace whenever a link goes
+    /// down or loses its carrier, each start and stop would cost more the more jails run.
+    /// Bridging, filtering and learning never use the port's own IPv6.
     ///
     /// This is the fast way to give a jail its end of a pair: no move. Moving a link between
     /// namespaces ([`Netlink::move_to_netns`]) waits in the kernel for the network to quiesce
@@ -145,12 +148,13 @@ impl Netlink {
     /// name (`vnet0`) at once, without a rename.
     ///
     /// Two round trips: the kernel refuses `IFLA_AF_SPEC` in a create (`EAFNOSUPPORT`, Linux
-    /// 6.18) and ignores `IFLA_IFALIAS` there, so both go in one change right after it. That is
-    /// soon enough: the port's addresses are only generated when it gets a carrier, which is
-    /// when the jail sets its end up. If the change fails, the pair is deleted again.
+    /// 6.18) and ignores `IFLA_IFALIAS` there, so both go in a change right after it, sent
+    /// with the change that sets `name` up. That is soon enough: the port's addresses are only
+    /// generated when it gets a carrier, which is when the jail sets its end up. If either
+    /// change fails, the pair is deleted again.
     ///
-    /// `name` is created down and set up by that change, not by the create: the kernel queues
-    /// a link event for each new end (its carrier goes off once it is registered), and the get
+    /// `name` is created down and set up by the second change, not by the create: the kernel
+    /// queues a link event for each new end (its carrier goes off once it is registered), and the get
     /// that reads the new link back handles it at once. For a link that is up without a carrier
     /// that means deactivating its queues, which waits for an RCU grace period holding the
     /// RTNL lock (so every concurrent start's netlink requests waited too; the kernel's
@@ -169,14 +173,31 @@ impl Netlink {
         // For a peer elsewhere, IFLA_LINK is its index in its own namespace.
         let peer_index =
             peer_index.ok_or_else(|| NlError::protocol(&context, "new veth names no peer"))?;
-        let mut port = link_update(index);
+        // IPv6 off, the alias (and the IPv6 mode where IPv6 could not be turned off) while the
+        // port is down, then `up`: a change of the alias or the mode on a link that is up but
+        // has no carrier yet (the jail's end is still down) makes the kernel walk every IPv6
+        // route of the namespace (`rt6_sync_down_dev` on `NETDEV_CHANGE`): 0.3 ms a start at
+        // 1,000 ports whose IPv6 was not off. On a link that is down the same change notifies
+        // nothing. One round trip for both changes.
+        let mut settings = link_update(index);
         if let Some(alias) = ends.alias {
-            port.attributes
+            settings
+                .attributes
                 .push(LinkAttribute::IfAlias(alias.to_string()));
         }
-        port.attributes.push(no_ipv6_addresses());
-        set_flag_up(&mut port.header, true);
-        if let Err(e) = self.change_link(port, &context) {
+        if !ipv6_off(name) {
+            settings.attributes.push(no_ipv6_addresses());
+        }
+        let mut up = link_update(index);
+        set_flag_up(&mut up.header, true);
+        let requests = [
+            (RouteNetlinkMessage::SetLink(settings), 0),
+            (RouteNetlinkMessage::SetLink(up), NLM_F_ACK),
+        ];
+        if let Err(e) = self
+            .socket
+            .exchange(requests, Until::Ack, &context, &mut |_, _| Ok(()))
+        {
             // Best effort: the error that matters is the one that stopped the creation.
             let _ = self.delete_link(index);
             return Err(e);
@@ -222,6 +243,18 @@ impl Netlink {
         let mut msg = link_update(index);
         msg.attributes.push(LinkAttribute::Controller(master));
         self.change_link(msg, &|| format!("set master of link #{index} to #{master}"))
+    }
+
+    /// Makes link `name` a port of `master` (a bridge). The link is named, not indexed (the
+    /// kernel looks a change up by name when the index is 0), which saves reading it first:
+    /// reading a jail's port back costs the kernel a walk of the namespace's IDs of every
+    /// other namespace (`peernet2id`), one per running jail. A missing link gives
+    /// [`NlError::is_not_found`].
+    pub fn set_master_of(&mut self, name: &str, master: u32) -> Result<(), NlError> {
+        let mut msg = LinkMessage::default();
+        msg.attributes.push(LinkAttribute::IfName(name.to_string()));
+        msg.attributes.push(LinkAttribute::Controller(master));
+        self.change_link(msg, &|| format!("set master of link {name} to #{master}"))
     }
 
     /// Sets link `index` administratively up or down.
@@ -418,6 +451,24 @@ fn no_ipv6_addresses() -> LinkAttribute {
     LinkAttribute::AfSpecUnspec(vec![AfSpecUnspec::Inet6(vec![AfSpecInet6::AddrGenMode(
         In6AddrGenMode::None,
     )])])
+}
+
+/// Turns IPv6 off on link `name` of the calling thread's network namespace (which is the
+/// host's, where the ports are made), through `/proc/sys/net/ipv6/conf/<name>/disable_ipv6`:
+/// netlink cannot. Returns whether it did.
+///
+/// A port with IPv6 merely unconfigured (no address generation) still gets a multicast route
+/// of its own when its carrier comes (`ff00::/8`), and the kernel keeps those routes of every
+/// port in one list: each new port's route is inserted by walking it, and every link going
+/// down or away walks all of them. With IPv6 off a port has no route at all. Measured with
+/// 1,000 jails on each of two bridges: a stop took 6.1 ms instead of 7.7-8.0 ms, and the
+/// 1,000th start grew 1.28-1.43x the first instead of 1.54-1.60x.
+fn ipv6_off(name: &str) -> bool {
+    crate::host::linux::netns::write_sysctl_here(
+        &["net", "ipv6", "conf", name, "disable_ipv6"],
+        "1",
+    )
+    .is_ok()
 }
 
 /// Asks the kernel to leave the statistics out of link replies: we never read them, and they

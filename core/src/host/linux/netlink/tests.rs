@@ -140,13 +140,20 @@ fn bridge_takes_a_port() {
         assert_eq!(link.kind.as_deref(), Some("bridge"));
 
         let (port, _) = veth(nl, "vnet1");
-        nl.set_master(port, bridge).unwrap();
+        nl.set_master_of("vnet1", bridge).unwrap();
         assert_eq!(
             nl.link_by_index(port).unwrap().unwrap().master,
             Some(bridge)
         );
         nl.set_master(port, 0).unwrap();
         assert_eq!(nl.link_by_index(port).unwrap().unwrap().master, None);
+        nl.set_master(port, bridge).unwrap();
+        assert_eq!(
+            nl.link_by_index(port).unwrap().unwrap().master,
+            Some(bridge)
+        );
+        let missing = nl.set_master_of("vnet9", bridge).unwrap_err();
+        assert!(missing.is_not_found(), "{missing}");
     });
 }
 
@@ -259,6 +266,17 @@ fn peer_is_born_in_another_namespace() {
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
         assert!(!has_v6(&mut nl, host), "the host end has an IPv6 address");
+        // IPv6 is off on the port, so it has no route either (not even the multicast route
+        // every IPv6 link gets with its carrier), in any table.
+        let here = current_netns().unwrap();
+        let key = sysctl_key("net.ipv6.conf.vnet6.disable_ipv6");
+        assert_eq!(read_sysctl_in(here.as_fd(), &key).unwrap(), "1");
+        let routes = std::process::Command::new("ip")
+            .args(["-6", "route", "show", "table", "all", "dev", "vnet6"])
+            .output()
+            .unwrap();
+        assert!(routes.status.success());
+        assert_eq!(String::from_utf8_lossy(&routes.stdout), "");
 
         // The same name again, in either namespace, is taken.
         let again = nl.create_veth_in("vnet7", "vnet0", jail.as_fd(), &VethEnds::default());
