@@ -82,7 +82,7 @@ fn record_own_mount(dir: &Path) -> io::Result<()> {
 
 /// Makes `dir` a private mount: first a bind mount of itself when `bind` (it is not a mount
 /// point yet), then private propagation, so mounts made under it stay its own and go with it.
-pub(super) fn private_mount_of_itself(dir: &Path, bind: bool) -> io::Result<()> {
+fn private_mount_of_itself(dir: &Path, bind: bool) -> io::Result<()> {
     if bind {
         mount(Some(dir), dir, None::<&str>, MsFlags::MS_BIND, None::<&str>)?;
     }

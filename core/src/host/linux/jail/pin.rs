@@ -108,11 +108,27 @@ pub fn create(run_dir: &Path, base: BorrowedFd<'_>, params: &JailParams) -> io::
     result
 }
 
-/// Makes the jail's `ns` dir a private mount of its own (a bind mount of itself), so the pins
-/// inside are its submounts and a stop unmounts them all with one `umount` (see `unpin`): every
-/// unmount waits for an RCU grace period, one per pin when each is unmounted alone.
+/// Makes the jail's `ns` dir a mount of its own, so the pins inside are its submounts and a
+/// stop unmounts them all with one `umount` (see `unpin`): every unmount waits for an RCU grace
+/// period, one per pin when each is unmounted alone.
+///
+/// The mount is a tiny tmpfs, not a bind mount of the dir itself: a bind mount makes the
+/// kernel look at every other mount on the run dir's mount (`has_locked_children`, one per
+/// running jail: 0.4 ms a start at 1,000 jails, cold), while a new tmpfs looks at none. It is
+/// private like every mount made on the private run dir (see
+/// [`super::mounts::ensure_private_run_dir`]), and it holds only the empty pin files.
 fn mount_ns_dir(paths: &JailPaths) -> io::Result<()> {
-    super::mounts::private_mount_of_itself(&paths.ns_dir(), true)
+    mount(
+        Some("ioc-ns"),
+        &paths.ns_dir(),
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        Some("mode=0700,size=4k,nr_inodes=16"),
+    )
+    .map_err(|e| {
+        let kind = io::Error::from(e).kind();
+        io::Error::new(kind, format!("mount {}: {e}", paths.ns_dir().display()))
+    })
 }
 
 fn create_pinned(paths: &JailPaths, base: BorrowedFd<'_>, params: &JailParams) -> io::Result<()> {
