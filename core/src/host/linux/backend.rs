@@ -478,10 +478,15 @@ impl Backend for LinuxHost {
                     .index(Side::Host, jail, bridge)
                     .map_err(|_| not_found(format!("VNET bridge {bridge} does not exist")))?;
                 for member in members.iter() {
-                    let index = self.index(Side::Host, jail, member)?;
                     self.host_netlink()?
-                        .set_master(index, master)
-                        .map_err(nl_error)?;
+                        .set_master_of(member, master)
+                        .map_err(|e| {
+                            if e.is_not_found() {
+                                not_found(format!("interface {member} does not exist"))
+                            } else {
+                                nl_error(e)
+                            }
+                        })?;
                 }
                 Ok(HostReply::Done)
             }
