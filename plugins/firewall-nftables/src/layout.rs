@@ -60,17 +60,21 @@ pub fn learn_sink(table: &str) -> LearnSink {
 /// chains (policy drop) and their rules. The hooks only see the finished table: the kernel
 /// commits the transaction at once or not at all.
 ///
-/// With `replace`, a table of that name (only a crashed start can have left one, with leases
-/// that are no longer valid) is deleted first, in the same transaction. Only then: a deletion
-/// makes the kernel free the old objects after an RCU grace period, and the `ioc` process
-/// would sit that out when it closes its netfilter socket (several milliseconds per start).
+/// Without `replace` the table is created exclusively: where one of that name exists (only a
+/// crashed start can have left one, with leases that are no longer valid) the transaction
+/// fails with `AlreadyExists` and changes nothing. With `replace`, that table is deleted
+/// first, in the same transaction. Only then: a deletion makes the kernel free the old objects
+/// after an RCU grace period, and the `ioc` process would sit that out when it closes its
+/// netfilter socket (several milliseconds per start).
 pub fn install(port: &str, w: &Whitelist, replace: bool) -> Result<NftBatch, BadPortName> {
     let table = table(port)?;
     let mut batch = NftBatch::new();
     if replace {
         batch.delete_table(FAMILY, &table);
+        batch.add_table(FAMILY, &table);
+    } else {
+        batch.create_table(FAMILY, &table);
     }
-    batch.add_table(FAMILY, &table);
     for (name, key, flags, elements) in sets(w) {
         batch.add_set(FAMILY, &table, name, key, flags, elements);
     }

@@ -131,7 +131,7 @@ impl Firewall for Nftables {
     }
 
     /// Starts the port's learner when it learns addresses, then commits its table (replacing a
-    /// leftover), then joins the port to its bridge.
+    /// leftover of a crashed start), then joins the port to its bridge.
     ///
     /// The learner comes first because the rules name its log group. It only writes to the
     /// sets when a copied packet arrives, and none can before the table exists and the port is
@@ -153,11 +153,6 @@ impl Firewall for Nftables {
         } else {
             None
         };
-        // A query the host cannot answer counts as "there is one": the delete costs a wait,
-        // never a wrong filter.
-        let leftover = host
-            .nft_table_exists(layout::FAMILY, &table)
-            .unwrap_or(true);
         // The table's deletion is the whole removal: registered, it is run from the journal
         // when the jail stops, without loading this plugin (see `Firewall::install`).
         let removal = layout::remove(port).map_err(|e| Error::new(e.to_string()))?;
@@ -165,9 +160,19 @@ impl Firewall for Nftables {
             .map_err(|e| {
                 Error::new(format!("register the removal of port {port}'s filter: {e}"))
             })?;
-        let batch = layout::install(port, &Whitelist::new(policy, group), leftover)
-            .map_err(|e| Error::new(e.to_string()))?;
-        host.nft_commit(&batch).map_err(|e| {
+        // The table is created exclusively; a leftover of a crashed start makes that commit
+        // fail, changing nothing, and is replaced by a second one. Asking first would cost
+        // every start one more lookup of the table by name, which walks all the host's
+        // tables (one per running Secure VNET jail).
+        let whitelist = Whitelist::new(policy, group);
+        let install = |replace| {
+            layout::install(port, &whitelist, replace).map_err(|e| Error::new(e.to_string()))
+        };
+        let committed = match host.nft_commit(&install(false)?) {
+            Err(e) if e.kind == HostErrorKind::AlreadyExists => host.nft_commit(&install(true)?),
+            result => result,
+        };
+        committed.map_err(|e| {
             // The kernel names a missing expression type ENOENT, nothing more; `log` and
             // `dynset` are the ones only a learning port adds.
             let hint = if group.is_some() && e.kind == HostErrorKind::NotFound {

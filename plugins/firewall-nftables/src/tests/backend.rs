@@ -1,5 +1,5 @@
-//! The backend's requests to the host: learner first, leftover query, the removal registered,
-//! one commit, the bridge; removal; readiness.
+//! The backend's requests to the host: learner first, the removal registered, one commit (a
+//! second replacing a leftover), the bridge; removal; readiness.
 
 use super::*;
 
@@ -9,7 +9,7 @@ fn jail() -> ioc_sdk::Jail {
 
 /// A host on which no table of ioc exists yet.
 fn fresh_host() -> RecordingHost {
-    RecordingHost::new().with_reply("nft-table-exists", HostReply::Flag(false))
+    RecordingHost::new()
 }
 
 #[test]
@@ -20,12 +20,8 @@ fn a_static_port_is_committed_then_joins_its_bridge() {
     // The removal is registered before the table exists, so a stop (or a crash's cleanup)
     // deletes it from the journal, without this plugin.
     assert_eq!(
-        host.ops()[..3],
+        host.ops()[..2],
         [
-            HostOp::NftTableExists {
-                family: NftFamily::Netdev,
-                table: "ioc-vnet0.5".into()
-            },
             HostOp::RegisterUndo {
                 action: UndoAction::NftCommit {
                     batch: remove("vnet0.5").unwrap()
@@ -38,12 +34,7 @@ fn a_static_port_is_committed_then_joins_its_bridge() {
     );
     assert_eq!(
         host.names(),
-        [
-            "nft-table-exists",
-            "register-undo",
-            "nft-commit",
-            "add-bridge-members"
-        ]
+        ["register-undo", "nft-commit", "add-bridge-members"]
     );
     host.clear();
     Nftables
@@ -71,7 +62,6 @@ fn a_learning_port_starts_its_learner_first_and_logs_to_it() {
         host.names(),
         [
             "learn-addresses",
-            "nft-table-exists",
             "register-undo",
             "nft-commit",
             "add-bridge-members"
@@ -94,12 +84,12 @@ fn a_learning_port_starts_its_learner_first_and_logs_to_it() {
         }
     );
     assert_eq!(
-        ops[3],
+        ops[2],
         HostOp::NftCommit {
             batch: install("vnet0.5", &Whitelist::new(&p, Some(42)), false).unwrap()
         }
     );
-    let HostOp::NftCommit { batch } = &ops[3] else {
+    let HostOp::NftCommit { batch } = &ops[2] else {
         unreachable!()
     };
     assert_eq!(
@@ -164,30 +154,41 @@ fn a_kernel_without_log_support_is_named_when_a_learning_port_fails() {
     assert!(err.to_string().contains("CONFIG_NFT_LOG"), "{err}");
     assert_eq!(
         host.names(),
-        [
-            "learn-addresses",
-            "nft-table-exists",
-            "register-undo",
-            "nft-commit"
-        ]
+        ["learn-addresses", "register-undo", "nft-commit"]
     );
 }
 
 #[test]
-fn a_leftover_table_is_replaced_in_the_same_commit() {
+fn a_leftover_table_is_replaced_in_a_second_commit() {
     let p = policy(&["10.23.42.2"], STATIC);
-    for answer in [
-        RecordingHost::new().with_reply("nft-table-exists", HostReply::Flag(true)),
-        // Unanswerable: assume a leftover; the delete costs a wait, never a wrong filter.
-        RecordingHost::new().fail_on("nft-table-exists", HostErrorKind::Other, "no"),
-    ] {
-        let mut host = answer;
-        Nftables.install(&jail(), &p, &mut host.host()).unwrap();
-        assert_eq!(
-            host.ops_named("nft-commit"),
-            [HostOp::NftCommit {
-                batch: install("vnet0.5", &Whitelist::new(&p, None), true).unwrap()
-            }]
-        );
-    }
+    let fresh = install("vnet0.5", &Whitelist::new(&p, None), false).unwrap();
+    let replacing = install("vnet0.5", &Whitelist::new(&p, None), true).unwrap();
+    // The kernel refuses the exclusive create of a table that exists, changing nothing.
+    let creates = fresh.clone();
+    let mut host = RecordingHost::new().fail_when(
+        move |op| matches!(op, HostOp::NftCommit { batch } if *batch == creates),
+        ioc_sdk::HostError::new(HostErrorKind::AlreadyExists, "File exists"),
+    );
+    Nftables.install(&jail(), &p, &mut host.host()).unwrap();
+    assert_eq!(
+        host.ops_named("nft-commit"),
+        [
+            HostOp::NftCommit { batch: fresh },
+            HostOp::NftCommit { batch: replacing }
+        ]
+    );
+    assert_eq!(
+        host.names(),
+        [
+            "register-undo",
+            "nft-commit",
+            "nft-commit",
+            "add-bridge-members"
+        ]
+    );
+    // Any other refusal is the start's error, with nothing replaced.
+    let mut host =
+        RecordingHost::new().fail_on("nft-commit", HostErrorKind::PermissionDenied, "no");
+    assert!(Nftables.install(&jail(), &p, &mut host.host()).is_err());
+    assert_eq!(host.ops_named("nft-commit").len(), 1);
 }

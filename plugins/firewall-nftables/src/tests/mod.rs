@@ -264,11 +264,17 @@ fn the_batch_replaces_the_ports_table_whole_and_names_no_other() {
     );
     assert_eq!(batch_chain(&batch, "from"), chain(&w, "from"));
     assert_eq!(batch_chain(&batch, "to"), chain(&w, "to"));
-    // Without a leftover, nothing is deleted (a deletion costs the start a wait).
+    // Without a leftover, nothing is deleted (a deletion costs the start a wait): the table is
+    // created exclusively, so that a leftover makes the commit fail instead.
+    let fresh = install("vnet0.5", &w, false).unwrap();
     assert_eq!(
-        install("vnet0.5", &w, false).unwrap().commands[..],
-        batch.commands[1..]
+        fresh.commands[0],
+        NftCommand::CreateTable {
+            family: netdev,
+            name: name.into()
+        }
     );
+    assert_eq!(fresh.commands[1..], batch.commands[2..]);
 
     assert_eq!(
         remove("vnet0.5").unwrap().commands,
