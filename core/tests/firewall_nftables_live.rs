@@ -157,17 +157,16 @@ fn nftables_backend_filters_one_port_and_leaves_everything_else_alone() {
         call(Hook::FirewallInstall(dual.clone())).expect("install vnet0.5");
         let other = myjail_policy("vnet0.6", &["10.23.42.3"]);
         call(Hook::FirewallInstall(other.clone())).expect("install vnet0.6");
-        // Readiness asks one question; each install asks for a leftover of its table,
-        // registers the table's deletion, commits the table, then joins the bridge.
+        // Readiness asks one question; each install registers the table's deletion, commits
+        // the table (created exclusively: nothing asks whether a leftover is there), then
+        // joins the bridge.
         assert_eq!(
             *ops.borrow(),
             [
                 "nft-table-exists",
-                "nft-table-exists",
                 "register-undo",
                 "nft-commit",
                 "add-bridge-members",
-                "nft-table-exists",
                 "register-undo",
                 "nft-commit",
                 "add-bridge-members"
