@@ -119,6 +119,11 @@ fn existence_queries_see_exactly_the_tables_and_chains_that_exist() {
         assert!(!ask(chain(NftFamily::Bridge, "forward")));
         assert!(!ask(table(NftFamily::Inet)), "other family");
         assert!(!ask(chain(NftFamily::Inet, "prerouting")), "other family");
+        // Whether nftables can be used at all: yes here, whatever exists.
+        assert!(matches!(
+            host.perform(&params, &HostOp::NftReady),
+            Ok(HostReply::Done)
+        ));
     });
     // The namespace is gone with its thread, and the host's was never asked.
 }
@@ -163,7 +168,7 @@ fn nftables_backend_filters_one_port_and_leaves_everything_else_alone() {
         assert_eq!(
             *ops.borrow(),
             [
-                "nft-table-exists",
+                "nft-ready",
                 "register-undo",
                 "nft-commit",
                 "add-bridge-members",

@@ -355,6 +355,13 @@ impl<'a> Host<'a> {
         self.expect_done(HostOp::RegisterUndo { action })
     }
 
+    /// Can nftables be used here (Linux): nf_tables in the kernel, and ioc allowed to change it?
+    /// One cheap kernel request, whatever the ruleset holds. Allowed in readiness checks; a dry
+    /// run says yes.
+    pub fn nft_ready(&mut self) -> Result<(), HostError> {
+        self.expect_done(HostOp::NftReady)
+    }
+
     /// Does the nftables table exist (Linux)? Allowed in readiness checks; a dry run says no.
     pub fn nft_table_exists(&mut self, family: NftFamily, table: &str) -> Result<bool, HostError> {
         match self.perform(HostOp::NftTableExists {

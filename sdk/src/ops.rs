@@ -258,6 +258,11 @@ pub enum HostOp {
         /// The chain's name.
         chain: RString,
     },
+    /// Can nftables be used here: is nf_tables in the kernel, and may ioc change it? A query
+    /// (one kernel request, the ruleset's generation: its cost does not grow with the ruleset,
+    /// where asking for a table walks every table); replies `Done`, fails when not. Linux only;
+    /// a dry run answers `Done`.
+    NftReady,
     /// Is the jail's firewall backend (the host-wide `firewall` property) enabled, built for
     /// this platform and ready to enforce policies? A query: ioc asks the backend's
     /// [`Firewall::check_ready`](crate::Firewall::check_ready) and replies `Done`, or an
@@ -431,6 +436,7 @@ impl HostOp {
                 | HostOp::NftCheck { .. }
                 | HostOp::NftTableExists { .. }
                 | HostOp::NftChainExists { .. }
+                | HostOp::NftReady
                 | HostOp::CheckFirewall
                 | HostOp::CniFindList { .. }
                 | HostOp::CniCheck { .. }
@@ -463,6 +469,7 @@ impl HostOp {
             HostOp::RegisterUndo { .. } => "register-undo",
             HostOp::NftTableExists { .. } => "nft-table-exists",
             HostOp::NftChainExists { .. } => "nft-chain-exists",
+            HostOp::NftReady => "nft-ready",
             HostOp::CheckFirewall => "check-firewall",
             HostOp::LearnAddresses { .. } => "learn-addresses",
             HostOp::NftCommit { .. } => "nft-commit",

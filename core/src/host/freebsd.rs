@@ -280,7 +280,8 @@ impl Backend for FreeBsdHost {
             | HostOp::NftCommit { .. }
             | HostOp::NftCheck { .. }
             | HostOp::NftTableExists { .. }
-            | HostOp::NftChainExists { .. } => Err(HostError::new(
+            | HostOp::NftChainExists { .. }
+            | HostOp::NftReady => Err(HostError::new(
                 HostErrorKind::Unsupported,
                 "nftables does not exist on FreeBSD; use firewall=ipfw or firewall=pf",
             )),

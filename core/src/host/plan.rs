@@ -145,5 +145,11 @@ mod tests {
             assert!(op.is_query(), "{}", op.name());
             assert_eq!(plan.perform(&params, &op), Ok(HostReply::Flag(false)));
         }
+        // And nftables counts as usable, so a plan goes on to show the filter.
+        assert!(HostOp::NftReady.is_query());
+        assert_eq!(
+            plan.perform(&params, &HostOp::NftReady),
+            Ok(HostReply::Done)
+        );
     }
 }

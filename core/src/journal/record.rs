@@ -420,6 +420,9 @@ pub(super) enum DiskOp {
         table: String,
     },
     /// A query, like `NftTableExists`.
+    #[serde(rename = "nft_ready")]
+    NftReady,
+    /// A query, like `NftTableExists`.
     #[serde(rename = "nft_chain_exists")]
     NftChainExists {
         family: DiskNftFamily,

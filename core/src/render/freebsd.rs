@@ -267,7 +267,8 @@ pub fn op_commands(params: &JailParams, op: &HostOp) -> Vec<Command> {
         | HostOp::ReadSysctl { .. }
         | HostOp::NftCheck { .. }
         | HostOp::NftTableExists { .. }
-        | HostOp::NftChainExists { .. } => vec![],
+        | HostOp::NftChainExists { .. }
+        | HostOp::NftReady => vec![],
         HostOp::ProtectPort { .. }
         | HostOp::RegisterUndo { .. }
         | HostOp::CheckFirewall

@@ -94,7 +94,8 @@ pub fn render(ctx: &mut RenderContext, params: &JailParams, step: &Step) -> Vec<
             | HostOp::ReadSysctl { .. }
             | HostOp::NftCheck { .. }
             | HostOp::NftTableExists { .. }
-            | HostOp::NftChainExists { .. } => {
+            | HostOp::NftChainExists { .. }
+            | HostOp::NftReady => {
                 vec![]
             }
             HostOp::LearnAddresses {

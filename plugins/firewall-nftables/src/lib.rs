@@ -106,24 +106,18 @@ use whitelist::Whitelist;
 #[derive(Default)]
 pub struct Nftables;
 
-/// The table [`Firewall::check_ready`] asks about: a name no port has (ports have at least one
-/// character), so the answer is always "no" where nf_tables works.
-const READY_PROBE: &str = "ioc-";
-
 impl Firewall for Nftables {
-    /// Asks the kernel whether a table exists, one netlink request that fails when nf_tables
-    /// cannot be used (no nf_tables in the kernel, no permission). A kernel with nf_tables but
-    /// without the `netdev` family or its egress hook (before Linux 5.16) refuses the first
-    /// start's commit instead, before the port joins its bridge.
+    /// Asks the kernel whether nftables can be used (one request that fails without nf_tables
+    /// in the kernel or without permission, at the same cost whatever the ruleset holds). A
+    /// kernel with nf_tables but without the `netdev` family or its egress hook (before Linux
+    /// 5.16) refuses the first start's commit instead, before the port joins its bridge.
     fn check_ready(&self, jail: &Jail, host: &mut Host<'_>) -> Result<()> {
         if jail.platform() != Platform::Linux {
             return Err(Error::new(
                 "nftables exists only on Linux; use firewall=ipfw or firewall=pf on FreeBSD",
             ));
         }
-        host.nft_table_exists(layout::FAMILY, READY_PROBE)
-            .map(|_| ())
-            .map_err(|e| {
+        host.nft_ready().map_err(|e| {
                 Error::new(format!(
                     "nftables cannot filter ports on this host: {e} (ioc needs a kernel with nf_tables and its netdev family, CONFIG_NF_TABLES_NETDEV, Linux 5.16 or later)"
                 ))

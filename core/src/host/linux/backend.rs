@@ -551,6 +551,11 @@ impl Backend for LinuxHost {
                 let exists = self.nfnetlink()?.table_exists(*family, table);
                 exists.map(HostReply::Flag).map_err(nl_error)
             }
+            HostOp::NftReady => self
+                .nfnetlink()?
+                .ready()
+                .map(|()| HostReply::Done)
+                .map_err(nl_error),
             HostOp::NftChainExists {
                 family,
                 table,

@@ -337,6 +337,7 @@ impl From<&HostOp> for DiskOp {
                 family: (*family).into(),
                 table: table.to_string(),
             },
+            HostOp::NftReady => DiskOp::NftReady,
             HostOp::NftChainExists {
                 family,
                 table,
@@ -506,6 +507,7 @@ impl From<DiskOp> for HostOp {
                 family: family.into(),
                 table: table.into(),
             },
+            DiskOp::NftReady => HostOp::NftReady,
             DiskOp::NftChainExists {
                 family,
                 table,

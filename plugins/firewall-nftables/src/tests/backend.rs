@@ -113,18 +113,11 @@ fn a_learning_port_without_a_log_group_is_refused_before_any_rule() {
 
 #[test]
 fn readiness_asks_the_kernel_one_question_and_names_what_is_missing() {
-    let mut host =
-        RecordingHost::validating().with_reply("nft-table-exists", HostReply::Flag(false));
+    let mut host = RecordingHost::validating();
     Nftables.check_ready(&jail(), &mut host.host()).unwrap();
-    assert_eq!(
-        host.ops(),
-        [HostOp::NftTableExists {
-            family: NftFamily::Netdev,
-            table: "ioc-".into()
-        }]
-    );
+    assert_eq!(host.ops(), [HostOp::NftReady]);
     let mut host = RecordingHost::validating().fail_on(
-        "nft-table-exists",
+        "nft-ready",
         HostErrorKind::Other,
         "Protocol not supported",
     );

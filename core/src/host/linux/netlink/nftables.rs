@@ -1,4 +1,5 @@
-//! Whether an nf_tables table or chain exists, asked of the kernel with one request.
+//! Whether an nf_tables table or chain exists, or nf_tables can be used at all, asked of the
+//! kernel with one request.
 //!
 //! Firewall backends ask for their base chains on every start (the nftables backend does, to
 //! leave an existing skeleton alone). Through libnftables, `list chain` also fetches the chain's
@@ -11,8 +12,8 @@
 use ioc_sdk::NftFamily;
 use libc::{
     c_int, NFNETLINK_V0, NFNL_SUBSYS_NFTABLES, NFPROTO_ARP, NFPROTO_BRIDGE, NFPROTO_INET,
-    NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_NETDEV, NFT_MSG_GETCHAIN, NFT_MSG_GETTABLE,
-    NFT_MSG_NEWCHAIN, NFT_MSG_NEWTABLE,
+    NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_NETDEV, NFT_MSG_GETCHAIN, NFT_MSG_GETGEN, NFT_MSG_GETTABLE,
+    NFT_MSG_NEWCHAIN, NFT_MSG_NEWGEN, NFT_MSG_NEWTABLE,
 };
 use netlink_packet_core::{DefaultNla, Emitable, NetlinkSerializable};
 use netlink_sys::protocols::NETLINK_NETFILTER;
@@ -59,6 +60,28 @@ impl Nfnetlink {
         self.exists(request, NFT_MSG_NEWTABLE, &|| {
             format!("nftables: get table {family} {table}")
         })
+    }
+
+    /// Whether nf_tables can be used here: it asks for the ruleset's generation, which any
+    /// kernel with nf_tables answers to a caller allowed to change it (nfnetlink wants
+    /// `CAP_NET_ADMIN` for every request), at the same cost whatever the ruleset holds. Asking
+    /// for a table instead makes the kernel compare its name with every table of the
+    /// namespace, one per Secure VNET jail.
+    pub fn ready(&mut self) -> Result<(), NlError> {
+        let request = NftGet {
+            message: NFT_MSG_GETGEN,
+            family: NftFamily::Netdev,
+            names: vec![],
+        };
+        let context = || "nftables: get the ruleset's generation".to_string();
+        if self.exists(request, NFT_MSG_NEWGEN, &context)? {
+            Ok(())
+        } else {
+            Err(NlError::protocol(
+                &context,
+                "the kernel answered no generation",
+            ))
+        }
     }
 
     /// Whether chain `chain` of table `table` of `family` exists; a missing table or chain is
