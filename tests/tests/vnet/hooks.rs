@@ -124,3 +124,31 @@ fn hooks_see_the_jid_and_exec_start_runs_inside_the_jail() {
     host.stop_and_check_clean("jail-a,jail-b", IDLE);
     assert_eq!(hook_output(&stop_file), "jail-b");
 }
+
+/// A VNET jail's `/sys` shows its own links, not the host's: in `exec_start`, the first thing
+/// that runs in it (its helper mounts that sysfs while the start builds the network, and the
+/// start waits for it before running anything in the jail), and through `ioc exec` after.
+#[test]
+fn the_jails_sys_shows_its_own_links_from_exec_start_on() {
+    require_root!();
+    let host = seed_host();
+    seed(&host);
+    let seen = host.dir().join("start.links");
+    host.ok([
+        "set",
+        &format!("exec_start=ls /sys/class/net > {}", seen.display()),
+        "jail-a",
+    ]);
+    host.ok(["start", "jail-a"]);
+    let own = |listing: &str| {
+        let mut links: Vec<&str> = listing.split_whitespace().collect();
+        links.sort_unstable();
+        links.join(" ")
+    };
+    assert_eq!(own(&hook_output(&seen)), "lo vnet0");
+    assert_eq!(
+        own(&host.exec_ok("jail-a", &["ls", "/sys/class/net"])),
+        "lo vnet0"
+    );
+    host.stop_and_check_clean("jail-a", IDLE);
+}

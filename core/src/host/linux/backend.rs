@@ -42,6 +42,8 @@ pub struct LinuxHost {
     /// For nftables queries, in the host's namespace.
     nft: Option<Nfnetlink>,
     jails: HashMap<String, JailHandle>,
+    /// Jails whose helper may still be mounting their sysfs (see [`LinuxHost::settle_jail`]).
+    sysfs: HashMap<String, jail::SysfsPending>,
     /// IPv6 aliases added for each jail in this command, still to pass DAD (see [`dad`]).
     dad: DadWatch,
     /// Runs CNI plugins, made on first use.
@@ -104,6 +106,7 @@ impl LinuxHost {
             host: None,
             nft: None,
             jails: HashMap::new(),
+            sysfs: HashMap::new(),
             dad: DadWatch::default(),
             cni: None,
             processes: jail::ProcessTable::default(),
@@ -199,13 +202,24 @@ impl LinuxHost {
             .ok_or_else(|| not_found(format!("interface {name}{where_} does not exist")))
     }
 
+    /// Waits until the jail's helper has mounted the jail's sysfs, if it may not have yet (see
+    /// [`jail::SysfsPending`]): before anything runs in the jail, and before its start is done.
+    fn settle_jail(&mut self, name: &str) {
+        if let Some(pending) = self.sysfs.remove(name) {
+            pending.wait();
+        }
+    }
+
     /// A command that runs on the host or inside the jail.
     fn command(&mut self, side: Side, jail: &str, program: &str) -> Result<Command, HostError> {
         // It may leave processes in a jail that a stop must find.
         self.processes.invalidate();
         Ok(match side {
             Side::Host => Command::new(program),
-            Side::Jail => self.jail(jail)?.ns.command(program),
+            Side::Jail => {
+                self.settle_jail(jail);
+                self.jail(jail)?.ns.command(program)
+            }
         })
     }
 
@@ -412,19 +426,25 @@ impl Backend for LinuxHost {
             jail::ensure_base_namespace(&self.run_dir)
                 .map_err(|e| io_error("prepare the base mount namespace", e))?
         };
-        jail::create(&self.run_dir, base.as_fd(), params)
-            .map_err(|e| io_error("create the jail's namespaces", e))
+        let pending = jail::create(&self.run_dir, base.as_fd(), params)
+            .map_err(|e| io_error("create the jail's namespaces", e))?;
+        if let Some(pending) = pending {
+            self.sysfs.insert(params.name.clone(), pending);
+        }
+        Ok(())
     }
 
     fn remove_jail(&mut self, params: &JailParams, force: bool) -> Result<(), HostError> {
         // Our own handles would keep the jail's namespaces alive.
         self.jails.remove(&params.name);
+        self.sysfs.remove(&params.name);
         self.dad.take(&params.name);
         jail::remove(&self.run_dir, params, force, &mut self.processes)
             .map_err(|e| io_error("remove the jail", e))
     }
 
     fn settle_addresses(&mut self, params: &JailParams) -> Result<(), HostError> {
+        self.settle_jail(&params.name);
         let pending = self.dad.take(&params.name);
         if pending.is_empty() {
             return Ok(());

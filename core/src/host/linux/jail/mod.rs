@@ -25,6 +25,7 @@ mod reap;
 pub mod resolve;
 mod rootfs;
 mod sysctl;
+mod sysfs;
 mod terminate;
 
 use std::ffi::{CString, OsStr};
@@ -41,6 +42,7 @@ pub use paths::{JailNs, JailPaths};
 pub use pin::{create, ensure_base_namespace};
 pub use reap::reap_all as reap_helpers;
 pub(crate) use sysctl::open_proc_file;
+pub use sysfs::SysfsPending;
 pub use terminate::{processes, remove, ProcessTable};
 
 /// The namespace kinds a jail pins, with the `/proc/PID/ns` entry and setns flag of each.

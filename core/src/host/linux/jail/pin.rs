@@ -20,6 +20,7 @@ use nix::unistd::{fork, ForkResult, Pid};
 
 use super::paths::{ns_inode, JailPaths};
 use super::rootfs::RootPlan;
+use super::sysfs::SysfsPending;
 use super::terminate::unpin;
 use super::{cstring, init_start, INIT_FAILED, INIT_READY, INIT_STARTED, KINDS, PID_KIND};
 use crate::step::JailParams;
@@ -74,7 +75,7 @@ struct ChildPlan {
     resolv: Option<(CString, CString)>,
     /// A mount to detach in the new namespace (the run dir, for the base namespace).
     hide: Option<CString>,
-    /// A jail's own network stack: its own /sys.
+    /// A jail's own network stack: its own /sys (see [`ChildPlan::own_sysfs`]).
     jail_network: bool,
     /// Sysctl files (relative to a proc root) and values to write in the new network
     /// namespace (see [`super::sysctl`]).
@@ -82,6 +83,14 @@ struct ChildPlan {
     /// The jail's own root: the child then starts the jail's init in a new PID namespace,
     /// which builds the root and pivots into it (see [`super::init_start`]).
     root: Option<RootPlan>,
+}
+
+impl ChildPlan {
+    /// Whether the helper mounts the jail's sysfs (see [`super::sysfs`]): for a jail with a
+    /// network stack of its own and no root of its own, whose init mounts its own.
+    fn own_sysfs(&self) -> bool {
+        self.jail_network && self.root.is_none()
+    }
 }
 
 /// Step codes the child reports when it fails, for the error message.
@@ -97,8 +106,14 @@ const CHILD_STEPS: [&str; 8] = [
 ];
 
 /// Creates the jail's namespaces (from `base`, see [`ensure_base_namespace`]) and pins them.
-/// On failure nothing is left behind. The run dir must already be a private mount.
-pub fn create(run_dir: &Path, base: BorrowedFd<'_>, params: &JailParams) -> io::Result<()> {
+/// On failure nothing is left behind. The run dir must already be a private mount. A VNET jail
+/// may get its sysfs a moment later: wait for the [`SysfsPending`] returned before anything
+/// runs in the jail and before its start is done.
+pub fn create(
+    run_dir: &Path,
+    base: BorrowedFd<'_>,
+    params: &JailParams,
+) -> io::Result<Option<SysfsPending>> {
     let paths = JailPaths::new(run_dir, &params.name);
     fs::create_dir_all(paths.ns_dir())?;
     let result = mount_ns_dir(&paths).and_then(|()| create_pinned(&paths, base, params));
@@ -131,7 +146,11 @@ fn mount_ns_dir(paths: &JailPaths) -> io::Result<()> {
     })
 }
 
-fn create_pinned(paths: &JailPaths, base: BorrowedFd<'_>, params: &JailParams) -> io::Result<()> {
+fn create_pinned(
+    paths: &JailPaths,
+    base: BorrowedFd<'_>,
+    params: &JailParams,
+) -> io::Result<Option<SysfsPending>> {
     let mut kinds: Vec<&str> = KINDS.iter().map(|(kind, _)| *kind).collect();
     if params.root.is_some() {
         kinds.push(PID_KIND);
@@ -202,7 +221,7 @@ fn create_pinned(paths: &JailPaths, base: BorrowedFd<'_>, params: &JailParams) -
 /// `ip netns exec` shell) the pin then fails with EINVAL now and then. So the namespaces are
 /// made again with the child on each CPU in turn: the CPU that made the caller's namespace
 /// hands out higher IDs from then on.
-fn spawn_pinned(plan: ChildPlan, pins: &[(&str, PathBuf)]) -> io::Result<()> {
+fn spawn_pinned(plan: ChildPlan, pins: &[(&str, PathBuf)]) -> io::Result<Option<SysfsPending>> {
     // Shared with the helpers, which may read it until they are reaped (see `vm_child`).
     let plan = Arc::new(plan);
     let plan = &plan;
@@ -250,7 +269,7 @@ fn spawn_pinned_on(
     plan: &Arc<ChildPlan>,
     pins: &[(&str, PathBuf)],
     cpu: Option<usize>,
-) -> Result<(), PinError> {
+) -> Result<Option<SysfsPending>, PinError> {
     let cpu_set = cpu.map(|cpu| {
         // SAFETY: cpu_set_t is a plain bit array, for which all zeroes is a valid value (the
         // empty set).
@@ -320,7 +339,8 @@ fn spawn_pinned_on(
     // Its exit (proc instance, for a forked one its address space) is reaped later, off the
     // start's path; so is the stack of one sharing ioc's memory.
     super::reap::reap_later(child, running);
-    result.map(drop)
+    // The rest of the pipe is the helper's report on the jail's sysfs, mounted meanwhile.
+    result.map(|_| plan.own_sysfs().then(|| SysfsPending(ready)))
 }
 
 /// What a helper gets: the plan, its ends of the two pipes, the parent's ends (which it
@@ -503,24 +523,6 @@ fn child_main(plan: &ChildPlan, ready: libc::c_int, go: libc::c_int) -> libc::c_
     let mut proc_root = -1;
     if plan.jail_network {
         proc_root = super::sysctl::write_in_child(&plan.sysctls);
-        // /sys shows the network devices of the namespace that mounted it. Best effort:
-        // a jail without its own /sys still works. A jail with its own root gets its own.
-        // Mounted over the copy of the host's (which, with its submounts, is hidden and goes
-        // with the namespace): unmounting it first made every start wait for an RCU grace
-        // period (0.1-10 ms).
-        let sys = c"/sys";
-        if plan.root.is_none() {
-            // SAFETY: string literals; null data is allowed for sysfs.
-            unsafe {
-                libc::mount(
-                    c"sysfs".as_ptr(),
-                    sys.as_ptr(),
-                    c"sysfs".as_ptr(),
-                    0,
-                    std::ptr::null(),
-                )
-            };
-        }
     }
     if let Some(root) = &plan.root {
         // The jail's init must not inherit the proc instance.
@@ -534,6 +536,13 @@ fn child_main(plan: &ChildPlan, ready: libc::c_int, go: libc::c_int) -> libc::c_
         };
     }
     report(0);
+    if plan.own_sysfs() {
+        // After the report: the parent pins and builds the network meanwhile (see `sysfs`).
+        // Mounted over the copy of the host's (which, with its submounts, is hidden and goes
+        // with the namespace): unmounting it first made every start wait for an RCU grace
+        // period (0.1-10 ms). A jail with its own root gets its own from its init.
+        super::sysfs::mount_in_child(ready);
+    }
     let mut byte = 0u8;
     // SAFETY: reads at most 1 byte into a live local from the pipe fd `go`.
     unsafe { libc::read(go, (&mut byte as *mut u8).cast(), 1) };
