@@ -499,7 +499,7 @@ impl Backend for LinuxHost {
                     .map_err(|_| not_found(format!("VNET bridge {bridge} does not exist")))?;
                 for member in members.iter() {
                     self.host_netlink()?
-                        .set_master_of(member, master)
+                        .set_master(member, master)
                         .map_err(|e| {
                             if e.is_not_found() {
                                 not_found(format!("interface {member} does not exist"))

@@ -126,14 +126,28 @@ fn sysctl_error(key: &[&str], e: io::Error) -> io::Error {
 /// namespace of the process that mounted /proc, so the file is opened inside `ns`. `key` is the
 /// list of path segments (see [`sysctl_key`] to split a dotted name).
 pub fn write_sysctl_in(ns: BorrowedFd<'_>, key: &[&str], value: &str) -> io::Result<()> {
-    with_netns(ns, || write_sysctl_here(key, value))?
+    with_netns(ns, || write_sysctl_through(key, value, open_sysctl))?
 }
 
-/// Writes a sysctl of the calling thread's own network namespace (see [`write_sysctl_in`]).
-pub fn write_sysctl_here(key: &[&str], value: &str) -> io::Result<()> {
+/// Writes a sysctl of the namespace this process runs in (the host's), through the process's
+/// own proc instance (see [`super::jail::open_own_proc_file`]). Never from a thread that
+/// entered another namespace.
+pub fn write_own_sysctl(key: &[&str], value: &str) -> io::Result<()> {
+    write_sysctl_through(key, value, |path, write| {
+        let relative = path.strip_prefix("/proc").unwrap_or(path);
+        super::jail::open_own_proc_file(&relative.to_string_lossy(), write)
+    })
+}
+
+/// Writes a sysctl through a file `open` opens (for writing).
+fn write_sysctl_through(
+    key: &[&str],
+    value: &str,
+    open: impl FnOnce(&std::path::Path, bool) -> io::Result<File>,
+) -> io::Result<()> {
     let path = sysctl_path(key)?;
     let write = || {
-        let mut file = open_sysctl(&path, true)?;
+        let mut file = open(&path, true)?;
         // One write: proc sysctl handlers parse each write on its own.
         let written = file.write(value.as_bytes())?;
         if written != value.len() {

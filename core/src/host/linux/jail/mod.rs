@@ -41,7 +41,7 @@ pub use mounts::{
 pub use paths::{JailNs, JailPaths};
 pub use pin::{create, ensure_base_namespace};
 pub use reap::reap_all as reap_helpers;
-pub(crate) use sysctl::open_proc_file;
+pub(crate) use sysctl::{open_own_proc_file, open_proc_file};
 pub use sysfs::SysfsPending;
 pub use terminate::{processes, remove, ProcessTable};
 

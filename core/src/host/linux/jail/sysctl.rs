@@ -16,6 +16,8 @@
 
 use std::ffi::CString;
 use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::OnceLock;
 
 use crate::step::LINUX_JAIL_NET_SYSCTLS;
 
@@ -88,7 +90,30 @@ pub(super) fn write_in_child(sysctls: &Sysctls) -> libc::c_int {
 /// module documentation), else through `/proc`. For sysctls read or written outside the
 /// namespace helper (`crate::host::linux::netns`).
 pub(crate) fn open_proc_file(relative: &str, write: bool) -> io::Result<std::fs::File> {
-    use std::os::fd::FromRawFd;
+    let root = private_proc().map(|fd| {
+        // SAFETY: `fd` is the mount fd just made, which nothing else owns. The file opened
+        // through it keeps the instance alive once it is closed.
+        unsafe { OwnedFd::from_raw_fd(fd) }
+    });
+    open_under(root.as_ref(), relative, write)
+}
+
+/// Like [`open_proc_file`], through one private proc instance made on first use and kept for
+/// the process: for the sysctls of the namespace ioc runs in (the host's), which a bulk start
+/// writes for every jail's port (making and dissolving an instance costs some 70 µs). Only
+/// from that namespace: a lookup from another would add that namespace's entries to the
+/// instance's dentries, the walk a private instance is there to avoid.
+pub(crate) fn open_own_proc_file(relative: &str, write: bool) -> io::Result<std::fs::File> {
+    static OWN: OnceLock<Option<OwnedFd>> = OnceLock::new();
+    let root = OWN.get_or_init(|| {
+        // SAFETY: as in `open_proc_file`; this one is kept for the process.
+        private_proc().map(|fd| unsafe { OwnedFd::from_raw_fd(fd) })
+    });
+    open_under(root.as_ref(), relative, write)
+}
+
+/// Opens `relative` under the proc root `root`, else under `/proc`.
+fn open_under(root: Option<&OwnedFd>, relative: &str, write: bool) -> io::Result<std::fs::File> {
     let path = CString::new(relative)
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in a /proc path"))?;
     let flags = libc::O_CLOEXEC
@@ -97,12 +122,9 @@ pub(crate) fn open_proc_file(relative: &str, write: bool) -> io::Result<std::fs:
         } else {
             libc::O_RDONLY
         };
-    if let Some(root) = private_proc() {
-        // SAFETY: `root` is the mount fd just made; `path` a live C string.
-        let fd = unsafe { libc::openat(root, path.as_ptr(), flags) };
-        // The open file keeps the instance alive; the mount fd is not needed any more.
-        // SAFETY: closes the mount fd made above, which nothing else uses.
-        unsafe { libc::close(root) };
+    if let Some(root) = root {
+        // SAFETY: `root` is a live proc mount fd; `path` a live C string.
+        let fd = unsafe { libc::openat(root.as_raw_fd(), path.as_ptr(), flags) };
         if fd >= 0 {
             // SAFETY: `fd` was just opened and nothing else owns it.
             return Ok(unsafe { std::fs::File::from_raw_fd(fd) });

@@ -128,8 +128,8 @@ impl Netlink {
 
     /// Creates the veth pair `name` / `peer` with `peer` born inside the network namespace
     /// `peer_ns` (a jail's), and returns the index of `name` here and of `peer` in `peer_ns`.
-    /// This socket must be of the calling thread's namespace (the host's), where `name`'s
-    /// IPv6 is turned off.
+    /// This socket must be of the namespace ioc runs in (the host's), where `name`'s IPv6 is
+    /// turned off, and the calling thread in it.
     /// `name` is up; `peer` is down (see [`Netlink::create_veth`] for why it cannot be created
     /// up), for the jail's own socket to set up. MACs, MTU and alias as in `create_veth`.
     ///
@@ -238,19 +238,12 @@ impl Netlink {
             .map(|(index, _)| index)
     }
 
-    /// Makes link `index` a port of `master` (a bridge); `master` 0 detaches it.
-    pub fn set_master(&mut self, index: u32, master: u32) -> Result<(), NlError> {
-        let mut msg = link_update(index);
-        msg.attributes.push(LinkAttribute::Controller(master));
-        self.change_link(msg, &|| format!("set master of link #{index} to #{master}"))
-    }
-
-    /// Makes link `name` a port of `master` (a bridge). The link is named, not indexed (the
-    /// kernel looks a change up by name when the index is 0), which saves reading it first:
-    /// reading a jail's port back costs the kernel a walk of the namespace's IDs of every
-    /// other namespace (`peernet2id`), one per running jail. A missing link gives
-    /// [`NlError::is_not_found`].
-    pub fn set_master_of(&mut self, name: &str, master: u32) -> Result<(), NlError> {
+    /// Makes link `name` a port of `master` (a bridge); `master` 0 detaches it. The link is
+    /// named, not indexed (the kernel looks a change up by name when the index is 0), which
+    /// saves reading it first: reading a jail's port back costs the kernel a walk of the
+    /// namespace's IDs of every other namespace (`peernet2id`), one per running jail. A missing
+    /// link gives [`NlError::is_not_found`].
+    pub fn set_master(&mut self, name: &str, master: u32) -> Result<(), NlError> {
         let mut msg = LinkMessage::default();
         msg.attributes.push(LinkAttribute::IfName(name.to_string()));
         msg.attributes.push(LinkAttribute::Controller(master));
@@ -453,9 +446,9 @@ fn no_ipv6_addresses() -> LinkAttribute {
     )])])
 }
 
-/// Turns IPv6 off on link `name` of the calling thread's network namespace (which is the
-/// host's, where the ports are made), through `/proc/sys/net/ipv6/conf/<name>/disable_ipv6`:
-/// netlink cannot. Returns whether it did.
+/// Turns IPv6 off on link `name` of the namespace ioc runs in (the host's, where the ports
+/// are made), through `/proc/sys/net/ipv6/conf/<name>/disable_ipv6`: netlink cannot. Returns
+/// whether it did.
 ///
 /// A port with IPv6 merely unconfigured (no address generation) still gets a multicast route
 /// of its own when its carrier comes (`ff00::/8`), and the kernel keeps those routes of every
@@ -464,11 +457,8 @@ fn no_ipv6_addresses() -> LinkAttribute {
 /// 1,000 jails on each of two bridges: a stop took 6.1 ms instead of 7.7-8.0 ms, and the
 /// 1,000th start grew 1.28-1.43x the first instead of 1.54-1.60x.
 fn ipv6_off(name: &str) -> bool {
-    crate::host::linux::netns::write_sysctl_here(
-        &["net", "ipv6", "conf", name, "disable_ipv6"],
-        "1",
-    )
-    .is_ok()
+    crate::host::linux::netns::write_own_sysctl(&["net", "ipv6", "conf", name, "disable_ipv6"], "1")
+        .is_ok()
 }
 
 /// Asks the kernel to leave the statistics out of link replies: we never read them, and they

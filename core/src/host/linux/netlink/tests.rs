@@ -140,19 +140,19 @@ fn bridge_takes_a_port() {
         assert_eq!(link.kind.as_deref(), Some("bridge"));
 
         let (port, _) = veth(nl, "vnet1");
-        nl.set_master_of("vnet1", bridge).unwrap();
+        nl.set_master("vnet1", bridge).unwrap();
         assert_eq!(
             nl.link_by_index(port).unwrap().unwrap().master,
             Some(bridge)
         );
-        nl.set_master(port, 0).unwrap();
+        nl.set_master("vnet1", 0).unwrap();
         assert_eq!(nl.link_by_index(port).unwrap().unwrap().master, None);
-        nl.set_master(port, bridge).unwrap();
+        nl.set_master("vnet1", bridge).unwrap();
         assert_eq!(
             nl.link_by_index(port).unwrap().unwrap().master,
             Some(bridge)
         );
-        let missing = nl.set_master_of("vnet9", bridge).unwrap_err();
+        let missing = nl.set_master("vnet9", bridge).unwrap_err();
         assert!(missing.is_not_found(), "{missing}");
     });
 }
