@@ -190,10 +190,12 @@ impl Netlink {
         }
         let mut up = link_update(index);
         set_flag_up(&mut up.header, true);
-        let requests = [
-            (RouteNetlinkMessage::SetLink(settings), 0),
-            (RouteNetlinkMessage::SetLink(up), NLM_F_ACK),
-        ];
+        // Without an alias, with IPv6 off, there is nothing to set before `up`.
+        let settings = (!settings.attributes.is_empty())
+            .then_some((RouteNetlinkMessage::SetLink(settings), 0));
+        let requests = settings
+            .into_iter()
+            .chain([(RouteNetlinkMessage::SetLink(up), NLM_F_ACK)]);
         if let Err(e) = self
             .socket
             .exchange(requests, Until::Ack, &context, &mut |_, _| Ok(()))
