@@ -46,12 +46,7 @@ impl LinuxHost {
                 .map(drop)
                 .map_err(nl_error);
         }
-        let ns = self
-            .jail(jail)?
-            .ns
-            .net
-            .try_clone()
-            .map_err(|e| io_error("dup", e))?;
+        let ns = self.jail_netns(jail)?;
         self.host_netlink()?
             .create_veth_in(
                 host,
@@ -68,6 +63,16 @@ impl LinuxHost {
             .map_err(nl_error)
     }
 
+    /// A handle of its own on the jail's network namespace, for a request of the host's socket
+    /// that names it (both are borrowed from `self`).
+    fn jail_netns(&mut self, jail: &str) -> Result<std::os::fd::OwnedFd, HostError> {
+        self.jail(jail)?
+            .ns
+            .net
+            .try_clone()
+            .map_err(|e| io_error("dup", e))
+    }
+
     /// Moves a host link into the jail; a pair end already born there needs nothing.
     pub(super) fn move_to_jail(&mut self, jail: &str, name: &str) -> Result<(), HostError> {
         let on_host = self.host_netlink()?.link(name).map_err(nl_error)?;
@@ -82,12 +87,7 @@ impl LinuxHost {
             }
             return Err(not_found(format!("interface {name} does not exist")));
         };
-        let ns = self
-            .jail(jail)?
-            .ns
-            .net
-            .try_clone()
-            .map_err(|e| io_error("dup", e))?;
+        let ns = self.jail_netns(jail)?;
         self.host_netlink()?
             .move_to_netns(link.index, ns.as_fd())
             .map_err(nl_error)
